@@ -1,0 +1,290 @@
+"""The calendar a social media manager writes, as pydantic models.
+
+These models check the shape of each entry on its own (types, formats, ranges).
+Checks that need the whole file (references between sections, dates against the
+campaign, consent against moments) live in `references.py`, so that every problem
+is reported at once with its line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import Enum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from campaign.languages import LANGUAGES
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class Strict(BaseModel):
+    """Every calendar model forbids unknown keys: a typo must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _language(code: str) -> str:
+    if code not in LANGUAGES:
+        raise ValueError(
+            f"unknown language code {code!r} — use a two-letter ISO 639-1 code such as en, nl, fr, de, ja, ar"
+        )
+    return code
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"time zone {name!r} does not exist — use an IANA name such as Europe/Brussels, America/New_York or Asia/Tokyo"
+        ) from None
+    return name
+
+
+def _local_time(value: object) -> dt.time:
+    """Slots are written "09:00"; YAML 1.1 would read an unquoted 09:00 as 540 (sexagesimal)."""
+    if isinstance(value, dt.time):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return dt.time(value // 60, value % 60)
+    if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
+        hours, minutes = (int(part) for part in value.strip().split(":"))
+        if hours < 24 and minutes < 60:
+            return dt.time(hours, minutes)
+    raise ValueError(f"{value!r} is not a local time — write it as \"HH:MM\", e.g. \"09:00\"")
+
+
+def _duration(value: object) -> dt.timedelta:
+    """Durations are written 90m, 3h, 2d or as a number of minutes."""
+    if isinstance(value, dt.timedelta):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return dt.timedelta(minutes=value)
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+)\s*([mhd])\s*", value)
+        if match:
+            amount, unit = int(match[1]), match[2]
+            return dt.timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+    raise ValueError(f"{value!r} is not a duration — write it like 90m, 3h or 2d")
+
+
+def _colour(value: str) -> str:
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+        raise ValueError(f"{value!r} is not a colour — write it as #RRGGBB, e.g. #FDDA24")
+    return value.upper()
+
+
+Language = Annotated[str, AfterValidator(_language)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+LocalTime = Annotated[dt.time, BeforeValidator(_local_time)]
+Duration = Annotated[dt.timedelta, BeforeValidator(_duration)]
+Colour = Annotated[str, AfterValidator(_colour)]
+Identifier = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=64)]
+Pillar = Literal["innovation", "partnerships", "diversity"]
+
+
+class Platform(str, Enum):
+    facebook = "facebook"
+    instagram = "instagram"
+    x = "x"
+    linkedin = "linkedin"
+    mastodon = "mastodon"
+    bluesky = "bluesky"
+    outbox = "outbox"
+
+
+class Campaign(Strict):
+    name: str = Field(min_length=1)
+    tagline: str = Field(min_length=1)
+    baseline: dict[Language, str] = Field(min_length=1)
+    pillars: list[Pillar] = Field(min_length=1)
+    timezone: TimeZone
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Campaign":
+        if self.end < self.start:
+            raise ValueError("the campaign ends before it starts — put `end` on or after `start`")
+        return self
+
+
+class BrandFonts(Strict):
+    """One font per script; `latin` is the default for every language not listed."""
+
+    latin: str
+    japanese: str | None = None
+    arabic: str | None = None
+
+
+class BrandColours(Strict):
+    primary: Colour = "#FDDA24"
+    text: Colour = "#FFFFFF"
+    band: Colour = "#000000"
+
+
+class Brand(Strict):
+    logo: str
+    fonts: BrandFonts
+    colours: BrandColours = BrandColours()
+    safe_margin: float = Field(0.06, ge=0.0, le=0.2, description="fraction of the shorter side")
+
+
+class ApiSettings(Strict):
+    """Where a channel's API lives; versions are configuration, not constants in code."""
+
+    base_url: str | None = None
+    version: str | None = None
+    media_base_url: str | None = None  # Instagram fetches media from a public URL
+    video_base_url: str | None = None  # Bluesky's video service, Facebook's graph-video host
+
+
+class Variants(Strict):
+    photo: str | None = None
+    clip: str | None = None
+
+
+class Channel(Strict):
+    id: Identifier
+    platform: Platform
+    account: str = Field(min_length=1)
+    languages: list[Language] = Field(min_length=1)
+    timezone: TimeZone
+    slots: list[LocalTime] = Field(min_length=1)
+    min_spacing: Duration = dt.timedelta(hours=2)
+    daily_cap: int = Field(3, ge=1, le=50)
+    approval: bool = False
+    grace: Duration = dt.timedelta(hours=3)
+    variants: Variants = Variants()
+    api: ApiSettings = ApiSettings()
+
+    @field_validator("slots")
+    @classmethod
+    def _sorted_unique(cls, slots: list[dt.time]) -> list[dt.time]:
+        if len(set(slots)) != len(slots):
+            raise ValueError("a posting slot is listed twice — list each local time once")
+        return sorted(slots)
+
+
+class FocusPoint(Strict):
+    """Where the speaker's face is, as fractions of width and height (0..1); wins over detection."""
+
+    x: float = Field(ge=0.0, le=1.0)
+    y: float = Field(ge=0.0, le=1.0)
+
+
+class Testimonial(Strict):
+    id: Identifier
+    name: str = Field(min_length=1)
+    country: str = Field(min_length=1)
+    country_names: dict[Language, str] = {}
+    spoken_language: Language
+    pillar: Pillar
+    quote: dict[Language, str] = Field(min_length=1)
+    photo: str | None = None
+    clip: str | None = None
+    subtitles: dict[Language, str] = {}
+    consent_until: dt.date
+    focus: FocusPoint | None = None
+    alt_text: dict[Language, str] = {}
+
+    @model_validator(mode="after")
+    def _has_media(self) -> "Testimonial":
+        if not self.photo and not self.clip:
+            raise ValueError(
+                "a testimonial needs media — give the file name designers drop in the inbox as `photo:` or `clip:`"
+            )
+        for name in filter(None, (self.photo, self.clip)):
+            if "/" in name or "\\" in name:
+                raise ValueError(f"{name!r} is a path — give only the file name as it lands in the inbox")
+        return self
+
+    def country_in(self, language: str) -> str:
+        return self.country_names.get(language, self.country)
+
+
+class Moment(Strict):
+    id: Identifier
+    title: str = Field(min_length=1)
+    titles: dict[Language, str] = {}
+    date: dt.date | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    recurrence: Literal["yearly"] | None = None
+    pillar: Pillar
+    channels: list[Identifier] = Field(min_length=1)
+    languages: list[Language] | None = None
+    testimonials: list[Identifier] = []
+    media: Literal["photo", "clip", "auto"] = "auto"
+    template: str = "testimonial"
+    hashtags: list[Annotated[str, Field(pattern=r"^[^\s#]+$")]] = []
+    link: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind_of_date(self) -> "Moment":
+        if self.date and (self.start or self.end):
+            raise ValueError("a moment has either `date:` or `start:` and `end:`, not both — keep one")
+        if not self.date and not (self.start and self.end):
+            raise ValueError("a moment needs a `date:` or both `start:` and `end:` — add the missing date")
+        if self.start and self.end and self.end < self.start:
+            raise ValueError("the moment ends before it starts — put `end` on or after `start`")
+        return self
+
+    @property
+    def first_day(self) -> dt.date:
+        return self.date or self.start  # type: ignore[return-value]
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.date or self.end  # type: ignore[return-value]
+
+    def title_in(self, language: str) -> str:
+        return self.titles.get(language, self.title)
+
+
+class Blackout(Strict):
+    start: dt.datetime
+    end: dt.datetime
+    reason: str = Field(min_length=1)
+    channels: list[Identifier] | Literal["all"] = "all"
+    timezone: TimeZone | None = None  # naive times are in this zone, else the campaign's
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Blackout":
+        if self.end <= self.start:
+            raise ValueError("the blackout ends before it starts — put `end` after `start`")
+        return self
+
+    def applies_to(self, channel_id: str) -> bool:
+        return self.channels == "all" or channel_id in self.channels
+
+
+class Calendar(Strict):
+    campaign: Campaign
+    brand: Brand
+    channels: list[Channel] = Field(min_length=1)
+    testimonials: list[Testimonial] = []
+    moments: list[Moment] = []
+    blackouts: list[Blackout] = []
+    templates: str = "templates"
+
+    def channel(self, channel_id: str) -> Channel:
+        return next(c for c in self.channels if c.id == channel_id)
+
+    def testimonial(self, testimonial_id: str) -> Testimonial:
+        return next(t for t in self.testimonials if t.id == testimonial_id)
+
+    def moment(self, moment_id: str) -> Moment:
+        return next(m for m in self.moments if m.id == moment_id)

@@ -1,0 +1,1 @@
+"""Plans the calendar into posts and publishes them: planning, channels, store, daemon."""
