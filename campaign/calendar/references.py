@@ -96,7 +96,8 @@ def _languages(calendar: Calendar, _root: Path, _today: dt.date) -> Iterable[Pro
     testimonials = {t.id: (i, t) for i, t in enumerate(calendar.testimonials)}
     for m_index, moment in enumerate(calendar.moments):
         own = {lang for cid in moment.channels if cid in channels for lang in channels[cid].languages}
-        for l_index, language in enumerate(moment.languages or []):
+        all_known = all(cid in channels for cid in moment.channels)  # else the channel error says it
+        for l_index, language in enumerate(moment.languages if all_known and moment.languages else []):
             if language not in own:
                 yield _error(f"moments[{m_index}].languages[{l_index}]", f"none of this moment's channels posts in `{language}` — remove it or add a channel that posts in it")
         needed = posting_languages(calendar, moment)
