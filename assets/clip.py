@@ -1,0 +1,139 @@
+"""Render every variant of one clip in ONE ffmpeg run: decode once, split, crop, overlay, subtitle, encode.
+
+The filter graph is built by a pure function (`clip_command`) so it can be read and
+tested; `render_clip` only runs it. Settings are the ones every platform accepts
+(H.264 High yuv420p 30 fps closed GOP, AAC-LC 48 kHz stereo, +faststart), with loudness
+normalised to about -14 LUFS / -1 dBTP.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from assets.branding import FONTS_DIR
+from assets.focus import Focus, crop_box
+from assets.overlay import Layout
+from assets.probe import MediaInfo
+from assets.specs import Variant
+from campaign.errors import AssetError
+
+CRF = 21
+PRESET = "veryfast"
+LOUDNORM = "loudnorm=I=-14:TP=-1:LRA=11"
+SUBTITLE_FAMILIES = {"latin": "Noto Sans", "japanese": "Noto Sans CJK JP", "arabic": "Noto Sans Arabic"}
+ASS_PLAY_RES_Y = 288  # ffmpeg converts SRT/WebVTT to ASS with this script height; styles are in its units
+
+
+@dataclass(frozen=True)
+class ClipTarget:
+    """One output of this clip."""
+
+    variant: Variant
+    overlay: Path
+    output: Path
+    subtitles: Path | None
+    subtitle_script: str  # "latin", "japanese" or "arabic": picks the subtitle font family
+    layout: Layout
+    seconds: float  # length of the output (source length, or trimmed to the platforms' maximum)
+
+
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def _escape(value: str) -> str:
+    """Quote a filter option value; the values we pass (temp paths, styles) never need more than quotes."""
+    if any(c in value for c in "'\\:;[]"):
+        raise AssetError(f"internal: {value!r} cannot be passed safely to ffmpeg's filter graph")
+    return "'" + value + "'"
+
+
+def subtitle_style(target: ClipTarget) -> str:
+    """ASS style overrides: brand font for the script, sized to the frame, above the lower third."""
+    v = target.variant
+    scale = ASS_PLAY_RES_Y / v.height
+    size = max(6, round(0.045 * min(v.width, v.height) * scale))
+    margin_v = max(2, round((v.height - target.layout.lower_top + target.layout.pad) * scale))
+    family = SUBTITLE_FAMILIES.get(target.subtitle_script, "Noto Sans")
+    return (
+        f"FontName={family},FontSize={size},Bold=1,PrimaryColour=&H00FFFFFF,OutlineColour=&H00000000,"
+        f"BackColour=&H80000000,BorderStyle=1,Outline=1.5,Shadow=0.5,Alignment=2,MarginV={margin_v}"
+    )
+
+
+def clip_command(source: Path, info: MediaInfo, focus: Focus, targets: list[ClipTarget], fonts_dir: Path, temp_outputs: list[Path]) -> list[str]:
+    """The one ffmpeg command for all targets of a clip (the source is decoded once)."""
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", "-i", str(source)]
+    for target in targets:
+        args += ["-i", str(target.overlay)]
+    by_variant: dict[Variant, list[int]] = {}
+    for index, target in enumerate(targets):
+        by_variant.setdefault(target.variant, []).append(index)
+    graph: list[str] = []
+    variant_inputs = [f"[s{n}]" for n in range(len(by_variant))]
+    graph.append(f"[0:v]split={len(by_variant)}{''.join(variant_inputs)}" if len(by_variant) > 1 else "[0:v]null[s0]")
+    for n, (variant, indices) in enumerate(by_variant.items()):
+        left, top, right, bottom = crop_box(info.width, info.height, variant.width, variant.height, focus.x, focus.y)
+        # Even crop sizes and offsets keep 4:2:0 chroma aligned.
+        cw, ch = (right - left) // 2 * 2, (bottom - top) // 2 * 2
+        chain = f"[s{n}]crop={cw}:{ch}:{left // 2 * 2}:{top // 2 * 2},scale={variant.width}:{variant.height}:flags=bicubic,setsar=1"
+        if len(indices) > 1:
+            graph.append(chain + f",split={len(indices)}" + "".join(f"[c{i}]" for i in indices))
+        else:
+            graph.append(chain + f"[c{indices[0]}]")
+    for i, target in enumerate(targets):
+        chain = f"[c{i}][{i + 1}:v]overlay=0:0"
+        if target.subtitles is not None:
+            chain += (
+                f",subtitles=filename={_escape(str(target.subtitles))}:fontsdir={_escape(str(fonts_dir))}"
+                f":force_style={_escape(subtitle_style(target))}"
+            )
+        graph.append(chain + f"[v{i}]")
+    audio_outs = "".join(f"[a{i}]" for i in range(len(targets)))
+    graph.append(f"[0:a:0]{LOUDNORM},aresample=48000" + (f",asplit={len(targets)}{audio_outs}" if len(targets) > 1 else "[a0]"))
+    args += ["-filter_complex", ";".join(graph)]
+    for i, (target, temp) in enumerate(zip(targets, temp_outputs)):
+        args += [
+            "-map", f"[v{i}]", "-map", f"[a{i}]", "-t", f"{target.seconds:.3f}",
+            "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-profile:v", "high", "-pix_fmt", "yuv420p",
+            "-r", "30", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-flags", "+cgop",
+            "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
+            "-map_metadata", "-1", "-map_chapters", "-1", "-movflags", "+faststart", "-f", "mp4", str(temp),
+        ]
+    return args
+
+
+def render_clip(source: Path, info: MediaInfo, focus: Focus, targets: list[ClipTarget]) -> None:
+    """Run the one ffmpeg command; outputs appear atomically only when ffmpeg succeeded."""
+    with tempfile.TemporaryDirectory(prefix="eo-clip-") as work:
+        work_dir = Path(work)
+        # Subtitle files and fonts are reached through plain temp paths: no quoting surprises in the graph.
+        fonts = work_dir / "fonts"
+        fonts.symlink_to(FONTS_DIR, target_is_directory=True)
+        staged: list[ClipTarget] = []
+        for n, target in enumerate(targets):
+            if target.subtitles is not None:
+                copy = work_dir / f"sub{n}{target.subtitles.suffix.lower()}"
+                shutil.copyfile(target.subtitles, copy)
+                target = ClipTarget(**{**target.__dict__, "subtitles": copy})
+            staged.append(target)
+        temps = []
+        for target in targets:
+            target.output.parent.mkdir(parents=True, exist_ok=True)
+            temps.append(target.output.parent / f".{target.output.name}.part.mp4")
+        command = clip_command(source, info, focus, staged, fonts, temps)
+        result = subprocess.run(command, capture_output=True, text=True, errors="replace")
+        if result.returncode != 0:
+            for temp in temps:
+                temp.unlink(missing_ok=True)
+            detail = " | ".join(result.stderr.strip().splitlines()[-3:])
+            raise AssetError(f"{source.name}: ffmpeg could not render this clip ({detail}) — check that the file plays, then export it again")
+        for target, temp in zip(targets, temps):
+            os.replace(temp, target.output)

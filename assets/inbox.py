@@ -1,0 +1,70 @@
+"""The designers' inbox: which files are there, which are still being copied, and moving rejects aside.
+
+A rejected file is never deleted: it moves to `<inbox>/rejected/` beside `<name>.why.txt`
+saying what is wrong and what to do, so a designer sees it in the folder they use.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterable
+
+REJECTED_DIR = "rejected"
+DEFAULT_SETTLE_SECONDS = 2.0
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """Regular, visible files at the top of the inbox (not the rejected/ folder, not temp files)."""
+    if not inbox.is_dir():
+        return []
+    return sorted(
+        p for p in inbox.iterdir()
+        if p.is_file() and not p.name.startswith(".") and not p.name.endswith((".part", ".crdownload", ".tmp", ".why.txt"))
+    )
+
+
+def still_changing(paths: Iterable[Path], settle_seconds: float) -> set[Path]:
+    """Files whose size or modification time changes over `settle_seconds` (a copy in progress).
+
+    Files untouched for longer than the interval are taken as complete without waiting, so a
+    run over an old inbox does not sleep. This compares against the file system's real time
+    (a copy happens in real time), so it deliberately uses `time`, not the campaign clock.
+    """
+    paths = list(paths)
+    now = time.time()
+    first = {}
+    for path in paths:
+        stat = path.stat()
+        if now - stat.st_mtime < settle_seconds + 0.05:
+            first[path] = (stat.st_size, stat.st_mtime_ns)
+    if not first:
+        return set()
+    time.sleep(settle_seconds)
+    changing = set()
+    for path, before in first.items():
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            changing.add(path)
+            continue
+        if (stat.st_size, stat.st_mtime_ns) != before:
+            changing.add(path)
+    return changing
+
+
+def reject(path: Path, inbox: Path, reason: str) -> Path:
+    """Move a bad source to `<inbox>/rejected/` with a note; never overwrite an earlier reject."""
+    folder = inbox / REJECTED_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    counter = 1
+    while target.exists():
+        target = folder / f"{path.stem}-{counter}{path.suffix}"
+        counter += 1
+    path.replace(target)
+    note = target.with_name(target.name + ".why.txt")
+    note.write_text(
+        f"{path.name} was not rendered:\n{reason}\n\nFix it and drop the file in the inbox again.\n", encoding="utf-8"
+    )
+    return target

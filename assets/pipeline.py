@@ -1,0 +1,235 @@
+"""`render_all`: render what the calendar needs from the inbox, in parallel, incrementally, never losing a file.
+
+Used by `run.py render`, the daemon's inbox watcher and the demo. The parent process
+decides what is stale (cheap: stats, hashes cached by size+mtime, the manifest) and hands
+whole sources to a process pool, so each photo or clip is decoded once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import multiprocessing
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from assets.branding import brand_assets, overlay_fingerprint, overlay_text
+from assets.inbox import DEFAULT_SETTLE_SECONDS, inbox_files, reject, still_changing
+from assets.manifest import PIPELINE_VERSION, Manifest, input_key
+from assets.needs import RenderJob, required_renders
+from assets.specs import Variant
+from assets.worker import JobSpec, SourceResult, SourceTask, run_source
+from campaign.calendar.loader import LoadedCalendar
+
+DEFAULT_INBOX = Path("inbox")
+DEFAULT_OUT = Path("build")
+CACHE_DIR = ".cache/overlays"
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Sent after each source: how many outputs are done out of how many need rendering."""
+
+    done: int
+    total: int
+    message: str
+
+
+ProgressFn = Callable[[ProgressEvent], None]
+
+
+@dataclass
+class RenderSummary:
+    """What a run did. Every entry has a human reason; `to_dict()` is the `--json` output."""
+
+    rendered: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)  # rendered but failed the platform check
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when everything needed was rendered or already up to date, 1 otherwise."""
+        return 1 if (self.rejected or self.missing or self.errors) else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.exit_code == 0,
+            "counts": {k: len(getattr(self, k)) for k in ("rendered", "skipped", "rejected", "missing", "errors")},
+            **{k: getattr(self, k) for k in ("rendered", "skipped", "rejected", "missing", "errors")},
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def render_all(
+    loaded: LoadedCalendar,
+    inbox: Path,
+    out: Path,
+    *,
+    workers: int = 2,
+    progress: ProgressFn | None = None,
+    variants: Mapping[str, Variant] | None = None,
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+    move_rejected: bool = True,
+) -> RenderSummary:
+    """Render every missing or stale output the calendar needs; report the rest with reasons.
+
+    `variants` replaces frame sizes (tests use tiny frames); `settle_seconds` is how long a
+    recently modified file is watched for a copy still in progress.
+    """
+    started = time.monotonic()
+    inbox, out = Path(inbox), Path(out)
+    calendar = loaded.calendar
+    summary = RenderSummary()
+    brand = brand_assets(loaded)
+    manifest = Manifest.load(out)
+    jobs = required_renders(calendar, variants)
+    files = {p.name: p for p in inbox_files(inbox)}
+    testimonials = {t.id: t for t in calendar.testimonials}
+
+    owners: dict[str, str] = {}
+    for t in calendar.testimonials:
+        for name in [t.photo, t.clip, *t.subtitles.values()]:
+            if name:
+                owners[name] = t.id
+    for name, path in files.items():
+        if name not in owners:
+            guess = difflib.get_close_matches(name, list(owners), n=1)
+            hint = f"did you mean {guess[0]}?" if guess else "add it to a testimonial's photo:, clip: or subtitles: in the calendar"
+            _reject(summary, path, inbox, f"{name} matches no testimonial in the calendar — rename it ({hint})", move_rejected)
+
+    groups: dict[tuple[str, str], list[RenderJob]] = defaultdict(list)
+    for job in jobs:
+        groups[job.source_key].append(job)
+    wanted = {j.source for j in jobs} | {j.subtitles for j in jobs if j.subtitles}
+    for name in sorted(set(owners) & set(files) - wanted):
+        summary.skipped.append({"source": name, "reason": "no moment in the calendar uses this file"})
+    changing = still_changing([files[n] for n in sorted(wanted) if n in files], settle_seconds)
+
+    tasks: list[SourceTask] = []
+    for (testimonial_id, kind), group in sorted(groups.items()):
+        source_name = group[0].source
+        source = files.get(source_name)
+        if source is None:
+            summary.missing.append({
+                "source": source_name, "testimonial": testimonial_id, "outputs": [j.output for j in group],
+                "reason": f"{source_name} is not in the inbox {inbox} — drop the {kind} there",
+            })
+            continue
+        if source in changing:
+            summary.rejected.append({"source": source_name, "moved_to": None,
+                                     "reason": f"{source_name} is still being copied (its size keeps changing) — it will render on the next run"})
+            continue
+        source_hash = manifest.source_hash(source)
+        testimonial = testimonials[testimonial_id]
+        specs: list[JobSpec] = []
+        for job in group:
+            subtitle_path, subtitle_hash = None, None
+            if job.subtitles:
+                subtitle_path = files.get(job.subtitles)
+                if subtitle_path is None:
+                    summary.missing.append({"source": job.subtitles, "testimonial": testimonial_id, "outputs": [job.output],
+                                            "reason": f"subtitle file {job.subtitles} is not in the inbox {inbox} — drop it there"})
+                    continue
+                if subtitle_path in changing:
+                    summary.rejected.append({"source": job.subtitles, "output": job.output, "moved_to": None,
+                                             "reason": f"{job.subtitles} is still being copied — it will render on the next run"})
+                    continue
+                subtitle_hash = manifest.source_hash(subtitle_path)
+            text = overlay_text(loaded, testimonial, job.language)
+            fingerprint = overlay_fingerprint(brand, text)
+            key = input_key({
+                "source": source_hash, "brand": fingerprint, "subtitles": subtitle_hash, "kind": job.kind,
+                "variant": [job.variant.name, job.variant.width, job.variant.height], "platforms": list(job.platforms),
+                "focus": [testimonial.focus.x, testimonial.focus.y] if testimonial.focus else None,
+            })
+            if manifest.is_current(job.output, key, out):
+                summary.skipped.append({"output": job.output, "source": source_name, "reason": "up to date"})
+                continue
+            specs.append(JobSpec(job, text, fingerprint, subtitle_path, key))
+        if specs:
+            focus = (testimonial.focus.x, testimonial.focus.y) if testimonial.focus else None
+            tasks.append(SourceTask(testimonial_id, kind, source, focus, tuple(specs), brand, out, out / CACHE_DIR))
+
+    total = sum(len(t.specs) for t in tasks)
+    done = 0
+    for result in _run(tasks, workers):
+        done += len(result.task.specs)
+        _collect(summary, manifest, result, inbox, move_rejected)
+        manifest.save()  # after each source: an interrupted batch keeps what it finished
+        if progress:
+            progress(ProgressEvent(done, total, _describe(result)))
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _run(tasks: list[SourceTask], workers: int):  # type: ignore[no-untyped-def]
+    """Yield results as sources finish; clips first (they take longest), in a pool when it pays."""
+    tasks = sorted(tasks, key=lambda t: (t.kind != "clip", -len(t.specs)))
+    if workers <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            yield run_source(task)
+        return
+    # spawn, not fork: the daemon calls this from a thread, and forking a threaded process is unsafe.
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(run_source, task): task for task in tasks}
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as error:  # a crashed worker must not stop the batch
+                yield SourceResult(futures[future], crash=f"the worker rendering it failed ({error})")
+
+
+def _collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, inbox: Path, move: bool) -> None:
+    task = result.task
+    if result.source_error:
+        _reject(summary, task.source, inbox, result.source_error, move, testimonial=task.testimonial_id)
+        manifest.sources.pop(task.source.name, None)
+        return
+    if result.crash:
+        summary.errors.append({"source": task.source.name, "problems": [result.crash],
+                               "reason": result.crash + " — the source stays in the inbox; run again"})
+        return
+    for job in result.jobs:
+        spec = next(s for s in task.specs if s.job.output == job.output)
+        base = {"output": job.output, "source": task.source.name, "testimonial": task.testimonial_id,
+                "variant": spec.job.variant.name, "language": spec.job.language, "kind": task.kind}
+        if job.error:
+            summary.rejected.append({**base, "moved_to": None, "reason": job.error})
+        elif job.problems:
+            summary.errors.append({**base, "problems": job.problems,
+                                   "reason": "the rendered file breaks a platform rule and was removed: " + "; ".join(job.problems)})
+        else:
+            summary.rendered.append({**base, "bytes": job.bytes, "platforms": list(spec.job.platforms), "focus": result.focus, "notes": job.notes})
+            manifest.record(job.output, {
+                **base, "input_key": job.input_key, "source_sha256": manifest.sources.get(task.source.name, {}).get("sha256"),
+                "brand_fingerprint": spec.fingerprint, "platforms": list(spec.job.platforms),
+                "bytes": job.bytes, "sha256": job.sha256, "pipeline_version": PIPELINE_VERSION,
+            })
+
+
+def _reject(summary: RenderSummary, path: Path, inbox: Path, reason: str, move: bool, testimonial: str | None = None) -> None:
+    moved = None
+    if move and path.exists():
+        try:
+            moved = str(reject(path, inbox, reason))
+        except OSError as error:
+            reason += f" (could not move it to rejected/: {error}; it stays in the inbox)"
+    entry = {"source": path.name, "moved_to": moved, "reason": reason}
+    if testimonial:
+        entry["testimonial"] = testimonial
+    summary.rejected.append(entry)
+
+
+def _describe(result: SourceResult) -> str:
+    name = result.task.source.name
+    if result.source_error:
+        return f"{name}: rejected"
+    ok = sum(1 for j in result.jobs if not j.error and not j.problems)
+    return f"{name}: {ok}/{len(result.jobs)} rendered"
+

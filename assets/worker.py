@@ -1,0 +1,175 @@
+"""Render all outputs of one source (in a worker process) and check each against its platforms.
+
+Everything a worker needs travels in a picklable `SourceTask`; it answers with a
+`SourceResult`. A bad source becomes `source_error` (the batch goes on); a problem that
+concerns only one output (photo too small for a frame, clip too short for a platform,
+a broken subtitle file) becomes that output's `error`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assets.branding import BrandAssets, OverlayText
+from assets.conformance import check_clip, check_photo
+from assets.focus import Focus
+from assets.needs import RenderJob
+from assets.overlay import ensure_overlay, layout
+from assets.specs import PLATFORMS
+from campaign.errors import AssetError
+from campaign.languages import script_of
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    job: RenderJob
+    text: OverlayText
+    fingerprint: str
+    subtitles: Path | None
+    input_key: str
+
+
+@dataclass(frozen=True)
+class SourceTask:
+    testimonial_id: str
+    kind: str
+    source: Path
+    manual_focus: tuple[float, float] | None
+    specs: tuple[JobSpec, ...]
+    brand: BrandAssets
+    out: Path
+    cache_dir: Path
+
+
+@dataclass
+class JobResult:
+    output: str
+    input_key: str
+    error: str | None = None  # not rendered, with the reason
+    problems: list[str] = field(default_factory=list)  # rendered but not conforming
+    bytes: int = 0
+    sha256: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SourceResult:
+    task: SourceTask
+    source_error: str | None = None  # the source is unusable: it moves to rejected/
+    crash: str | None = None  # our failure, not the file's: the source stays where it is
+    focus: str = ""
+    jobs: list[JobResult] = field(default_factory=list)
+
+
+def run_source(task: SourceTask) -> SourceResult:
+    """Render one source; never raises for bad input (that is reported in the result)."""
+    try:
+        if task.kind == "photo":
+            return _photo(task)
+        return _clip(task)
+    except AssetError as error:
+        return SourceResult(task, source_error=str(error))
+    except Exception as error:  # a bug or a machine problem must not stop the batch or blame the file
+        return SourceResult(task, crash=f"{type(error).__name__}: {error}")
+
+
+def _overlay(task: SourceTask, spec: JobSpec) -> Path:
+    v = spec.job.variant
+    return ensure_overlay(task.cache_dir / task.testimonial_id, spec.fingerprint, v.width, v.height, task.brand, spec.text)
+
+
+def _finish(task: SourceTask, spec: JobSpec, problems: list[str], notes: list[str]) -> JobResult:
+    path = task.out / spec.job.output
+    if problems:
+        path.unlink(missing_ok=True)  # a file a platform would refuse must not be picked up by the planner
+        return JobResult(spec.job.output, spec.input_key, problems=problems, notes=notes)
+    data = path.read_bytes()
+    return JobResult(spec.job.output, spec.input_key, bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), notes=notes)
+
+
+def _photo(task: SourceTask) -> SourceResult:
+    from assets.photo import PhotoTarget, render_photo
+
+    targets = [
+        PhotoTarget(s.job.variant, _overlay(task, s), task.out / s.job.output, s.job.platforms) for s in task.specs
+    ]
+    focus, outcomes = render_photo(task.source, targets, task.manual_focus)
+    result = SourceResult(task, focus=focus.source)
+    for spec, outcome in zip(task.specs, outcomes):
+        if outcome.error:
+            result.jobs.append(JobResult(spec.job.output, spec.input_key, error=outcome.error))
+            continue
+        notes = [f"JPEG quality lowered to {outcome.quality} to fit the size limit"] if outcome.quality < 88 else []
+        problems = check_photo(outcome.output, spec.job.variant, spec.job.platforms)
+        result.jobs.append(_finish(task, spec, problems, notes))
+    return result
+
+
+def _clip(task: SourceTask) -> SourceResult:
+    from assets.clip import ClipTarget, render_clip
+    from assets.focus import choose_focus
+    from assets.probe import first_frame_rgb, probe
+
+    info = probe(task.source)
+    if not info.has_audio:
+        raise AssetError(
+            f"{task.source.name}: the clip has no sound track — a testimonial needs the speaker's voice; "
+            "export it again with audio (platforms also require an AAC track)"
+        )
+    focus: Focus = choose_focus(task.manual_focus, first_frame_rgb(task.source) if task.manual_focus is None else None)
+    result = SourceResult(task, focus=focus.source)
+    targets: list[ClipTarget] = []
+    rendered: list[tuple[JobSpec, ClipTarget, list[str]]] = []
+    for spec in task.specs:
+        job = spec.job
+        specs = [PLATFORMS[p] for p in job.platforms]
+        longest = min((s.video_max_seconds for s in specs), default=info.duration)
+        shortest = max((s.video_min_seconds for s in specs), default=0.0)
+        if info.duration < shortest:
+            strict = [p for p in job.platforms if PLATFORMS[p].video_min_seconds > info.duration]
+            result.jobs.append(JobResult(job.output, spec.input_key, error=(
+                f"the clip lasts {info.duration:.1f} s; {', '.join(strict)} need at least {shortest:g} s — supply a longer clip")))
+            continue
+        notes = []
+        seconds = info.duration
+        if info.duration > longest:
+            seconds = longest
+            notes.append(f"trimmed from {info.duration:.1f} s to {longest:g} s ({', '.join(job.platforms)} limit)")
+        if spec.subtitles is not None:
+            problem = subtitle_problem(spec.subtitles)
+            if problem:
+                result.jobs.append(JobResult(job.output, spec.input_key, error=problem))
+                continue
+        target = ClipTarget(
+            variant=job.variant,
+            overlay=_overlay(task, spec),
+            output=task.out / job.output,
+            subtitles=spec.subtitles,
+            subtitle_script=script_of(job.language),
+            layout=layout(job.variant.width, job.variant.height, task.brand),
+            seconds=seconds,
+        )
+        targets.append(target)
+        rendered.append((spec, target, notes))
+    if targets:
+        render_clip(task.source, info, focus, targets)
+    for spec, target, notes in rendered:
+        problems = check_clip(target.output, spec.job.variant, spec.job.platforms, expected_seconds=target.seconds)
+        result.jobs.append(_finish(task, spec, problems, notes))
+    return result
+
+
+def subtitle_problem(path: Path) -> str | None:
+    """Why a subtitle file cannot be burned in, or None. ffmpeg would fail the whole clip on a bad one."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return f"subtitle file {path.name} is not UTF-8 text — save it as UTF-8 (SRT or WebVTT)"
+    if "-->" not in text:
+        return f"subtitle file {path.name} has no cues (`00:00:01,000 --> 00:00:03,000` lines) — export it as SRT or WebVTT"
+    if path.suffix.lower() not in (".srt", ".vtt"):
+        return f"subtitle file {path.name}: use the .srt or .vtt extension"
+    return None

@@ -1,0 +1,177 @@
+"""Clips: one ffmpeg run per source, platform-conforming output, subtitles, rotation, bad clips."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from assets.conformance import check_clip
+from assets.probe import moov_before_mdat, probe
+from assets.worker import subtitle_problem
+from assets.pipeline import render_all
+from conftest import TINY, calendar_data, ffmpeg, make_clip, write_srt
+
+
+def render(loaded, inbox: Path, out: Path):  # type: ignore[no-untyped-def]
+    return render_all(loaded, inbox, out, workers=1, variants=TINY, settle_seconds=0.01)
+
+
+def clip_only(data, channels=("xch", "bsky")):  # type: ignore[no-untyped-def]
+    data["moments"] = [m for m in data["moments"] if m["id"] == "clip-day"]
+    data["moments"][0]["channels"] = list(channels)
+    return data
+
+
+def frame_at(path: Path, seconds: float) -> np.ndarray:
+    import av
+
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            if frame.time is not None and frame.time >= seconds:
+                return frame.to_ndarray(format="rgb24").astype(int)
+    raise AssertionError("no frame at that time")
+
+
+def test_clip_renders_every_variant_conforming_in_one_ffmpeg_run(write_calendar, inbox: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    loaded = write_calendar(clip_only(calendar_data()))
+    make_clip(inbox / "ben.mp4", seconds=2, faststart=False)
+    write_srt(inbox / "ben.en.srt")
+    runs: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting(args, *a, **k):  # type: ignore[no-untyped-def]
+        if args and "-filter_complex" in args:
+            runs.append(list(args))
+        return real_run(args, *a, **k)
+
+    monkeypatch.setattr("assets.clip.subprocess.run", counting)
+    summary = render(loaded, inbox, tmp_path / "build")
+    assert summary.exit_code == 0, summary.to_dict()
+    assert len(runs) == 1, "all variants of a clip come from one ffmpeg run (decoded once)"
+    graph = runs[0][runs[0].index("-filter_complex") + 1]
+    assert "split=2" in graph and "loudnorm=I=-14:TP=-1" in graph and "subtitles=" in graph and "fontsdir=" in graph
+    assert "format=auto" not in graph
+    for name, platforms in (("ben/landscape_16x9.en.mp4", ("x",)), ("ben/square_1x1.en.mp4", ("bluesky",))):
+        path = tmp_path / "build" / name
+        info = probe(path)
+        variant = TINY[name.split("/")[1].split(".")[0]]
+        assert (info.width, info.height) == (variant.width, variant.height)
+        assert info.video_codec == "h264" and info.pix_fmt == "yuv420p" and abs(info.fps - 30) < 0.01
+        assert info.audio_codec == "aac" and info.audio_rate == 48000 and info.audio_channels == 2
+        assert abs(info.duration - 2.0) < 0.15
+        assert moov_before_mdat(path), "+faststart"
+        assert check_clip(path, variant, platforms, expected_seconds=2.0) == []
+
+
+def test_subtitles_are_burned_in_with_the_language_font(write_calendar, inbox: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data = clip_only(calendar_data(), channels=("xch",))
+    data["moments"][0]["languages"] = ["ja"]
+    data["testimonials"][1]["subtitles"] = {"ja": "ben.ja.vtt"}
+    data["testimonials"][1]["quote"] = {"ja": "引用"}
+    loaded = write_calendar(data)
+    make_clip(inbox / "ben.mp4", seconds=2, video="color=c=gray:size=320x240:rate=30:duration=2")
+    (inbox / "ben.ja.vtt").write_text("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nベルギーで働いて良かった\n", encoding="utf-8")
+    summary = render(loaded, inbox, tmp_path / "build")
+    assert summary.exit_code == 0, summary.to_dict()
+    out = tmp_path / "build/ben/landscape_16x9.ja.mp4"
+    during, after = frame_at(out, 0.5), frame_at(out, 1.5)
+    diff = np.abs(during - after).sum(axis=2) > 80
+    assert diff.sum() > 150, "subtitle text appears while its cue is on screen"
+    rows = np.nonzero(diff.any(axis=1))[0]
+    assert rows.min() > 144 * 0.45, "subtitles sit in the lower part, above the lower third"
+
+
+def test_rotated_phone_clip_is_rendered_upright(write_calendar, inbox: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    loaded = write_calendar(clip_only(calendar_data(), channels=("bsky",)))
+    # stored 320x240: top red, bottom blue; rotation metadata 90° counter-clockwise -> viewed: red left, blue right
+    stacked = "color=c=red:size=320x120:rate=30:duration=2[a];color=c=blue:size=320x120:rate=30:duration=2[b];[a][b]vstack"
+    make_clip(inbox / "ben.mp4", seconds=2, video=stacked, rotation=90)
+    assert probe(inbox / "ben.mp4").rotation == 90 and (probe(inbox / "ben.mp4").width, probe(inbox / "ben.mp4").height) == (240, 320)
+    write_srt(inbox / "ben.en.srt")
+    summary = render(loaded, inbox, tmp_path / "build")
+    assert summary.exit_code == 0, summary.to_dict()
+    frame = frame_at(tmp_path / "build/ben/square_1x1.en.mp4", 1.5)
+    middle = frame[100]
+    assert middle[20][0] > 150 and middle[20][2] < 100, "left is red"
+    assert middle[-20][2] > 150 and middle[-20][0] < 100, "right is blue"
+
+
+def test_clip_without_sound_is_rejected_and_moved_aside(write_calendar, inbox: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    loaded = write_calendar(clip_only(calendar_data()))
+    make_clip(inbox / "ben.mp4", seconds=1, audio=False)
+    write_srt(inbox / "ben.en.srt", end="00:00:00,900")
+    summary = render(loaded, inbox, tmp_path / "build")
+    assert summary.exit_code == 1
+    [entry] = summary.rejected
+    assert "no sound track" in entry["reason"]
+    assert (inbox / "rejected/ben.mp4").exists() and (inbox / "rejected/ben.mp4.why.txt").exists()
+
+
+def test_corrupt_and_truncated_clips_are_rejected_without_stopping_the_batch(write_calendar, inbox: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data = clip_only(calendar_data(), channels=("xch",))
+    for tid in ("cut", "junk"):
+        data["testimonials"].append({**data["testimonials"][1], "id": tid, "clip": f"{tid}.mp4", "subtitles": {"en": "ben.en.srt"}})
+    data["moments"][0]["testimonials"] = ["ben", "cut", "junk"]
+    loaded = write_calendar(data)
+    make_clip(inbox / "ben.mp4", seconds=1)
+    whole = make_clip(tmp_path / "whole.mp4", seconds=2, faststart=False).read_bytes()
+    (inbox / "cut.mp4").write_bytes(whole[: len(whole) // 2])  # index at the end: cut off
+    (inbox / "junk.mp4").write_bytes(b"\x00\x01garbage" * 500)
+    write_srt(inbox / "ben.en.srt", end="00:00:00,900")
+    summary = render(loaded, inbox, tmp_path / "build")
+    assert summary.exit_code == 1
+    assert {e["source"] for e in summary.rejected} == {"cut.mp4", "junk.mp4"}
+    assert all("re-export" in e["reason"] or "corrupt" in e["reason"] for e in summary.rejected)
+    assert [e["output"] for e in summary.rendered] == ["ben/landscape_16x9.en.mp4"]
+    assert (inbox / "rejected/cut.mp4").read_bytes() == whole[: len(whole) // 2], "moved intact, never deleted"
+
+
+def test_clip_shorter_than_a_platform_minimum_rejects_that_variant_only(write_calendar, inbox: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    loaded = write_calendar(clip_only(calendar_data(), channels=("xch", "ig")))  # Instagram Reels need 3 s
+    make_clip(inbox / "ben.mp4", seconds=1)
+    write_srt(inbox / "ben.en.srt", end="00:00:00,900")
+    summary = render(loaded, inbox, tmp_path / "build")
+    [entry] = summary.rejected
+    assert entry["output"] == "ben/story_9x16.en.mp4" and "instagram need at least 3 s" in entry["reason"]
+    assert entry["moved_to"] is None and (inbox / "ben.mp4").exists()
+    assert [e["output"] for e in summary.rendered] == ["ben/landscape_16x9.en.mp4"]
+
+
+def test_clip_longer_than_the_platform_maximum_is_trimmed(write_calendar, inbox: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from assets.specs import PLATFORMS
+
+    monkeypatch.setitem(PLATFORMS, "x", replace(PLATFORMS["x"], video_max_seconds=1.0))  # X allows 140 s; 1 s keeps the test fast
+    loaded = write_calendar(clip_only(calendar_data(), channels=("xch",)))
+    make_clip(inbox / "ben.mp4", seconds=2)
+    write_srt(inbox / "ben.en.srt")
+    summary = render(loaded, inbox, tmp_path / "build")
+    assert summary.exit_code == 0, summary.to_dict()
+    assert "trimmed from 2.0 s to 1 s" in summary.rendered[0]["notes"][0]
+    assert abs(probe(tmp_path / "build/ben/landscape_16x9.en.mp4").duration - 1.0) < 0.1
+
+
+def test_broken_subtitle_files_are_explained() -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        latin1 = Path(folder, "a.srt")
+        latin1.write_bytes("1\n00:00:00,000 --> 00:00:01,000\nÉté\n".encode("latin-1"))
+        assert "UTF-8" in (subtitle_problem(latin1) or "")
+        empty = Path(folder, "b.srt")
+        empty.write_text("just words", encoding="utf-8")
+        assert "no cues" in (subtitle_problem(empty) or "")
+        good = write_srt(Path(folder, "c.srt"))
+        assert subtitle_problem(good) is None
+
+
+def test_conformance_flags_a_file_no_platform_accepts(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.mp4"
+    subprocess.run([ffmpeg(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=256x144:rate=15:duration=1",
+                    "-c:v", "libx264", "-pix_fmt", "yuv444p", "-preset", "ultrafast", str(bad)], check=True)
+    problems = " | ".join(check_clip(bad, TINY["landscape_16x9"], ("x", "linkedin")))
+    for expected in ("yuv444p", "audio codec is missing", "not +faststart", "linkedin: lasts 1.00 s"):
+        assert expected in problems
