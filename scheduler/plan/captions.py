@@ -1,0 +1,103 @@
+"""Captions from Jinja2 templates, rendered so that a mistake is an error a manager can fix.
+
+Templates live in ``<calendar folder>/<templates>/captions/``; ``<name>.<lang>.j2`` wins over
+the shared ``<name>.j2`` (the rule `campaign.calendar.references.template_candidates` also
+checks at validation). The environment is sandboxed (a template cannot reach Python
+internals) and undefined variables raise: a typo must never post "Hello ," to a million people.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+
+from campaign.calendar.references import template_candidates
+from campaign.errors import TemplateError
+
+CAPTION_VARIABLES = ("speaker", "country", "quote", "baseline", "tagline", "title", "hashtags", "link")
+
+
+class CaptionRenderer:
+    """Renders caption templates of one templates folder; compiled templates are cached."""
+
+    def __init__(self, templates_dir: Path) -> None:
+        self.templates_dir = templates_dir
+        self.captions_dir = templates_dir / "captions"
+        self.env = SandboxedEnvironment(
+            loader=FileSystemLoader(str(self.captions_dir)),
+            undefined=StrictUndefined,
+            autoescape=False,  # captions are plain text, not HTML
+            keep_trailing_newline=False,
+            trim_blocks=False,
+        )
+
+    def template_file(self, name: str, language: str) -> Path:
+        """The file used for `name` in `language`: the per-language one if it exists."""
+        for candidate in template_candidates(self.templates_dir, name, language):
+            if candidate.is_file():
+                return candidate
+        tried = " or ".join(str(c) for c in template_candidates(self.templates_dir, name, language))
+        raise TemplateError(f"no caption template `{name}` for `{language}` — create {tried}")
+
+    def render(self, name: str, language: str, variables: dict[str, Any]) -> str:
+        """The caption text, stripped of leading/trailing blank space; raises `TemplateError`."""
+        path = self.template_file(name, language)
+        shown = self._shown(path)
+        try:
+            template = self.env.get_template(path.name)
+            text = template.render(**variables)
+        except TemplateSyntaxError as error:
+            raise TemplateError(f"{shown}:{error.lineno}: template syntax error: {error.message} — fix the template") from None
+        except UndefinedError as error:
+            line = _template_line(error, template.filename if "template" in locals() else str(path))
+            variable = _variable_name(str(error.message or error))
+            known = ", ".join(CAPTION_VARIABLES)
+            raise TemplateError(
+                f"{shown}:{line or '?'}: undefined variable `{variable}` — the caption variables are {known}"
+            ) from None
+        except SecurityError as error:
+            line = _template_line(error, str(path))
+            raise TemplateError(f"{shown}:{line or '?'}: the template does something unsafe ({error}) — use only the caption variables and filters") from None
+        except TemplateNotFound as error:  # an {% include %} of a missing file
+            raise TemplateError(f"{shown}: included template {error.name} not found — create it in {self.captions_dir}") from None
+        except (TypeError, ValueError, ZeroDivisionError) as error:
+            line = _template_line(error, str(path))
+            raise TemplateError(f"{shown}:{line or '?'}: {error} — fix the expression on that line") from None
+        return _tidy(text)
+
+    def _shown(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.templates_dir.parent))
+        except ValueError:
+            return str(path)
+
+
+def _template_line(error: BaseException, filename: str) -> int | None:
+    """Jinja rewrites tracebacks so template frames carry the template's file and line."""
+    line = None
+    for frame, lineno in traceback.walk_tb(error.__traceback__):
+        if frame.f_code.co_filename == filename:
+            line = lineno
+    return line
+
+
+def _variable_name(message: str) -> str:
+    match = re.search(r"'([^']+)' is undefined", message) or re.search(r"has no attribute '([^']+)'", message)
+    return match.group(1) if match else message
+
+
+def _tidy(text: str) -> str:
+    """No trailing spaces on lines, at most one blank line in a row, no blank start or end."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if not line and tidy and not tidy[-1]:
+            continue
+        tidy.append(line)
+    return "\n".join(tidy)

@@ -1,0 +1,150 @@
+"""`plan` and `preview`: what managers read before anything goes out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from campaign.cli_support import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, DEFAULT_CALENDAR, CalendarOption, load_or_exit
+from campaign.clock import SystemClock
+from campaign.errors import TemplateError
+from scheduler.plan.export_ics import plan_to_ics
+from scheduler.plan.planner import Plan, plan_posts
+from scheduler.plan.preview import render_preview
+from scheduler.post import PlanIssue, PlannedPost
+
+BuildOption = Annotated[Path, typer.Option("--build", help="Folder of rendered assets (to mark what is not rendered yet).")]
+DEFAULT_BUILD = Path("build")
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        print(f"{option} {value!r} is not a date — write it as YYYY-MM-DD, e.g. 2027-05-09", file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _plan_or_exit(calendar: Path, build: Path) -> tuple[Any, Plan]:
+    loaded = load_or_exit(calendar)
+    try:
+        return loaded, plan_posts(loaded, build_dir=build, today=SystemClock().now().date())
+    except TemplateError as error:
+        print(f"{error}", file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _in_range(post: PlannedPost, start: dt.date | None, end: dt.date | None) -> bool:
+    day = post.local_time.date()
+    return (start is None or day >= start) and (end is None or day <= end)
+
+
+def post_as_json(post: PlannedPost, rendered: bool) -> dict[str, Any]:
+    media = None
+    if post.media:
+        media = {**post.media.__dict__, "rendered": rendered}
+    return {
+        "id": post.id, "moment": post.moment_id, "occurrence": post.occurrence, "channel": post.channel_id,
+        "platform": post.platform, "account": post.account, "language": post.language,
+        "scheduled_at": post.scheduled_at.isoformat(), "local_time": post.local_time.isoformat(),
+        "timezone": str(post.local_time.tzinfo), "caption": post.caption, "link": post.link,
+        "hashtags": list(post.hashtags), "media": media, "needs_approval": post.needs_approval,
+        "grace_seconds": post.grace_seconds, "warnings": list(post.warnings),
+        "idempotency_key": post.idempotency_key,
+    }
+
+
+def issue_as_json(issue: PlanIssue) -> dict[str, Any]:
+    return dict(issue.__dict__)
+
+
+def plan(
+    calendar: CalendarOption = DEFAULT_CALENDAR,
+    as_json: Annotated[bool, typer.Option("--json", help="Print posts and issues as JSON for scripts.")] = False,
+    from_date: Annotated[str | None, typer.Option("--from", help="Only posts on or after this local date (YYYY-MM-DD).")] = None,
+    to_date: Annotated[str | None, typer.Option("--to", help="Only posts on or before this local date (YYYY-MM-DD).")] = None,
+    ics: Annotated[Path | None, typer.Option("--ics", help="Also write the posts as an RFC 5545 calendar file.")] = None,
+    build: BuildOption = DEFAULT_BUILD,
+) -> None:
+    """List every planned post (local and UTC time, channel, language, asset, caption); exit 1 if some cannot be planned."""
+    start, end = _date(from_date, "--from"), _date(to_date, "--to")
+    loaded, result = _plan_or_exit(calendar, build)
+    posts = [p for p in result.posts if _in_range(p, start, end)]
+    if ics is not None:
+        ics.parent.mkdir(parents=True, exist_ok=True)
+        ics.write_bytes(plan_to_ics(posts, stamp=SystemClock().now(), name=loaded.calendar.campaign.name))
+    if as_json:
+        payload = {"posts": [post_as_json(p, result.is_rendered(p)) for p in posts],
+                   "issues": [issue_as_json(i) for i in result.issues]}
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        _print_table(posts, result, ics)
+    raise typer.Exit(EXIT_PARTIAL if result.errors else EXIT_OK)
+
+
+def _print_table(posts: list[PlannedPost], result: Plan, ics: Path | None) -> None:
+    console = Console(soft_wrap=False, width=max(Console().width, 200))
+    table = Table(title=f"{len(posts)} planned posts", show_lines=False, header_style="bold")
+    for column in ("local time", "UTC", "channel", "lang", "moment", "asset"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("caption", overflow="fold", max_width=36)
+    table.add_column("warnings", overflow="fold")
+    for post in posts:
+        local = post.local_time
+        if post.media:
+            asset = Text(post.media.path)
+            asset.append(" ✓" if result.is_rendered(post) else " (not rendered)",
+                         style="green" if result.is_rendered(post) else "yellow")
+        else:
+            asset = Text("text only", style="dim")
+        start = " ".join(post.caption.split())
+        table.add_row(
+            f"{local:%Y-%m-%d %H:%M} {local:%Z} {local.tzinfo}",
+            f"{post.scheduled_at:%m-%d %H:%M}Z",
+            post.channel_id + (" ✋" if post.needs_approval else ""),
+            post.language,
+            post.moment_id,
+            asset,
+            start[:34] + ("…" if len(start) > 34 else ""),
+            Text("\n".join(post.warnings), style="yellow") if post.warnings else "",
+        )
+    console.print(table)
+    for issue in result.issues:
+        style = "bold red" if issue.severity == "error" else "yellow"
+        console.print(Text(f"{issue.severity}: {issue.message}", style=style))
+    errors = len(result.errors)
+    summary = f"{len(posts)} posts planned" + (f", {errors} could not be planned" if errors else ", no plan errors")
+    if ics is not None:
+        summary += f"; calendar written to {ics}"
+    console.print(summary)
+
+
+def preview(
+    calendar: CalendarOption = DEFAULT_CALENDAR,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the HTML page.")] = Path("build/preview.html"),
+    build: BuildOption = DEFAULT_BUILD,
+) -> None:
+    """Write one static HTML page showing every planned post as it will look, week by week."""
+    loaded, result = _plan_or_exit(calendar, build)
+    html = render_preview(result, loaded.calendar, templates_dir=loaded.root / loaded.calendar.templates, root=loaded.root,
+                          generated=SystemClock().now(), source=str(calendar))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(html, encoding="utf-8")
+    errors = len(result.errors)
+    print(f"preview of {len(result.posts)} posts written to {output}" + (f" ({errors} plan errors listed at the top)" if errors else ""))
+    raise typer.Exit(EXIT_PARTIAL if errors else EXIT_OK)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan)
+    app.command("preview")(preview)

@@ -1,0 +1,258 @@
+"""The plan as one static, self-contained HTML page: a calendar grid by ISO week, each post as
+a card that looks like its platform, with a thumbnail of the rendered asset when it exists.
+
+Everything is inlined (CSS, base64 JPEG thumbnails), so the page can be mailed to the
+Chancellery or opened from a shared drive without a server.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from PIL import Image, UnidentifiedImageError
+
+from campaign.calendar.models import Calendar
+from scheduler.plan.textrules import bluesky_display_link, find_urls
+from campaign.languages import LANGUAGES, RIGHT_TO_LEFT
+from scheduler.plan.planner import Plan
+from scheduler.post import PlanIssue, PlannedPost
+
+PREVIEW_TEMPLATE = "preview.html.j2"
+DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+THUMB_SIZE = (400, 400)
+
+PLATFORM_LOOK = {
+    "facebook": {"name": "Facebook", "colour": "#1877F2", "mark": "f"},
+    "instagram": {"name": "Instagram", "colour": "#D62976", "mark": "◎"},
+    "x": {"name": "X", "colour": "#0F1419", "mark": "𝕏"},
+    "linkedin": {"name": "LinkedIn", "colour": "#0A66C2", "mark": "in"},
+    "mastodon": {"name": "Mastodon", "colour": "#6364FF", "mark": "M"},
+    "bluesky": {"name": "Bluesky", "colour": "#1185FE", "mark": "🦋"},
+    "outbox": {"name": "Press outbox", "colour": "#5B6470", "mark": "✉"},
+}
+
+
+@dataclass
+class Card:
+    post: PlannedPost
+    look: dict[str, str]
+    thumbnail: str | None  # data: URI
+    rendered: bool
+    rtl: bool
+    local_label: str
+    utc_label: str
+    language_name: str
+    segments: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, text, href)
+
+
+@dataclass
+class Day:
+    date: dt.date
+    cards: list[Card] = field(default_factory=list)
+
+    @property
+    def weekend(self) -> bool:
+        return self.date.weekday() >= 5
+
+
+@dataclass
+class Week:
+    year: int
+    number: int
+    days: list[Day]
+
+    @property
+    def label(self) -> str:
+        first, last = self.days[0].date, self.days[-1].date
+        return f"{first:%-d %b} – {last:%-d %b %Y}"
+
+    @property
+    def count(self) -> int:
+        return sum(len(d.cards) for d in self.days)
+
+    @property
+    def columns(self) -> str:
+        """CSS grid columns: busy days get room for several cards side by side, empty days shrink."""
+        return " ".join(f"minmax(0, {min(len(d.cards), 4)}fr)" if d.cards else "56px" for d in self.days)
+
+
+_TAG = re.compile(r"(?:(?<=\s)|^)#\w+")
+
+
+def caption_segments(caption: str) -> list[tuple[str, str, str]]:
+    """The caption as text, link and hashtag pieces, links shown short as the platforms do."""
+    segments: list[tuple[str, str, str]] = []
+    position = 0
+    for start, end, url in find_urls(caption):
+        segments.extend(_tags(caption[position:start]))
+        segments.append(("link", bluesky_display_link(url), url))
+        position = end
+    segments.extend(_tags(caption[position:]))
+    return segments
+
+
+def _tags(text: str) -> list[tuple[str, str, str]]:
+    pieces: list[tuple[str, str, str]] = []
+    position = 0
+    for match in _TAG.finditer(text):
+        if match.start() > position:
+            pieces.append(("text", text[position:match.start()], ""))
+        pieces.append(("tag", match.group(0), ""))
+        position = match.end()
+    if position < len(text):
+        pieces.append(("text", text[position:], ""))
+    return pieces
+
+
+def embedded_fonts(calendar: Calendar, root: Path, text: str) -> list[dict[str, str]]:
+    """@font-face sources for the brand fonts, cut down to the characters on the page.
+
+    The page must show Japanese and Arabic right on any machine (the test browser has no CJK
+    font), but the JP font is 14 MB: a subset of the few hundred glyphs used is a few KB.
+    """
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    fonts = calendar.brand.fonts
+    regular = DEFAULT_TEMPLATES.parent / "assets" / "brand" / "fonts" / "NotoSans-Regular.ttf"
+    wanted = [("Brand Sans", "400", str(regular)), ("Brand Sans", "700", fonts.latin)]
+    if fonts.arabic:
+        wanted.append(("Brand Arabic", "400", fonts.arabic))
+    if fonts.japanese:
+        wanted.append(("Brand JP", "400", fonts.japanese))
+    characters = {ord(c) for c in text if not c.isspace()} | {0x20}
+    faces = []
+    for family, weight, relative in wanted:
+        path = root / relative
+        if not path.is_file():
+            continue
+        try:
+            font = TTFont(str(path), lazy=False)
+            cmap = font.getBestCmap() or {}
+            used = characters & set(cmap)
+            if len(used) <= 1:
+                continue
+            options = subset.Options()
+            options.layout_features = ["*"]  # Arabic joins and ligatures need their features
+            options.name_IDs = ["*"]
+            options.notdef_outline = True
+            subsetter = subset.Subsetter(options)
+            subsetter.populate(unicodes=used)
+            subsetter.subset(font)
+            buffer = io.BytesIO()
+            font.save(buffer)
+        except Exception:  # a broken font must not stop the preview: the browser falls back
+            continue
+        kind = "opentype" if path.suffix.lower() == ".otf" else "truetype"
+        data = base64.b64encode(buffer.getvalue()).decode("ascii")
+        faces.append({"family": family, "weight": weight, "src": f"data:font/{path.suffix[1:]};base64,{data}", "format": kind})
+    return faces
+
+
+def thumbnail_data_uri(path: Path, kind: str, size: tuple[int, int] = THUMB_SIZE) -> str | None:
+    """A small base64 JPEG of a rendered photo, or of a frame of a rendered clip (None if unreadable)."""
+    try:
+        if kind == "clip":
+            image = Image.open(io.BytesIO(_clip_frame(path)))
+        else:
+            image = Image.open(path)
+        image = image.convert("RGB")
+        image.thumbnail(size)
+    except (OSError, UnidentifiedImageError, subprocess.SubprocessError, ValueError):
+        return None
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=72, optimize=True)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _clip_frame(path: Path) -> bytes:
+    """One PNG frame from about a second into the clip (past fades), via the bundled ffmpeg."""
+    import imageio_ffmpeg
+
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-ss", "1", "-i", str(path),
+               "-frames:v", "1", "-f", "image2pipe", "-vcodec", "png", "-"]
+    result = subprocess.run(command, capture_output=True, timeout=60, check=False)
+    if result.returncode != 0 or not result.stdout:
+        # shorter than a second: take the first frame
+        command[command.index("-ss") + 1] = "0"
+        result = subprocess.run(command, capture_output=True, timeout=60, check=True)
+    return result.stdout
+
+
+def build_weeks(plan: Plan, calendar: Calendar) -> list[Week]:
+    """Posts grouped by ISO week and day of the campaign's time zone (weeks without posts left out)."""
+    zone = ZoneInfo(calendar.campaign.timezone)
+    thumbs: dict[Path, str | None] = {}
+    by_day: dict[dt.date, list[Card]] = {}
+    for post in plan.posts:
+        rendered = plan.is_rendered(post)
+        thumb = None
+        if rendered and post.media:
+            path = plan.build_dir / post.media.path
+            if path not in thumbs:
+                thumbs[path] = thumbnail_data_uri(path, post.media.kind)
+            thumb = thumbs[path]
+        local = post.local_time
+        card = Card(
+            post=post,
+            look=PLATFORM_LOOK.get(post.platform, {"name": post.platform, "colour": "#444", "mark": "•"}),
+            thumbnail=thumb,
+            rendered=rendered,
+            rtl=post.language in RIGHT_TO_LEFT,
+            local_label=f"{local:%a %-d %b %H:%M} {local.tzname()} · {local.tzinfo}",
+            utc_label=f"{post.scheduled_at:%H:%M} UTC",
+            language_name=LANGUAGES.get(post.language, post.language),
+            segments=caption_segments(post.caption),
+        )
+        by_day.setdefault(post.scheduled_at.astimezone(zone).date(), []).append(card)
+    weeks: dict[tuple[int, int], Week] = {}
+    for day in sorted(by_day):
+        year, number, weekday = day.isocalendar()
+        if (year, number) not in weeks:
+            monday = day - dt.timedelta(days=weekday - 1)
+            weeks[(year, number)] = Week(year, number, [Day(monday + dt.timedelta(days=i)) for i in range(7)])
+        weeks[(year, number)].days[weekday - 1].cards.extend(by_day[day])
+    return [weeks[key] for key in sorted(weeks)]
+
+
+def render_preview(plan: Plan, calendar: Calendar, *, templates_dir: Path | None = None, root: Path | None = None,
+                   generated: dt.datetime | None = None, source: str = "calendar.yaml") -> str:
+    """The HTML page. `templates_dir` holds preview.html.j2 (the calendar's, else the tool's)."""
+    folders = [str(p) for p in (templates_dir, DEFAULT_TEMPLATES) if p is not None and (p / PREVIEW_TEMPLATE).is_file()]
+    env = Environment(loader=FileSystemLoader(folders), autoescape=select_autoescape(["html", "j2"], default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    template = env.get_template(PREVIEW_TEMPLATE)
+    weeks = build_weeks(plan, calendar)
+    platforms = sorted({p.platform for p in plan.posts})
+    page_text = "".join(p.caption + p.account + p.channel_id + p.moment_id + "".join(p.warnings) for p in plan.posts)
+    page_text += "".join(i.message for i in plan.issues) + calendar.campaign.name + "".join(calendar.campaign.baseline.values())
+    page_text += "0123456789:·–—…/()@✓✋ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,'\"“”"
+    fonts = embedded_fonts(calendar, root, page_text) if root is not None else []
+    return template.render(
+        fonts=fonts,
+        campaign=calendar.campaign,
+        weeks=weeks,
+        posts=plan.posts,
+        issues=plan.issues,
+        errors=[i for i in plan.issues if i.severity == "error"],
+        looks={p: PLATFORM_LOOK.get(p, {"name": p, "colour": "#444", "mark": "•"}) for p in platforms},
+        channels=sorted({p.channel_id for p in plan.posts}),
+        languages=sorted({p.language for p in plan.posts}),
+        rendered=sum(1 for p in plan.posts if plan.is_rendered(p)),
+        with_warnings=sum(1 for p in plan.posts if p.warnings),
+        generated=generated,
+        source=source,
+    )
+
+
+def issue_label(issue: PlanIssue) -> str:
+    where = " · ".join(x for x in (issue.moment_id, issue.channel_id, issue.language) if x)
+    return f"{where}: {issue.message}"
