@@ -21,6 +21,9 @@ class OutgoingMedia:
     width: int
     height: int
     public_url: str | None = None  # where platforms that fetch by URL (Instagram) find it
+    #: path relative to the build folder ("aiko-tanaka/feed_4x5.ja.jpg"); Instagram builds
+    #: `media_base_url + "/" + relative_path` from it when `public_url` is not set.
+    relative_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,9 @@ class Publisher(abc.ABC):
     platform: str = ""
     #: True when `find_existing` can answer; False when a post in doubt must be held for a human.
     can_find_existing: bool = False
+    #: Seconds during which re-sending the creating request cannot duplicate the post
+    #: (Mastodon keeps an Idempotency-Key 1 h; Bluesky's own record key: forever); None: never safe.
+    idempotency_window_seconds: float | None = None
 
     @abc.abstractmethod
     def publish(self, post: OutgoingPost) -> PublishResult:

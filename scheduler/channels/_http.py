@@ -1,0 +1,194 @@
+"""What every HTTP publisher shares: one session, a time-out on every request, the line
+between "not sent" (safe to retry) and "sent, answer lost" (outcome unknown), polling of
+asynchronous processing on an injected clock, and chunk uploads that retry only the chunk
+that failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Iterator, TypeVar
+
+import requests
+from requests import exceptions as rex
+
+from campaign.clock import Clock, SystemClock
+from scheduler.channels.base import (
+    OutcomeUnknown,
+    PermanentError,
+    Publisher,
+    PublishError,
+    TransientError,
+)
+from scheduler.channels.credentials import Credentials, scrub_text
+
+MiB = 1024 * 1024
+DEFAULT_CHUNK_SIZE = 4 * MiB
+T = TypeVar("T")
+
+log = logging.getLogger("scheduler.channels")
+
+_NOT_SENT_MARKERS = ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError", "Failed to establish")
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """True when the exception proves the request never left (refused, DNS, connect time-out)."""
+    if isinstance(exc, rex.ConnectTimeout):
+        return True
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if any(marker in type(current).__name__ for marker in _NOT_SENT_MARKERS):
+            return True
+        for arg in getattr(current, "args", ()):
+            if isinstance(arg, BaseException) and any(m in type(arg).__name__ for m in _NOT_SENT_MARKERS):
+                return True
+            reason = getattr(arg, "reason", None)
+            if isinstance(reason, BaseException) and any(m in type(reason).__name__ for m in _NOT_SENT_MARKERS):
+                return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+class HttpPublisher(Publisher):
+    """Base of the six platform publishers. Subclasses set `platform`, `DEFAULTS` and
+    implement `publish` plus `raise_for(response)` that turns a non-2xx answer into an error."""
+
+    DEFAULTS: dict[str, str] = {}
+    #: True when re-sending the request that creates the post cannot duplicate it.
+    safe_create_retry: bool = False
+
+    def __init__(
+        self,
+        channel_id: str,
+        account: str,
+        credentials: Credentials,
+        *,
+        api: dict[str, str | None] | None = None,
+        timeout: float = 30.0,
+        clock: Clock | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        chunk_retries: int = 3,
+        poll_interval: float = 2.0,
+        max_processing_wait: float = 900.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.channel_id = channel_id
+        self.account = account
+        self.credentials = credentials
+        self.api = {**self.DEFAULTS, **{k: v for k, v in (api or {}).items() if v}}
+        self.timeout = timeout
+        self.clock = clock or SystemClock()
+        self.chunk_size = max(1, chunk_size)
+        self.chunk_retries = chunk_retries
+        self.poll_interval = poll_interval
+        self.max_processing_wait = max_processing_wait
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = "embracing-openness-scheduler/0.1"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(channel={self.channel_id!r}, account={self.account!r})"
+
+    # ---- helpers -------------------------------------------------------------------
+    @property
+    def who(self) -> str:
+        return f"{self.platform} account {self.account!r} (channel {self.channel_id})"
+
+    def scrub(self, text: str) -> str:
+        return scrub_text(text, self.credentials.secrets())
+
+    def url(self, key: str, path: str) -> str:
+        return self.api[key].rstrip("/") + "/" + path.lstrip("/")
+
+    def request(self, method: str, url: str, *, creates: bool = False, what: str = "", **kwargs: Any) -> requests.Response:
+        """Send one request with a time-out; classify transport failures and error answers.
+
+        `creates=True` marks the request that creates the post: if it was sent and the answer
+        was lost, the post may exist, so on platforms without safe retry this is OutcomeUnknown.
+        """
+        kwargs.setdefault("timeout", self.timeout)
+        what = what or f"{method} {url.split('?')[0].rsplit('/', 1)[-1]}"
+        try:
+            response = self.session.request(method, url, **kwargs)
+        except rex.RequestException as exc:
+            raise self._transport_error(exc, creates=creates, what=what) from None
+        if response.status_code >= 400:
+            self.raise_for(response, creates=creates)
+        return response
+
+    def _transport_error(self, exc: BaseException, *, creates: bool, what: str) -> PublishError:
+        kind = type(exc).__name__
+        if _never_sent(exc):
+            return TransientError(f"could not reach {self.platform} for {what} ({kind}); nothing was sent — retry later")
+        if creates and not self.safe_create_retry:
+            return OutcomeUnknown(
+                f"{self.platform} may have published the post: the connection was lost after {what} was sent ({kind}), "
+                f"and {self.platform} offers no way to check — look at {self.who} and mark the post published or retry it"
+            )
+        if creates:
+            return TransientError(f"the answer to {what} from {self.platform} was lost ({kind}); a retry is deduplicated")
+        return TransientError(f"{self.platform} did not complete {what} ({kind}) — retry later")
+
+    def raise_for(self, response: requests.Response, *, creates: bool = False) -> None:  # pragma: no cover - overridden
+        raise TransientError(f"{self.platform} answered HTTP {response.status_code}")
+
+    def body_text(self, response: requests.Response, limit: int = 300) -> str:
+        try:
+            text = response.text
+        except Exception:  # noqa: BLE001 - undecodable body
+            text = ""
+        return self.scrub(text[:limit])
+
+    def json(self, response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise TransientError(
+                f"{self.platform} answered HTTP {response.status_code} with something that is not JSON: {self.body_text(response, 120)!r}"
+            ) from None
+
+    def poll(self, check: Callable[[], T | None], *, what: str) -> T:
+        """Call `check` until it returns a value, sleeping on the injected clock between calls."""
+        waited = 0.0
+        while True:
+            result = check()
+            if result is not None:
+                return result
+            if waited >= self.max_processing_wait:
+                raise TransientError(
+                    f"{self.platform} is still processing {what} after {waited:.0f} s — the publish will be retried later"
+                )
+            self.clock.sleep(self.poll_interval)
+            waited += self.poll_interval
+
+    def chunks(self, data: bytes) -> Iterator[tuple[int, int, bytes]]:
+        """(index, offset, bytes) of each chunk of `data` at the configured chunk size."""
+        for index, offset in enumerate(range(0, max(len(data), 1), self.chunk_size)):
+            yield index, offset, data[offset : offset + self.chunk_size]
+
+    def send_chunk(self, send: Callable[[], T], *, what: str) -> T:
+        """Send one chunk, retrying only this chunk on transient failures (backoff on the clock)."""
+        delay = max(self.poll_interval, 0.01)
+        for attempt in range(self.chunk_retries + 1):
+            try:
+                return send()
+            except TransientError as exc:
+                if attempt == self.chunk_retries:
+                    raise TransientError(f"{what} failed {attempt + 1} times: {exc}") from None
+                log.info("%s: %s failed (%s); retrying this chunk only", self.channel_id, what, exc)
+                self.clock.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    def read_media(self, path: Any, *, limit: int | None = None) -> bytes:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise PermanentError(f"cannot read the rendered media {path}: {exc.strerror} — render the assets again") from None
+        if limit is not None and len(data) > limit:
+            raise PermanentError(f"{path.name} is {len(data) / MiB:.1f} MB; {self.platform} accepts at most {limit / MiB:.1f} MB")
+        return data
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,225 @@
+"""Bluesky publisher (AT Protocol XRPC): session (create, refresh on ExpiredToken), image
+blobs via uploadBlob, video via the video service (getServiceAuth, app.bsky.video.uploadVideo,
+getJobStatus), then createRecord with `langs`, byte-offset facets, alt text, aspect ratio
+and a record key (TID) derived from the post's idempotency key.
+
+Because the record key is ours, a retried createRecord cannot create a second post: it
+conflicts, and `find_existing` (getRecord at that key) returns the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+
+from assets.specs import PLATFORMS
+from scheduler.channels._http import HttpPublisher
+from scheduler.channels.base import (
+    AuthError,
+    OutgoingMedia,
+    OutgoingPost,
+    PermanentError,
+    PublishError,
+    PublishResult,
+    RateLimited,
+    TransientError,
+)
+from scheduler.channels.credentials import scrub_text
+from scheduler.channels.tid import tid_for
+
+DEFAULT_RATE_WAIT = 300.0
+POST_COLLECTION = "app.bsky.feed.post"
+
+_LINK = re.compile(r"https?://[^\s<>\"]+")
+_TAG = re.compile(r"(?:^|(?<=\s))#([^\s#\d\W][^\s#]*|\d+[^\s#\d][^\s#]*)", re.UNICODE)
+
+
+def _byte_index(text: str, index: int) -> int:
+    return len(text[:index].encode("utf-8"))
+
+
+def build_facets(text: str) -> list[dict[str, Any]]:
+    """Link and hashtag facets with UTF-8 byte offsets (what the lexicon requires)."""
+    facets: list[dict[str, Any]] = []
+    for match in _LINK.finditer(text):
+        uri = match.group(0).rstrip(".,;:!?)]}'\"")
+        start = match.start()
+        facets.append({
+            "index": {"byteStart": _byte_index(text, start), "byteEnd": _byte_index(text, start + len(uri))},
+            "features": [{"$type": "app.bsky.richtext.facet#link", "uri": uri}],
+        })
+    for match in _TAG.finditer(text):
+        tag = match.group(1).rstrip(".,;:!?)]}'\"")
+        start = match.start(1) - 1
+        if not tag or len(tag) > 64:
+            continue
+        facets.append({
+            "index": {"byteStart": _byte_index(text, start), "byteEnd": _byte_index(text, start + 1 + len(tag))},
+            "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": tag}],
+        })
+    return sorted(facets, key=lambda f: f["index"]["byteStart"])
+
+
+class _Expired(AuthError):
+    """The access token expired: refresh the session and try once more."""
+
+
+class BlueskyPublisher(HttpPublisher):
+    platform = "bluesky"
+    can_find_existing = True
+    safe_create_retry = True
+    idempotency_window_seconds = float("inf")
+    DEFAULTS = {"base_url": "https://bsky.social", "video_base_url": "https://video.bsky.app"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._session: dict[str, str] = {}
+
+    def scrub(self, text: str) -> str:
+        return scrub_text(text, self.credentials.secrets() + tuple(self._session.get(k, "") for k in ("accessJwt", "refreshJwt")))
+
+    # ---- errors and session ---------------------------------------------------------
+    def raise_for(self, response: requests.Response, *, creates: bool = False) -> None:
+        status = response.status_code
+        try:
+            body = response.json()
+            error, message = str(body.get("error", "")), self.scrub(str(body.get("message") or body.get("error") or ""))
+        except (ValueError, AttributeError):
+            error, message = "", self.body_text(response, 200)
+        if status == 429 or error == "RateLimitExceeded":
+            reset = response.headers.get("RateLimit-Reset")
+            wait = DEFAULT_RATE_WAIT
+            if reset and reset.strip().isdigit():
+                wait = max(0.0, int(reset) - self.clock.now().timestamp())
+            raise RateLimited(f"Bluesky rate limit for {self.who}: {message}", wait, platform_code=error or "429")
+        if error == "ExpiredToken":
+            raise _Expired(f"the Bluesky session of {self.who} expired", platform_code=error)
+        if status == 401 or error in ("AuthRequired", "InvalidToken", "AuthenticationRequired", "AccountTakedown"):
+            raise AuthError(f"Bluesky refused the credentials of {self.who} ({error or status}) — check the handle and create a new "
+                            "app password, stored as IDENTIFIER and PASSWORD", platform_code=error or str(status))
+        if status >= 500:
+            raise TransientError(f"Bluesky had a temporary problem (HTTP {status}): {message}", platform_code=error or str(status))
+        raise PermanentError(f"Bluesky refused the request for {self.who} ({error or status}): {message}", platform_code=error or str(status))
+
+    def _login(self) -> None:
+        body = self.json(self.request("POST", self._xrpc_url("com.atproto.server.createSession"), what="sign-in",
+                                      json={"identifier": self.credentials.require("IDENTIFIER"),
+                                            "password": self.credentials.require("PASSWORD")}))
+        self._session = {k: str(body[k]) for k in ("accessJwt", "refreshJwt", "did", "handle") if k in body}
+
+    def _refresh(self) -> None:
+        try:
+            body = self.json(self.request("POST", self._xrpc_url("com.atproto.server.refreshSession"), what="session refresh",
+                                          headers={"Authorization": "Bearer " + self._session.get("refreshJwt", "")}))
+        except PublishError as exc:
+            self._session = {}
+            raise AuthError(f"the Bluesky session of {self.who} expired and could not be refreshed ({exc.platform_code or 'error'}) "
+                            "— check the app password stored as PASSWORD") from None
+        self._session.update({k: str(body[k]) for k in ("accessJwt", "refreshJwt", "did", "handle") if k in body})
+
+    def _xrpc_url(self, nsid: str, *, video: bool = False) -> str:
+        return self.url("video_base_url" if video else "base_url", f"/xrpc/{nsid}")
+
+    def _call(self, method: str, nsid: str, *, video: bool = False, token: str | None = None, **kwargs: Any) -> requests.Response:
+        """An authenticated XRPC call; on ExpiredToken refresh the session once and retry."""
+        if not self._session:
+            self._login()
+        for attempt in range(2):
+            headers = {**kwargs.pop("headers", {}), "Authorization": "Bearer " + (token or self._session["accessJwt"])}
+            try:
+                return self.request(method, self._xrpc_url(nsid, video=video), headers=headers, **kwargs)
+            except _Expired:
+                if attempt or token:
+                    raise AuthError(f"the Bluesky session of {self.who} expired again right after a refresh — sign in again") from None
+                self._refresh()
+                kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
+        raise AssertionError("unreachable")
+
+    # ---- publishing -------------------------------------------------------------------
+    def rkey(self, post: OutgoingPost) -> str:
+        return tid_for(post.scheduled_at, post.idempotency_key)
+
+    def publish(self, post: OutgoingPost) -> PublishResult:
+        if not self._session:
+            self._login()
+        text = post.text if not post.link or post.link in post.text else f"{post.text}\n{post.link}"
+        record: dict[str, Any] = {
+            "$type": POST_COLLECTION,
+            "text": text,
+            "createdAt": self.clock.now().astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
+            "langs": [post.language],
+        }
+        facets = build_facets(text)
+        if facets:
+            record["facets"] = facets
+        if post.media:
+            record["embed"] = self._embed(post.media)
+        rkey = self.rkey(post)
+        try:
+            response = self._call("POST", "com.atproto.repo.createRecord", creates=True, what="the post", json={
+                "repo": self._session["did"], "collection": POST_COLLECTION, "rkey": rkey, "record": record,
+            })
+        except PermanentError:
+            existing = self.find_existing(post)  # a retry of a post that went out conflicts on its rkey
+            if existing is not None:
+                return existing
+            raise
+        body = self.json(response)
+        return PublishResult(body["uri"], self._web_url(rkey), {"cid": str(body.get("cid", "")), "rkey": rkey})
+
+    def _web_url(self, rkey: str) -> str:
+        return f"https://bsky.app/profile/{self._session.get('handle') or self._session.get('did')}/post/{rkey}"
+
+    def find_existing(self, post: OutgoingPost) -> PublishResult | None:
+        if not self._session:
+            self._login()
+        rkey = self.rkey(post)
+        try:
+            response = self._call("GET", "com.atproto.repo.getRecord", what="record lookup",
+                                  params={"repo": self._session["did"], "collection": POST_COLLECTION, "rkey": rkey})
+        except PermanentError as exc:
+            if exc.platform_code in ("RecordNotFound", "400", "404", "InvalidRequest"):
+                return None
+            raise
+        body = self.json(response)
+        return PublishResult(body["uri"], self._web_url(rkey), {"cid": str(body.get("cid", "")), "rkey": rkey})
+
+    def _embed(self, media: tuple[OutgoingMedia, ...]) -> dict[str, Any]:
+        first = media[0]
+        ratio = {"width": first.width, "height": first.height}
+        if first.kind == "clip":
+            return {"$type": "app.bsky.embed.video", "video": self._upload_video(first), "alt": first.alt_text[:10000],
+                    "aspectRatio": ratio}
+        images = []
+        for item in media[:4]:
+            blob = self.read_media(item.path, limit=PLATFORMS["bluesky"].image_max_bytes)
+            uploaded = self.json(self._call("POST", "com.atproto.repo.uploadBlob", what="image upload", data=blob,
+                                            headers={"Content-Type": item.mime_type}))["blob"]
+            images.append({"image": uploaded, "alt": item.alt_text, "aspectRatio": {"width": item.width, "height": item.height}})
+        return {"$type": "app.bsky.embed.images", "images": images}
+
+    def _upload_video(self, media: OutgoingMedia) -> dict[str, Any]:
+        blob = self.read_media(media.path, limit=PLATFORMS["bluesky"].video_max_bytes)
+        pds_host = urlparse(self.api["base_url"]).hostname
+        exp = int(self.clock.now().timestamp()) + 1800
+        token = self.json(self._call("GET", "com.atproto.server.getServiceAuth", what="video service authorisation",
+                                     params={"aud": f"did:web:{pds_host}", "lxm": "com.atproto.repo.uploadBlob", "exp": str(exp)}))["token"]
+        answer = self.json(self._call("POST", "app.bsky.video.uploadVideo", video=True, token=token, what="video upload", data=blob,
+                                      params={"did": self._session["did"], "name": media.path.name},
+                                      headers={"Content-Type": media.mime_type}))
+        job = answer.get("jobStatus", answer)
+        job_id = job["jobId"]
+        return self.poll(lambda: self._job_blob(job_id), what=f"video job {job_id}")
+
+    def _job_blob(self, job_id: str) -> dict[str, Any] | None:
+        body = self.json(self._call("GET", "app.bsky.video.getJobStatus", video=True, what="video status", params={"jobId": job_id}))
+        job = body.get("jobStatus", body)
+        if job.get("state") == "JOB_STATE_COMPLETED" and job.get("blob"):
+            return job["blob"]
+        if job.get("state") == "JOB_STATE_FAILED":
+            raise PermanentError(f"Bluesky could not process the video for {self.who}: {self.scrub(str(job.get('message') or job.get('error') or 'no detail'))}")
+        return None

@@ -1,0 +1,136 @@
+"""Mastodon publisher: v2 media upload (async processing polled via 206), then a status
+with `language` and an `Idempotency-Key` header.
+
+Mastodon keeps an Idempotency-Key for one hour: re-sending the same status within that
+hour returns the first one instead of creating a second (so a lost answer is a plain
+`TransientError`). After the hour, `find_existing` reads the account's recent statuses and
+matches the text and language, so a retry much later still does not duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from typing import Any
+
+import requests
+
+from assets.specs import PLATFORMS
+from scheduler.channels._http import HttpPublisher
+from scheduler.channels.base import (
+    AuthError,
+    OutgoingMedia,
+    OutgoingPost,
+    PermanentError,
+    PublishResult,
+    RateLimited,
+    TransientError,
+)
+
+#: Mastodon's default window is 5 min; used when a 429 has no readable X-RateLimit-Reset.
+DEFAULT_RATE_WAIT = 300.0
+IDEMPOTENCY_WINDOW = 3600.0
+
+
+def _plain(content: str) -> str:
+    """Mastodon returns HTML; compare on its text with whitespace collapsed."""
+    text = re.sub(r"<br\s*/?>|</p>\s*<p>", "\n", content)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return " ".join(text.split())
+
+
+def parse_reset(value: str | None, now: dt.datetime) -> float | None:
+    if not value:
+        return None
+    try:
+        reset = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if reset.tzinfo is None:
+        reset = reset.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, (reset - now).total_seconds())
+
+
+class MastodonPublisher(HttpPublisher):
+    platform = "mastodon"
+    can_find_existing = True
+    safe_create_retry = True
+    idempotency_window_seconds = IDEMPOTENCY_WINDOW
+
+    def __init__(self, channel_id: str, account: str, credentials: Any, **kwargs: Any) -> None:
+        super().__init__(channel_id, account, credentials, **kwargs)
+        if not self.api.get("base_url"):
+            host = account.rsplit("@", 1)[-1] if account.count("@") >= 1 and "." in account.rsplit("@", 1)[-1] else None
+            if not host:
+                raise PermanentError(
+                    f"channel {channel_id}: cannot tell the Mastodon server of {account!r} — write the account as "
+                    "@name@server.example or set api.base_url"
+                )
+            self.api["base_url"] = f"https://{host}"
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": "Bearer " + self.credentials.require("TOKEN")}
+
+    def raise_for(self, response: requests.Response, *, creates: bool = False) -> None:
+        status = response.status_code
+        try:
+            message = self.scrub(str(response.json().get("error") or response.text[:200]))
+        except (ValueError, AttributeError):
+            message = self.body_text(response, 200)
+        if status == 429:
+            wait = parse_reset(response.headers.get("X-RateLimit-Reset"), self.clock.now())
+            raise RateLimited(f"Mastodon rate limit for {self.who}: {message}", DEFAULT_RATE_WAIT if wait is None else wait,
+                              platform_code="429")
+        if status == 401:
+            raise AuthError(f"the Mastodon token of {self.who} is invalid or revoked — create a new one and store it as TOKEN",
+                            platform_code="401")
+        if status == 403:
+            raise AuthError(f"{self.who} may not do this on Mastodon (missing write scopes?): {message}", platform_code="403")
+        if status >= 500:
+            raise TransientError(f"Mastodon had a temporary problem (HTTP {status}): {message}", platform_code=str(status))
+        raise PermanentError(f"Mastodon refused the post for {self.who} (HTTP {status}): {message}", platform_code=str(status))
+
+    def publish(self, post: OutgoingPost) -> PublishResult:
+        media_ids = [self._upload(m) for m in post.media[:4]]
+        text = post.text if not post.link or post.link in post.text else f"{post.text}\n\n{post.link}"
+        data: list[tuple[str, str]] = [("status", text), ("visibility", "public"), ("language", post.language)]
+        data += [("media_ids[]", media_id) for media_id in media_ids]
+        response = self.request("POST", self.url("base_url", "/api/v1/statuses"), creates=True, what="the status",
+                                data=data, headers={**self._auth, "Idempotency-Key": post.idempotency_key})
+        body = self.json(response)
+        return PublishResult(str(body["id"]), body.get("url"))
+
+    def _upload(self, media: OutgoingMedia) -> str:
+        spec = PLATFORMS["mastodon"]
+        blob = self.read_media(media.path, limit=spec.video_max_bytes if media.kind == "clip" else spec.image_max_bytes)
+        response = self.request(
+            "POST", self.url("base_url", "/api/v2/media"), what="media upload", headers=self._auth,
+            data={"description": media.alt_text[: spec.alt_text_limit or 1500]},
+            files={"file": (media.path.name, blob, media.mime_type)},
+        )
+        body = self.json(response)
+        media_id = str(body["id"])
+        if response.status_code == 202 or body.get("url") is None:
+            self.poll(lambda: self._processed(media_id), what=f"media {media_id}")
+        return media_id
+
+    def _processed(self, media_id: str) -> bool | None:
+        try:
+            response = self.request("GET", self.url("base_url", f"/api/v1/media/{media_id}"), what="media status", headers=self._auth)
+        except PermanentError as exc:
+            raise PermanentError(f"Mastodon could not process the media for {self.who}: {exc}") from None
+        return True if response.status_code == 200 else None
+
+    def find_existing(self, post: OutgoingPost) -> PublishResult | None:
+        me = self.json(self.request("GET", self.url("base_url", "/api/v1/accounts/verify_credentials"), what="account lookup",
+                                    headers=self._auth))
+        statuses = self.json(self.request("GET", self.url("base_url", f"/api/v1/accounts/{me['id']}/statuses"),
+                                          what="recent statuses", headers=self._auth, params={"limit": "40"}))
+        text = post.text if not post.link or post.link in post.text else f"{post.text}\n\n{post.link}"
+        wanted = " ".join(text.split())
+        for status in statuses:
+            if _plain(status.get("content", "")) == wanted and status.get("language") in (None, post.language):
+                return PublishResult(str(status["id"]), status.get("url"))
+        return None

@@ -1,0 +1,332 @@
+"""What every platform emulator shares: a threaded HTTP server on 127.0.0.1, request
+parsing (JSON, forms, multipart), fault injection, processing jobs and the list of what
+was published (thread-safe), so tests and the sandbox can read posts back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+from campaign.clock import Clock, SystemClock
+
+FAULTS = ("rate_limit", "server_error", "timeout", "slow_processing", "processing_failed", "expired_token",
+          "quota_exhausted", "drop_after_create")
+
+DROP = object()  # close the connection without answering
+
+
+@dataclass
+class Part:
+    name: str
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    _form: tuple[dict[str, list[str]], dict[str, Part]] | None = None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def json(self) -> Any:
+        if self.content_type != "application/json":
+            raise Reject(415, f"expected Content-Type application/json, got {self.content_type or 'none'}")
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            raise Reject(400, "the body is not valid JSON") from None
+
+    def form(self) -> tuple[dict[str, list[str]], dict[str, Part]]:
+        """(fields, files) from urlencoded or multipart bodies; query parameters count as fields."""
+        if self._form is None:
+            fields: dict[str, list[str]] = {k: [v] for k, v in self.query.items()}
+            files: dict[str, Part] = {}
+            if self.content_type == "multipart/form-data":
+                for part in parse_multipart(self.body, self.headers.get("content-type", "")):
+                    if part.filename is not None:
+                        files[part.name] = part
+                    else:
+                        fields.setdefault(part.name, []).append(part.data.decode("utf-8"))
+            elif self.content_type == "application/x-www-form-urlencoded":
+                for key, values in parse_qs(self.body.decode("utf-8"), keep_blank_values=True).items():
+                    fields.setdefault(key, []).extend(values)
+            self._form = (fields, files)
+        return self._form
+
+    def field(self, name: str, default: str | None = None) -> str | None:
+        values = self.form()[0].get(name)
+        return values[-1] if values else default
+
+    def bearer(self) -> str | None:
+        value = self.headers.get("authorization", "")
+        return value[7:].strip() if value.lower().startswith("bearer ") else None
+
+
+def parse_multipart(body: bytes, content_type: str) -> list[Part]:
+    boundary = None
+    for piece in content_type.split(";")[1:]:
+        key, _, value = piece.strip().partition("=")
+        if key.lower() == "boundary":
+            boundary = value.strip('"')
+    if not boundary:
+        raise Reject(400, "multipart body without a boundary")
+    parts: list[Part] = []
+    delimiter = b"--" + boundary.encode()
+    for chunk in body.split(delimiter)[1:]:
+        if chunk.startswith(b"--"):
+            break
+        chunk = chunk[2:] if chunk.startswith(b"\r\n") else chunk
+        head, _, data = chunk.partition(b"\r\n\r\n")
+        if data.endswith(b"\r\n"):
+            data = data[:-2]
+        headers = {}
+        for line in head.decode("utf-8", "replace").split("\r\n"):
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        disposition = headers.get("content-disposition", "")
+        params = {}
+        for item in disposition.split(";")[1:]:
+            key, _, value = item.strip().partition("=")
+            params[key.lower()] = value.strip('"')
+        parts.append(Part(params.get("name", ""), params.get("filename"), headers.get("content-type"), data))
+    return parts
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+
+class Reject(Exception):
+    """Raised inside a handler to answer with the platform's error shape."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.message, self.extra = status, message, extra
+
+
+@dataclass
+class Job:
+    """Asynchronous media processing: in progress for `polls` status checks, then done or failed."""
+
+    polls: int
+    fails: bool = False
+    reason: str = "the media could not be processed"
+
+    def step(self) -> str:
+        if self.polls > 0:
+            self.polls -= 1
+            return "processing"
+        return "failed" if self.fails else "done"
+
+    @property
+    def state(self) -> str:
+        return "processing" if self.polls > 0 else ("failed" if self.fails else "done")
+
+
+class Emulator:
+    """Base of the platform emulators. Subclasses implement `route(request)` and the
+    platform's shapes for errors (`error_reply`), rate limits and expired tokens."""
+
+    platform = ""
+    #: path the publisher's `base_url` ends with on the real host (LinkedIn: "/rest")
+    api_root = ""
+
+    def __init__(self, *, clock: Clock | None = None, token: str | None = None, processing_polls: int = 1,
+                 timeout_seconds: float = 2.0, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
+        self.clock = clock or SystemClock()
+        self.token = token or f"sandbox-{self.platform}-{secrets.token_urlsafe(12)}"
+        self.processing_polls = processing_polls
+        self.timeout_seconds = timeout_seconds
+        self.options = options
+        self._lock = threading.RLock()
+        self._faults: list[tuple[str, list[int], dict[str, Any]]] = []
+        self._published: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, str]] = []
+        self._ids = itertools.count(1)
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name=f"{self.platform}-emulator", daemon=True)
+        self._thread.start()
+
+    # ---- public API ------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        """What to give the publisher as `base_url` (api overrides)."""
+        return self.base_url + self.api_root
+
+    @property
+    def published(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(p) for p in self._published]
+
+    def inject(self, fault: str, count: int = 1, **params: Any) -> None:
+        """Make the next `count` matching requests fail. `on=` limits it to one action
+        (e.g. "create", "upload", "status"); other params tune the fault (retry_after, polls, seconds)."""
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; choose one of {', '.join(FAULTS)}")
+        with self._lock:
+            self._faults.append((fault, [count], params))
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> "Emulator":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- for subclasses ----------------------------------------------------------------
+    def next_id(self) -> int:
+        with self._lock:
+            return next(self._ids)
+
+    def now(self) -> dt.datetime:
+        return self.clock.now()
+
+    def take(self, fault: str, action: str | None = None) -> dict[str, Any] | None:
+        """Consume one pending `fault` that applies to `action` (None: any); its params, or None."""
+        with self._lock:
+            for name, remaining, params in self._faults:
+                if name != fault or remaining[0] <= 0:
+                    continue
+                target = params.get("on")
+                if target is not None and target != action:
+                    continue
+                remaining[0] -= 1
+                return params
+        return None
+
+    def new_job(self) -> Job:
+        slow = self.take("slow_processing")
+        failed = self.take("processing_failed")
+        polls = int(slow.get("polls", 3)) if slow else self.processing_polls
+        return Job(polls=polls, fails=failed is not None, reason=(failed or {}).get("reason", "the media could not be processed"))
+
+    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
+        entry.setdefault("received_at", self.now().isoformat())
+        with self._lock:
+            self._published.append(entry)
+        return entry
+
+    def action_of(self, request: Request) -> str:
+        return "other"
+
+    def route(self, request: Request) -> Reply | object:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def error_reply(self, status: int, message: str, **extra: Any) -> Reply:
+        return Reply(status, {"error": message})
+
+    def rate_limit_reply(self, retry_after: float, params: dict[str, Any]) -> Reply:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def server_error_reply(self) -> Reply:
+        return self.error_reply(500, "internal server error")
+
+    # ---- dispatch ------------------------------------------------------------------------
+    def dispatch(self, request: Request) -> Reply | object:
+        with self._lock:
+            self.requests.append((request.method, request.path))
+        action = self.action_of(request)
+        timeout = self.take("timeout", action)
+        if timeout is not None:
+            time.sleep(float(timeout.get("seconds", self.timeout_seconds)))
+            return DROP
+        if self.take("server_error", action) is not None:
+            return self.server_error_reply()
+        limited = self.take("rate_limit", action)
+        if limited is not None:
+            return self.rate_limit_reply(float(limited.get("retry_after", 60)), limited)
+        try:
+            return self.route(request)
+        except Reject as exc:
+            return self.error_reply(exc.status, exc.message, **exc.extra)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        emulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()  # headers and body go out in separate writes: avoid Nagle/delayed-ACK stalls
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet: tokens may sit in URLs
+                pass
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                parts = urlsplit(self.path)
+                query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+                request = Request(self.command, parts.path, query, {k.lower(): v for k, v in self.headers.items()}, body)
+                try:
+                    reply = emulator.dispatch(request)
+                except Exception as exc:  # noqa: BLE001 - a bug in an emulator answers 500, never hangs
+                    reply = emulator.error_reply(500, f"emulator error: {type(exc).__name__}: {exc}")
+                if reply is DROP:
+                    self.close_connection = True
+                    return
+                assert isinstance(reply, Reply)
+                if isinstance(reply.body, (bytes, bytearray)):
+                    payload = bytes(reply.body)
+                elif reply.body is None:
+                    payload = b""
+                else:
+                    payload = json.dumps(reply.body).encode("utf-8")
+                self.send_response(reply.status)
+                if payload or reply.body is not None:
+                    self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+
+        return Handler
+
+
+def require(condition: Any, message: str, status: int = 400, **extra: Any) -> None:
+    if not condition:
+        raise Reject(status, message, **extra)
+
+
+def epoch_in(clock: Clock, seconds: float) -> int:
+    return int(clock.now().timestamp() + seconds + 0.999)
+
+
+Route = Callable[[Request], Reply]

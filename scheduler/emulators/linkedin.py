@@ -1,0 +1,206 @@
+"""LinkedIn REST emulator: LinkedIn-Version and X-Restli-Protocol-Version headers required,
+images and videos via initializeUpload, PUTs (ETag per part), finalizeUpload, status, and
+/rest/posts (201, urn in x-restli-id). Commentary is read as "little text": an unescaped
+reserved character cuts the text there, as LinkedIn silently does."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+from urllib.parse import unquote
+
+from assets.specs import PLATFORMS
+from scheduler.emulators import media
+from scheduler.emulators.base import DROP, Emulator, Job, Reject, Reply, Request, require
+
+RESERVED = set("\\|{}@[]()<>#*_~")
+HASHTAG_TEMPLATE = re.compile(r"\{hashtag\|\\#\|([^{}|]+)\}")
+
+
+def read_little_text(commentary: str) -> str:
+    """What LinkedIn shows: escapes removed, `{hashtag|\\#|word}` templates as #word, and the
+    text cut at the first unescaped reserved character."""
+    out: list[str] = []
+    index = 0
+    while index < len(commentary):
+        char = commentary[index]
+        if char == "\\" and index + 1 < len(commentary) and commentary[index + 1] in RESERVED:
+            out.append(commentary[index + 1])
+            index += 2
+            continue
+        template = HASHTAG_TEMPLATE.match(commentary, index) if char == "{" else None
+        if template:
+            out.append("#" + read_little_text(template.group(1)))
+            index = template.end()
+            continue
+        if char in RESERVED:
+            break
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+class LinkedInEmulator(Emulator):
+    platform = "linkedin"
+    api_root = "/rest"
+
+    def __init__(self, *, part_size: int = 4 * 1024 * 1024, **options: Any) -> None:
+        self.part_size = part_size
+        self._images: dict[str, dict[str, Any]] = {}
+        self._videos: dict[str, dict[str, Any]] = {}
+        super().__init__(**options)
+
+    def action_of(self, request: Request) -> str:
+        if request.path == "/rest/posts":
+            return "create"
+        if request.path.startswith("/upload/video/"):
+            return "chunk"
+        if request.method == "GET":
+            return "status"
+        return "upload"
+
+    def error_reply(self, status: int, message: str, **extra: Any) -> Reply:
+        body = {"message": message, "status": status}
+        if extra.get("code"):
+            body["serviceErrorCode"] = extra["code"]
+        return Reply(status, body)
+
+    def rate_limit_reply(self, retry_after: float, params: dict[str, Any]) -> Reply:
+        return self.error_reply(429, "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.")
+
+    def _authorize(self, request: Request, *, rest: bool) -> None:
+        token = request.bearer()
+        if self.take("expired_token") is not None or not token or token != self.token:
+            raise Reject(401, "The token used in the request has expired", code=65601)
+        if rest:
+            version = request.headers.get("linkedin-version", "")
+            require(re.fullmatch(r"\d{6}(\.\d{2})?", version), "A version must be present. Please specify a version by adding the "
+                    "LinkedIn-Version header", code=100)
+            require(request.headers.get("x-restli-protocol-version") == "2.0.0", "X-Restli-Protocol-Version: 2.0.0 is required")
+
+    def route(self, request: Request) -> Reply | object:
+        path, method = request.path, request.method
+        upload = re.fullmatch(r"/upload/(image|video)/([\w-]+)(?:/(\d+))?", path)
+        self._authorize(request, rest=not upload)
+        action = request.query.get("action")
+        if upload and method == "PUT":
+            return self._put_image(upload.group(2), request) if upload.group(1) == "image" else \
+                self._put_part(upload.group(2), int(upload.group(3) or -1), request)
+        if method == "POST" and path == "/rest/images" and action == "initializeUpload":
+            return self._init_image(request)
+        if method == "POST" and path == "/rest/videos" and action == "initializeUpload":
+            return self._init_video(request)
+        if method == "POST" and path == "/rest/videos" and action == "finalizeUpload":
+            return self._finalize(request)
+        if method == "GET" and path.startswith("/rest/videos/"):
+            return self._video_status(unquote(path[len("/rest/videos/"):]))
+        if method == "POST" and path == "/rest/posts":
+            return self._post(request)
+        raise Reject(404, f"no route for {method} {path}")
+
+    def _owner(self, body: Any, wrapper: str) -> dict[str, Any]:
+        inner = body.get(wrapper, body) if isinstance(body, dict) else {}
+        require(isinstance(inner, dict) and str(inner.get("owner", "")).startswith("urn:li:"), f"{wrapper}.owner must be a urn:li: owner",
+                code=100)
+        return inner
+
+    def _init_image(self, request: Request) -> Reply:
+        inner = self._owner(request.json(), "initializeUploadRequest")
+        key = f"img{self.next_id()}"
+        urn = f"urn:li:image:D4E{key}"
+        self._images[urn] = {"key": key, "owner": inner["owner"], "info": None}
+        return Reply(200, {"value": {"uploadUrlExpiresAt": 0, "uploadUrl": f"{self.base_url}/upload/image/{key}", "image": urn}})
+
+    def _put_image(self, key: str, request: Request) -> Reply:
+        image = next((v for v in self._images.values() if v["key"] == key), None)
+        require(image, "unknown upload url", 404)
+        info = media.probe(request.body)
+        require(info.kind == "image", "the upload is not an image")
+        media.check("linkedin", info)
+        image["info"] = info
+        return Reply(201, None)
+
+    def _init_video(self, request: Request) -> Reply:
+        inner = self._owner(request.json(), "initializeUploadRequest")
+        size = inner.get("fileSizeBytes")
+        require(isinstance(size, int) and size > 0, "initializeUploadRequest.fileSizeBytes is required", code=100)
+        require(size <= PLATFORMS["linkedin"].video_max_bytes, "the video is larger than LinkedIn accepts")
+        key = f"vid{self.next_id()}"
+        urn = f"urn:li:video:C5F{key}"
+        parts = []
+        for number, first in enumerate(range(0, size, self.part_size)):
+            last = min(size, first + self.part_size) - 1
+            parts.append({"uploadUrl": f"{self.base_url}/upload/video/{key}/{number}", "firstByte": first, "lastByte": last})
+        self._videos[urn] = {"key": key, "owner": inner["owner"], "size": size, "parts": parts, "etags": {}, "data": {},
+                             "token": f"tok-{key}", "job": None, "info": None}
+        return Reply(200, {"value": {"uploadUrlsExpireAt": 0, "video": urn, "uploadInstructions": parts, "uploadToken": f"tok-{key}"}})
+
+    def _put_part(self, key: str, number: int, request: Request) -> Reply:
+        video = next((v for v in self._videos.values() if v["key"] == key), None)
+        require(video and 0 <= number < len(video["parts"]), "unknown upload url", 404)
+        assert video is not None
+        part = video["parts"][number]
+        expected = part["lastByte"] - part["firstByte"] + 1
+        require(len(request.body) == expected, f"this part must hold bytes {part['firstByte']}-{part['lastByte']} ({expected} bytes)")
+        etag = '"' + hashlib.md5(request.body).hexdigest() + '"'
+        video["data"][number] = request.body
+        video["etags"][number] = etag
+        return Reply(200, None, headers={"ETag": etag})
+
+    def _finalize(self, request: Request) -> Reply:
+        body = request.json()
+        inner = body.get("finalizeUploadRequest", body) if isinstance(body, dict) else {}
+        video = self._videos.get(str(inner.get("video", "")))
+        require(video, "finalizeUploadRequest.video is unknown", code=100)
+        assert video is not None
+        require(inner.get("uploadToken", "") == video["token"], "uploadToken does not match the initializeUpload answer")
+        expected = [video["etags"].get(i) for i in range(len(video["parts"]))]
+        require(None not in expected, "some parts were never uploaded")
+        require(inner.get("uploadedPartIds") == expected, "uploadedPartIds must list every part's ETag in order")
+        data = b"".join(video["data"][i] for i in range(len(video["parts"])))
+        info = media.probe(data)
+        media.check("linkedin", info)
+        video.update(info=info, job=self.new_job())
+        return Reply(200, None)
+
+    def _video_status(self, urn: str) -> Reply:
+        video = self._videos.get(urn)
+        require(video, f"video {urn} not found", 404)
+        assert video is not None
+        job: Job | None = video["job"]
+        if job is None:
+            return Reply(200, {"id": urn, "status": "WAITING_UPLOAD"})
+        state = job.step()
+        body = {"id": urn, "status": {"processing": "PROCESSING", "done": "AVAILABLE", "failed": "PROCESSING_FAILED"}[state]}
+        if state == "failed":
+            body["processingFailureReason"] = job.reason
+        return Reply(200, body)
+
+    def _post(self, request: Request) -> Reply | object:
+        body = request.json()
+        for name in ("author", "commentary", "visibility", "distribution", "lifecycleState"):
+            require(isinstance(body, dict) and name in body, f"/{name} is a required field", code=100)
+        commentary = body["commentary"]
+        require(len(commentary) <= PLATFORMS["linkedin"].text_limit, "commentary is longer than 3000 characters", code=100)
+        item = ((body.get("content") or {}).get("media") or {})
+        media_list, alts = [], []
+        if item:
+            urn = item.get("id", "")
+            if urn.startswith("urn:li:image:"):
+                image = self._images.get(urn)
+                require(image and image["info"], f"image {urn} was not uploaded", code=100)
+                media_list.append(image["info"].as_dict())
+                if item.get("altText"):
+                    alts.append(item["altText"])
+            else:
+                video = self._videos.get(urn)
+                require(video and video["job"] and video["job"].state == "done", f"video {urn} is not AVAILABLE yet", code=100)
+                media_list.append(video["info"].as_dict())
+        urn = f"urn:li:share:{7_000_000_000_000_000_000 + self.next_id()}"
+        self.record({"id": urn, "url": f"https://www.linkedin.com/feed/update/{urn}", "text": read_little_text(commentary),
+                     "commentary": commentary, "language": None, "languages": [], "alt_texts": alts, "media": media_list,
+                     "account": body["author"]})
+        if self.take("drop_after_create", "create") is not None:
+            return DROP
+        return Reply(201, None, headers={"x-restli-id": urn})

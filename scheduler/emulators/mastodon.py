@@ -1,0 +1,129 @@
+"""Mastodon emulator: v2 media (200 for images, 202 + 206 polling for video, 422 on a
+processing failure), statuses with `language` and a one-hour `Idempotency-Key`, 429 with
+X-RateLimit-* (reset in ISO 8601), and the account's recent statuses for lookups."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+from assets.specs import PLATFORMS
+from campaign.languages import LANGUAGES
+from scheduler.emulators import media, textcount
+from scheduler.emulators.base import DROP, Emulator, Job, Reject, Reply, Request, require
+
+IDEMPOTENCY_TTL = dt.timedelta(hours=1)
+ACCOUNT_ID = "109000000000000001"
+
+
+class MastodonEmulator(Emulator):
+    platform = "mastodon"
+
+    def __init__(self, **options: Any) -> None:
+        self._media: dict[str, dict[str, Any]] = {}
+        self._keys: dict[str, tuple[dt.datetime, dict[str, Any]]] = {}
+        self._statuses: list[dict[str, Any]] = []
+        super().__init__(**options)
+
+    def action_of(self, request: Request) -> str:
+        if request.path == "/api/v1/statuses":
+            return "create"
+        return "status" if request.method == "GET" else "upload"
+
+    def error_reply(self, status: int, message: str, **extra: Any) -> Reply:
+        return Reply(422 if status in (400,) and extra.get("validation") else status, {"error": message},
+                     headers=extra.get("headers", {}))
+
+    def rate_limit_reply(self, retry_after: float, params: dict[str, Any]) -> Reply:
+        reset = (self.now() + dt.timedelta(seconds=retry_after)).astimezone(dt.timezone.utc)
+        return self.error_reply(429, "Too many requests", headers={
+            "X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": reset.isoformat(timespec="milliseconds").replace("+00:00", "Z")})
+
+    def route(self, request: Request) -> Reply | object:
+        token = request.bearer()
+        if self.take("expired_token") is not None or not token or token != self.token:
+            raise Reject(401, "The access token is invalid")
+        path, method = request.path, request.method
+        if method == "POST" and path == "/api/v2/media":
+            return self._upload(request)
+        if method == "GET" and path.startswith("/api/v1/media/"):
+            return self._media_status(path.rsplit("/", 1)[-1])
+        if method == "POST" and path == "/api/v1/statuses":
+            return self._status(request)
+        if method == "GET" and path == "/api/v1/accounts/verify_credentials":
+            return Reply(200, {"id": ACCOUNT_ID, "username": "campaign", "acct": "campaign"})
+        if method == "GET" and path == f"/api/v1/accounts/{ACCOUNT_ID}/statuses":
+            limit = int(request.query.get("limit", "20"))
+            return Reply(200, list(reversed(self._statuses))[:limit])
+        raise Reject(404, "Record not found")
+
+    def _upload(self, request: Request) -> Reply:
+        fields, files = request.form()
+        require("file" in files, "Validation failed: File can't be blank", 422)
+        description = request.field("description") or ""
+        require(len(description) <= (PLATFORMS["mastodon"].alt_text_limit or 1500),
+                "Validation failed: Description is too long (maximum is 1500 characters)", 422)
+        try:
+            info = media.probe(files["file"].data)
+            media.check("mastodon", info)
+        except Reject as exc:
+            raise Reject(422, f"Validation failed: File {exc.message}") from None
+        media_id = str(110_000_000_000_000_000 + self.next_id())
+        job = self.new_job() if info.kind == "video" else None
+        self._media[media_id] = {"info": info, "description": description, "job": job}
+        kind = "video" if info.kind == "video" else "image"
+        body = {"id": media_id, "type": kind, "url": None if job else f"https://files.example/{media_id}",
+                "description": description, "meta": {"original": {"width": info.width, "height": info.height}}}
+        return Reply(202 if job else 200, body)
+
+    def _media_status(self, media_id: str) -> Reply:
+        item = self._media.get(media_id)
+        require(item, "Record not found", 404)
+        assert item is not None
+        job: Job | None = item["job"]
+        state = job.step() if job else "done"
+        if state == "processing":
+            return Reply(206, {"id": media_id, "url": None})
+        if state == "failed":
+            return Reply(422, {"error": job.reason if job else "failed"})
+        return Reply(200, {"id": media_id, "url": f"https://files.example/{media_id}", "description": item["description"]})
+
+    def _status(self, request: Request) -> Reply | object:
+        key = request.headers.get("idempotency-key")
+        if key:
+            with self._lock:
+                seen = self._keys.get(key)
+            if seen and self.now() - seen[0] < IDEMPOTENCY_TTL:
+                return Reply(200, seen[1])
+        fields = request.json() if request.content_type == "application/json" else request.form()[0]
+        get = (lambda n: fields.get(n)) if request.content_type == "application/json" else (lambda n: (fields.get(n) or [None])[-1])
+        text = get("status") or ""
+        ids = fields.get("media_ids[]") or fields.get("media_ids") or []
+        require(text or ids, "Validation failed: Text can't be blank", 422)
+        length = textcount.mastodon_length(text)
+        require(length <= PLATFORMS["mastodon"].text_limit, f"Validation failed: Text character limit of 500 exceeded ({length})", 422)
+        require(len(ids) <= 4, "Validation failed: Media attachments too many (4 at most)", 422)
+        language = get("language")
+        require(language is None or language in LANGUAGES, f"Validation failed: Language {language} is not a valid ISO 639-1 code", 422)
+        items = [self._media.get(i) for i in ids]
+        require(all(items), "Validation failed: a media id is unknown", 422)
+        require(all(not i["job"] or i["job"].state == "done" for i in items),
+                "Cannot attach files that have not finished processing. Try again in a moment!", 422)
+        status_id = str(111_000_000_000_000_000 + self.next_id())
+        url = f"https://mastodon.example/@campaign/{status_id}"
+        paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n"))
+        status = {"id": status_id, "url": url, "uri": url, "content": paragraphs.replace("\n", "<br />"), "language": language,
+                  "visibility": get("visibility") or "public", "created_at": self.now().isoformat(),
+                  "media_attachments": [{"id": i, "description": self._media[i]["description"]} for i in ids]}
+        with self._lock:
+            self._statuses.append(status)
+            if key:
+                self._keys[key] = (self.now(), status)
+        self.record({"id": status_id, "url": url, "text": text, "language": language, "languages": [language] if language else [],
+                     "alt_texts": [i["description"] for i in items if i["description"]], "media": [i["info"].as_dict() for i in items],
+                     "account": ACCOUNT_ID, "idempotency_key": key})
+        if self.take("drop_after_create", "create") is not None:
+            return DROP
+        return Reply(200, status)

@@ -1,0 +1,64 @@
+"""No secret in any output: a known fake token, publishes with faults on every platform,
+then grep logs, exception texts, outbox files and emulator records. And the sandbox
+starts what a calendar needs and publishes through `publisher_for`."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from campaign.calendar.loader import load_calendar
+from chanrig import FAKE_TOKEN, make_media, make_post
+from scheduler.channels.base import PublishError
+from scheduler.channels.credentials import Credentials
+from scheduler.channels.outbox import OutboxPublisher
+from scheduler.channels.registry import publisher_for
+from scheduler.emulators import Sandbox
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_no_secret_in_any_output(rigs, media_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    texts: list[str] = []
+    for platform in ("facebook", "instagram", "x", "linkedin", "mastodon", "bluesky"):
+        r = rigs(platform, timeout=0.3)
+        texts += [repr(r.publisher), repr(r.publisher.credentials), str(r.publisher.credentials)]
+        for fault, params in (("expired_token", {}), ("rate_limit", {}), ("server_error", {}), ("processing_failed", {}),
+                              ("drop_after_create", {}), ("timeout", {"seconds": 0.6})):
+            r.emulator.inject(fault, **params)
+            for kind in ("photo", "clip"):
+                post = make_post(platform, make_media(media_dir, kind), post_id=f"p.{platform}.{fault}.{kind}")
+                try:
+                    texts.append(repr(r.publisher.publish(post)))
+                except PublishError as exc:
+                    texts += [str(exc), repr(exc)]
+        texts.append(json.dumps(r.emulator.published, default=str))
+    outbox = OutboxPublisher("press-outbox", outbox_dir=tmp_path)
+    outbox.publish(make_post("x", make_media(media_dir, "photo")))
+    texts += [p.read_text(encoding="utf-8", errors="replace") for p in tmp_path.rglob("*.json")]
+    texts += [record.getMessage() for record in caplog.records]
+    assert texts and caplog.records is not None
+    leaks = [t for t in texts if FAKE_TOKEN in t]
+    assert not leaks, leaks[:3]
+
+
+def test_sandbox_publishes_every_channel_of_the_sample_calendar(media_dir: Path, tmp_path: Path) -> None:
+    calendar = load_calendar(REPO / "calendar.yaml").calendar
+    with Sandbox(calendar, media_dir) as sandbox:
+        for channel in calendar.channels:
+            publisher = publisher_for(channel, credentials=sandbox.credentials(channel.id), api_overrides=sandbox.overrides(channel.id),
+                                      outbox_dir=tmp_path, timeout=5, poll_interval=0.01)
+            media = make_media(media_dir, "photo")
+            post = make_post("x", media, post_id=f"sandbox.{channel.id}", language=channel.languages[0])
+            post = type(post)(**{**post.__dict__, "channel_id": channel.id, "account": channel.account})
+            result = publisher.publish(post)
+            assert result.remote_id
+            publisher.close()
+        assert len(sandbox.emulator("facebook").published) == 3
+        assert len(sandbox.emulator("x").published) == 2
+        assert isinstance(sandbox.credentials("be-x"), Credentials)
+        assert sandbox.overrides("be-instagram")["media_base_url"].startswith("http://127.0.0.1:")
