@@ -25,6 +25,9 @@ def _root() -> None:
 # Each module registers its commands on `app` when imported (keeps every part's CLI beside its code).
 COMMAND_MODULES = [
     "campaign.commands",
+    "scheduler.plan.commands",
+    "assets.commands",
+    "scheduler.commands",
 ]
 
 for _name in COMMAND_MODULES:

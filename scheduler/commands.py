@@ -1,0 +1,170 @@
+"""CLI for the scheduler: schedule, daemon, status, approve, pause, resume, resolve."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, CalendarOption, load_or_exit
+from campaign.clock import Clock, ScaledClock, SystemClock
+
+DbOption = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL of the store (default: $CAMPAIGN_DB_URL or sqlite:///campaign.db).")]
+ByOption = Annotated[Optional[str], typer.Option("--by", help="Who does this (recorded in the audit trail; default: your login).")]
+BuildOption = Annotated[Path, typer.Option("--build-dir", help="Where rendered assets are.")]
+
+
+def make_clock() -> Clock:
+    """System time, or campaign time from CAMPAIGN_CLOCK_START (+ CAMPAIGN_CLOCK_SPEED) for demos and tests."""
+    start = os.environ.get("CAMPAIGN_CLOCK_START")
+    if not start:
+        return SystemClock()
+    moment = dt.datetime.fromisoformat(start)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return ScaledClock(moment, float(os.environ.get("CAMPAIGN_CLOCK_SPEED", "1")))
+
+
+def _store(db: str | None):  # type: ignore[no-untyped-def]
+    from scheduler.store import Store
+
+    return Store(db)
+
+
+def _who(by: str | None) -> str:
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001
+        return "unknown user"
+
+
+def schedule(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
+             build_dir: BuildOption = Path("build")) -> None:
+    """Plan the calendar and sync the plan into the store (twice in a row changes nothing)."""
+    from scheduler.plan import plan_posts
+    from scheduler.store import sync_plan
+
+    clock = make_clock()
+    loaded = load_or_exit(calendar)
+    plan = plan_posts(loaded, build_dir=build_dir, today=clock.now().date())
+    for issue in plan.issues:
+        print(f"{issue.severity}: {issue.moment_id}/{issue.channel_id or '-'}/{issue.language or '-'}: {issue.message}",
+              file=sys.stderr)
+    store = _store(db)
+    report = sync_plan(store, plan, clock.now(), actor=_who(None))
+    print(f"{store.url}: {report.summary()}")
+    for post_id, why in report.drift:
+        print(f"drift: {post_id}: {why}")
+    for post_id in report.unapproved:
+        print(f"needs approval again (changed after approval): {post_id}")
+    errors = [i for i in plan.issues if i.severity == "error"]
+    raise typer.Exit(EXIT_PARTIAL if errors else EXIT_OK)
+
+
+def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
+           sandbox: Annotated[bool, typer.Option("--sandbox", help="Publish to local emulators, not real accounts.")] = False,
+           json_logs: Annotated[bool, typer.Option("--json-logs", help="Log JSON lines.")] = False,
+           once: Annotated[bool, typer.Option("--once", help="Sync, publish what is due now, exit.")] = False,
+           interval: Annotated[float, typer.Option("--interval", help="Seconds between dispatch ticks.")] = 30.0,
+           heartbeat_file: Annotated[Path, typer.Option("--heartbeat-file")] = Path("campaign.heartbeat"),
+           build_dir: BuildOption = Path("build"),
+           outbox_dir: Annotated[Path, typer.Option("--outbox-dir")] = Path("outbox"),
+           inbox_dir: Annotated[Path, typer.Option("--inbox-dir")] = Path("inbox")) -> None:
+    """Publish due posts unattended: SIGTERM stops cleanly, SIGHUP reloads the calendar."""
+    from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
+    from scheduler.daemon.logs import EventLog, configure
+    from scheduler.daemon.publishers import PublisherPool
+
+    log = EventLog(configure(json_lines=json_logs))
+    clock = make_clock()
+    load_or_exit(calendar, quiet_warnings=True)  # bad calendar: problems with lines, exit 2
+    store = _store(db)
+    holder: dict = {}
+    box = None
+    if sandbox:
+        from scheduler.emulators import Sandbox
+
+        loaded = load_or_exit(calendar, quiet_warnings=True)
+        box = Sandbox(loaded.calendar, build_dir)
+    pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir, clock=clock)
+    config = DaemonConfig(calendar_path=calendar, interval_seconds=interval, heartbeat_file=heartbeat_file,
+                          inbox_dir=inbox_dir, dispatch=DispatchConfig(build_dir=build_dir))
+    service = Daemon(store, clock, pool, config, log=log)
+    holder["daemon"] = service
+    try:
+        if once:
+            report = service.run_once()
+            print(json.dumps({k: v for k, v in vars(report).items()}, ensure_ascii=False))
+            code = EXIT_OK
+        else:
+            code = service.run_forever()
+    finally:
+        pool.close()
+        if box is not None:
+            box.stop()
+        store.close()
+    raise typer.Exit(code)
+
+
+def status(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """Posts per state and channel, what goes out next, what failed and why, what needs a human."""
+    from scheduler.store.status import build_status, render_status
+
+    report = build_status(_store(db), make_clock().now())
+    print(json.dumps(report, ensure_ascii=False, indent=2) if as_json else render_status(report))
+
+
+def approve(post: Annotated[Optional[str], typer.Option("--post")] = None,
+            moment: Annotated[Optional[str], typer.Option("--moment")] = None,
+            channel: Annotated[Optional[str], typer.Option("--channel")] = None,
+            by: ByOption = None, db: DbOption = None) -> None:
+    """Approve the waiting posts of one post, moment or channel (recorded in the audit trail)."""
+    if sum(x is not None for x in (post, moment, channel)) != 1:
+        print("give exactly one of --post ID, --moment ID or --channel ID", file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    ids = _store(db).approve(by=_who(by), now=make_clock().now(), post_id=post, moment_id=moment, channel_id=channel)
+    print(f"approved {len(ids)} post{'s' if len(ids) != 1 else ''}" + (": " + ", ".join(ids[:10]) if ids else
+          " — nothing waits for approval there (`python run.py status` lists what does)"))
+
+
+def pause(reason: Annotated[str, typer.Option("--reason", help="Why (shown in status and the audit trail).")],
+          channel: Annotated[Optional[str], typer.Option("--channel", help="One channel; default: all.")] = None,
+          by: ByOption = None, db: DbOption = None) -> None:
+    """Stop posting at once (one channel or all) until `resume`."""
+    _store(db).pause(channel, reason, _who(by), make_clock().now())
+    print(f"paused {channel or 'all channels'}: {reason}")
+
+
+def resume(channel: Annotated[Optional[str], typer.Option("--channel", help="One channel; default: all paused.")] = None,
+           by: ByOption = None, db: DbOption = None) -> None:
+    """Start posting again after `pause` (or after re-authorising an account)."""
+    resumed = _store(db).resume(channel, _who(by), make_clock().now())
+    print(f"resumed {', '.join('all channels' if c == '*' else c for c in resumed)}" if resumed else "nothing was paused")
+
+
+def resolve(post: Annotated[str, typer.Option("--post")],
+            published: Annotated[bool, typer.Option("--published/--not-published", help="What you found on the platform.")],
+            url: Annotated[Optional[str], typer.Option("--url")] = None, by: ByOption = None, db: DbOption = None) -> None:
+    """Settle an "unknown, check" post after looking at the platform."""
+    if not _store(db).resolve(post, published=published, by=_who(by), now=make_clock().now(), remote_url=url):
+        print(f"{post} is not an 'unknown, check' post", file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    print(f"{post}: recorded as {'published' if published else 'not published (it will go out again)'}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("schedule")(schedule)
+    app.command("daemon")(daemon)
+    app.command("status")(status)
+    app.command("approve")(approve)
+    app.command("pause")(pause)
+    app.command("resume")(resume)
+    app.command("resolve")(resolve)

@@ -1,0 +1,36 @@
+"""Turn a stored post into what a publisher sends (text, media file, public media URL)."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from scheduler.channels.base import OutgoingMedia, OutgoingPost
+from scheduler.store.rows import StoredPost
+
+
+class MediaNotReady(Exception):
+    """The post's rendered file is not in the build folder yet (the inbox may still bring it)."""
+
+
+def post_text(post: StoredPost) -> str:
+    """The caption, with any of the post's hashtags it does not already carry appended."""
+    missing = [f"#{tag}" for tag in post.hashtags if f"#{tag}".lower() not in post.caption.lower()]
+    return post.caption if not missing else f"{post.caption.rstrip()}\n\n{' '.join(missing)}"
+
+
+def to_outgoing(post: StoredPost, *, build_dir: Path, media_base_url: str | None = None) -> OutgoingPost:
+    media: tuple[OutgoingMedia, ...] = ()
+    if post.media is not None:
+        path = build_dir / post.media.path
+        if not path.is_file():
+            raise MediaNotReady(
+                f"{post.media.path} is not rendered yet: drop {post.media.testimonial_id}'s "
+                f"{post.media.kind} in the inbox or run `python run.py render`")
+        mime = mimetypes.guess_type(path.name)[0] or ("video/mp4" if post.media.kind == "clip" else "image/jpeg")
+        public = f"{media_base_url.rstrip('/')}/{post.media.path}" if media_base_url else None
+        media = (OutgoingMedia(path=path, kind=post.media.kind, mime_type=mime, alt_text=post.media.alt_text,
+                               width=post.media.width, height=post.media.height, public_url=public),)
+    return OutgoingPost(post_id=post.id, idempotency_key=post.idempotency_key, channel_id=post.channel_id,
+                        account=post.account, language=post.language, text=post_text(post), link=post.link,
+                        media=media, scheduled_at=post.scheduled_at)

@@ -1,0 +1,233 @@
+"""The unattended daemon: APScheduler drives the dispatcher; the store stays the truth.
+
+Jobs live in an in-memory job store and are rebuilt at every start (APScheduler removes a
+`date` job before running it, so its job store cannot record what was published). One
+interval job claims due rows, a one-off job is armed when a post is due sooner than the
+next tick, a sweep job reconciles dead claims, marks missed posts, beats the heartbeat and
+notices a changed calendar, and an inbox job renders new drops.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from campaign.calendar import LoadedCalendar, load_calendar
+from campaign.clock import Clock
+from campaign.errors import CalendarError
+from scheduler.daemon.crash import install_http_hook
+from scheduler.daemon.dispatch import DispatchConfig, Dispatcher, PassReport, PublisherFactory
+from scheduler.daemon.logs import EventLog
+from scheduler.store import Store, sync_plan
+
+UTC = dt.timezone.utc
+Planner = Callable[..., Any]
+
+
+@dataclass
+class DaemonConfig:
+    calendar_path: Path = Path("calendar.yaml")
+    interval_seconds: float = 30.0  # the dispatch tick; posts due sooner arm their own wake-up
+    sweep_seconds: float = 60.0
+    inbox_seconds: float = 30.0
+    heartbeat_file: Path | None = Path("campaign.heartbeat")
+    inbox_dir: Path = Path("inbox")
+    dispatch: DispatchConfig = field(default_factory=DispatchConfig)
+
+
+def default_planner() -> Planner:
+    from scheduler.plan import plan_posts  # built by the planning part
+
+    return plan_posts
+
+
+class Daemon:
+    def __init__(self, store: Store, clock: Clock, publishers: PublisherFactory, config: DaemonConfig, *,
+                 planner: Planner | None = None, log: EventLog | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.config = config
+        self.log = log or EventLog()
+        self.planner = planner
+        self.dispatcher = Dispatcher(store, clock, publishers, config=config.dispatch, log=self.log)
+        self.loaded: LoadedCalendar | None = None
+        self.stop_event = threading.Event()
+        self.reload_requested = threading.Event()
+        self._calendar_mtime: float | None = None
+        self._inbox_signature: tuple | None = None
+        self._scheduler: BackgroundScheduler | None = None
+
+    @property
+    def worker(self) -> str:
+        return self.dispatcher.worker
+
+    # -- calendar ---------------------------------------------------------------------------------
+
+    def load_and_sync(self) -> None:
+        """Load the calendar, plan it and sync the plan into the store (also on SIGHUP / change)."""
+        path = self.config.calendar_path
+        now = self.clock.now()
+        try:
+            loaded = load_calendar(path, today=now.date())
+        except CalendarError as error:
+            if self.loaded is None:
+                raise
+            self.log.event("calendar_rejected", f"{len(error.problems)} problems in {path}; keeping the previous "
+                           f"calendar: {'; '.join(str(p) for p in error.problems[:3])}")
+            self._calendar_mtime = _mtime(path)
+            return
+        planner = self.planner or default_planner()
+        plan = planner(loaded, build_dir=self.config.dispatch.build_dir, today=now.date())
+        report = sync_plan(self.store, plan, now, actor="daemon")
+        self.loaded = loaded
+        self.dispatcher.calendar = loaded.calendar
+        self._calendar_mtime = _mtime(path)
+        self.log.event("synced", report.summary(), calendar=str(path))
+        for post_id, why in report.drift:
+            self.log.event("drift", why, post_id=post_id)
+
+    # -- jobs ----------------------------------------------------------------------------------------
+
+    def pass_once(self) -> PassReport:
+        """One full pass: reconcile, missed, publish what is due; then beat the heartbeat."""
+        report = self.dispatcher.run_once(self.stop_event)
+        self.beat()
+        return report
+
+    def _dispatch_job(self) -> None:
+        try:
+            self.dispatcher.run_once(self.stop_event)
+        except Exception as error:  # noqa: BLE001 - a bad pass must not kill the daemon; the next tick retries
+            self.log.event("dispatch_error", f"{type(error).__name__}: {error}")
+        self._arm_next()
+
+    def _arm_next(self) -> None:
+        """Wake up exactly when the next post is due if that is sooner than the next tick."""
+        if self._scheduler is None or self.stop_event.is_set():
+            return
+        due = self.store.next_due_at()
+        if due is None:
+            return
+        delay = (due - self.clock.now()).total_seconds()
+        if delay >= self.config.interval_seconds:
+            return
+        run_at = dt.datetime.now(UTC) + dt.timedelta(seconds=max(0.0, delay) + 0.01)
+        self._scheduler.add_job(self._dispatch_job, "date", run_date=run_at, id="dispatch-soon",
+                                replace_existing=True, misfire_grace_time=int(self.config.interval_seconds) + 1)
+
+    def _sweep_job(self) -> None:
+        try:
+            if self.reload_requested.is_set() or _mtime(self.config.calendar_path) != self._calendar_mtime:
+                self.reload_requested.clear()
+                self.log.event("reload", f"reloading {self.config.calendar_path}")
+                self.load_and_sync()
+            self.beat()
+        except Exception as error:  # noqa: BLE001
+            self.log.event("sweep_error", f"{type(error).__name__}: {error}")
+        self._dispatch_job()
+
+    def _inbox_job(self) -> None:
+        inbox = self.config.inbox_dir
+        if not inbox.is_dir() or self.loaded is None:
+            return
+        signature = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in inbox.iterdir() if p.is_file()))
+        if signature == self._inbox_signature:
+            return
+        first = self._inbox_signature is None
+        self._inbox_signature = signature
+        try:
+            from assets.pipeline import render_all  # built by the assets part
+        except ImportError:
+            if not first:
+                self.log.event("inbox_changed", "new files in the inbox, but the asset pipeline is not installed")
+            return
+        try:
+            result = render_all(self.loaded)
+            entries = getattr(result, "entries", result)
+            if isinstance(entries, (list, tuple)):
+                self.store.record_assets(entries, self.clock.now())
+            self.log.event("rendered", f"inbox changed: rendered {len(entries) if isinstance(entries, (list, tuple)) else 'new'} files")
+        except Exception as error:  # noqa: BLE001
+            self.log.event("render_error", f"{type(error).__name__}: {error}")
+
+    def beat(self) -> None:
+        now = self.clock.now()
+        self.store.beat(self.worker, now, {"calendar": str(self.config.calendar_path)})
+        if self.config.heartbeat_file is not None:
+            tmp = self.config.heartbeat_file.with_suffix(".tmp")
+            tmp.write_text(now.isoformat() + "\n", encoding="utf-8")
+            tmp.replace(self.config.heartbeat_file)
+
+    # -- life --------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        install_http_hook()
+        self.load_and_sync()
+        scheduler = BackgroundScheduler(
+            jobstores={"default": MemoryJobStore()}, executors={"default": ThreadPoolExecutor(3)},
+            job_defaults={"coalesce": True, "max_instances": 1}, timezone=UTC)
+        interval = self.config.interval_seconds
+        now = dt.datetime.now(UTC)
+        # Grace on purpose: a tick late by up to one interval still runs (never the 1 s default).
+        scheduler.add_job(self._dispatch_job, "interval", seconds=interval, id="dispatch", next_run_time=now,
+                          misfire_grace_time=max(1, int(interval)), replace_existing=True)
+        scheduler.add_job(self._sweep_job, "interval", seconds=self.config.sweep_seconds, id="sweep",
+                          misfire_grace_time=max(1, int(self.config.sweep_seconds)), replace_existing=True)
+        scheduler.add_job(self._inbox_job, "interval", seconds=self.config.inbox_seconds, id="inbox", next_run_time=now,
+                          misfire_grace_time=max(1, int(self.config.inbox_seconds)), replace_existing=True)
+        self._scheduler = scheduler
+        scheduler.start()
+        self.beat()
+        self.log.event("started", f"worker {self.worker}", interval=interval)
+
+    def wakeup(self) -> None:
+        """Run a dispatch pass now (tests, and after SIGHUP)."""
+        if self._scheduler is not None:
+            self._scheduler.add_job(self._dispatch_job, "date", run_date=dt.datetime.now(UTC), id="dispatch-now",
+                                    replace_existing=True, misfire_grace_time=60)
+
+    def stop(self) -> None:
+        """Stop claiming; the publish in flight finishes (shutdown waits for running jobs)."""
+        self.stop_event.set()
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+        self.log.event("stopped", f"worker {self.worker}")
+
+    def run_forever(self) -> int:
+        """Run until SIGTERM/SIGINT; SIGHUP reloads the calendar. Returns the exit code."""
+        signal.signal(signal.SIGTERM, lambda *_: self.stop_event.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stop_event.set())
+        signal.signal(signal.SIGHUP, lambda *_: (self.reload_requested.set(), self._wake_sweep()))
+        self.start()
+        while not self.stop_event.wait(1.0):
+            pass
+        self.log.event("stopping", "signal received: finishing the publish in flight")
+        self.stop()
+        return 0
+
+    def _wake_sweep(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.add_job(self._sweep_job, "date", run_date=dt.datetime.now(UTC), id="sweep-now",
+                                    replace_existing=True, misfire_grace_time=60)
+
+    def run_once(self) -> PassReport:
+        """`daemon --once`: sync, one pass, exit (cron-style use and the crash tests)."""
+        install_http_hook()
+        self.load_and_sync()
+        return self.pass_once()
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None

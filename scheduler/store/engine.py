@@ -1,0 +1,46 @@
+"""Open the database: a URL from `--db`, `CAMPAIGN_DB_URL`, or `sqlite:///campaign.db`.
+
+SQLite runs in WAL mode with a busy timeout, and every transaction starts with
+`BEGIN IMMEDIATE`, so a claim (read-then-update) is one atomic step between processes.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import Engine, create_engine, event
+
+DEFAULT_URL = "sqlite:///campaign.db"
+ENV_URL = "CAMPAIGN_DB_URL"
+BUSY_TIMEOUT_MS = 30_000
+
+
+def resolve_url(url: str | None) -> str:
+    """The option wins over the environment, which wins over the default file."""
+    return url or os.environ.get(ENV_URL) or DEFAULT_URL
+
+
+def make_engine(url: str, *, schema: str | None = None) -> Engine:
+    """An engine configured for concurrent daemons on SQLite or PostgreSQL."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+        _sqlite_setup(engine)
+        return engine
+    connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # let us emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

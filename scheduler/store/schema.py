@@ -1,0 +1,116 @@
+"""The store's tables (SQLAlchemy Core). Datetimes are stored as naive UTC on every backend.
+
+Credentials are never stored here: publishers read them from the environment or the secrets file.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("moment_id", String(64), nullable=False),
+    Column("occurrence", Integer, nullable=False),
+    Column("channel_id", String(64), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("account", String(255), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("scheduled_at", DateTime, nullable=False),
+    Column("local_time", String(64), nullable=False),
+    Column("caption", Text, nullable=False),
+    Column("link", Text),
+    Column("hashtags", Text, nullable=False, default="[]"),  # JSON list
+    Column("media", Text),  # JSON object (MediaRef) or NULL
+    Column("needs_approval", Boolean, nullable=False),
+    Column("grace_seconds", Integer, nullable=False),
+    Column("warnings", Text, nullable=False, default="[]"),
+    Column("content_hash", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("state_reason", Text),
+    Column("idempotency_key", String(64), nullable=False),
+    Column("remote_id", String(255)),
+    Column("remote_url", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("transient_failures", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime),
+    Column("last_error", Text),
+    Column("claimed_by", String(255)),
+    Column("claimed_until", DateTime),
+    Column("approved_by", String(255)),
+    Column("approved_at", DateTime),
+    Column("published_at", DateTime),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_posts_state_time", "state", "scheduled_at"),
+    Index("ix_posts_channel", "channel_id"),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("post_id", String(255), nullable=False, index=True),
+    Column("worker", String(255), nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("outcome", String(32)),  # published, transient, rate_limited, permanent, auth, unknown, ...
+    Column("error_class", String(64)),
+    Column("message", Text),
+    Column("remote_id", String(255)),
+)
+
+assets = Table(
+    "assets",
+    metadata,
+    Column("path", String(512), primary_key=True),  # relative to the build folder
+    Column("testimonial_id", String(64)),
+    Column("variant", String(64)),
+    Column("language", String(8)),
+    Column("content_hash", String(128)),
+    Column("rendered_at", DateTime, nullable=False),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(255), nullable=False),
+    Column("detail", Text),
+)
+
+channel_state = Table(
+    "channel_state",
+    metadata,
+    Column("channel_id", String(64), primary_key=True),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("reason", Text),
+    Column("paused_by", String(255)),
+    Column("paused_at", DateTime),
+    Column("rate_limited_until", DateTime),  # the platform said "wait": every post of the channel waits
+)
+
+heartbeat = Table(
+    "heartbeat",
+    metadata,
+    Column("worker", String(255), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("detail", Text),
+)

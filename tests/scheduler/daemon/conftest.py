@@ -1,0 +1,1 @@
+from conftest_shared import *  # noqa: F401,F403

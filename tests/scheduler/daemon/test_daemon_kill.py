@@ -1,0 +1,80 @@
+"""SIGKILL the daemon at every crash point, restart it, count receipts: never twice, never lost.
+Then two daemon processes on one store (SQLite and PostgreSQL): no post twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from schedkit import START, make_post, month_of_posts, receipts
+from scheduler.daemon.crash import POINTS
+from scheduler.store import Store, states, sync_plan
+
+ENTRY = Path(__file__).with_name("daemon_entry.py")
+
+
+def run_entry(url, schema, ledger, *args, crash=None):
+    env = {k: v for k, v in os.environ.items() if k != "CAMPAIGN_CRASH_AT"}
+    if crash:
+        env["CAMPAIGN_CRASH_AT"] = crash
+    return subprocess.run([sys.executable, str(ENTRY), url, schema or "-", str(ledger), *args],
+                          env=env, capture_output=True, text=True, timeout=60)
+
+
+CASES = [(point, False) for point in POINTS] + [("request_sent", True), ("before_store", True)]
+
+
+@pytest.mark.parametrize("point,find", CASES, ids=[f"{p}-{'can' if f else 'cannot'}-tell" for p, f in CASES])
+def test_kill_at_each_point_then_restart(tmp_path, point, find):
+    url = f"sqlite:///{tmp_path / 'campaign.db'}"
+    store = Store(url)
+    posts = [make_post(f"k{i}", at=START) for i in range(4)]
+    sync_plan(store, posts, START)
+    ledger = tmp_path / "ledger.jsonl"
+    flags = ["--find"] if find else []
+    at = START.isoformat()
+
+    killed = run_entry(url, None, ledger, "pass", at, *flags, crash=f"{point}:2")  # dies on the 2nd post
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    restarted = run_entry(url, None, ledger, "pass", at, *flags)
+    assert restarted.returncode == 0, restarted.stderr
+
+    counts = receipts(ledger)
+    final = {p.id: p for p in store.all_posts()}
+    assert all(n == 1 for n in counts.values()), f"published twice: {counts}"
+    for post in posts:
+        row = final[post.id]
+        assert row.state in (states.PUBLISHED, states.UNKNOWN), (post.id, row.state)
+        if row.state == states.PUBLISHED:
+            assert counts[post.id] == 1 and row.remote_id
+    held = [p for p in final.values() if p.state == states.UNKNOWN]
+    if find:
+        assert all(p.state == states.PUBLISHED for p in final.values())
+    else:
+        assert len(held) == 1 and "stopped during this publish" in held[0].last_error
+    outcomes = [a["outcome"] for a in store.attempt_rows()]
+    assert "interrupted" in outcomes
+    store.close()
+
+
+def test_two_daemon_processes_share_a_month_without_duplicates(store_spec, tmp_path):
+    url, schema = store_spec
+    store = Store(url, schema=schema)
+    plan = month_of_posts(120)
+    sync_plan(store, plan, START)
+    ledger = tmp_path / "ledger.jsonl"
+    cmd = [sys.executable, str(ENTRY), url, schema or "-", str(ledger), "month"]
+    procs = [subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    counts = receipts(ledger)
+    assert counts == {p.id: 1 for p in plan}
+    assert {p.state for p in store.all_posts()} == {states.PUBLISHED}
+    by_pid = {r["pid"] for r in __import__("schedkit").read_ledger(ledger)}
+    assert len(by_pid) >= 1
+    store.close()
