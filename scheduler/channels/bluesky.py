@@ -3,6 +3,11 @@ blobs via uploadBlob, video via the video service (getServiceAuth, app.bsky.vide
 getJobStatus), then createRecord with `langs`, byte-offset facets, alt text, aspect ratio
 and a record key (TID) derived from the post's idempotency key.
 
+The text is the planner's caption as is: it already fits 300 graphemes and shows a long
+link in Bluesky's short form; the facets come from the planner's own rules
+(`textrules.bluesky_facets`), so the link facet spans that short form and points at the
+full link (with its UTM tags) the post carries in `post.link`.
+
 Because the record key is ours, a retried createRecord cannot create a second post: it
 conflicts, and `find_existing` (getRecord at that key) returns the first.
 """
@@ -10,7 +15,6 @@ conflicts, and `find_existing` (getRecord at that key) returns the first.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 from urllib.parse import urlparse
 
@@ -30,38 +34,10 @@ from scheduler.channels.base import (
 )
 from scheduler.channels.credentials import scrub_text
 from scheduler.channels.tid import tid_for
+from scheduler.plan.textrules import bluesky_facets
 
 DEFAULT_RATE_WAIT = 300.0
 POST_COLLECTION = "app.bsky.feed.post"
-
-_LINK = re.compile(r"https?://[^\s<>\"]+")
-_TAG = re.compile(r"(?:^|(?<=\s))#([^\s#\d\W][^\s#]*|\d+[^\s#\d][^\s#]*)", re.UNICODE)
-
-
-def _byte_index(text: str, index: int) -> int:
-    return len(text[:index].encode("utf-8"))
-
-
-def build_facets(text: str) -> list[dict[str, Any]]:
-    """Link and hashtag facets with UTF-8 byte offsets (what the lexicon requires)."""
-    facets: list[dict[str, Any]] = []
-    for match in _LINK.finditer(text):
-        uri = match.group(0).rstrip(".,;:!?)]}'\"")
-        start = match.start()
-        facets.append({
-            "index": {"byteStart": _byte_index(text, start), "byteEnd": _byte_index(text, start + len(uri))},
-            "features": [{"$type": "app.bsky.richtext.facet#link", "uri": uri}],
-        })
-    for match in _TAG.finditer(text):
-        tag = match.group(1).rstrip(".,;:!?)]}'\"")
-        start = match.start(1) - 1
-        if not tag or len(tag) > 64:
-            continue
-        facets.append({
-            "index": {"byteStart": _byte_index(text, start), "byteEnd": _byte_index(text, start + 1 + len(tag))},
-            "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": tag}],
-        })
-    return sorted(facets, key=lambda f: f["index"]["byteStart"])
 
 
 class _Expired(AuthError):
@@ -146,14 +122,13 @@ class BlueskyPublisher(HttpPublisher):
     def publish(self, post: OutgoingPost) -> PublishResult:
         if not self._session:
             self._login()
-        text = post.text if not post.link or post.link in post.text else f"{post.text}\n{post.link}"
         record: dict[str, Any] = {
             "$type": POST_COLLECTION,
-            "text": text,
+            "text": post.text,
             "createdAt": self.clock.now().astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
             "langs": [post.language],
         }
-        facets = build_facets(text)
+        facets = bluesky_facets(post.text, links=[post.link] if post.link else [])
         if facets:
             record["facets"] = facets
         if post.media:

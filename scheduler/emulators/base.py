@@ -1,6 +1,7 @@
 """What every platform emulator shares: a threaded HTTP server on 127.0.0.1, request
-parsing (JSON, forms, multipart), fault injection, processing jobs and the list of what
-was published (thread-safe), so tests and the sandbox can read posts back.
+parsing (JSON, forms, multipart), fault injection, processing jobs, the accounts (each
+known by its token, as on the real platforms: two channels are two accounts) and the list
+of what each account published (thread-safe), so tests and the sandbox can read posts back.
 """
 
 from __future__ import annotations
@@ -147,20 +148,31 @@ class Job:
 
 class Emulator:
     """Base of the platform emulators. Subclasses implement `route(request)` and the
-    platform's shapes for errors (`error_reply`), rate limits and expired tokens."""
+    platform's shapes for errors (`error_reply`), rate limits and expired tokens.
+
+    Accounts: the token a request carries says which account acts (`account_for`), so
+    duplicate checks, quotas and listings are per account, as on the real APIs. The first
+    account (`account`, `token`) is made at start; `add_account` adds more.
+    """
 
     platform = ""
     #: path the publisher's `base_url` ends with on the real host (LinkedIn: "/rest")
     api_root = ""
+    #: name of the first account when none is given
+    default_account = "campaign"
 
-    def __init__(self, *, clock: Clock | None = None, token: str | None = None, processing_polls: int = 1,
-                 timeout_seconds: float = 2.0, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
+    def __init__(self, *, clock: Clock | None = None, token: str | None = None, account: str | None = None,
+                 processing_polls: int = 1, timeout_seconds: float = 2.0, host: str = "127.0.0.1", port: int = 0,
+                 **options: Any) -> None:
         self.clock = clock or SystemClock()
-        self.token = token or f"sandbox-{self.platform}-{secrets.token_urlsafe(12)}"
         self.processing_polls = processing_polls
         self.timeout_seconds = timeout_seconds
         self.options = options
         self._lock = threading.RLock()
+        self._tokens: dict[str, str] = {}  # token -> account name
+        #: the first account's name and token (what single-account tests use)
+        self.account = account or self.default_account
+        self.token = self.add_account(self.account, token=token)
         self._faults: list[tuple[str, list[int], dict[str, Any]]] = []
         self._published: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str]] = []
@@ -182,10 +194,38 @@ class Emulator:
         """What to give the publisher as `base_url` (api overrides)."""
         return self.base_url + self.api_root
 
+    def add_account(self, name: str, *, token: str | None = None) -> str:
+        """Open an account (one channel's identity on the platform); returns the token that acts as it.
+        Several tokens may act as one account; one token never acts as two."""
+        token = token or f"sandbox-{self.platform}-{secrets.token_urlsafe(12)}"
+        with self._lock:
+            if self._tokens.get(token, name) != name:
+                raise ValueError(f"this token already belongs to another {self.platform} account")
+            self._tokens[token] = name
+        return token
+
+    def account_for(self, token: str | None) -> str | None:
+        """The account a token acts as, or None when the platform would not know the token."""
+        with self._lock:
+            return self._tokens.get(token or "")
+
+    @property
+    def accounts(self) -> list[str]:
+        """Every account's name, in the order they were opened."""
+        with self._lock:
+            return list(dict.fromkeys(self._tokens.values()))
+
     @property
     def published(self) -> list[dict[str, Any]]:
+        """Every post the emulator accepted, oldest first: dicts with at least `id`, `url`,
+        `account`, `text`, `language`, `languages`, `alt_texts`, `media` (one `MediaInfo.as_dict()`
+        each) and `received_at` (ISO 8601 on the emulator's clock: the post's creation time)."""
         with self._lock:
             return [dict(p) for p in self._published]
+
+    def published_by(self, account: str) -> list[dict[str, Any]]:
+        """What one account published, oldest first (same dicts as `published`)."""
+        return [p for p in self.published if p["account"] == account]
 
     def inject(self, fault: str, count: int = 1, **params: Any) -> None:
         """Make the next `count` matching requests fail. `on=` limits it to one action
@@ -233,6 +273,9 @@ class Emulator:
         return Job(polls=polls, fails=failed is not None, reason=(failed or {}).get("reason", "the media could not be processed"))
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """Keep a created post; `entry` names its `account` (the acting account's name)."""
+        if not entry.get("account"):
+            raise ValueError("an emulator record must name its account")
         entry.setdefault("received_at", self.now().isoformat())
         with self._lock:
             self._published.append(entry)

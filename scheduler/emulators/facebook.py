@@ -32,8 +32,9 @@ class FacebookEmulator(GraphEmulator):
 
     def route(self, request: Request) -> Reply | object:
         parts = self.split(request)
-        self.authorize(request)
+        account = self.authorize(request)
         if request.method == "POST" and len(parts) == 2 and parts[1] in ("feed", "photos", "videos"):
+            self.require_owner(account, parts[0])
             return getattr(self, "_" + parts[1])(parts[0], request)
         if request.method == "GET" and len(parts) == 1 and parts[0] in self._video_jobs:
             return self._status(parts[0])
@@ -45,17 +46,18 @@ class FacebookEmulator(GraphEmulator):
         return text
 
     def _duplicate(self, page: str, text: str) -> None:
-        if text and any(p["account"] == page and p["text"] == text for p in self.published):
+        if text and any(p["text"] == text for p in self.published_by(page)):
             raise Reject(400, "(#506) Duplicate status message", code=506)
 
     def _create(self, page: str, kind: str, text: str, media_list: list[dict[str, Any]], alt: str | None = None,
                 object_id: str | None = None) -> dict[str, Any]:
-        self._duplicate(page, text)
-        number = self.next_id()
-        post_id = object_id or f"{page}_{1000 + number}"
-        return self.record({"id": post_id, "object_id": str(5000 + number), "url": f"https://www.facebook.com/{post_id}",
-                            "text": text, "language": None, "languages": [], "alt_texts": [alt] if alt else [],
-                            "media": media_list, "account": page, "kind": kind})
+        with self._lock:  # check and record at once, per Page
+            self._duplicate(page, text)
+            number = self.next_id()
+            post_id = object_id or f"{page}_{1000 + number}"
+            return self.record({"id": post_id, "object_id": str(5000 + number), "url": f"https://www.facebook.com/{post_id}",
+                                "text": text, "language": None, "languages": [], "alt_texts": [alt] if alt else [],
+                                "media": media_list, "account": page, "kind": kind})
 
     def _feed(self, page: str, request: Request) -> Reply | object:
         text = self._message(request, "message")

@@ -1,6 +1,6 @@
 """Shared Meta Graph API behaviour for the Facebook and Instagram emulators: versioned
-paths, the token (Bearer header or access_token parameter), the error shape and the
-usage headers that carry the rate-limit wait."""
+paths, the token (Bearer header or access_token parameter) and the account it acts as,
+the error shape and the usage headers that carry the rate-limit wait."""
 
 from __future__ import annotations
 
@@ -24,14 +24,22 @@ class GraphEmulator(Emulator):
                          type="OAuthException")
         return match.group(2).strip("/").split("/")
 
-    def authorize(self, request: Request) -> None:
+    def authorize(self, request: Request) -> str:
+        """The account (Page or Instagram user id) the request's token acts as."""
         token = request.bearer() or request.field("access_token")
         if not token:
             raise Reject(400, "An active access token must be used to query information about the current user.", code=2500,
                          type="OAuthException")
-        expired = self.take("expired_token")
-        if expired is not None or token != self.token:
+        account = self.account_for(token)
+        if self.take("expired_token") is not None or account is None:
             raise Reject(400, "Error validating access token: Session has expired.", code=190, subcode=463, type="OAuthException")
+        return account
+
+    def require_owner(self, account: str, node: str) -> None:
+        """A Page token publishes only on its own Page (an Instagram token on its own user)."""
+        if node != account:
+            raise Reject(400, f"(#200) The token of {account} may not publish on {node}: permissions error", code=200,
+                         type="OAuthException")
 
     def error_reply(self, status: int, message: str, **extra: Any) -> Reply:
         code = extra.get("code", 100 if status < 500 else 2)

@@ -35,7 +35,9 @@ class InstagramEmulator(GraphEmulator):
 
     def route(self, request: Request) -> Reply | object:
         parts = self.split(request)
-        self.authorize(request)
+        account = self.authorize(request)
+        if len(parts) == 2 and parts[1] in ("media", "media_publish", "content_publishing_limit"):
+            self.require_owner(account, parts[0])
         if request.method == "POST" and len(parts) == 2 and parts[1] == "media":
             return self._container(parts[0], request)
         if request.method == "POST" and len(parts) == 2 and parts[1] == "media_publish":
@@ -99,7 +101,7 @@ class InstagramEmulator(GraphEmulator):
 
     def _used(self, user: str) -> int:
         since = self.now() - dt.timedelta(hours=24)
-        return sum(1 for p in self.published if p["account"] == user and dt.datetime.fromisoformat(p["received_at"]) > since)
+        return sum(1 for p in self.published_by(user) if dt.datetime.fromisoformat(p["received_at"]) > since)
 
     def _publish(self, user: str, request: Request) -> Reply | object:
         creation = request.field("creation_id")

@@ -1,7 +1,8 @@
 """LinkedIn REST emulator: LinkedIn-Version and X-Restli-Protocol-Version headers required,
 images and videos via initializeUpload, PUTs (ETag per part), finalizeUpload, status, and
 /rest/posts (201, urn in x-restli-id). Commentary is read as "little text": an unescaped
-reserved character cuts the text there, as LinkedIn silently does."""
+reserved character cuts the text there, as LinkedIn silently does. The token says which
+account acts; it may upload and post only as its own author (organization or member urn)."""
 
 from __future__ import annotations
 
@@ -69,44 +70,54 @@ class LinkedInEmulator(Emulator):
     def rate_limit_reply(self, retry_after: float, params: dict[str, Any]) -> Reply:
         return self.error_reply(429, "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.")
 
-    def _authorize(self, request: Request, *, rest: bool) -> None:
-        token = request.bearer()
-        if self.take("expired_token") is not None or not token or token != self.token:
+    def _authorize(self, request: Request, *, rest: bool) -> str:
+        """The account the token acts as, after LinkedIn's header checks."""
+        account = self.account_for(request.bearer())
+        if self.take("expired_token") is not None or account is None:
             raise Reject(401, "The token used in the request has expired", code=65601)
         if rest:
             version = request.headers.get("linkedin-version", "")
             require(re.fullmatch(r"\d{6}(\.\d{2})?", version), "A version must be present. Please specify a version by adding the "
                     "LinkedIn-Version header", code=100)
             require(request.headers.get("x-restli-protocol-version") == "2.0.0", "X-Restli-Protocol-Version: 2.0.0 is required")
+        return account
+
+    @staticmethod
+    def _acts_as(account: str, urn: str) -> None:
+        """An account named by its urn, or by its bare id, may act only as that urn."""
+        bare_id = not account.startswith("urn:")
+        if urn != account and not (bare_id and urn.rsplit(":", 1)[-1] == account):
+            raise Reject(403, f"Not enough permissions to act as {urn}", code=100)
 
     def route(self, request: Request) -> Reply | object:
         path, method = request.path, request.method
         upload = re.fullmatch(r"/upload/(image|video)/([\w-]+)(?:/(\d+))?", path)
-        self._authorize(request, rest=not upload)
+        account = self._authorize(request, rest=not upload)
         action = request.query.get("action")
         if upload and method == "PUT":
             return self._put_image(upload.group(2), request) if upload.group(1) == "image" else \
                 self._put_part(upload.group(2), int(upload.group(3) or -1), request)
         if method == "POST" and path == "/rest/images" and action == "initializeUpload":
-            return self._init_image(request)
+            return self._init_image(account, request)
         if method == "POST" and path == "/rest/videos" and action == "initializeUpload":
-            return self._init_video(request)
+            return self._init_video(account, request)
         if method == "POST" and path == "/rest/videos" and action == "finalizeUpload":
             return self._finalize(request)
         if method == "GET" and path.startswith("/rest/videos/"):
             return self._video_status(unquote(path[len("/rest/videos/"):]))
         if method == "POST" and path == "/rest/posts":
-            return self._post(request)
+            return self._post(account, request)
         raise Reject(404, f"no route for {method} {path}")
 
-    def _owner(self, body: Any, wrapper: str) -> dict[str, Any]:
+    def _owner(self, account: str, body: Any, wrapper: str) -> dict[str, Any]:
         inner = body.get(wrapper, body) if isinstance(body, dict) else {}
         require(isinstance(inner, dict) and str(inner.get("owner", "")).startswith("urn:li:"), f"{wrapper}.owner must be a urn:li: owner",
                 code=100)
+        self._acts_as(account, inner["owner"])
         return inner
 
-    def _init_image(self, request: Request) -> Reply:
-        inner = self._owner(request.json(), "initializeUploadRequest")
+    def _init_image(self, account: str, request: Request) -> Reply:
+        inner = self._owner(account, request.json(), "initializeUploadRequest")
         key = f"img{self.next_id()}"
         urn = f"urn:li:image:D4E{key}"
         self._images[urn] = {"key": key, "owner": inner["owner"], "info": None}
@@ -121,8 +132,8 @@ class LinkedInEmulator(Emulator):
         image["info"] = info
         return Reply(201, None)
 
-    def _init_video(self, request: Request) -> Reply:
-        inner = self._owner(request.json(), "initializeUploadRequest")
+    def _init_video(self, account: str, request: Request) -> Reply:
+        inner = self._owner(account, request.json(), "initializeUploadRequest")
         size = inner.get("fileSizeBytes")
         require(isinstance(size, int) and size > 0, "initializeUploadRequest.fileSizeBytes is required", code=100)
         require(size <= PLATFORMS["linkedin"].video_max_bytes, "the video is larger than LinkedIn accepts")
@@ -177,10 +188,11 @@ class LinkedInEmulator(Emulator):
             body["processingFailureReason"] = job.reason
         return Reply(200, body)
 
-    def _post(self, request: Request) -> Reply | object:
+    def _post(self, account: str, request: Request) -> Reply | object:
         body = request.json()
         for name in ("author", "commentary", "visibility", "distribution", "lifecycleState"):
             require(isinstance(body, dict) and name in body, f"/{name} is a required field", code=100)
+        self._acts_as(account, str(body["author"]))
         commentary = body["commentary"]
         require(len(commentary) <= PLATFORMS["linkedin"].text_limit, "commentary is longer than 3000 characters", code=100)
         item = ((body.get("content") or {}).get("media") or {})
@@ -189,18 +201,21 @@ class LinkedInEmulator(Emulator):
             urn = item.get("id", "")
             if urn.startswith("urn:li:image:"):
                 image = self._images.get(urn)
-                require(image and image["info"], f"image {urn} was not uploaded", code=100)
+                require(image and image["info"] and image["owner"] == body["author"], f"image {urn} was not uploaded by the author",
+                        code=100)
                 media_list.append(image["info"].as_dict())
                 if item.get("altText"):
                     alts.append(item["altText"])
             else:
                 video = self._videos.get(urn)
-                require(video and video["job"] and video["job"].state == "done", f"video {urn} is not AVAILABLE yet", code=100)
+                require(video and video["owner"] == body["author"], f"video {urn} was not uploaded by the author", code=100)
+                assert video is not None
+                require(video["job"] and video["job"].state == "done", f"video {urn} is not AVAILABLE yet", code=100)
                 media_list.append(video["info"].as_dict())
         urn = f"urn:li:share:{7_000_000_000_000_000_000 + self.next_id()}"
         self.record({"id": urn, "url": f"https://www.linkedin.com/feed/update/{urn}", "text": read_little_text(commentary),
                      "commentary": commentary, "language": None, "languages": [], "alt_texts": alts, "media": media_list,
-                     "account": body["author"]})
+                     "account": account, "author": body["author"]})
         if self.take("drop_after_create", "create") is not None:
             return DROP
         return Reply(201, None, headers={"x-restli-id": urn})

@@ -1,11 +1,15 @@
 """Mastodon emulator: v2 media (200 for images, 202 + 206 polling for video, 422 on a
 processing failure), statuses with `language` and a one-hour `Idempotency-Key`, 429 with
-X-RateLimit-* (reset in ISO 8601), and the account's recent statuses for lookups."""
+X-RateLimit-* (reset in ISO 8601), and the account's recent statuses for lookups.
+
+The bearer token says which account acts. Each account has its own id, statuses and
+Idempotency-Keys (Mastodon scopes a key to the account that sent it)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from typing import Any
 
 from assets.specs import PLATFORMS
@@ -14,7 +18,12 @@ from scheduler.emulators import media, textcount
 from scheduler.emulators.base import DROP, Emulator, Job, Reject, Reply, Request, require
 
 IDEMPOTENCY_TTL = dt.timedelta(hours=1)
-ACCOUNT_ID = "109000000000000001"
+ACCOUNT_ID = "109000000000000001"  # the first account's id; later accounts count up from it
+
+
+def username(account: str) -> str:
+    """`@belgium@social.example` or `belgium@social.example` -> `belgium`."""
+    return account.lstrip("@").split("@", 1)[0]
 
 
 class MastodonEmulator(Emulator):
@@ -22,9 +31,19 @@ class MastodonEmulator(Emulator):
 
     def __init__(self, **options: Any) -> None:
         self._media: dict[str, dict[str, Any]] = {}
-        self._keys: dict[str, tuple[dt.datetime, dict[str, Any]]] = {}
-        self._statuses: list[dict[str, Any]] = []
+        self._keys: dict[tuple[str, str], tuple[dt.datetime, dict[str, Any]]] = {}  # (account, key) -> (when, status)
+        self._statuses: dict[str, list[dict[str, Any]]] = {}  # account id -> statuses, oldest first
+        self._account_ids: dict[str, str] = {}  # account name -> id
         super().__init__(**options)
+
+    def add_account(self, name: str, *, token: str | None = None) -> str:
+        token = super().add_account(name, token=token)
+        with self._lock:
+            self._account_ids.setdefault(name, str(int(ACCOUNT_ID) + len(self._account_ids)))
+        return token
+
+    def _profile(self, account: str) -> dict[str, str]:
+        return {"id": self._account_ids[account], "username": username(account), "acct": username(account)}
 
     def action_of(self, request: Request) -> str:
         if request.path == "/api/v1/statuses":
@@ -42,24 +61,27 @@ class MastodonEmulator(Emulator):
             "X-RateLimit-Reset": reset.isoformat(timespec="milliseconds").replace("+00:00", "Z")})
 
     def route(self, request: Request) -> Reply | object:
-        token = request.bearer()
-        if self.take("expired_token") is not None or not token or token != self.token:
+        account = self.account_for(request.bearer())
+        if self.take("expired_token") is not None or account is None:
             raise Reject(401, "The access token is invalid")
         path, method = request.path, request.method
         if method == "POST" and path == "/api/v2/media":
-            return self._upload(request)
+            return self._upload(account, request)
         if method == "GET" and path.startswith("/api/v1/media/"):
-            return self._media_status(path.rsplit("/", 1)[-1])
+            return self._media_status(account, path.rsplit("/", 1)[-1])
         if method == "POST" and path == "/api/v1/statuses":
-            return self._status(request)
+            return self._status(account, request)
         if method == "GET" and path == "/api/v1/accounts/verify_credentials":
-            return Reply(200, {"id": ACCOUNT_ID, "username": "campaign", "acct": "campaign"})
-        if method == "GET" and path == f"/api/v1/accounts/{ACCOUNT_ID}/statuses":
+            return Reply(200, self._profile(account))
+        listing = re.fullmatch(r"/api/v1/accounts/(\d+)/statuses", path)
+        if method == "GET" and listing and listing.group(1) in self._account_ids.values():
             limit = int(request.query.get("limit", "20"))
-            return Reply(200, list(reversed(self._statuses))[:limit])
+            with self._lock:
+                statuses = list(reversed(self._statuses.get(listing.group(1), [])))
+            return Reply(200, statuses[:limit])
         raise Reject(404, "Record not found")
 
-    def _upload(self, request: Request) -> Reply:
+    def _upload(self, account: str, request: Request) -> Reply:
         fields, files = request.form()
         require("file" in files, "Validation failed: File can't be blank", 422)
         description = request.field("description") or ""
@@ -72,15 +94,15 @@ class MastodonEmulator(Emulator):
             raise Reject(422, f"Validation failed: File {exc.message}") from None
         media_id = str(110_000_000_000_000_000 + self.next_id())
         job = self.new_job() if info.kind == "video" else None
-        self._media[media_id] = {"info": info, "description": description, "job": job}
+        self._media[media_id] = {"info": info, "description": description, "job": job, "owner": account}
         kind = "video" if info.kind == "video" else "image"
         body = {"id": media_id, "type": kind, "url": None if job else f"https://files.example/{media_id}",
                 "description": description, "meta": {"original": {"width": info.width, "height": info.height}}}
         return Reply(202 if job else 200, body)
 
-    def _media_status(self, media_id: str) -> Reply:
+    def _media_status(self, account: str, media_id: str) -> Reply:
         item = self._media.get(media_id)
-        require(item, "Record not found", 404)
+        require(item and item["owner"] == account, "Record not found", 404)
         assert item is not None
         job: Job | None = item["job"]
         state = job.step() if job else "done"
@@ -90,11 +112,11 @@ class MastodonEmulator(Emulator):
             return Reply(422, {"error": job.reason if job else "failed"})
         return Reply(200, {"id": media_id, "url": f"https://files.example/{media_id}", "description": item["description"]})
 
-    def _status(self, request: Request) -> Reply | object:
+    def _status(self, account: str, request: Request) -> Reply | object:
         key = request.headers.get("idempotency-key")
         if key:
             with self._lock:
-                seen = self._keys.get(key)
+                seen = self._keys.get((account, key))
             if seen and self.now() - seen[0] < IDEMPOTENCY_TTL:
                 return Reply(200, seen[1])
         fields = request.json() if request.content_type == "application/json" else request.form()[0]
@@ -108,22 +130,23 @@ class MastodonEmulator(Emulator):
         language = get("language")
         require(language is None or language in LANGUAGES, f"Validation failed: Language {language} is not a valid ISO 639-1 code", 422)
         items = [self._media.get(i) for i in ids]
-        require(all(items), "Validation failed: a media id is unknown", 422)
+        require(all(i and i["owner"] == account for i in items), "Validation failed: a media id is unknown", 422)
         require(all(not i["job"] or i["job"].state == "done" for i in items),
                 "Cannot attach files that have not finished processing. Try again in a moment!", 422)
         status_id = str(111_000_000_000_000_000 + self.next_id())
-        url = f"https://mastodon.example/@campaign/{status_id}"
+        profile = self._profile(account)
+        url = f"https://mastodon.example/@{profile['username']}/{status_id}"
         paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n"))
         status = {"id": status_id, "url": url, "uri": url, "content": paragraphs.replace("\n", "<br />"), "language": language,
                   "visibility": get("visibility") or "public", "created_at": self.now().isoformat(),
-                  "media_attachments": [{"id": i, "description": self._media[i]["description"]} for i in ids]}
+                  "media_attachments": [{"id": i, "description": self._media[i]["description"]} for i in ids], "account": profile}
         with self._lock:
-            self._statuses.append(status)
+            self._statuses.setdefault(profile["id"], []).append(status)
             if key:
-                self._keys[key] = (self.now(), status)
+                self._keys[(account, key)] = (self.now(), status)
         self.record({"id": status_id, "url": url, "text": text, "language": language, "languages": [language] if language else [],
                      "alt_texts": [i["description"] for i in items if i["description"]], "media": [i["info"].as_dict() for i in items],
-                     "account": ACCOUNT_ID, "idempotency_key": key})
+                     "account": account, "account_id": profile["id"], "idempotency_key": key})
         if self.take("drop_after_create", "create") is not None:
             return DROP
         return Reply(200, status)

@@ -1,6 +1,10 @@
 """The sandbox: one emulator per platform a calendar uses, plus a static file server that
 plays the public host Instagram fetches media from. The daemon's sandbox mode and the demo
-publish through it with fake credentials, so a manager can rehearse a whole campaign."""
+publish through it with fake credentials, so a manager can rehearse a whole campaign.
+
+Each channel is its own account on its platform's emulator (named by the channel's
+`account`, with its own token), so two channels on one platform behave like two real
+accounts: one account's duplicate or quota never touches the other."""
 
 from __future__ import annotations
 
@@ -46,12 +50,18 @@ class Sandbox:
 
         self.calendar = calendar
         self._emulators: dict[str, Emulator] = {}
+        self._tokens: dict[str, str] = {}  # channel id -> the token of its account
         self.media = StaticServer(media_root)
         try:
             for channel in calendar.channels:
                 platform = channel.platform.value
-                if platform != "outbox" and platform not in self._emulators:
-                    self._emulators[platform] = start_emulator(platform, **emulator_options)
+                if platform == "outbox":
+                    continue
+                if platform not in self._emulators:
+                    self._emulators[platform] = start_emulator(platform, account=channel.account, **emulator_options)
+                    self._tokens[channel.id] = self._emulators[platform].token
+                else:
+                    self._tokens[channel.id] = self._emulators[platform].add_account(channel.account)
         except Exception:
             self.stop()
             raise
@@ -77,12 +87,22 @@ class Sandbox:
         platform = channel.platform.value
         if platform == "outbox":
             return Credentials(channel_id, platform, {}, "sandbox")
-        emulator = self._emulators[platform]
-        if platform == "bluesky":
-            values = {"IDENTIFIER": emulator.identifier, "PASSWORD": emulator.password}  # type: ignore[attr-defined]
-        else:
-            values = {"TOKEN": emulator.token}
+        token = self._tokens[channel_id]
+        values = {"IDENTIFIER": channel.account, "PASSWORD": token} if platform == "bluesky" else {"TOKEN": token}
         return Credentials(channel_id, platform, values, "sandbox")
+
+    def received(self, channel_id: str | None = None) -> list[dict[str, Any]]:
+        """What the emulators accepted for one channel or all (channels in calendar order, each
+        oldest first): each `Emulator.published` entry plus its `platform` and `channel_id`.
+        Two channels naming the same account on one platform share it, and its posts."""
+        entries: list[dict[str, Any]] = []
+        for channel in self.calendar.channels:
+            if channel.id not in self._tokens or channel_id not in (None, channel.id):
+                continue
+            platform = channel.platform.value
+            for entry in self._emulators[platform].published_by(channel.account):
+                entries.append({**entry, "platform": platform, "channel_id": channel.id})
+        return entries
 
     def stop(self) -> None:
         for emulator in self._emulators.values():

@@ -1,6 +1,10 @@
 """X API v2 emulator: one-shot image upload, initialize/append/finalize/STATUS for video,
 alt text metadata, POST /2/tweets (201, weighted 280, 4 images or 1 video, duplicate 403),
-429 with x-rate-limit-* headers, problem+json errors."""
+429 with x-rate-limit-* headers, problem+json errors.
+
+The bearer token says which account acts: media belong to the account that uploaded them,
+and a duplicate is the same text posted again by the same account (another account may
+post it), as on X."""
 
 from __future__ import annotations
 
@@ -44,35 +48,41 @@ class XEmulator(Emulator):
     def route(self, request: Request) -> Reply | object:
         token = request.bearer()
         require(token, "Unauthorized", 401)
-        if self.take("expired_token") is not None or token != self.token:
+        account = self.account_for(token)
+        if self.take("expired_token") is not None or account is None:
             raise Reject(401, "Unauthorized")
         path, method = request.path, request.method
         if method == "POST" and path == "/2/media/upload":
-            return self._one_shot(request)
+            return self._one_shot(account, request)
         if method == "POST" and path == "/2/media/upload/initialize":
-            return self._initialize(request)
+            return self._initialize(account, request)
         match = re.fullmatch(r"/2/media/upload/(\d+)/(append|finalize)", path)
         if method == "POST" and match:
-            item = self._media.get(match.group(1))
-            require(item, f"media id {match.group(1)} was not initialized", 400)
+            item = self._owned(account, match.group(1))
             return self._append(item, request) if match.group(2) == "append" else self._finalize(match.group(1), item)
         if method == "GET" and path == "/2/media/upload":
             require(request.query.get("command") == "STATUS", "command must be STATUS")
-            item = self._media.get(request.query.get("media_id", ""))
-            require(item, "unknown media_id", 400)
+            item = self._owned(account, request.query.get("media_id", ""))
             return Reply(200, {"data": {"id": request.query["media_id"], "processing_info": self._info(item, step=True)}})
         if method == "POST" and path == "/2/media/metadata":
-            return self._metadata(request)
+            return self._metadata(account, request)
         if method == "POST" and path == "/2/tweets":
-            return self._tweet(request)
+            return self._tweet(account, request)
         raise Reject(404, f"no route for {method} {path}")
 
-    def _new(self, **fields: Any) -> tuple[str, dict[str, Any]]:
+    def _new(self, account: str, **fields: Any) -> tuple[str, dict[str, Any]]:
         media_id = str(1_880_000_000_000_000_000 + self.next_id())
-        self._media[media_id] = {"alt": None, "job": None, "info": None, **fields}
+        self._media[media_id] = {"alt": None, "job": None, "info": None, "owner": account, **fields}
         return media_id, self._media[media_id]
 
-    def _one_shot(self, request: Request) -> Reply:
+    def _owned(self, account: str, media_id: str) -> dict[str, Any]:
+        """A media item of this account (X does not let one account use another's uploads)."""
+        item = self._media.get(media_id)
+        require(item and item["owner"] == account, f"media id {media_id} is unknown to this account", 400)
+        assert item is not None
+        return item
+
+    def _one_shot(self, account: str, request: Request) -> Reply:
         fields, files = request.form()
         require("media" in files, "the media field is required (multipart/form-data)")
         category = request.field("media_category", "tweet_image")
@@ -80,16 +90,16 @@ class XEmulator(Emulator):
         info = media.probe(files["media"].data)
         require(info.kind == "image", "one-shot upload takes images; upload video with initialize/append/finalize")
         media.check("x", info)
-        media_id, item = self._new(info=info, category=category, state="succeeded")
+        media_id, item = self._new(account, info=info, category=category, state="succeeded")
         return Reply(200, {"data": {"id": media_id, "media_key": f"3_{media_id}", "size": info.bytes, "expires_after_secs": 86400}})
 
-    def _initialize(self, request: Request) -> Reply:
+    def _initialize(self, account: str, request: Request) -> Reply:
         body = request.json()
         for name in ("media_type", "total_bytes", "media_category"):
             require(isinstance(body, dict) and body.get(name) is not None, f"{name} is required")
         require(body["media_category"] in CATEGORIES, f"media_category {body['media_category']} is not valid")
         require(int(body["total_bytes"]) > 0, "total_bytes must be positive")
-        media_id, _ = self._new(category=body["media_category"], media_type=body["media_type"], total=int(body["total_bytes"]),
+        media_id, _ = self._new(account, category=body["media_category"], media_type=body["media_type"], total=int(body["total_bytes"]),
                                 segments={}, state="initialized")
         return Reply(200, {"data": {"id": media_id, "media_key": f"7_{media_id}", "expires_after_secs": 86400}})
 
@@ -126,16 +136,15 @@ class XEmulator(Emulator):
         item["state"] = "succeeded"
         return {"state": "succeeded", "progress_percent": 100}
 
-    def _metadata(self, request: Request) -> Reply:
+    def _metadata(self, account: str, request: Request) -> Reply:
         body = request.json()
-        item = self._media.get(str(body.get("id", "")))
-        require(item, "unknown media id")
+        item = self._owned(account, str(body.get("id", "")))
         text = (((body.get("metadata") or {}).get("alt_text") or {}).get("text"))
         require(isinstance(text, str) and 0 < len(text) <= 1000, "metadata.alt_text.text must hold 1-1000 characters")
         item["alt"] = text
         return Reply(200, {"data": {"associated_metadata": True, "id": body["id"]}})
 
-    def _tweet(self, request: Request) -> Reply | object:
+    def _tweet(self, account: str, request: Request) -> Reply | object:
         body = request.json()
         text = body.get("text", "") if isinstance(body, dict) else ""
         ids = [str(i) for i in ((body.get("media") or {}).get("media_ids") or [])]
@@ -143,16 +152,17 @@ class XEmulator(Emulator):
         length = textcount.x_weighted_length(text)
         require(length <= 280, f"the text is {length} weighted characters; 280 at most")
         items = [self._media.get(i) for i in ids]
-        require(all(items), "a media id is unknown or expired")
+        require(all(item and item["owner"] == account for item in items), "a media id is unknown or expired")
         require(all(item["state"] == "succeeded" for item in items), "media is still processing; wait for STATUS succeeded")
         videos = [i for i in items if i["info"] and i["info"].kind == "video"]
         require(len(ids) <= 4 and (not videos or len(ids) == 1), "a post carries 1-4 images or 1 video")
-        if any(p["text"] == text for p in self.published):
-            raise Reject(403, "You are not allowed to create a Tweet with duplicate content.")
-        tweet_id = str(1_900_000_000_000_000_000 + self.next_id())
-        self.record({"id": tweet_id, "url": f"https://x.com/i/status/{tweet_id}", "text": text, "language": None, "languages": [],
-                     "alt_texts": [i["alt"] for i in items if i["alt"]], "media": [i["info"].as_dict() for i in items],
-                     "account": "me"})
+        with self._lock:  # check and record at once: two concurrent equal posts make one post
+            if any(p["text"] == text for p in self.published_by(account)):
+                raise Reject(403, "You are not allowed to create a Tweet with duplicate content.")
+            tweet_id = str(1_900_000_000_000_000_000 + self.next_id())
+            self.record({"id": tweet_id, "url": f"https://x.com/{account}/status/{tweet_id}", "text": text, "language": None,
+                         "languages": [], "alt_texts": [i["alt"] for i in items if i["alt"]],
+                         "media": [i["info"].as_dict() for i in items], "account": account})
         if self.take("drop_after_create", "create") is not None:
             return DROP
         return Reply(201, {"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}})

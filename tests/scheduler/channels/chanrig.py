@@ -79,6 +79,18 @@ class Rig:
     emulator: Emulator
     publisher: Publisher
     clock: FakeClock
+    overrides: dict[str, str]
+
+    def publisher_as(self, account: str, *, token: str | None = None) -> Publisher:
+        """A publisher for another channel: `account` on the same emulator, acting with `token`
+        (default: a new account's own token), as a second channel on one platform is."""
+        platform = self.emulator.platform
+        token = token or self.emulator.add_account(account)
+        values = {"IDENTIFIER": account, "PASSWORD": token} if platform == "bluesky" else {"TOKEN": token}
+        other = Channel(id=f"other-{platform}", platform=platform, account=account, languages=["ja"], timezone="Europe/Brussels",
+                        slots=["09:00"])
+        return publisher_for(other, credentials=Credentials(other.id, platform, values), api_overrides=self.overrides, timeout=5.0,
+                             clock=self.clock, chunk_size=48 * 1024, poll_interval=1.0, max_processing_wait=10.0)
 
 
 def rig(platform: str, media_server: StaticServer | None = None, *, timeout: float = 5.0, **options: Any) -> Rig:
@@ -88,7 +100,7 @@ def rig(platform: str, media_server: StaticServer | None = None, *, timeout: flo
         emulator_options["upload_chunk"] = 64 * 1024
     if platform == "linkedin":
         emulator_options["part_size"] = 64 * 1024
-    emulator = start_emulator(platform, token=FAKE_TOKEN, **emulator_options)
+    emulator = start_emulator(platform, token=FAKE_TOKEN, account=ACCOUNTS[platform], **emulator_options)
     overrides = {"base_url": emulator.api_url, "video_base_url": emulator.base_url}
     if media_server is not None:
         overrides["media_base_url"] = media_server.base_url
@@ -99,7 +111,7 @@ def rig(platform: str, media_server: StaticServer | None = None, *, timeout: flo
     publisher = publisher_for(channel(platform), credentials=credentials, api_overrides=overrides, timeout=timeout, clock=clock,
                               chunk_size=options.pop("chunk_size", 48 * 1024), poll_interval=1.0,
                               max_processing_wait=options.pop("max_processing_wait", 10.0), **options)
-    return Rig(emulator, publisher, clock)
+    return Rig(emulator, publisher, clock, overrides)
 
 
 @pytest.fixture

@@ -67,3 +67,30 @@ def test_chunked_video_retries_only_the_failed_chunk(rigs, media_dir) -> None:
         expected = chunks + 1 + (2 if platform == "facebook" else 0)  # facebook: start and finish on the same path
         assert len(sent) == expected, (platform, len(sent), expected)
         assert len(r.emulator.published) == 1
+
+
+def test_bluesky_posts_the_planned_caption_and_links_its_short_form_to_the_full_link(rigs) -> None:
+    """The planner's caption shows the link short (it fits 300 graphemes only so); the
+    publisher adds nothing to it and the link facet carries the full, UTM-tagged link."""
+    import dataclasses
+
+    from scheduler.plan.textrules import bluesky_display_link, bluesky_graphemes
+
+    link = ("https://www.belgium.be/en/embracing-openness?utm_source=bluesky&utm_medium=social"
+            "&utm_campaign=pride-marriage-equality&utm_content=en")
+    short = bluesky_display_link(link)
+    caption = ("24 years of marriage equality in Belgium\n\n“Here I could love whoever I want, openly.” — Camille Tremblay, "
+               f"Canada\n\nWe don't say Belgium is great, others do.\n{short}\n#Pride #LoveIsLove #EmbracingOpenness")
+    caption += "\n" + "🇧🇪 " * 20  # near the limit, and multi-byte: byte offsets matter
+    assert bluesky_graphemes(caption) <= 300 < bluesky_graphemes(f"{caption}\n{link}")
+    r = rigs("bluesky")
+    post = dataclasses.replace(make_post("bluesky", None, text=caption, language="en"), link=link)
+
+    r.publisher.publish(post)
+
+    [entry] = r.emulator.published
+    assert entry["text"] == caption
+    raw = caption.encode("utf-8")
+    spans = [(raw[f["index"]["byteStart"]:f["index"]["byteEnd"]].decode(), f["features"][0]) for f in entry["facets"]]
+    assert [(text, feature["uri"]) for text, feature in spans if "uri" in feature] == [(short, link)]
+    assert [text for text, feature in spans if "tag" in feature] == ["#Pride", "#LoveIsLove", "#EmbracingOpenness"]

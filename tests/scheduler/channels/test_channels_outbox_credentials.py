@@ -11,10 +11,10 @@ import pytest
 
 from chanrig import make_media, make_post
 from scheduler.channels.base import AuthError
-from scheduler.channels.bluesky import build_facets
 from scheduler.channels.credentials import Credentials, scrub_text
 from scheduler.channels.registry import publisher_for
 from scheduler.channels.tid import decode_tid, is_tid, tid_for
+from scheduler.plan.textrules import bluesky_facets
 from campaign.calendar.models import Channel
 
 
@@ -73,7 +73,7 @@ def test_tid_is_deterministic_valid_and_sortable() -> None:
 
 def test_facets_use_utf8_byte_offsets() -> None:
     text = "日本語 #オープン https://belgium.be/ja."
-    facets = build_facets(text)
+    facets = bluesky_facets(text)  # what the Bluesky publisher sends
     raw = text.encode("utf-8")
     assert [raw[f["index"]["byteStart"]:f["index"]["byteEnd"]].decode() for f in facets] == ["#オープン", "https://belgium.be/ja"]
     assert facets[0]["features"][0] == {"$type": "app.bsky.richtext.facet#tag", "tag": "オープン"}
