@@ -71,4 +71,5 @@ class Manifest:
         handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".manifest.", suffix=".part")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=1, ensure_ascii=False)
+        os.chmod(temp, 0o644)  # mkstemp makes it private; the team reads the manifest
         os.replace(temp, self.path)

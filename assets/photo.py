@@ -174,4 +174,5 @@ def write_atomic(path: Path, data: bytes) -> None:
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     with os.fdopen(handle, "wb") as out:
         out.write(data)
+    os.chmod(temp, 0o644)  # mkstemp makes it private; published files must be readable (web host, designers)
     os.replace(temp, path)

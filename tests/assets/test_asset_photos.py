@@ -50,6 +50,9 @@ def test_photo_renders_every_variant_stamped_and_without_metadata(write_calendar
             assert image.size == (variant.width, variant.height)
             assert not image.getexif(), "EXIF (and GPS) must be stripped"
             assert "icc_profile" not in image.info
+        # readable by the web host that serves media to Instagram and by the rest of the team
+        assert (tmp_path / "build" / entry["output"]).stat().st_mode & 0o044 == 0o044
+    assert (tmp_path / "build" / "manifest.json").stat().st_mode & 0o044 == 0o044
     assert (inbox / "ana.jpg").exists(), "a rendered source stays in the inbox"
     manifest = json.loads((tmp_path / "build" / "manifest.json").read_text())
     entry = manifest["outputs"]["ana/feed_4x5.en.jpg"]
