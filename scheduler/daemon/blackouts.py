@@ -38,3 +38,12 @@ def blacked_out_channels(calendar: Calendar | None, at: dt.datetime) -> dict[str
         if blackout is not None:
             found[channel.id] = blackout.reason
     return found
+
+
+def first_blackout_end(calendar: Calendar | None, at: dt.datetime) -> dt.datetime | None:
+    """When the earliest blackout active at `at` ends (the daemon wakes up then), or None."""
+    if calendar is None:
+        return None
+    ends = [end for blackout in calendar.blackouts
+            for start, end in [blackout_window(blackout, calendar.campaign.timezone)] if start <= at < end]
+    return min(ends, default=None)

@@ -37,6 +37,7 @@ class EventLog:
 
     def event(self, event: str, message: str = "", *, level: int = logging.INFO, **fields: Any) -> None:
         shown = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
-        self.logger.log(level, f"{event}: {message} [{shown}]" if message else f"{event} [{shown}]",
+        text = f"{event}: {message}" if message else event
+        self.logger.log(level, f"{text} [{shown}]" if shown else text,
                         extra={"fields": {"event": event, **{k: v for k, v in fields.items() if v is not None},
                                           **({"message": message} if message else {})}})

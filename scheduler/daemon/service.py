@@ -21,8 +21,9 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from campaign.calendar import LoadedCalendar, load_calendar
-from campaign.clock import Clock
+from campaign.clock import Clock, real_seconds
 from campaign.errors import CalendarError
+from scheduler.daemon.blackouts import blacked_out_channels, first_blackout_end
 from scheduler.daemon.crash import install_http_hook
 from scheduler.daemon.dispatch import DispatchConfig, Dispatcher, PassReport, PublisherFactory
 from scheduler.daemon.logs import EventLog
@@ -113,15 +114,27 @@ class Daemon:
         """Wake up exactly when the next post is due if that is sooner than the next tick."""
         if self._scheduler is None or self.stop_event.is_set():
             return
-        due = self.store.next_due_at()
+        due = self.next_wakeup()
         if due is None:
             return
-        delay = (due - self.clock.now()).total_seconds()
+        delay = real_seconds(self.clock, (due - self.clock.now()).total_seconds())
         if delay >= self.config.interval_seconds:
             return
+        if delay <= 0:  # due but not claimable right now (a blackout): look again soon, never spin
+            delay = min(1.0, self.config.interval_seconds)
         run_at = dt.datetime.now(UTC) + dt.timedelta(seconds=max(0.0, delay) + 0.01)
         self._scheduler.add_job(self._dispatch_job, "date", run_date=run_at, id="dispatch-soon",
                                 replace_existing=True, misfire_grace_time=int(self.config.interval_seconds) + 1)
+
+    def next_wakeup(self) -> dt.datetime | None:
+        """The next campaign time a pass can publish something: the earliest post due on a
+        channel that is not paused, rate-limited or silenced, or the end of a blackout."""
+        now = self.clock.now()
+        calendar = self.loaded.calendar if self.loaded else None
+        silenced = blacked_out_channels(calendar, now)
+        due = self.store.next_due_at(skip_channels=silenced)
+        ends = first_blackout_end(calendar, now) if silenced else None
+        return min((t for t in (due, ends) if t is not None), default=None)
 
     def _sweep_job(self) -> None:
         try:
@@ -143,20 +156,20 @@ class Daemon:
             return
         first = self._inbox_signature is None
         self._inbox_signature = signature
+        from assets.pipeline import render_all
+
         try:
-            from assets.pipeline import render_all  # built by the assets part
-        except ImportError:
-            if not first:
-                self.log.event("inbox_changed", "new files in the inbox, but the asset pipeline is not installed")
-            return
-        try:
-            result = render_all(self.loaded)
-            entries = getattr(result, "entries", result)
-            if isinstance(entries, (list, tuple)):
-                self.store.record_assets(entries, self.clock.now())
-            self.log.event("rendered", f"inbox changed: rendered {len(entries) if isinstance(entries, (list, tuple)) else 'new'} files")
-        except Exception as error:  # noqa: BLE001
+            summary = render_all(self.loaded, inbox, self.config.dispatch.build_dir, workers=1)
+        except Exception as error:  # noqa: BLE001 - a bad drop must not stop publishing
             self.log.event("render_error", f"{type(error).__name__}: {error}")
+            return
+        if summary.rendered:
+            self.store.record_assets(summary.rendered, self.clock.now())
+        if summary.rendered or not first:
+            self.log.event("rendered", f"inbox: {len(summary.rendered)} rendered, {len(summary.skipped)} up to date, "
+                           f"{len(summary.rejected)} rejected, {len(summary.missing)} missing")
+        for entry in summary.rejected + summary.errors:
+            self.log.event("render_rejected", entry.get("reason", ""), source=entry.get("source"))
 
     def beat(self) -> None:
         now = self.clock.now()

@@ -106,14 +106,24 @@ class Store:
         with self.engine.begin() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
-    def next_due_at(self) -> dt.datetime | None:
-        """When the earliest claimable post becomes due (its time or its retry time)."""
+    def next_due_at(self, skip_channels: Iterable[str] = ()) -> dt.datetime | None:
+        """When the earliest post a dispatcher could claim becomes due: its time, its retry time
+        or its channel's rate-limit end, whichever is last; paused (and skipped) channels wait
+        for a person, so they do not count."""
         due = func.coalesce(posts.c.next_attempt_at, posts.c.scheduled_at)
-        query = select(func.min(func.max(posts.c.scheduled_at, due)) if not self.is_postgres
-                       else func.min(func.greatest(posts.c.scheduled_at, due)))
+        latest = func.max(posts.c.scheduled_at, due) if not self.is_postgres else func.greatest(posts.c.scheduled_at, due)
+        query = (select(posts.c.channel_id, func.min(latest)).where(posts.c.state.in_(states.CLAIMABLE))
+                 .group_by(posts.c.channel_id))
         with self.engine.begin() as conn:
-            value = conn.execute(query.where(posts.c.state.in_(states.CLAIMABLE))).scalar()
-        return from_db(value)
+            per_channel = {channel: from_db(value) for channel, value in conn.execute(query)}
+            rows = conn.execute(select(channel_state)).mappings().all()
+        paused = {r["channel_id"] for r in rows if r["paused"]} | set(skip_channels)
+        if ALL_CHANNELS in paused:
+            return None
+        limited = {r["channel_id"]: from_db(r["rate_limited_until"]) for r in rows if r["rate_limited_until"]}
+        candidates = [max(value, limited.get(channel) or value) for channel, value in per_channel.items()
+                      if channel not in paused and value is not None]
+        return min(candidates, default=None)
 
     # -- claiming and outcomes -------------------------------------------------------------
 

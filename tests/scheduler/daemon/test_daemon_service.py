@@ -57,3 +57,29 @@ def test_daemon_publishes_due_posts_promptly_and_reloads(sqlite_store, tmp_path)
     finally:
         daemon.stop()
     assert receipts(ledger) == {plans["posts"][0].id: 1}
+
+
+def test_inbox_drop_is_rendered_and_recorded_in_the_store(sqlite_store, tmp_path):
+    calendar = tmp_path / "calendar.yaml"
+    shutil.copy(ROOT / "calendar.yaml", calendar)
+    shutil.copytree(ROOT / "assets" / "brand", tmp_path / "assets" / "brand")
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(ROOT / "assets" / "samples" / "inbox" / "lukas-weber.jpg", inbox)
+    (inbox / "holiday.jpg").write_bytes(b"not a testimonial")
+    old = time.time() - 60  # settled: not a copy in progress
+    for path in inbox.iterdir():
+        os.utime(path, (old, old))
+    config = DaemonConfig(calendar_path=calendar, heartbeat_file=None, inbox_dir=inbox)
+    config.dispatch.build_dir = tmp_path / "build"
+    daemon = Daemon(sqlite_store, SystemClock(), lambda _c: LedgerPublisher(tmp_path / "ledger"), config,
+                    planner=lambda loaded, **_: [])
+    daemon.load_and_sync()
+    daemon._inbox_job()
+    rendered = sorted(p.relative_to(tmp_path / "build").as_posix() for p in (tmp_path / "build").rglob("*.jpg"))
+    assert rendered and all(p.startswith("lukas-weber/") for p in rendered)
+    assert sorted(r["path"] for r in sqlite_store.asset_rows()) == rendered
+    assert (inbox / "rejected" / "holiday.jpg").is_file()  # told, not lost
+    daemon._inbox_job()  # nothing changed in the inbox: nothing is rendered again
+    assert len(sqlite_store.asset_rows()) == len(rendered)

@@ -74,3 +74,17 @@ def test_no_credentials_column():
 
     names = {c.name for t in metadata.tables.values() for c in t.columns}
     assert not any(word in name for name in names for word in ("token", "password", "secret", "credential"))
+
+
+def test_next_due_ignores_paused_channels_and_waits_for_rate_limits(store):
+    first, second, third = (START + dt.timedelta(hours=h) for h in (1, 2, 3))
+    sync_plan(store, [make_post("a", "be-x", first), make_post("b", "be-facebook", second, platform="facebook"),
+                      make_post("c", "embassy-tokyo", third)], START)
+    assert store.next_due_at() == first
+    store.pause("be-x", "token revoked", "test", START)
+    assert store.next_due_at() == second  # a paused channel waits for a person, not for the clock
+    store.rate_limit("be-facebook", START + dt.timedelta(hours=5))
+    assert store.next_due_at() == third  # be-facebook can only go at 5 h
+    assert store.next_due_at(skip_channels=["embassy-tokyo"]) == START + dt.timedelta(hours=5)
+    store.pause(None, "crisis", "test", START)
+    assert store.next_due_at() is None
