@@ -25,6 +25,7 @@ def _root() -> None:
 # Each module registers its commands on `app` when imported (keeps every part's CLI beside its code).
 COMMAND_MODULES = [
     "campaign.commands",
+    "campaign.demo",
     "scheduler.plan.commands",
     "assets.commands",
     "scheduler.commands",

@@ -55,15 +55,52 @@ class FakeClock:
 
 
 class ScaledClock:
-    """Campaign time running `speed` times faster than real time from `start` (the demo's fast clock)."""
+    """Campaign time running `speed` times faster than real time from `start` (the demo's fast clock).
 
-    def __init__(self, start: dt.datetime, speed: float, real: Clock | None = None) -> None:
+    A rehearsal steers it: `leap_to` jumps over the weeks in which nothing is due, and
+    `hold_at` stops the clock at the next due post until the daemon has published it, so
+    the real seconds a publish takes do not turn into campaign hours of lateness."""
+
+    def __init__(self, start: dt.datetime, speed: float) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ScaledClock needs an aware datetime")
+        if speed <= 0:
+            raise ValueError("ScaledClock needs a positive speed")
+        self.speed = float(speed)
         self._start = start.astimezone(UTC)
-        self._speed = speed
         self._origin = time.monotonic()
+        self._limit: dt.datetime | None = None
+        self._lock = threading.Lock()
 
     def now(self) -> dt.datetime:
-        return self._start + dt.timedelta(seconds=(time.monotonic() - self._origin) * self._speed)
+        with self._lock:
+            current = self._start + dt.timedelta(seconds=(time.monotonic() - self._origin) * self.speed)
+            if self._limit is not None and current > self._limit:
+                self._start, self._origin = self._limit, time.monotonic()  # wait there, do not run on
+                return self._limit
+            return current
+
+    def hold_at(self, moment: dt.datetime | None) -> None:
+        """Let the clock run up to `moment` and wait there (None: run freely); never goes back."""
+        current = self.now()
+        with self._lock:
+            self._limit = max(moment.astimezone(UTC), current) if moment is not None else None
 
     def sleep(self, seconds: float) -> None:
-        time.sleep(max(0.0, seconds) / self._speed)
+        time.sleep(max(0.0, seconds) / self.speed)
+
+    def leap_to(self, moment: dt.datetime) -> bool:
+        """Jump forward to `moment` (never back); True if the clock moved."""
+        with self._lock:
+            current = self._start + dt.timedelta(seconds=(time.monotonic() - self._origin) * self.speed)
+            if self._limit is not None:
+                current = min(current, self._limit)
+            if moment <= current:
+                return False
+            self._start, self._origin = moment.astimezone(UTC), time.monotonic()
+            return True
+
+
+def real_seconds(clock: Clock, campaign_seconds: float) -> float:
+    """How long `campaign_seconds` of this clock's time take in real time (wake-ups, leases)."""
+    return campaign_seconds / float(getattr(clock, "speed", 1.0))

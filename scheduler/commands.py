@@ -14,10 +14,12 @@ import typer
 
 from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, CalendarOption, load_or_exit
 from campaign.clock import Clock, ScaledClock, SystemClock
+from scheduler.store.engine import ENV_URL
 
+SANDBOX_DB = "sqlite:///sandbox.db"
 DbOption = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL of the store (default: $CAMPAIGN_DB_URL or sqlite:///campaign.db).")]
 ByOption = Annotated[Optional[str], typer.Option("--by", help="Who does this (recorded in the audit trail; default: your login).")]
-BuildOption = Annotated[Path, typer.Option("--build-dir", help="Where rendered assets are.")]
+BuildOption = Annotated[Path, typer.Option("--build", "--build-dir", help="Where rendered assets are.")]
 
 
 def make_clock() -> Clock:
@@ -70,7 +72,7 @@ def schedule(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
 
 
 def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
-           sandbox: Annotated[bool, typer.Option("--sandbox", help="Publish to local emulators, not real accounts.")] = False,
+           sandbox: Annotated[bool, typer.Option("--sandbox", help="Rehearse in real time: publish to local emulators, not real accounts (store: sandbox.db unless --db).")] = False,
            json_logs: Annotated[bool, typer.Option("--json-logs", help="Log JSON lines.")] = False,
            once: Annotated[bool, typer.Option("--once", help="Sync, publish what is due now, exit.")] = False,
            interval: Annotated[float, typer.Option("--interval", help="Seconds between dispatch ticks.")] = 30.0,
@@ -85,15 +87,20 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
 
     log = EventLog(configure(json_lines=json_logs))
     clock = make_clock()
-    load_or_exit(calendar, quiet_warnings=True)  # bad calendar: problems with lines, exit 2
+    loaded = load_or_exit(calendar, quiet_warnings=True)  # bad calendar: problems with lines, exit 2
+    if sandbox and db is None and not os.environ.get(ENV_URL):
+        db = SANDBOX_DB  # a rehearsal never marks posts published in the real store
     store = _store(db)
     holder: dict = {}
     box = None
     if sandbox:
         from scheduler.emulators import Sandbox
 
-        loaded = load_or_exit(calendar, quiet_warnings=True)
-        box = Sandbox(loaded.calendar, build_dir)
+        box = Sandbox(loaded.calendar, build_dir, clock=clock)
+        for platform in sorted({c.platform.value for c in loaded.calendar.channels} - {"outbox"}):
+            log.event("sandbox", f"{platform} emulator listening at {box.emulator(platform).base_url}")
+        log.event("sandbox", f"store {store.url}; outbox {outbox_dir}/; posts of channels that need approval "
+                             "wait for `python run.py approve --db " + store.url + " ...`")
     pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir, clock=clock)
     config = DaemonConfig(calendar_path=calendar, interval_seconds=interval, heartbeat_file=heartbeat_file,
                           inbox_dir=inbox_dir, dispatch=DispatchConfig(build_dir=build_dir))

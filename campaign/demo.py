@@ -1,0 +1,222 @@
+"""`demo`: the whole campaign in one command, on the sample calendar and sample media.
+
+validate -> render (from the sample inbox shipped with the project) -> plan -> preview ->
+rehearse (the daemon publishes every post to the local emulators on a fast clock) ->
+report, checked against what the emulators received. Repeatable: the rehearsal starts from
+a fresh store and outbox each time, and rendering skips what is already up to date.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import assets
+from campaign.calendar import LoadedCalendar
+from campaign.cli_support import DEFAULT_CALENDAR, EXIT_OK, EXIT_PARTIAL, CalendarOption, load_or_exit
+
+MONTH_PER_MINUTE = 30 * 24 * 3600 / 60  # campaign seconds per real second in the demo
+
+SAMPLE_INBOX = Path(assets.__file__).resolve().parent / "samples" / "inbox"
+
+
+@dataclass(frozen=True)
+class DemoPaths:
+    build: Path
+    work: Path  # the rehearsal's own store, outbox and report (never the production store)
+
+    @property
+    def db_file(self) -> Path:
+        return self.work / "rehearsal.db"
+
+    @property
+    def outbox(self) -> Path:
+        return self.work / "outbox"
+
+    @property
+    def preview(self) -> Path:
+        return self.build / "preview.html"
+
+
+@dataclass
+class DemoOutcome:
+    loaded: LoadedCalendar
+    render: Any  # assets.pipeline.RenderSummary
+    result: Any  # scheduler.rehearsal.RehearsalResult (with what the emulators received)
+    report: Any  # scheduler.rehearsal_report.RehearsalReport
+
+
+def demo(
+    calendar: CalendarOption = DEFAULT_CALENDAR,
+    inbox: Annotated[Path, typer.Option("--inbox", help="Raw testimonials to render (default: the samples shipped with the project).")] = SAMPLE_INBOX,
+    build: Annotated[Path, typer.Option("--build", help="Where rendered assets and the preview go.")] = Path("build"),
+    work: Annotated[Path, typer.Option("--work", help="The rehearsal's store, outbox and report (emptied at each run).")] = Path("demo"),
+    speed: Annotated[float, typer.Option("--speed", min=1.0, help="Campaign seconds per real second (default: a month per minute).")] = MONTH_PER_MINUTE,
+) -> None:
+    """Validate, render, plan, preview, then rehearse the whole campaign on local emulators and report."""
+    outcome = run_demo(calendar, inbox=inbox, build=build, work=work, speed=speed)
+    if outcome.report is None:
+        raise typer.Exit(EXIT_PARTIAL)
+    raise typer.Exit(EXIT_OK if outcome.report.ok else EXIT_PARTIAL)
+
+
+def run_demo(calendar: Path, *, inbox: Path = SAMPLE_INBOX, build: Path = Path("build"), work: Path = Path("demo"),
+             speed: float = MONTH_PER_MINUTE, console: Console | None = None) -> DemoOutcome:
+    """The five steps; stops after rendering (report None) if assets could not be made."""
+    console = console or Console(stderr=True, highlight=False)
+    paths = DemoPaths(build=build, work=work)
+    loaded = _step_validate(console, calendar)
+    rendered = _step_render(console, loaded, inbox, build)
+    if rendered.exit_code:
+        return DemoOutcome(loaded, rendered, None, None)
+    _step_preview(console, loaded, paths)
+    result, report = _step_rehearse(console, loaded, paths, speed)
+    _print_report(console, report)
+    return DemoOutcome(loaded, rendered, result, report)
+
+
+def _heading(console: Console, number: int, text: str) -> None:
+    console.print(f"\n[bold]{number}. {text}[/bold]")
+
+
+def _step_validate(console: Console, calendar: Path) -> LoadedCalendar:
+    _heading(console, 1, f"Validating {calendar}")
+    loaded = load_or_exit(calendar)
+    cal = loaded.calendar
+    console.print(f"valid: {len(cal.channels)} channels, {len(cal.testimonials)} testimonials, "
+                  f"{len(cal.moments)} moments, {len(cal.blackouts)} blackouts")
+    return loaded
+
+
+def _step_render(console: Console, loaded: LoadedCalendar, inbox: Path, build: Path):  # type: ignore[no-untyped-def]
+    from assets.pipeline import ProgressEvent, render_all
+
+    _heading(console, 2, f"Rendering the testimonials in {inbox} into {build}/")
+    with Progress(TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=console, transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(event: ProgressEvent) -> None:
+            bar.update(task, completed=event.done, total=event.total, description=event.message)
+            if not console.is_terminal:
+                console.print(f"  [{event.done}/{event.total}] {event.message}", markup=False)
+
+        summary = render_all(loaded, inbox, build, progress=progress, move_rejected=False)
+    counts = summary.to_dict()["counts"]
+    console.print(f"{counts['rendered']} rendered, {counts['skipped']} already up to date — {summary.seconds:.1f} s")
+    for entry in summary.rejected + summary.missing + summary.errors:
+        console.print(f"[red]{entry.get('output') or entry.get('source')}: {entry['reason']}[/red]")
+    if summary.exit_code:
+        console.print("[red]Some assets could not be rendered: fix the files named above and run the demo again.[/red]")
+    return summary
+
+
+def _step_preview(console: Console, loaded: LoadedCalendar, paths: DemoPaths) -> None:
+    from campaign.clock import SystemClock
+    from scheduler.plan import plan_posts
+    from scheduler.plan.preview import render_preview
+    from scheduler.rehearsal import rehearsal_start
+
+    _heading(console, 3, "Planning the posts and writing the preview")
+    plan = plan_posts(loaded, build_dir=paths.build, today=rehearsal_start(loaded).date())
+    html = render_preview(plan, loaded.calendar, templates_dir=loaded.root / loaded.calendar.templates, root=loaded.root,
+                          generated=SystemClock().now(), source=str(loaded.path))
+    paths.preview.parent.mkdir(parents=True, exist_ok=True)
+    paths.preview.write_text(html, encoding="utf-8")
+    channels = len({p.channel_id for p in plan.posts})
+    console.print(f"{len(plan.posts)} posts on {channels} channels; preview: {paths.preview}")
+    for issue in plan.issues:
+        console.print(f"[yellow]{issue.severity}: {issue.message}[/yellow]")
+
+
+def _step_rehearse(console: Console, loaded: LoadedCalendar, paths: DemoPaths, speed: float):  # type: ignore[no-untyped-def]
+    import logging
+
+    from scheduler.daemon.logs import EventLog
+    from scheduler.rehearsal import RehearsalProgress, rehearse
+    from scheduler.rehearsal_report import build_report
+
+    _heading(console, 4, "Rehearsing the campaign on the local emulators (a month in about a minute)")
+    for stale in (paths.db_file, paths.db_file.with_name(paths.db_file.name + "-wal"),
+                  paths.db_file.with_name(paths.db_file.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(paths.outbox, ignore_errors=True)
+    paths.work.mkdir(parents=True, exist_ok=True)
+    log_file = paths.work / "daemon.log"
+    logger = logging.getLogger("campaign.demo.daemon")
+    logger.handlers[:] = [logging.FileHandler(log_file, mode="w", encoding="utf-8")]
+    logger.handlers[0].setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    zone = loaded.calendar.campaign.timezone
+
+    with Progress(TextColumn("{task.fields[when]}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=console, transient=False) as bar:
+        task = bar.add_task("", total=None, when="")
+        shown = {"done": -1}
+
+        def progress(event: RehearsalProgress) -> None:
+            from zoneinfo import ZoneInfo
+
+            when = f"{event.campaign_time.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M}"
+            text = f"{event.published} published" + (f", {event.problems} problems" if event.problems else "")
+            bar.update(task, completed=event.done, total=event.total, description=text, when=when)
+            if not console.is_terminal and event.done != shown["done"]:
+                shown["done"] = event.done
+                console.print(f"  {when}: {event.done}/{event.total} done, {text}", markup=False)
+
+        result = rehearse(loaded, build_dir=paths.build, db_url=f"sqlite:///{paths.db_file}", outbox_dir=paths.outbox,
+                          speed=speed, progress=progress, log=EventLog(logger))
+    files = {"preview": str(paths.preview), "rendered assets": f"{paths.build}/", "outbox": f"{paths.outbox}/",
+             "rehearsal store": str(paths.db_file), "daemon log": str(log_file),
+             "report": str(paths.work / "report.md"), "report (JSON)": str(paths.work / "report.json")}
+    report = build_report(result, loaded.calendar, files, build_dir=paths.build)
+    report.emulators = dict(result.emulator_urls)
+    (paths.work / "report.md").write_text(report.to_markdown(), encoding="utf-8")
+    (paths.work / "report.json").write_text(report.to_json(), encoding="utf-8")
+    if result.approved:
+        console.print(f"({result.approved} posts of channels that need approval were approved as 'rehearsal'; "
+                      "the audit trail in the rehearsal store says so)")
+    return result, report
+
+
+def _print_report(console: Console, report) -> None:  # type: ignore[no-untyped-def]
+    _heading(console, 5, "Report")
+    out = Console(highlight=False, soft_wrap=True, width=max(Console().width, 140))
+    table = Table(title=f"campaign {report.campaign_from} → {report.campaign_to}, rehearsed in {report.real_seconds:.0f} s")
+    for column in ("channel", "platform", "lang", "planned", "published", "late", "held", "failed", "where they went (first)"):
+        table.add_column(column, no_wrap=column != "where they went (first)",
+                         justify="right" if column in ("planned", "published", "late", "held", "failed") else "left")
+    for line in report.lines:
+        table.add_row(line.channel, line.platform, line.language, str(line.planned), str(line.published),
+                      str(line.late), str(line.held), str(line.failed), line.example_url or "")
+    out.print(table)
+    for title, items in (("late", report.late), ("held", report.held), ("failed or missed", report.failed)):
+        for post in items:
+            out.print(f"[yellow]{title}: {post.id}: {post.why or post.state}[/yellow]")
+    if report.mismatches:
+        for problem in report.mismatches:
+            out.print(f"[red]store and platforms disagree: {problem}[/red]")
+    else:
+        total = sum(line.published for line in report.lines)
+        out.print(f"checked: the emulators and the outbox received exactly the {total} published posts, each once, "
+                  "on its own account, with the planned text and media")
+    for name, path in report.paths.items():
+        out.print(f"{name}: {path}")
+    emulators = ", ".join(f"{platform} {url}" for platform, url in sorted(report.emulators.items()))
+    out.print(f"The posts went to the local emulators ({emulators}), which stopped with the demo; each post's URL is "
+              "the one its emulator answered, shaped like the real platform's. `python run.py daemon --sandbox` "
+              "runs the same rehearsal in real time, with the emulators up for you to inspect.")
+    sys.stdout.flush()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

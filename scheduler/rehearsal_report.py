@@ -1,0 +1,208 @@
+"""What a rehearsal produced, per channel and language, checked against what the platforms received.
+
+Pure functions: the posts come from the store, the received records from the emulators
+and the outbox; the report says where each post went, what was late, held or failed and
+why, and lists every disagreement between the store and the platforms (there should be none).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from campaign.calendar.models import Calendar
+from scheduler.daemon.outgoing import post_text
+from scheduler.rehearsal import Received, RehearsalResult
+from scheduler.store import StoredPost, states
+
+LATE_AFTER = dt.timedelta(minutes=5)  # published this long after its slot counts as late
+
+
+@dataclass
+class ChannelLine:
+    channel: str
+    platform: str
+    account: str
+    language: str
+    timezone: str
+    planned: int = 0
+    published: int = 0
+    late: int = 0
+    held: int = 0  # waiting for approval, or "unknown, check"
+    failed: int = 0  # failed or missed
+    example_url: str | None = None
+
+
+@dataclass
+class PostLine:
+    id: str
+    channel: str
+    language: str
+    state: str
+    local_time: str  # the slot, in the channel's time zone
+    published_local: str | None
+    late_minutes: float | None
+    asset: str | None
+    url: str | None
+    why: str | None
+
+
+@dataclass
+class RehearsalReport:
+    lines: list[ChannelLine]
+    posts: list[PostLine]
+    mismatches: list[str]
+    campaign_from: str
+    campaign_to: str
+    real_seconds: float
+    approved: int
+    leaps: int
+    paths: dict[str, str] = field(default_factory=dict)
+    emulators: dict[str, str] = field(default_factory=dict)  # platform -> emulator base URL during the run
+
+    @property
+    def late(self) -> list[PostLine]:
+        return [p for p in self.posts if p.late_minutes is not None and p.late_minutes > LATE_AFTER.total_seconds() / 60]
+
+    @property
+    def held(self) -> list[PostLine]:
+        return [p for p in self.posts if p.state in (states.PLANNED, states.UNKNOWN)]
+
+    @property
+    def failed(self) -> list[PostLine]:
+        return [p for p in self.posts if p.state in (states.FAILED, states.MISSED, states.CANCELLED)]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.mismatches or self.held or self.failed) and all(p.state == states.PUBLISHED for p in self.posts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, **asdict(self), "late": [asdict(p) for p in self.late]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+    def to_markdown(self) -> str:
+        out = [f"# Rehearsal report\n",
+               f"Campaign time {self.campaign_from} → {self.campaign_to}, rehearsed in {self.real_seconds:.0f} s "
+               f"({self.leaps} quiet stretches skipped). Store and platforms agree: "
+               f"{'yes' if not self.mismatches else 'NO — see below'}.\n",
+               "| channel | platform | account | language | planned | published | late | held | failed |",
+               "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+        for line in self.lines:
+            out.append(f"| {line.channel} | {line.platform} | {line.account} | {line.language} | {line.planned} | "
+                       f"{line.published} | {line.late} | {line.held} | {line.failed} |")
+        out += ["", "## Every post", "", "| post | state | slot (local) | published (local) | asset | where it went |",
+                "| --- | --- | --- | --- | --- | --- |"]
+        for post in self.posts:
+            where = post.url or (post.why or "")
+            out.append(f"| {post.id} | {post.state} | {post.local_time} | {post.published_local or ''} | "
+                       f"{post.asset or 'text only'} | {where} |")
+        for title, items in (("Late", self.late), ("Held", self.held), ("Failed or missed", self.failed)):
+            if items:
+                out += ["", f"## {title}", ""] + [f"- {p.id}: {p.why or p.state}" for p in items]
+        if self.mismatches:
+            out += ["", "## Store and platforms disagree", ""] + [f"- {m}" for m in self.mismatches]
+        if self.emulators:
+            out += ["", "## Emulators (during the rehearsal)", ""] + [f"- {k}: {v}" for k, v in sorted(self.emulators.items())]
+        if self.paths:
+            out += ["", "## Files", ""] + [f"- {name}: {path}" for name, path in self.paths.items()]
+        return "\n".join(out) + "\n"
+
+
+def build_report(result: RehearsalResult, calendar: Calendar, paths: dict[str, str] | None = None,
+                 build_dir: Path | None = None) -> RehearsalReport:
+    lines: dict[tuple[str, str], ChannelLine] = {}
+    post_lines: list[PostLine] = []
+    for post in sorted(result.posts, key=lambda p: (p.scheduled_at, p.id)):
+        channel = calendar.channel(post.channel_id)
+        zone = ZoneInfo(channel.timezone)
+        line = lines.setdefault((post.channel_id, post.language), ChannelLine(
+            post.channel_id, post.platform, post.account, post.language, channel.timezone))
+        line.planned += 1
+        late = None
+        if post.state == states.PUBLISHED and post.published_at is not None:
+            line.published += 1
+            line.example_url = line.example_url or post.remote_url
+            late = max(0.0, (post.published_at - post.scheduled_at).total_seconds() / 60)
+            if late > LATE_AFTER.total_seconds() / 60:
+                line.late += 1
+        elif post.state in (states.PLANNED, states.UNKNOWN):
+            line.held += 1
+        else:
+            line.failed += 1
+        post_lines.append(PostLine(
+            id=post.id, channel=post.channel_id, language=post.language, state=post.state,
+            local_time=_local(post.scheduled_at, zone), published_local=_local(post.published_at, zone),
+            late_minutes=None if late is None else round(late, 1),
+            asset=post.media.path if post.media else None, url=post.remote_url,
+            why=None if post.state == states.PUBLISHED else (post.state_reason or post.last_error or _why(post.state))))
+    return RehearsalReport(
+        lines=[lines[k] for k in sorted(lines)], posts=post_lines, mismatches=compare(result.posts, result.received, build_dir),
+        campaign_from=_local(result.started, ZoneInfo(calendar.campaign.timezone)) or "",
+        campaign_to=_local(result.finished, ZoneInfo(calendar.campaign.timezone)) or "",
+        real_seconds=result.real_seconds, approved=result.approved, leaps=len(result.leaps), paths=dict(paths or {}))
+
+
+def compare(posts: list[StoredPost], received: list[Received], build_dir: Path | None = None) -> list[str]:
+    """Every published post arrived exactly once, on its own account, with its text and its
+    rendered file (same size and dimensions); nothing arrived that the store does not know as published."""
+    problems: list[str] = []
+    by_key: dict[tuple[str, str], list[Received]] = defaultdict(list)
+    for item in received:
+        by_key[(item.channel_id, item.remote_id)].append(item)
+    expected: set[tuple[str, str]] = set()
+    for post in posts:
+        if post.state != states.PUBLISHED:
+            continue
+        key = (post.channel_id, post.remote_id or "")
+        expected.add(key)
+        got = by_key.get(key, [])
+        if len(got) != 1:
+            problems.append(f"{post.id}: the store says published as {post.remote_id}, "
+                            f"{post.platform} received it {len(got)} times")
+            continue
+        item = got[0]
+        if item.account != post.account:
+            problems.append(f"{post.id}: went to account {item.account}, not {post.account}")
+        if item.text != post_text(post):
+            problems.append(f"{post.id}: {post.platform} shows different text than the store planned")
+        if len(item.media) != (1 if post.media else 0):
+            problems.append(f"{post.id}: {post.platform} received {len(item.media)} media files, "
+                            f"expected {1 if post.media else 0}")
+        elif post.media:
+            problems += _media_problems(post, item.media[0], build_dir)
+    for key, items in by_key.items():
+        if key not in expected:
+            problems.append(f"{items[0].platform} account {items[0].account} received {items[0].remote_id} "
+                            f"{len(items)} time(s), but no post is recorded as published with that id")
+    return problems
+
+
+def _media_problems(post: StoredPost, media: dict[str, Any], build_dir: Path | None) -> list[str]:
+    assert post.media is not None
+    problems = []
+    size = (media.get("width"), media.get("height"))
+    if None not in size and size != (post.media.width, post.media.height):
+        problems.append(f"{post.id}: {post.platform} received a {size[0]}x{size[1]} file, "
+                        f"the plan says {post.media.path} ({post.media.width}x{post.media.height})")
+    if build_dir is not None and media.get("bytes") is not None:
+        rendered = build_dir / post.media.path
+        if rendered.is_file() and rendered.stat().st_size != media["bytes"]:
+            problems.append(f"{post.id}: {post.platform} received {media['bytes']} bytes, "
+                            f"{post.media.path} has {rendered.stat().st_size}")
+    return problems
+
+
+def _local(moment: dt.datetime | None, zone: ZoneInfo) -> str | None:
+    return None if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _why(state: str) -> str:
+    return {states.PLANNED: "waiting for approval (python run.py approve)",
+            states.UNKNOWN: "unknown, check the platform"}.get(state, state)

@@ -1,0 +1,47 @@
+"""The rehearsal clock: fast, leaps forward, waits where it is told, never runs backwards."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from campaign.clock import FakeClock, ScaledClock, real_seconds
+
+START = dt.datetime(2027, 5, 9, 6, 0, tzinfo=dt.timezone.utc)
+
+
+def test_scaled_clock_runs_fast_and_converts_to_real_seconds() -> None:
+    clock = ScaledClock(START, speed=3600)
+    time.sleep(0.05)
+    elapsed = (clock.now() - START).total_seconds()
+    assert 150 <= elapsed <= 3600  # 0.05 s real is 3 min campaign (scheduling jitter allowed)
+    assert real_seconds(clock, 7200) == pytest.approx(2.0)
+    assert real_seconds(FakeClock(START), 30) == 30
+
+
+def test_hold_stops_the_clock_at_a_moment_and_release_resumes_from_there() -> None:
+    clock = ScaledClock(START, speed=100_000)
+    stop = START + dt.timedelta(minutes=1)
+    clock.hold_at(stop)
+    time.sleep(0.05)  # 5000 s of campaign time would have passed
+    assert clock.now() == stop
+    clock.hold_at(None)
+    assert stop <= clock.now() < stop + dt.timedelta(minutes=30)  # resumes from the hold, no jump
+
+
+def test_leap_goes_forward_only_and_hold_never_goes_back() -> None:
+    clock = ScaledClock(START, speed=1)
+    later = START + dt.timedelta(days=30)
+    assert clock.leap_to(later) and clock.now() >= later
+    assert not clock.leap_to(START)
+    clock.hold_at(START)  # in the past: the clock stays where it is
+    assert clock.now() >= later
+
+
+def test_scaled_clock_refuses_naive_times_and_bad_speeds() -> None:
+    with pytest.raises(ValueError):
+        ScaledClock(START.replace(tzinfo=None), speed=2)
+    with pytest.raises(ValueError):
+        ScaledClock(START, speed=0)
