@@ -28,7 +28,7 @@ def render(
     if not inbox.is_dir():
         print(f"note: the inbox {inbox} does not exist yet — create it and drop the testimonial media there", file=sys.stderr)
     try:
-        summary = _run_with_progress(loaded, inbox, out, workers, settle)
+        summary = render_with_progress(loaded, inbox, out, workers=workers, settle=settle)
     except AssetError as error:
         print(f"error: {error}", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -38,11 +38,14 @@ def render(
     raise typer.Exit(summary.exit_code)
 
 
-def _run_with_progress(loaded, inbox: Path, out: Path, workers: int, settle: float) -> RenderSummary:  # type: ignore[no-untyped-def]
+def render_with_progress(loaded, inbox: Path, out: Path, *, workers: int = 2,  # type: ignore[no-untyped-def]
+                         settle: float = DEFAULT_SETTLE_SECONDS, move_rejected: bool = True,
+                         console=None) -> RenderSummary:
+    """`render_all` with a progress bar on a terminal, one line per step elsewhere (logs, CI)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    console = Console(stderr=True)
+    console = console or Console(stderr=True)
     with Progress(TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=console, transient=False) as bar:
         task = bar.add_task("", total=None)
@@ -52,7 +55,8 @@ def _run_with_progress(loaded, inbox: Path, out: Path, workers: int, settle: flo
             if not console.is_terminal:
                 console.print(f"[{event.done}/{event.total}] {event.message}", markup=False, highlight=False)
 
-        return render_all(loaded, inbox, out, workers=workers, progress=progress, settle_seconds=settle)
+        return render_all(loaded, inbox, out, workers=workers, progress=progress, settle_seconds=settle,
+                          move_rejected=move_rejected)
 
 
 def _print_summary(summary: RenderSummary, out: Path) -> None:

@@ -97,19 +97,10 @@ def _step_validate(console: Console, calendar: Path) -> LoadedCalendar:
 
 
 def _step_render(console: Console, loaded: LoadedCalendar, inbox: Path, build: Path):  # type: ignore[no-untyped-def]
-    from assets.pipeline import ProgressEvent, render_all
+    from assets.commands import render_with_progress
 
     _heading(console, 2, f"Rendering the testimonials in {inbox} into {build}/")
-    with Progress(TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=console, transient=True) as bar:
-        task = bar.add_task("", total=None)
-
-        def progress(event: ProgressEvent) -> None:
-            bar.update(task, completed=event.done, total=event.total, description=event.message)
-            if not console.is_terminal:
-                console.print(f"  [{event.done}/{event.total}] {event.message}", markup=False)
-
-        summary = render_all(loaded, inbox, build, progress=progress, move_rejected=False)
+    summary = render_with_progress(loaded, inbox, build, move_rejected=False, console=console)  # never move the samples
     counts = summary.to_dict()["counts"]
     console.print(f"{counts['rendered']} rendered, {counts['skipped']} already up to date — {summary.seconds:.1f} s")
     for entry in summary.rejected + summary.missing + summary.errors:
@@ -144,16 +135,18 @@ def _step_rehearse(console: Console, loaded: LoadedCalendar, paths: DemoPaths, s
     from scheduler.rehearsal import RehearsalProgress, rehearse
     from scheduler.rehearsal_report import build_report
 
-    _heading(console, 4, "Rehearsing the campaign on the local emulators (a month in about a minute)")
+    _heading(console, 4, f"Rehearsing the campaign on the local emulators ({speed * 60 / 86400:g} campaign days "
+                         "per minute, quiet weeks skipped)")
     for stale in (paths.db_file, paths.db_file.with_name(paths.db_file.name + "-wal"),
                   paths.db_file.with_name(paths.db_file.name + "-shm")):
         stale.unlink(missing_ok=True)
     shutil.rmtree(paths.outbox, ignore_errors=True)
     paths.work.mkdir(parents=True, exist_ok=True)
-    log_file = paths.work / "daemon.log"
+    log_file = paths.work / "daemon.log"  # the daemon's own log lines; the screen shows progress
     logger = logging.getLogger("campaign.demo.daemon")
-    logger.handlers[:] = [logging.FileHandler(log_file, mode="w", encoding="utf-8")]
-    logger.handlers[0].setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    handler = logging.FileHandler(log_file, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
     logger.propagate = False
     zone = loaded.calendar.campaign.timezone
@@ -173,8 +166,12 @@ def _step_rehearse(console: Console, loaded: LoadedCalendar, paths: DemoPaths, s
                 shown["done"] = event.done
                 console.print(f"  {when}: {event.done}/{event.total} done, {text}", markup=False)
 
-        result = rehearse(loaded, build_dir=paths.build, db_url=f"sqlite:///{paths.db_file}", outbox_dir=paths.outbox,
-                          speed=speed, progress=progress, log=EventLog(logger))
+        try:
+            result = rehearse(loaded, build_dir=paths.build, db_url=f"sqlite:///{paths.db_file}",
+                              outbox_dir=paths.outbox, speed=speed, progress=progress, log=EventLog(logger))
+        finally:
+            logger.removeHandler(handler)
+            handler.close()
     files = {"preview": str(paths.preview), "rendered assets": f"{paths.build}/", "outbox": f"{paths.outbox}/",
              "rehearsal store": str(paths.db_file), "daemon log": str(log_file),
              "report": str(paths.work / "report.md"), "report (JSON)": str(paths.work / "report.json")}
