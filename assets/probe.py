@@ -78,6 +78,32 @@ def probe(path: Path, decode_first_frame: bool = True) -> MediaInfo:
         )
 
 
+def audio_peak_dbfs(path: Path) -> float:
+    """Loudest sample of the first audio track in dBFS (-inf when it is all silence).
+
+    A muted export keeps its audio track, so "has audio" is not enough: this decodes the
+    track (AAC decodes at hundreds of times real time) and finds its peak."""
+    import math
+
+    import av
+    import numpy as np
+
+    peak = 0.0
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            return -math.inf
+        for frame in container.decode(audio=0):
+            samples = frame.to_ndarray()
+            if samples.size == 0:
+                continue
+            if np.issubdtype(samples.dtype, np.integer):
+                loudest = float(np.abs(samples.astype(np.int64)).max()) / float(np.iinfo(samples.dtype).max)
+            else:
+                loudest = float(np.abs(samples).max())
+            peak = max(peak, loudest)
+    return 20 * math.log10(peak) if peak > 0 else -math.inf
+
+
 def _duration(container, video) -> float:  # type: ignore[no-untyped-def]
     if container.duration:
         return container.duration / 1_000_000

@@ -21,6 +21,8 @@ from assets.specs import PLATFORMS
 from campaign.errors import AssetError
 from campaign.languages import script_of
 
+SILENT_DBFS = -50.0  # a voice peaks far above this; a muted export sits at -inf or in the noise floor
+
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -110,13 +112,19 @@ def _photo(task: SourceTask) -> SourceResult:
 def _clip(task: SourceTask) -> SourceResult:
     from assets.clip import ClipTarget, render_clip
     from assets.focus import choose_focus
-    from assets.probe import first_frame_rgb, probe
+    from assets.probe import audio_peak_dbfs, first_frame_rgb, probe
 
     info = probe(task.source)
     if not info.has_audio:
         raise AssetError(
             f"{task.source.name}: the clip has no sound track — a testimonial needs the speaker's voice; "
             "export it again with audio (platforms also require an AAC track)"
+        )
+    peak = audio_peak_dbfs(task.source)
+    if peak < SILENT_DBFS:
+        raise AssetError(
+            f"{task.source.name}: the sound track is silent (peak {peak:.0f} dBFS) — the export was probably muted; "
+            "export it again with the speaker's voice"
         )
     focus: Focus = choose_focus(task.manual_focus, first_frame_rgb(task.source) if task.manual_focus is None else None)
     result = SourceResult(task, focus=focus.source)

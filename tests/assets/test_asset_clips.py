@@ -109,6 +109,19 @@ def test_clip_without_sound_is_rejected_and_moved_aside(write_calendar, inbox: P
     assert (inbox / "rejected/ben.mp4").exists() and (inbox / "rejected/ben.mp4.why.txt").exists()
 
 
+def test_clip_with_a_muted_sound_track_is_rejected_and_moved_aside(write_calendar, inbox: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    loaded = write_calendar(clip_only(calendar_data()))
+    subprocess.run([ffmpeg(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30:duration=1",
+                    "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "1", "-c:v", "libx264", "-preset", "ultrafast",
+                    "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(inbox / "ben.mp4")], check=True)
+    write_srt(inbox / "ben.en.srt", end="00:00:00,900")
+    summary = render(loaded, inbox, tmp_path / "build")
+    assert summary.exit_code == 1
+    [entry] = summary.rejected
+    assert "sound track is silent" in entry["reason"]
+    assert (inbox / "rejected/ben.mp4").exists() and not (tmp_path / "build/ben").exists()
+
+
 def test_corrupt_and_truncated_clips_are_rejected_without_stopping_the_batch(write_calendar, inbox: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     data = clip_only(calendar_data(), channels=("xch",))
     for tid in ("cut", "junk"):
