@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import difflib
 import multiprocessing
+import os
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -175,8 +176,11 @@ def _run(tasks: list[SourceTask], workers: int):  # type: ignore[no-untyped-def]
         for task in tasks:
             yield run_source(task)
         return
+    processes = min(workers, len(tasks))
+    # Each process gets its share of the cores for its photo threads (more only oversubscribes).
+    tasks = [replace(task, threads=max(1, (os.cpu_count() or 1) // processes)) for task in tasks]
     # spawn, not fork: the daemon calls this from a thread, and forking a threaded process is unsafe.
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(run_source, task): task for task in tasks}
         for future in as_completed(futures):
             try:

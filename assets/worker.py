@@ -43,6 +43,7 @@ class SourceTask:
     brand: BrandAssets
     out: Path
     cache_dir: Path
+    threads: int = 0  # threads inside one photo render; 0: all cores (the pool sets its share)
 
 
 @dataclass
@@ -97,7 +98,7 @@ def _photo(task: SourceTask) -> SourceResult:
     targets = [
         PhotoTarget(s.job.variant, _overlay(task, s), task.out / s.job.output, s.job.platforms) for s in task.specs
     ]
-    focus, outcomes = render_photo(task.source, targets, task.manual_focus)
+    focus, outcomes = render_photo(task.source, targets, task.manual_focus, threads=task.threads or None)
     result = SourceResult(task, focus=focus.source)
     for spec, outcome in zip(task.specs, outcomes):
         if outcome.error:

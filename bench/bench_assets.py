@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Asset pipeline speed against baselines measured in the same run (ratios, not absolute times).
 
-    python bench/bench_assets.py [--quick]
+    python bench/bench_assets.py [--quick] [--only photo]
 
 1. one 4:5 variant of a 30 s 1080p clip: plain ffmpeg command (perf-baselines.md) vs the pipeline (goal <= 1.15x)
 2. three variants: three separate pipeline runs vs one split run (goal: the split run is faster)
@@ -9,6 +9,7 @@
 4. one 4:5 variant composited frame by frame with moviepy (CompositeVideoClip of the cropped/resized clip
    + ImageClip of the same overlay PNG, write_videofile libx264/aac) vs the pipeline: why clips are one ffmpeg graph
 `--quick` uses a 10 s clip and times step 4 on its first 3 s only (all methods on the same 3 s).
+`--only photo` runs step 3 alone (no clip is made), to iterate on the photo renderer.
 The full run takes several minutes on 2 cores (moviepy alone takes minutes on the 30 s clip).
 """
 
@@ -44,11 +45,12 @@ def timed(action) -> float:  # type: ignore[no-untyped-def]
     return time.perf_counter() - start
 
 
-def make_media(folder: Path, seconds: int) -> tuple[Path, Path, Path]:
+def make_media(folder: Path, seconds: int, with_clip: bool = True) -> tuple[Path, Path, Path]:
     clip = folder / "clip.mp4"
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={seconds}",
-                    "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:v", "libx264", "-preset", "veryfast",
-                    "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(clip)], check=True)
+    if with_clip:
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={seconds}",
+                        "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:v", "libx264", "-preset", "veryfast",
+                        "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(clip)], check=True)
     photo = folder / "photo.jpg"
     image = Image.linear_gradient("L").resize((4032, 3024)).convert("RGB")
     draw = ImageDraw.Draw(image)
@@ -90,6 +92,7 @@ def moviepy_composite(clip: Path, overlay: Path, width: int, height: int, second
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="10 s clip instead of 30 s")
+    parser.add_argument("--only", choices=["photo"], help="run only this figure (3. photo), to iterate fast; default: every figure")
     args = parser.parse_args()
     seconds = 10 if args.quick else 30
     loaded = load_calendar(REPO / "calendar.yaml")
@@ -97,34 +100,37 @@ def main() -> None:
     text = overlay_text(loaded, loaded.calendar.testimonial("camille-tremblay"), "en")
     with tempfile.TemporaryDirectory(prefix="bench-assets-") as work:
         folder = Path(work)
-        clip, photo, subtitles = make_media(folder, seconds)
+        only_photo = args.only == "photo"
+        clip, photo, subtitles = make_media(folder, seconds, with_clip=not only_photo)
         overlays = {}
         for name in VARIANTS:
             v = VARIANTS[name]
             overlays[name] = folder / f"{name}.png"
             build_overlay(v.width, v.height, brand, text).save(overlays[name])
-        info = probe(clip)
+        info = None if only_photo else probe(clip)
 
         def target(name: str) -> ClipTarget:
             v = VARIANTS[name]
             return ClipTarget(v, overlays[name], folder / "out" / f"{name}.mp4", subtitles, "latin", layout(v.width, v.height, brand), info.duration)
 
-        print(f"clip: {seconds} s 1920x1080 30 fps; photo: 4032x3024 JPEG q92 ({photo.stat().st_size / 1e6:.1f} MB)")
+        clip_note = "" if only_photo else f"clip: {seconds} s 1920x1080 30 fps; "
+        print(f"{clip_note}photo: 4032x3024 JPEG q92 ({photo.stat().st_size / 1e6:.1f} MB)")
 
-        # 1. plain ffmpeg (baseline command of perf-baselines.md) vs the pipeline, one 4:5 variant
-        plain = [ffmpeg_exe(), "-v", "error", "-y", "-i", str(clip), "-i", str(overlays["feed_4x5"]), "-filter_complex",
-                 "[0:v]scale=-2:1350,crop=1080:1350[s];[s][1:v]overlay", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
-                 "-c:a", "copy", "-movflags", "+faststart", str(folder / "plain.mp4")]
-        base = timed(lambda: subprocess.run(plain, check=True))
-        ours = timed(lambda: render_clip(clip, info, CENTRE, [target("feed_4x5")]))
-        print(f"1. one 4:5 variant   plain ffmpeg {base:6.1f} s | pipeline {ours:6.1f} s (+subtitles, loudnorm, AAC re-encode) "
-              f"| ratio {ours / base:.2f} (goal <= 1.15)")
+        if not only_photo:
+            # 1. plain ffmpeg (baseline command of perf-baselines.md) vs the pipeline, one 4:5 variant
+            plain = [ffmpeg_exe(), "-v", "error", "-y", "-i", str(clip), "-i", str(overlays["feed_4x5"]), "-filter_complex",
+                     "[0:v]scale=-2:1350,crop=1080:1350[s];[s][1:v]overlay", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
+                     "-c:a", "copy", "-movflags", "+faststart", str(folder / "plain.mp4")]
+            base = timed(lambda: subprocess.run(plain, check=True))
+            ours = timed(lambda: render_clip(clip, info, CENTRE, [target("feed_4x5")]))
+            print(f"1. one 4:5 variant   plain ffmpeg {base:6.1f} s | pipeline {ours:6.1f} s (+subtitles, loudnorm, AAC re-encode) "
+                  f"| ratio {ours / base:.2f} (goal <= 1.15)")
 
-        # 2. three variants: separate runs vs one split run
-        three = ["feed_4x5", "story_9x16", "landscape_16x9"]
-        separate = sum(timed(lambda n=n: render_clip(clip, info, CENTRE, [target(n)])) for n in three)
-        split = timed(lambda: render_clip(clip, info, CENTRE, [target(n) for n in three]))
-        print(f"2. three variants    separate runs {separate:6.1f} s | one split run {split:6.1f} s | ratio {split / separate:.2f} (goal < 1)")
+            # 2. three variants: separate runs vs one split run
+            three = ["feed_4x5", "story_9x16", "landscape_16x9"]
+            separate = sum(timed(lambda n=n: render_clip(clip, info, CENTRE, [target(n)])) for n in three)
+            split = timed(lambda: render_clip(clip, info, CENTRE, [target(n) for n in three]))
+            print(f"2. three variants    separate runs {separate:6.1f} s | one split run {split:6.1f} s | ratio {split / separate:.2f} (goal < 1)")
 
         # 3. photos: naive Pillow for 2 variants vs the pipeline for all 5
         def naive(names: list[str]) -> None:
@@ -143,6 +149,9 @@ def main() -> None:
         naive_t, ours_t = statistics.median(naive_times), statistics.median(ours_times)
         print(f"3. 12 MP photo       naive Pillow, 2 variants {naive_t:5.2f} s | pipeline, all 5 variants (face detection included) "
               f"{ours_t:5.2f} s | ratio {ours_t / naive_t:.2f} (goal < 1)")
+
+        if only_photo:
+            return
 
         # 4. moviepy frame by frame vs the pipeline (and plain ffmpeg), one 4:5 variant, same clip, same overlay
         from importlib.metadata import version
