@@ -14,9 +14,8 @@ class MediaNotReady(Exception):
 
 
 def post_text(post: StoredPost) -> str:
-    """The caption, with any of the post's hashtags it does not already carry appended."""
-    missing = [f"#{tag}" for tag in post.hashtags if f"#{tag}".lower() not in post.caption.lower()]
-    return post.caption if not missing else f"{post.caption.rstrip()}\n\n{' '.join(missing)}"
+    """What is sent: the planner's caption as it is (hashtags included and checked at plan time)."""
+    return post.caption
 
 
 def to_outgoing(post: StoredPost, *, build_dir: Path, media_base_url: str | None = None) -> OutgoingPost:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
@@ -101,3 +101,10 @@ def _tidy(text: str) -> str:
             continue
         tidy.append(line)
     return "\n".join(tidy)
+
+
+def with_hashtags(caption: str, hashtags: Iterable[str]) -> str:
+    """The caption with the moment's hashtags it does not carry yet appended (a template may
+    leave them out): the planner checks, previews and stores exactly the text that is sent."""
+    missing = [f"#{tag}" for tag in hashtags if not re.search(rf"#{re.escape(tag)}(?!\w)", caption, re.IGNORECASE)]
+    return caption if not missing else f"{caption.rstrip()}\n\n{' '.join(missing)}"

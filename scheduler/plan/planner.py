@@ -19,7 +19,7 @@ from campaign.calendar.loader import LoadedCalendar
 from campaign.calendar.models import Calendar, Channel, Moment, Testimonial
 from campaign.calendar.usage import media_kind, moment_channels, moment_languages
 from scheduler.plan.alttext import generated_alt_text
-from scheduler.plan.captions import CaptionRenderer
+from scheduler.plan.captions import CaptionRenderer, with_hashtags
 from scheduler.plan.expand import Occurrence, occurrences
 from scheduler.plan.textrules import bluesky_display_link, check_caption
 from scheduler.plan.timing import ChannelBook, Placement, blackout_windows, place
@@ -138,7 +138,7 @@ class _Planner:
             "hashtags": list(moment.hashtags),
             "link": link,
         }
-        caption = self.captions.render(moment.template, language, variables)
+        caption = with_hashtags(self.captions.render(moment.template, language, variables), moment.hashtags)
         if platform == "bluesky" and link:
             # Bluesky shows links short; the link facet built from `post.link` carries the full URL.
             caption = caption.replace(link, bluesky_display_link(link))

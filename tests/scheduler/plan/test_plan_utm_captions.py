@@ -58,3 +58,17 @@ def test_missing_template_is_a_template_error(tmp_path: Path) -> None:
     write_templates(tmp_path, {})
     with pytest.raises(TemplateError, match="no caption template `nope`"):
         CaptionRenderer(tmp_path / "templates").render("nope", "en", {})
+
+
+def test_hashtags_a_template_leaves_out_are_appended_before_the_platform_check(tmp_path: Path) -> None:
+    import plankit
+
+    from scheduler.plan import plan_posts
+
+    plankit.write_templates(tmp_path, {"t.j2": "{{ title }} {{ 'x' * 262 }} #Pride"})
+    cal = plankit.calendar([plankit.channel(platform="x")],
+                           [plankit.moment(date="2027-06-01", template="t", hashtags=["Pride", "EmbracingOpenness", "PrideMonth"])])
+    plan = plan_posts(plankit.loaded(cal, tmp_path))
+    [post] = plan.posts
+    assert post.caption.endswith("#Pride\n\n#EmbracingOpenness #PrideMonth")  # #Pride is there, not #PrideMonth
+    assert any("280" in issue.message for issue in plan.errors), plan.issues  # the appended tags break X's limit
