@@ -8,7 +8,6 @@ the text is silently cut. No idempotency key: a lost answer to /rest/posts is `O
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import quote
 
@@ -26,21 +25,10 @@ from scheduler.channels.base import (
     TransientError,
 )
 
+from scheduler.plan.textrules import linkedin_escape  # the planner owns LinkedIn's little-text rules
+
 #: LinkedIn answers 429 on its daily limits without any header saying when they reset: wait an hour.
 DEFAULT_RATE_WAIT = 3600.0
-
-_RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
-
-
-def _local_escape(text: str) -> str:
-    """Backslash-escape little-text reserved characters (used until scheduler.plan.textrules exists)."""
-    return _RESERVED.sub(r"\\\1", text)
-
-
-try:  # the planner's text rules own this when present
-    from scheduler.plan.textrules import linkedin_escape  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - depends on the other module being written
-    linkedin_escape = _local_escape
 
 
 class LinkedInPublisher(HttpPublisher):

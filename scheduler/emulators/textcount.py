@@ -1,8 +1,9 @@
 """Text lengths as each platform counts them, for the emulators' limits.
 
-Minimal fallbacks written here; when `scheduler.plan.textrules` is importable its
-functions replace them (see the end of this module): X's weighted count (twitter-text v3 ranges, URLs 23, NFC), Mastodon's
-characters with URLs as 23, Bluesky's graphemes.
+Written here on purpose, apart from the planner's `scheduler.plan.textrules`: an emulator
+that reused the planner's counting would agree with any mistake in it. X's weighted count
+(twitter-text v3 ranges, URLs 23, NFC), Mastodon's characters with URLs as 23, Bluesky's
+graphemes.
 """
 
 from __future__ import annotations
@@ -45,11 +46,3 @@ def grapheme_length(text: str) -> int:
 
 def hashtag_count(text: str) -> int:
     return len(re.findall(r"(?:^|\s)#\w", text))
-
-
-try:  # the planner's text rules are the reference when present
-    from scheduler.plan.textrules import bluesky_graphemes as grapheme_length  # type: ignore[no-redef]  # noqa: E402,F811
-    from scheduler.plan.textrules import mastodon_length  # type: ignore[no-redef]  # noqa: E402,F811
-    from scheduler.plan.textrules import x_weighted_length  # type: ignore[no-redef]  # noqa: E402,F811
-except ImportError:  # pragma: no cover
-    pass
