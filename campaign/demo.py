@@ -1,6 +1,6 @@
 """`demo`: the whole campaign in one command, on the sample calendar and sample media.
 
-validate -> render (from the sample inbox shipped with the project) -> plan -> preview ->
+validate -> render (from the sample raw media shipped with the project) -> plan -> preview ->
 rehearse (the daemon publishes every post to the local emulators on a fast clock) ->
 report, checked against what the emulators received. Repeatable: the rehearsal starts from
 a fresh store and outbox each time, and rendering skips what is already up to date.
@@ -25,7 +25,7 @@ from campaign.cli_support import DEFAULT_CALENDAR, EXIT_OK, EXIT_PARTIAL, Calend
 
 MONTH_PER_MINUTE = 30 * 24 * 3600 / 60  # campaign seconds per real second in the demo
 
-SAMPLE_INBOX = Path(assets.__file__).resolve().parent / "samples" / "inbox"
+SAMPLE_INBOX = Path(assets.__file__).resolve().parent / "samples" / "raw"
 
 
 @dataclass(frozen=True)

@@ -980,7 +980,7 @@ def write_subtitles(spec: ClipSpec, audio: np.ndarray, out_dir: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=HERE / "inbox")
+    parser.add_argument("--out", type=Path, default=HERE / "raw")
     parser.add_argument("--only", choices=["photos", "clips"], default=None)
     parser.add_argument("--keep-work", type=Path, default=None, help="keep WAVs and preview frames here")
     args = parser.parse_args(argv)

@@ -66,7 +66,7 @@ def test_inbox_drop_is_rendered_and_recorded_in_the_store(sqlite_store, tmp_path
     shutil.copytree(ROOT / "templates", tmp_path / "templates")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    shutil.copy(ROOT / "assets" / "samples" / "inbox" / "lukas-weber.jpg", inbox)
+    shutil.copy(ROOT / "assets" / "samples" / "raw" / "lukas-weber.jpg", inbox)
     (inbox / "holiday.jpg").write_bytes(b"not a testimonial")
     old = time.time() - 60  # settled: not a copy in progress
     for path in inbox.iterdir():
