@@ -51,6 +51,14 @@ def _never_sent(exc: BaseException) -> bool:
     return False
 
 
+def seconds_until_epoch(value: str | None, now: float, default: float) -> float:
+    """A rate-limit reset header given as Unix seconds (X, Bluesky) as a wait from `now`;
+    `default` when the platform did not say."""
+    if value and value.strip().isdigit():
+        return max(0.0, int(value) - now)
+    return default
+
+
 class HttpPublisher(Publisher):
     """Base of the six platform publishers. Subclasses set `platform`, `DEFAULTS` and
     implement `publish` plus `raise_for(response)` that turns a non-2xx answer into an error."""

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import requests
 
 from assets.specs import PLATFORMS
-from scheduler.channels._http import HttpPublisher
+from scheduler.channels._http import HttpPublisher, seconds_until_epoch
 from scheduler.channels.base import (
     AuthError,
     OutgoingMedia,
@@ -67,10 +67,7 @@ class BlueskyPublisher(HttpPublisher):
         except (ValueError, AttributeError):
             error, message = "", self.body_text(response, 200)
         if status == 429 or error == "RateLimitExceeded":
-            reset = response.headers.get("RateLimit-Reset")
-            wait = DEFAULT_RATE_WAIT
-            if reset and reset.strip().isdigit():
-                wait = max(0.0, int(reset) - self.clock.now().timestamp())
+            wait = seconds_until_epoch(response.headers.get("RateLimit-Reset"), self.clock.now().timestamp(), DEFAULT_RATE_WAIT)
             raise RateLimited(f"Bluesky rate limit for {self.who}: {message}", wait, platform_code=error or "429")
         if error == "ExpiredToken":
             raise _Expired(f"the Bluesky session of {self.who} expired", platform_code=error)

@@ -13,7 +13,7 @@ from typing import Any
 import requests
 
 from assets.specs import PLATFORMS
-from scheduler.channels._http import HttpPublisher
+from scheduler.channels._http import HttpPublisher, seconds_until_epoch
 from scheduler.channels.base import (
     AuthError,
     OutcomeUnknown,
@@ -42,10 +42,7 @@ class XPublisher(HttpPublisher):
         status = response.status_code
         detail = self._detail(response)
         if status == 429:
-            reset = response.headers.get("x-rate-limit-reset")
-            wait = DEFAULT_RATE_WAIT
-            if reset and reset.strip().isdigit():
-                wait = max(0.0, int(reset) - self.clock.now().timestamp())
+            wait = seconds_until_epoch(response.headers.get("x-rate-limit-reset"), self.clock.now().timestamp(), DEFAULT_RATE_WAIT)
             raise RateLimited(f"X rate limit for {self.who}: {detail}", wait, platform_code="429")
         if status == 401:
             raise AuthError(f"the X token of {self.who} is expired or revoked — authorise the app again and store the new TOKEN",
