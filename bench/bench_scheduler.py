@@ -72,7 +72,6 @@ def future_start() -> dt.datetime:
 def start_only(work: Path, count: int) -> None:
     """A daemon process starting on a store that already holds `count` future posts: it
     re-plans (here: the synthetic plan), syncs (all unchanged), and runs its first pass."""
-    now = dt.datetime.now(UTC)
     store = Store(f"sqlite:///{work / 'daemon.db'}")
     config = DaemonConfig(calendar_path=ROOT / "calendar.yaml", interval_seconds=30, sweep_seconds=60,
                           heartbeat_file=work / "campaign.heartbeat", inbox_dir=work / "inbox")

@@ -176,7 +176,6 @@ def _step_rehearse(console: Console, loaded: LoadedCalendar, paths: DemoPaths, s
              "rehearsal store": str(paths.db_file), "daemon log": str(log_file),
              "report": str(paths.work / "report.md"), "report (JSON)": str(paths.work / "report.json")}
     report = build_report(result, loaded.calendar, files, build_dir=paths.build)
-    report.emulators = dict(result.emulator_urls)
     (paths.work / "report.md").write_text(report.to_markdown(), encoding="utf-8")
     (paths.work / "report.json").write_text(report.to_json(), encoding="utf-8")
     if result.approved:

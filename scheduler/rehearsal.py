@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -56,7 +56,6 @@ class Received:
     text: str
     media: list[dict[str, Any]]
     created_at: dt.datetime | None
-    raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
 
 @dataclass
@@ -69,7 +68,6 @@ class RehearsalResult:
     real_seconds: float
     leaps: list[tuple[dt.datetime, dt.datetime]]
     approved: int
-    store_url: str
 
 
 ProgressFn = Callable[[RehearsalProgress], None]
@@ -85,8 +83,7 @@ def rehearsal_start(loaded: LoadedCalendar) -> dt.datetime:
 
 def rehearse(loaded: LoadedCalendar, *, build_dir: Path, db_url: str, outbox_dir: Path,
              speed: float, start: dt.datetime | None = None, approve_as: str | None = "rehearsal",
-             progress: ProgressFn | None = None, log: EventLog | None = None, inbox_dir: Path | None = None,
-             poll_seconds: float = 0.02) -> RehearsalResult:
+             progress: ProgressFn | None = None, log: EventLog | None = None, poll_seconds: float = 0.02) -> RehearsalResult:
     """Publish every planned post of `loaded` to the emulators and return what happened.
 
     `approve_as`: posts of channels that need approval are approved under this name (recorded
@@ -101,10 +98,8 @@ def rehearse(loaded: LoadedCalendar, *, build_dir: Path, db_url: str, outbox_dir
         with Sandbox(loaded.calendar, build_dir, clock=clock) as box:
             holder: dict[str, Daemon] = {}
             pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir, clock=clock)  # type: ignore[union-attr]
-            config = DaemonConfig(calendar_path=loaded.path, interval_seconds=0.5, sweep_seconds=2.0,
-                                  inbox_seconds=3600.0, heartbeat_file=None,
-                                  inbox_dir=inbox_dir or build_dir / ".no-inbox-in-rehearsals",
-                                  dispatch=DispatchConfig(build_dir=build_dir, actor="rehearsal"))
+            config = DaemonConfig(calendar_path=loaded.path, interval_seconds=0.5, sweep_seconds=2.0, heartbeat_file=None,
+                                  inbox_dir=None, dispatch=DispatchConfig(build_dir=build_dir, actor="rehearsal"))
             daemon = Daemon(store, clock, pool, config, log=log or EventLog())
             holder["daemon"] = daemon
             daemon.load_and_sync()
@@ -120,7 +115,7 @@ def rehearse(loaded: LoadedCalendar, *, build_dir: Path, db_url: str, outbox_dir
             urls = {platform: box.emulator(platform).base_url for platform in _platforms(loaded)}
         return RehearsalResult(posts=store.all_posts(), received=received, emulator_urls=urls, started=begin,
                                finished=clock.now(), real_seconds=time.monotonic() - real_start, leaps=steer.leaps,
-                               approved=approved, store_url=store.url)
+                               approved=approved)
     finally:
         store.close()
 
@@ -210,14 +205,14 @@ def collect_received(box: Sandbox, loaded: LoadedCalendar, outbox_dir: Path) -> 
             received.append(Received(
                 channel_id=owners.get(account, f"(unknown account {account})"), platform=platform, account=account,
                 remote_id=str(record["id"]), text=str(record.get("text") or ""), media=list(record.get("media") or []),
-                created_at=_parse_time(record.get("received_at")), raw=record))
+                created_at=_parse_time(record.get("received_at"))))
     for channel in (c for c in channels if c.platform.value == "outbox"):
         for post_file in sorted((outbox_dir / channel.id).glob("*/post.json")):
             record = json.loads(post_file.read_text(encoding="utf-8"))
             received.append(Received(
                 channel_id=channel.id, platform="outbox", account=str(record.get("account", "")),
                 remote_id=post_file.parent.name, text=str(record.get("text") or ""), media=list(record.get("media") or []),
-                created_at=_parse_time(record.get("written_at")), raw=record))
+                created_at=_parse_time(record.get("written_at"))))
     return received
 
 

@@ -16,11 +16,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from campaign.calendar.models import Calendar
-from scheduler.daemon.outgoing import post_text
 from scheduler.rehearsal import Received, RehearsalResult
 from scheduler.store import StoredPost, states
 
 LATE_AFTER = dt.timedelta(minutes=5)  # published this long after its slot counts as late
+HELD = (states.PLANNED, states.UNKNOWN)  # waiting for a person: approval, or "unknown, check"
 
 
 @dataclass
@@ -33,8 +33,8 @@ class ChannelLine:
     planned: int = 0
     published: int = 0
     late: int = 0
-    held: int = 0  # waiting for approval, or "unknown, check"
-    failed: int = 0  # failed or missed
+    held: int = 0  # in HELD
+    failed: int = 0  # anything else that did not go out: failed, missed, cancelled
     example_url: str | None = None
 
 
@@ -71,15 +71,15 @@ class RehearsalReport:
 
     @property
     def held(self) -> list[PostLine]:
-        return [p for p in self.posts if p.state in (states.PLANNED, states.UNKNOWN)]
+        return [p for p in self.posts if p.state in HELD]
 
     @property
     def failed(self) -> list[PostLine]:
-        return [p for p in self.posts if p.state in (states.FAILED, states.MISSED, states.CANCELLED)]
+        return [p for p in self.posts if p.state not in HELD + (states.PUBLISHED,)]
 
     @property
     def ok(self) -> bool:
-        return not (self.mismatches or self.held or self.failed) and all(p.state == states.PUBLISHED for p in self.posts)
+        return not self.mismatches and all(p.state == states.PUBLISHED for p in self.posts)
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, **asdict(self), "late": [asdict(p) for p in self.late]}
@@ -88,7 +88,7 @@ class RehearsalReport:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
     def to_markdown(self) -> str:
-        out = [f"# Rehearsal report\n",
+        out = ["# Rehearsal report\n",
                f"Campaign time {self.campaign_from} → {self.campaign_to}, rehearsed in {self.real_seconds:.0f} s "
                f"({self.leaps} quiet stretches skipped). Store and platforms agree: "
                f"{'yes' if not self.mismatches else 'NO — see below'}.\n",
@@ -132,7 +132,7 @@ def build_report(result: RehearsalResult, calendar: Calendar, paths: dict[str, s
             late = max(0.0, (post.published_at - post.scheduled_at).total_seconds() / 60)
             if late > LATE_AFTER.total_seconds() / 60:
                 line.late += 1
-        elif post.state in (states.PLANNED, states.UNKNOWN):
+        elif post.state in HELD:
             line.held += 1
         else:
             line.failed += 1
@@ -146,7 +146,8 @@ def build_report(result: RehearsalResult, calendar: Calendar, paths: dict[str, s
         lines=[lines[k] for k in sorted(lines)], posts=post_lines, mismatches=compare(result.posts, result.received, build_dir),
         campaign_from=_local(result.started, ZoneInfo(calendar.campaign.timezone)) or "",
         campaign_to=_local(result.finished, ZoneInfo(calendar.campaign.timezone)) or "",
-        real_seconds=result.real_seconds, approved=result.approved, leaps=len(result.leaps), paths=dict(paths or {}))
+        real_seconds=result.real_seconds, approved=result.approved, leaps=len(result.leaps), paths=dict(paths or {}),
+        emulators=dict(result.emulator_urls))
 
 
 def compare(posts: list[StoredPost], received: list[Received], build_dir: Path | None = None) -> list[str]:
@@ -170,7 +171,7 @@ def compare(posts: list[StoredPost], received: list[Received], build_dir: Path |
         item = got[0]
         if item.account != post.account:
             problems.append(f"{post.id}: went to account {item.account}, not {post.account}")
-        if item.text != post_text(post):
+        if item.text != post.caption:
             problems.append(f"{post.id}: {post.platform} shows different text than the store planned")
         if len(item.media) != (1 if post.media else 0):
             problems.append(f"{post.id}: {post.platform} received {len(item.media)} media files, "

@@ -21,7 +21,6 @@ from scheduler.channels.base import (
     AuthError,
     OutcomeUnknown,
     PermanentError,
-    PublishError,
     Publisher,
     RateLimited,
     TransientError,

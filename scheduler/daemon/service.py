@@ -40,7 +40,7 @@ class DaemonConfig:
     sweep_seconds: float = 60.0
     inbox_seconds: float = 30.0
     heartbeat_file: Path | None = Path("campaign.heartbeat")
-    inbox_dir: Path = Path("inbox")
+    inbox_dir: Path | None = Path("inbox")  # None: this daemon renders nothing (rehearsals)
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
 
 
@@ -149,7 +149,7 @@ class Daemon:
 
     def _inbox_job(self) -> None:
         inbox = self.config.inbox_dir
-        if not inbox.is_dir() or self.loaded is None:
+        if inbox is None or not inbox.is_dir() or self.loaded is None:
             return
         signature = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in inbox.iterdir() if p.is_file()))
         if signature == self._inbox_signature:
@@ -194,8 +194,9 @@ class Daemon:
                           misfire_grace_time=max(1, int(interval)), replace_existing=True)
         scheduler.add_job(self._sweep_job, "interval", seconds=self.config.sweep_seconds, id="sweep",
                           misfire_grace_time=max(1, int(self.config.sweep_seconds)), replace_existing=True)
-        scheduler.add_job(self._inbox_job, "interval", seconds=self.config.inbox_seconds, id="inbox", next_run_time=now,
-                          misfire_grace_time=max(1, int(self.config.inbox_seconds)), replace_existing=True)
+        if self.config.inbox_dir is not None:
+            scheduler.add_job(self._inbox_job, "interval", seconds=self.config.inbox_seconds, id="inbox", next_run_time=now,
+                              misfire_grace_time=max(1, int(self.config.inbox_seconds)), replace_existing=True)
         self._scheduler = scheduler
         scheduler.start()
         self.beat()
