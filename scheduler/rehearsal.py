@@ -196,17 +196,11 @@ class _Steering:
 
 def collect_received(box: Sandbox, loaded: LoadedCalendar, outbox_dir: Path) -> list[Received]:
     """Everything the emulators and the outbox folder received, attributed to channels."""
-    received: list[Received] = []
-    channels = loaded.calendar.channels
-    for platform in _platforms(loaded):
-        owners = {c.account: c.id for c in channels if c.platform.value == platform}
-        for record in box.emulator(platform).published:
-            account = str(record.get("account", ""))
-            received.append(Received(
-                channel_id=owners.get(account, f"(unknown account {account})"), platform=platform, account=account,
-                remote_id=str(record["id"]), text=str(record.get("text") or ""), media=list(record.get("media") or []),
-                created_at=_parse_time(record.get("received_at"))))
-    for channel in (c for c in channels if c.platform.value == "outbox"):
+    received = [Received(channel_id=record["channel_id"], platform=record["platform"], account=str(record["account"]),
+                         remote_id=str(record["id"]), text=str(record.get("text") or ""),
+                         media=list(record.get("media") or []), created_at=_parse_time(record.get("received_at")))
+                for record in box.received()]  # every sandbox token is a channel's account: nothing lands elsewhere
+    for channel in (c for c in loaded.calendar.channels if c.platform.value == "outbox"):
         for post_file in sorted((outbox_dir / channel.id).glob("*/post.json")):
             record = json.loads(post_file.read_text(encoding="utf-8"))
             received.append(Received(
