@@ -26,5 +26,5 @@ def to_outgoing(post: StoredPost, *, build_dir: Path, media_base_url: str | None
         media = (OutgoingMedia(path=path, kind=post.media.kind, mime_type=mime, alt_text=post.media.alt_text,
                                width=post.media.width, height=post.media.height, public_url=public),)
     return OutgoingPost(post_id=post.id, idempotency_key=post.idempotency_key, channel_id=post.channel_id,
-                        account=post.account, language=post.language, text=post.caption,  # the planner's final text, checked at plan time link=post.link,
-                        media=media, scheduled_at=post.scheduled_at)
+                        account=post.account, language=post.language, text=post.caption,  # the planner's final text, checked at plan time
+                        link=post.link, media=media, scheduled_at=post.scheduled_at)

@@ -1,0 +1,57 @@
+"""What the daemon hands a publisher is the planned post, link included (issue 11, finding 1:
+the link was dropped, so Bluesky showed the shortened link as plain text with no target)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from campaign.calendar import load_calendar
+from campaign.clock import FakeClock
+from scheduler.daemon import DispatchConfig, Dispatcher
+from scheduler.daemon.outgoing import to_outgoing
+from scheduler.daemon.publishers import PublisherPool
+from scheduler.plan import plan_posts
+from scheduler.plan.textrules import bluesky_display_link
+from scheduler.store import states, sync_plan
+from test_daemon_sandbox import render_stand_ins
+
+ROOT = Path(__file__).resolve().parents[3]
+TODAY = dt.date(2026, 11, 1)
+UTC = dt.timezone.utc
+
+
+def _post_with_link(store, tmp_path: Path, platform: str):  # type: ignore[no-untyped-def]
+    loaded = load_calendar(ROOT / "calendar.yaml", today=TODAY)
+    plan = plan_posts(loaded, build_dir=tmp_path / "build", today=TODAY)
+    sync_plan(store, plan, dt.datetime(2026, 11, 1, tzinfo=UTC))
+    posts = [p for p in store.all_posts() if p.platform == platform and p.link and p.media]
+    assert posts, f"the sample calendar has no {platform} post with a link and media"
+    render_stand_ins([posts[0]], tmp_path / "build")
+    return loaded, posts[0]
+
+
+def test_the_outgoing_post_carries_the_planned_link(sqlite_store, tmp_path: Path) -> None:
+    _, post = _post_with_link(sqlite_store, tmp_path, "bluesky")
+    outgoing = to_outgoing(post, build_dir=tmp_path / "build")
+    assert outgoing.link == post.link and "utm_source=" in outgoing.link
+    assert outgoing.text == post.caption
+
+
+def test_a_bluesky_post_published_by_the_daemon_links_its_short_form_to_the_full_link(sqlite_store, tmp_path: Path) -> None:
+    from scheduler.emulators import Sandbox
+
+    loaded, post = _post_with_link(sqlite_store, tmp_path, "bluesky")
+    clock = FakeClock(post.scheduled_at)
+    with Sandbox(loaded.calendar, tmp_path / "build") as box:
+        pool = PublisherPool(lambda: loaded.calendar, sandbox=box, outbox_dir=tmp_path / "outbox", timeout=10)
+        dispatcher = Dispatcher(sqlite_store, clock, pool, calendar=loaded.calendar,
+                                config=DispatchConfig(build_dir=tmp_path / "build"))
+        dispatcher.run_once()  # everything due by then (posts without rendered media wait for it)
+        stored = sqlite_store.get(post.id)
+        assert stored is not None and stored.state == states.PUBLISHED, stored and stored.last_error
+        record = next(e for e in box.received(post.channel_id) if e["id"] == stored.remote_id)
+    links = [(f["index"], f["features"][0]["uri"]) for f in record["facets"] if f["features"][0]["$type"].endswith("#link")]
+    raw = post.caption.encode("utf-8")
+    shown = {raw[i["byteStart"]:i["byteEnd"]].decode("utf-8"): uri for i, uri in links}
+    assert shown.get(bluesky_display_link(post.link)) == post.link, shown
