@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 
@@ -22,15 +22,49 @@ ByOption = Annotated[Optional[str], typer.Option("--by", help="Who does this (re
 BuildOption = Annotated[Path, typer.Option("--build", "--build-dir", help="Where rendered assets are.")]
 
 
-def make_clock() -> Clock:
-    """System time, or campaign time from CAMPAIGN_CLOCK_START (+ CAMPAIGN_CLOCK_SPEED) for demos and tests."""
-    start = os.environ.get("CAMPAIGN_CLOCK_START")
-    if not start:
+CLOCK_VARIABLES = ("CAMPAIGN_CLOCK_START", "CAMPAIGN_CLOCK_SPEED")
+
+
+def make_clock(*, rehearsal: bool) -> Clock:
+    """System time; in a rehearsal (`daemon --sandbox`, or commands on the sandbox store) the
+    campaign clock may start at CAMPAIGN_CLOCK_START and run CAMPAIGN_CLOCK_SPEED times fast.
+
+    Outside a rehearsal these variables are refused, never ignored: they would move when real
+    posts go out and the time they carry (Bluesky's createdAt)."""
+    present = [name for name in CLOCK_VARIABLES if os.environ.get(name)]
+    if not present:
         return SystemClock()
-    moment = dt.datetime.fromisoformat(start)
+    if not rehearsal:
+        _clock_error(f"{' and '.join(present)} {'is' if len(present) == 1 else 'are'} set, but the campaign clock only runs "
+                     "in a rehearsal: on real accounts it would publish at the wrong time and date the posts falsely. "
+                     f"Unset {' and '.join(present)}, or rehearse with `python run.py daemon --sandbox`.")
+    start = os.environ.get("CAMPAIGN_CLOCK_START")
+    try:
+        moment = dt.datetime.fromisoformat(start) if start else dt.datetime.now(dt.timezone.utc)
+    except ValueError:
+        _clock_error(f"CAMPAIGN_CLOCK_START={start!r} is not a date and time: write it as ISO 8601, "
+                     "e.g. 2027-05-09T06:55:00+02:00")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
-    return ScaledClock(moment, float(os.environ.get("CAMPAIGN_CLOCK_SPEED", "1")))
+    try:
+        speed = float(os.environ.get("CAMPAIGN_CLOCK_SPEED") or "1")
+        if not speed > 0:
+            raise ValueError
+    except ValueError:
+        _clock_error(f"CAMPAIGN_CLOCK_SPEED={os.environ.get('CAMPAIGN_CLOCK_SPEED')!r} must be a positive number "
+                     "(60: a campaign minute per second)")
+    return ScaledClock(moment, speed)
+
+
+def _clock_error(message: str) -> NoReturn:
+    print(message, file=sys.stderr)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _on_sandbox_store(db: str | None) -> bool:
+    """True when a command works on the rehearsal's store (`daemon --sandbox` keeps sandbox.db)."""
+    url = db or os.environ.get(ENV_URL) or ""
+    return url.rstrip("/").endswith("sandbox.db")
 
 
 def _store(db: str | None):  # type: ignore[no-untyped-def]
@@ -54,7 +88,7 @@ def schedule(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     from scheduler.plan import plan_posts
     from scheduler.store import sync_plan
 
-    clock = make_clock()
+    clock = make_clock(rehearsal=_on_sandbox_store(db))
     loaded = load_or_exit(calendar)
     plan = plan_posts(loaded, build_dir=build_dir, today=clock.now().date())
     for issue in plan.issues:
@@ -86,7 +120,7 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     from scheduler.daemon.publishers import PublisherPool
 
     log = EventLog(configure(json_lines=json_logs))
-    clock = make_clock()
+    clock = make_clock(rehearsal=sandbox)
     loaded = load_or_exit(calendar, quiet_warnings=True)  # bad calendar: problems with lines, exit 2
     if sandbox and db is None and not os.environ.get(ENV_URL):
         db = SANDBOX_DB  # a rehearsal never marks posts published in the real store
@@ -125,7 +159,7 @@ def status(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json", 
     """Posts per state and channel, what goes out next, what failed and why, what needs a human."""
     from scheduler.store.status import build_status, render_status
 
-    report = build_status(_store(db), make_clock().now())
+    report = build_status(_store(db), make_clock(rehearsal=_on_sandbox_store(db)).now())
     print(json.dumps(report, ensure_ascii=False, indent=2) if as_json else render_status(report))
 
 
@@ -137,7 +171,7 @@ def approve(post: Annotated[Optional[str], typer.Option("--post")] = None,
     if sum(x is not None for x in (post, moment, channel)) != 1:
         print("give exactly one of --post ID, --moment ID or --channel ID", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT)
-    ids = _store(db).approve(by=_who(by), now=make_clock().now(), post_id=post, moment_id=moment, channel_id=channel)
+    ids = _store(db).approve(by=_who(by), now=make_clock(rehearsal=_on_sandbox_store(db)).now(), post_id=post, moment_id=moment, channel_id=channel)
     print(f"approved {len(ids)} post{'s' if len(ids) != 1 else ''}" + (": " + ", ".join(ids[:10]) if ids else
           " — nothing waits for approval there (`python run.py status` lists what does)"))
 
@@ -146,14 +180,14 @@ def pause(reason: Annotated[str, typer.Option("--reason", help="Why (shown in st
           channel: Annotated[Optional[str], typer.Option("--channel", help="One channel; default: all.")] = None,
           by: ByOption = None, db: DbOption = None) -> None:
     """Stop posting at once (one channel or all) until `resume`."""
-    _store(db).pause(channel, reason, _who(by), make_clock().now())
+    _store(db).pause(channel, reason, _who(by), make_clock(rehearsal=_on_sandbox_store(db)).now())
     print(f"paused {channel or 'all channels'}: {reason}")
 
 
 def resume(channel: Annotated[Optional[str], typer.Option("--channel", help="One channel; default: all paused.")] = None,
            by: ByOption = None, db: DbOption = None) -> None:
     """Start posting again after `pause` (or after re-authorising an account)."""
-    resumed = _store(db).resume(channel, _who(by), make_clock().now())
+    resumed = _store(db).resume(channel, _who(by), make_clock(rehearsal=_on_sandbox_store(db)).now())
     print(f"resumed {', '.join('all channels' if c == '*' else c for c in resumed)}" if resumed else "nothing was paused")
 
 
@@ -161,7 +195,7 @@ def resolve(post: Annotated[str, typer.Option("--post")],
             published: Annotated[bool, typer.Option("--published/--not-published", help="What you found on the platform.")],
             url: Annotated[Optional[str], typer.Option("--url")] = None, by: ByOption = None, db: DbOption = None) -> None:
     """Settle an "unknown, check" post after looking at the platform."""
-    if not _store(db).resolve(post, published=published, by=_who(by), now=make_clock().now(), remote_url=url):
+    if not _store(db).resolve(post, published=published, by=_who(by), now=make_clock(rehearsal=_on_sandbox_store(db)).now(), remote_url=url):
         print(f"{post} is not an 'unknown, check' post", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT)
     print(f"{post}: recorded as {'published' if published else 'not published (it will go out again)'}")

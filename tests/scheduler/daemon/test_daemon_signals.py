@@ -45,9 +45,9 @@ def test_sighup_reloads_the_calendar_and_sigterm_stops_cleanly(tmp_path: Path) -
     shutil.copytree(ROOT / "assets" / "brand", tmp_path / "assets" / "brand")
     shutil.copytree(ROOT / "templates", tmp_path / "templates")
     db = f"sqlite:///{tmp_path / 'campaign.db'}"
-    env = {**os.environ, "CAMPAIGN_CLOCK_START": "2026-12-01T00:00:00+01:00"}  # before every post: nothing is due
+    env = {**os.environ, "CAMPAIGN_CLOCK_START": "2026-12-01T00:00:00+01:00"}  # before every post: nothing is due (the campaign clock runs only in a rehearsal)
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "run.py"), "daemon", "--calendar", "calendar.yaml", "--db", db, "--interval", "1"],
+        [sys.executable, str(ROOT / "run.py"), "daemon", "--sandbox", "--calendar", "calendar.yaml", "--db", db, "--interval", "1"],
         cwd=tmp_path, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     try:
         log = _Lines(process)
