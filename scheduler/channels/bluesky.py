@@ -9,18 +9,29 @@ link in Bluesky's short form; the facets come from the planner's own rules
 full link (with its UTM tags) the post carries in `post.link`.
 
 Because the record key is ours, a retried createRecord cannot create a second post: it
-conflicts, and `find_existing` (getRecord at that key) returns the first.
+conflicts (the real PDS answers HTTP 500 "There is already a value at key"), so whenever a
+create may have reached the server (a 5xx, a lost answer, a conflict) the publisher reads
+the record at that key (`find_existing`) before anyone retries.
+
+Clips go to the video service with a service token whose `aud` is the DID of the account's
+own PDS (from the session's DID document, not the entry host) and whose `exp` is on the real
+clock (auth and protocol times never follow the campaign clock); a job answering
+`already_exists` hands back the blob. A PDS with no video service (self-hosted, the real
+`@atproto/pds` on its own) answers "No service configured": the clip then goes up as a
+plain blob and the same `app.bsky.embed.video` record, as Bluesky's video tutorial allows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 from urllib.parse import urlparse
 
 import requests
 
 from assets.specs import PLATFORMS
+from campaign.clock import Clock, SystemClock
 from scheduler.channels._http import HttpPublisher, seconds_until_epoch
 from scheduler.channels.base import (
     AuthError,
@@ -38,6 +49,11 @@ from scheduler.plan.textrules import bluesky_facets
 
 DEFAULT_RATE_WAIT = 300.0
 POST_COLLECTION = "app.bsky.feed.post"
+SERVICE_TOKEN_SECONDS = 1800  # the PDS refuses a service token that lives more than an hour
+#: What a PDS without a video service answers to app.bsky.video.* (checked on @atproto/pds 0.5.35).
+NO_VIDEO_SERVICE = ("No service configured", "MethodNotImplemented")
+
+log = logging.getLogger("scheduler.channels")
 
 
 class _Expired(AuthError):
@@ -51,9 +67,11 @@ class BlueskyPublisher(HttpPublisher):
     idempotency_window_seconds = float("inf")
     DEFAULTS = {"base_url": "https://bsky.social", "video_base_url": "https://video.bsky.app"}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, real_clock: Clock | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._session: dict[str, str] = {}
+        self._session: dict[str, Any] = {}
+        #: auth and protocol times (service-token expiry, rate-limit resets): never the campaign clock
+        self.real_clock = real_clock or SystemClock()
 
     def scrub(self, text: str) -> str:
         return scrub_text(text, self.credentials.secrets() + tuple(self._session.get(k, "") for k in ("accessJwt", "refreshJwt")))
@@ -61,13 +79,14 @@ class BlueskyPublisher(HttpPublisher):
     # ---- errors and session ---------------------------------------------------------
     def raise_for(self, response: requests.Response, *, creates: bool = False) -> None:
         status = response.status_code
+        body: Any = None
         try:
             body = response.json()
             error, message = str(body.get("error", "")), self.scrub(str(body.get("message") or body.get("error") or ""))
         except (ValueError, AttributeError):
             error, message = "", self.body_text(response, 200)
         if status == 429 or error == "RateLimitExceeded":
-            wait = seconds_until_epoch(response.headers.get("RateLimit-Reset"), self.clock.now().timestamp(), DEFAULT_RATE_WAIT)
+            wait = seconds_until_epoch(response.headers.get("RateLimit-Reset"), self.real_clock.now().timestamp(), DEFAULT_RATE_WAIT)
             raise RateLimited(f"Bluesky rate limit for {self.who}: {message}", wait, platform_code=error or "429")
         if error == "ExpiredToken":
             raise _Expired(f"the Bluesky session of {self.who} expired", platform_code=error)
@@ -76,13 +95,18 @@ class BlueskyPublisher(HttpPublisher):
                             "app password, stored as IDENTIFIER and PASSWORD", platform_code=error or str(status))
         if status >= 500:
             raise TransientError(f"Bluesky had a temporary problem (HTTP {status}): {message}", platform_code=error or str(status))
-        raise PermanentError(f"Bluesky refused the request for {self.who} ({error or status}): {message}", platform_code=error or str(status))
+        refused = PermanentError(f"Bluesky refused the request for {self.who} ({error or status}): {message}",
+                                 platform_code=error or str(status))
+        refused.body = body if isinstance(body, dict) else None  # type: ignore[attr-defined]  # already_exists carries the blob
+        raise refused
 
     def _login(self) -> None:
         body = self.json(self.request("POST", self._xrpc_url("com.atproto.server.createSession"), what="sign-in",
                                       json={"identifier": self.credentials.require("IDENTIFIER"),
                                             "password": self.credentials.require("PASSWORD")}))
         self._session = {k: str(body[k]) for k in ("accessJwt", "refreshJwt", "did", "handle") if k in body}
+        if isinstance(body.get("didDoc"), dict):
+            self._session["didDoc"] = body["didDoc"]
 
     def _refresh(self) -> None:
         try:
@@ -93,6 +117,8 @@ class BlueskyPublisher(HttpPublisher):
             raise AuthError(f"the Bluesky session of {self.who} expired and could not be refreshed ({exc.platform_code or 'error'}) "
                             "— check the app password stored as PASSWORD") from None
         self._session.update({k: str(body[k]) for k in ("accessJwt", "refreshJwt", "did", "handle") if k in body})
+        if isinstance(body.get("didDoc"), dict):
+            self._session["didDoc"] = body["didDoc"]
 
     def _xrpc_url(self, nsid: str, *, video: bool = False) -> str:
         return self.url("video_base_url" if video else "base_url", f"/xrpc/{nsid}")
@@ -135,13 +161,28 @@ class BlueskyPublisher(HttpPublisher):
             response = self._call("POST", "com.atproto.repo.createRecord", creates=True, what="the post", json={
                 "repo": self._session["did"], "collection": POST_COLLECTION, "rkey": rkey, "record": record,
             })
-        except PermanentError:
-            existing = self.find_existing(post)  # a retry of a post that went out conflicts on its rkey
+        except (TransientError, PermanentError) as error:
+            # The create may have reached the server (5xx, lost answer) or the key is taken by an
+            # earlier attempt (a conflict): the record at our key says which, before any retry.
+            if isinstance(error, PermanentError) and error.platform_code not in ("InvalidRequest", "400", "409"):
+                raise
+            existing = self._lookup_after(error, post)
             if existing is not None:
                 return existing
             raise
         body = self.json(response)
         return PublishResult(body["uri"], self._web_url(rkey), {"cid": str(body.get("cid", "")), "rkey": rkey})
+
+    def _lookup_after(self, error: PublishError, post: OutgoingPost) -> PublishResult | None:
+        try:
+            found = self.find_existing(post)
+        except PublishError as lookup_error:
+            log.info("%s: could not read the record back after %s (%s)", self.channel_id, error.platform_code, lookup_error)
+            return None
+        if found is not None:
+            log.info("%s: the post was already at its record key after %s: %s", self.channel_id,
+                     error.platform_code or type(error).__name__, found.remote_id)
+        return found
 
     def _web_url(self, rkey: str) -> str:
         return f"https://bsky.app/profile/{self._session.get('handle') or self._session.get('did')}/post/{rkey}"
@@ -169,29 +210,68 @@ class BlueskyPublisher(HttpPublisher):
         images = []
         for item in media[:4]:
             blob = self.read_media(item.path, limit=PLATFORMS["bluesky"].image_max_bytes)
-            uploaded = self.json(self._call("POST", "com.atproto.repo.uploadBlob", what="image upload", data=blob,
-                                            headers={"Content-Type": item.mime_type}))["blob"]
+            uploaded = self._upload_blob(blob, item.mime_type, what="image upload")
             images.append({"image": uploaded, "alt": item.alt_text, "aspectRatio": {"width": item.width, "height": item.height}})
         return {"$type": "app.bsky.embed.images", "images": images}
 
     def _upload_video(self, media: OutgoingMedia) -> dict[str, Any]:
         blob = self.read_media(media.path, limit=PLATFORMS["bluesky"].video_max_bytes)
-        pds_host = urlparse(self.api["base_url"]).hostname
-        exp = int(self.clock.now().timestamp()) + 1800
+        exp = int(self.real_clock.now().timestamp()) + SERVICE_TOKEN_SECONDS
         token = self.json(self._call("GET", "com.atproto.server.getServiceAuth", what="video service authorisation",
-                                     params={"aud": f"did:web:{pds_host}", "lxm": "com.atproto.repo.uploadBlob", "exp": str(exp)}))["token"]
-        answer = self.json(self._call("POST", "app.bsky.video.uploadVideo", video=True, token=token, what="video upload", data=blob,
-                                      params={"did": self._session["did"], "name": media.path.name},
-                                      headers={"Content-Type": media.mime_type}))
-        job = answer.get("jobStatus", answer)
+                                     params={"aud": self._pds_service_did(), "lxm": "com.atproto.repo.uploadBlob",
+                                             "exp": str(exp)}))["token"]
+        try:
+            response = self._call("POST", "app.bsky.video.uploadVideo", video=True, token=token, what="video upload", data=blob,
+                                  params={"did": self._session["did"], "name": media.path.name},
+                                  headers={"Content-Type": media.mime_type})
+        except PermanentError as error:
+            if _no_video_service(error):
+                log.info("%s: the PDS has no video service (%s); uploading the clip as a blob", self.channel_id, error)
+                return self._upload_blob(blob, media.mime_type, what="video upload (no video service)")
+            existing = getattr(error, "body", None)
+            if error.platform_code != "already_exists" or not isinstance(existing, dict):
+                raise
+            response_body: dict[str, Any] = existing
+        else:
+            response_body = self.json(response)
+        job = response_body.get("jobStatus", response_body)
+        if isinstance(job.get("blob"), dict):
+            return job["blob"]  # already processed (already_exists): the blob to use
         job_id = job["jobId"]
         return self.poll(lambda: self._job_blob(job_id), what=f"video job {job_id}")
+
+    def _upload_blob(self, data: bytes, mime: str, *, what: str) -> dict[str, Any]:
+        return self.json(self._call("POST", "com.atproto.repo.uploadBlob", what=what, data=data,
+                                    headers={"Content-Type": mime}))["blob"]
+
+    def _pds_service_did(self) -> str:
+        """did:web of the account's own PDS: the `#atproto_pds` endpoint of the session's DID
+        document (on bsky.social that is a host like morel.us-east.host.bsky.network, not the
+        entry host), else the host the publisher talks to."""
+        document = self._session.get("didDoc")
+        if not isinstance(document, dict):
+            try:
+                document = self.json(self._call("GET", "com.atproto.repo.describeRepo", what="DID document",
+                                                params={"repo": self._session["did"]})).get("didDoc")
+            except PublishError:
+                document = None
+        for service in (document or {}).get("service", []) if isinstance(document, dict) else []:
+            if str(service.get("id", "")).endswith("#atproto_pds") and service.get("serviceEndpoint"):
+                host = urlparse(str(service["serviceEndpoint"])).hostname
+                if host:
+                    return f"did:web:{host}"
+        return f"did:web:{urlparse(self.api['base_url']).hostname}"
 
     def _job_blob(self, job_id: str) -> dict[str, Any] | None:
         body = self.json(self._call("GET", "app.bsky.video.getJobStatus", video=True, what="video status", params={"jobId": job_id}))
         job = body.get("jobStatus", body)
-        if job.get("state") == "JOB_STATE_COMPLETED" and job.get("blob"):
+        if isinstance(job.get("blob"), dict):  # completed, or already_exists: the blob is what counts
             return job["blob"]
         if job.get("state") == "JOB_STATE_FAILED":
             raise PermanentError(f"Bluesky could not process the video for {self.who}: {self.scrub(str(job.get('message') or job.get('error') or 'no detail'))}")
         return None
+
+
+def _no_video_service(error: PublishError) -> bool:
+    text = f"{error.platform_code} {error}"
+    return any(marker in text for marker in NO_VIDEO_SERVICE) or error.platform_code in ("404", "501")

@@ -1,24 +1,61 @@
 """Bluesky emulator: a PDS (createSession, refreshSession, getServiceAuth, uploadBlob,
-createRecord, getRecord) and the video service (app.bsky.video.uploadVideo, getJobStatus)
-on one port. Strict on the lexicon: TID record keys, 300 graphemes, <= 3 langs, facet byte
-ranges, image alt text, blobs that were uploaded; 429 with RateLimit-* (epoch reset).
+createRecord, getRecord, listRecords, describeRepo) and the video service
+(app.bsky.video.uploadVideo, getJobStatus) on one port. Strict on the lexicon: TID record
+keys, 300 graphemes, <= 3 langs, facet byte ranges, image alt text, blobs that were
+uploaded; 429 with RateLimit-* (epoch reset on the real clock).
+
+Held to the real `@atproto/pds` by the answers recorded from it
+(tests/scheduler/channels/pds_answers/, replayed by a test): JWT-shaped tokens, a DID
+document in the session, HTTP 500 for a record key already taken, 400 RecordNotFound,
+uploadBlob sniffing the type, service tokens refused beyond an hour (`BadExpiration`, real
+clock), and with `video_service=False` the PDS's own "No service configured" for
+app.bsky.video.*. Service tokens must name the account's PDS (the DID document's
+`localhost` endpoint) as `aud`, not the entry host (`127.0.0.1`). A clip uploaded twice
+answers `already_exists`, and its job gives the blob.
 
 Each account is a repo (handle, app password, DID): sessions, blobs, video jobs and records
 belong to the repo that made them, so a record key conflicts only within one repo."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from assets.specs import PLATFORMS
+from campaign.clock import SystemClock
 from scheduler.channels.tid import is_tid
 from scheduler.emulators import media, textcount
 from scheduler.emulators.base import DROP, Emulator, Job, Reject, Reply, Request, epoch_in, require
 
 COLLECTION = "app.bsky.feed.post"
+ACCESS_SECONDS, REFRESH_SECONDS = 2 * 3600, 90 * 86400  # what @atproto/pds issues
+SERVICE_TOKEN_MAX = 3600  # getServiceAuth refuses a later exp (BadExpiration)
+#: What @atproto/pds 0.5.35 answers to app.bsky.video.* without a video service (recorded).
+NO_SERVICE = (400, "InvalidRequest", "No service configured for app.bsky.video.uploadVideo")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def sniff_mime(data: bytes) -> str | None:
+    """The type uploadBlob records, read from the bytes as the PDS does (the declared type is ignored)."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[4:8] == b"ftyp":
+        return "video/quicktime" if data[8:10] == b"qt" else "video/mp4"
+    return None
 
 
 def did_for(handle: str) -> str:
@@ -46,6 +83,11 @@ class BlueskyEmulator(Emulator):
         self._blobs: dict[tuple[str, str], dict[str, Any]] = {}  # (handle, cid) -> blob
         self._jobs: dict[str, dict[str, Any]] = {}
         self._refresh_fails = 0
+        self._uploaded_videos: dict[tuple[str, str], str] = {}  # (did, sha256) -> job id
+        self._secret = secrets.token_bytes(32)
+        self.real_clock = SystemClock()  # tokens and rate-limit resets: never the campaign clock
+        #: False: a lone PDS, which answers app.bsky.video.* with "No service configured"
+        self.video_service = bool(options.pop("video_service", True))
         account = identifier or options.pop("account", None)
         token = password or options.pop("token", None) or f"sandbox-app-password-{secrets.token_urlsafe(8)}"
         super().__init__(token=token, account=account, **options)
@@ -70,6 +112,23 @@ class BlueskyEmulator(Emulator):
     def did(self) -> str:
         return self._repos[self.account].did
 
+    @property
+    def pds_endpoint(self) -> str:
+        """The account's PDS as its DID document names it: this server under its host name,
+        not the 127.0.0.1 entry the publisher is given (bsky.social is an entry too)."""
+        return self.base_url.replace("127.0.0.1", "localhost")
+
+    @property
+    def service_did(self) -> str:
+        return "did:web:localhost"
+
+    def did_document(self, repo: "Repo") -> dict[str, Any]:
+        return {"@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+                "id": repo.did, "alsoKnownAs": [f"at://{repo.handle}"],
+                "verificationMethod": [{"id": f"{repo.did}#atproto", "type": "Multikey", "controller": repo.did,
+                                        "publicKeyMultibase": "zQ3sh" + hashlib.sha256(repo.did.encode()).hexdigest()[:44]}],
+                "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": self.pds_endpoint}]}
+
     def _repo(self, name_or_did: str) -> Repo | None:
         return self._repos.get(name_or_did) or next((r for r in self._repos.values() if r.did == name_or_did), None)
 
@@ -84,28 +143,38 @@ class BlueskyEmulator(Emulator):
 
     def rate_limit_reply(self, retry_after: float, params: dict[str, Any]) -> Reply:
         return self.error_reply(429, "Rate Limit Exceeded", error="RateLimitExceeded", headers={
-            "RateLimit-Limit": "5000", "RateLimit-Remaining": "0", "RateLimit-Reset": str(epoch_in(self.clock, retry_after)),
+            "RateLimit-Limit": "5000", "RateLimit-Remaining": "0", "RateLimit-Reset": str(epoch_in(self.real_clock, retry_after)),
             "RateLimit-Policy": "5000;w=3600"})
 
-    def _token(self, kind: str) -> str:
-        return f"emu-{kind}-{secrets.token_urlsafe(16)}"
+    def _jwt(self, typ: str, claims: dict[str, Any]) -> str:
+        """A JWT as @atproto/pds issues them (HS256; SDKs decode the payload for `exp`)."""
+        head = _b64(json.dumps({"typ": typ, "alg": "HS256"}, separators=(",", ":")).encode())
+        body = _b64(json.dumps({**claims, "jti": secrets.token_urlsafe(12)}, separators=(",", ":")).encode())
+        signature = _b64(hmac.new(self._secret, f"{head}.{body}".encode(), hashlib.sha256).digest())
+        return f"{head}.{body}.{signature}"
 
     def _session(self, repo: Repo) -> dict[str, Any]:
-        access, refresh = self._token("access"), self._token("refresh")
+        now = int(self.real_clock.now().timestamp())
+        access = self._jwt("at+jwt", {"scope": "com.atproto.appPass", "sub": repo.did, "aud": self.service_did,
+                                      "iat": now, "exp": now + ACCESS_SECONDS})
+        refresh = self._jwt("refresh+jwt", {"scope": "com.atproto.refresh", "sub": repo.did, "aud": self.service_did,
+                                            "iat": now, "exp": now + REFRESH_SECONDS})
         with self._lock:
             self._access[access] = repo.handle
             self._refresh[refresh] = repo.handle
-        return {"accessJwt": access, "refreshJwt": refresh, "did": repo.did, "handle": repo.handle, "active": True}
+        return {"did": repo.did, "didDoc": self.did_document(repo), "handle": repo.handle, "email": f"{repo.handle}@example.com",
+                "emailConfirmed": False, "emailAuthFactor": False, "accessJwt": access, "refreshJwt": refresh, "active": True}
 
     def _auth(self, request: Request, *, service: bool = False) -> Repo:
         """The repo whose session (or video-service token) the request carries."""
         token = request.bearer() or ""
         require(token, "Authentication Required", 401, error="AuthenticationRequired")
+        require(token.count(".") == 2, "Internal Server Error", 500, error="InternalServerError")  # as the real PDS answers
         if service:
             require(token in self._service, "Bad token scope: a service auth token for the video service is required", 401,
                     error="InvalidToken")
             return self._repos[self._service[token]]
-        require(token in self._access, "Token could not be verified", 400 if token in self._refresh else 401, error="InvalidToken")
+        require(token in self._access, "Token could not be verified", 400, error="InvalidToken")
         expired = self.take("expired_token")
         if expired is not None:
             with self._lock:
@@ -127,7 +196,13 @@ class BlueskyEmulator(Emulator):
             ("GET", "app.bsky.video.getJobStatus"): self._job_status,
             ("POST", "com.atproto.repo.createRecord"): self._create_record,
             ("GET", "com.atproto.repo.getRecord"): self._get_record,
+            ("GET", "com.atproto.repo.listRecords"): self._list_records,
+            ("GET", "com.atproto.repo.describeRepo"): self._describe_repo,
+            ("GET", "com.atproto.server.getSession"): self._get_session,
         }.get((method, nsid))
+        if nsid.startswith("app.bsky.video.") and not self.video_service:
+            status, error, message = NO_SERVICE
+            raise Reject(status, message.replace("app.bsky.video.uploadVideo", nsid), error=error)
         require(handler, f"Method not implemented: {method} {nsid}", 501, error="MethodNotImplemented")
         return handler(request)
 
@@ -151,26 +226,40 @@ class BlueskyEmulator(Emulator):
         assert handle is not None
         return Reply(200, self._session(self._repos[handle]))
 
+    def _get_session(self, request: Request) -> Reply:
+        repo = self._auth(request)
+        return Reply(200, {"handle": repo.handle, "did": repo.did, "didDoc": self.did_document(repo), "active": True,
+                           "email": f"{repo.handle}@example.com", "emailConfirmed": False})
+
     def _service_auth(self, request: Request) -> Reply:
         repo = self._auth(request)
-        require(str(request.query.get("aud", "")).startswith("did:"), "aud must be a DID")
-        require(request.query.get("lxm"), "lxm is required for the video service")
-        token = self._token("service")
+        aud = str(request.query.get("aud", ""))
+        require(aud.startswith("did:"), "Error: aud must be a valid did", error="InvalidRequest")
+        now = int(self.real_clock.now().timestamp())
+        exp = request.query.get("exp")
+        if exp is not None:
+            require(str(exp).isdigit(), "Error: exp must be an integer", error="InvalidRequest")
+            require(int(exp) > now, "expiration date must be in the future", error="BadExpiration")
+            require(int(exp) - now <= SERVICE_TOKEN_MAX,
+                    "cannot request a token with an expiration more than an hour in the future", error="BadExpiration")
+        token = self._jwt("JWT", {"iss": repo.did, "aud": aud, "lxm": request.query.get("lxm"), "iat": now,
+                                  "exp": int(exp) if exp else now + 60})
         with self._lock:
             self._service[token] = repo.handle
         return Reply(200, {"token": token})
 
     def _blob(self, repo: Repo, data: bytes, mime: str) -> dict[str, Any]:
-        cid = "bafkrei" + hashlib.sha256(data).hexdigest()[:52]
+        digest = hashlib.sha256(data).hexdigest()
+        cid = "bafkrei" + digest[:52]
+        mime = sniff_mime(data) or mime  # the PDS records what the bytes are, not what the client said
         info = media.probe(data, mime)
         with self._lock:
-            self._blobs[(repo.handle, cid)] = {"info": info, "mime": mime}
+            self._blobs[(repo.handle, cid)] = {"info": info, "mime": mime, "sha256": digest}
         return {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(data)}
 
     def _upload_blob(self, request: Request) -> Reply:
         repo = self._auth(request)
-        mime = request.content_type
-        require(mime and mime != "application/octet-stream" or request.body, "Content-Type is required")
+        mime = sniff_mime(request.body) or request.content_type or "application/octet-stream"
         if mime.startswith("image/"):
             require(len(request.body) <= PLATFORMS["bluesky"].image_max_bytes,
                     f"This file is too large. It is {len(request.body)} bytes but the maximum size is 1000000 bytes.", 400,
@@ -179,13 +268,27 @@ class BlueskyEmulator(Emulator):
 
     def _upload_video(self, request: Request) -> Reply:
         repo = self._auth(request, service=True)
+        claims = json.loads(base64.urlsafe_b64decode((request.bearer() or "").split(".")[1] + "=="))
+        require(claims.get("aud") == self.service_did, f"jwt audience does not match service did: the token names "
+                f"{claims.get('aud')}, the account's PDS is {self.service_did}", 401, error="BadJwtAudience")
+        require(claims.get("exp", 0) > self.real_clock.now().timestamp(), "jwt expired", 401, error="JwtExpired")
+        require(claims.get("lxm") == "com.atproto.repo.uploadBlob", "bad jwt lexicon method", 401, error="BadJwtLexiconMethod")
         require(request.query.get("did") == repo.did, "did must be the uploader's DID")
         require(request.content_type == "video/mp4", "the video service takes video/mp4")
         info = media.probe(request.body)
         media.check("bluesky", info)
+        digest = hashlib.sha256(request.body).hexdigest()
+        with self._lock:
+            earlier = self._uploaded_videos.get((repo.did, digest))
+        if earlier is not None:  # the video service's answer to a clip it already processed
+            self._jobs[earlier]["repeats"] = True
+            return Reply(409, {"did": repo.did, "error": "already_exists", "jobId": earlier,
+                               "message": "Video already processed", "state": "JOB_STATE_COMPLETED"})
         job_id = f"job{self.next_id()}"
         blob = self._blob(repo, request.body, "video/mp4")
-        self._jobs[job_id] = {"job": self.new_job(), "blob": blob, "did": repo.did}
+        with self._lock:
+            self._jobs[job_id] = {"job": self.new_job(), "blob": blob, "did": repo.did}
+            self._uploaded_videos[(repo.did, digest)] = job_id
         return Reply(200, {"jobStatus": {"jobId": job_id, "did": repo.did, "state": "JOB_STATE_CREATED", "progress": 0}})
 
     def _job_status(self, request: Request) -> Reply:
@@ -199,6 +302,8 @@ class BlueskyEmulator(Emulator):
                                             "failed": "JOB_STATE_FAILED"}[state]}
         if state == "done":
             status.update(progress=100, blob=entry["blob"])
+            if entry.get("repeats"):
+                status.update(error="already_exists", message="Video already processed")
         if state == "failed":
             status.update(error="Processing failed", message=job.reason)
         return Reply(200, {"jobStatus": status})
@@ -209,12 +314,13 @@ class BlueskyEmulator(Emulator):
         require(isinstance(body, dict) and body.get("repo") in (repo.did, repo.handle), "repo must be the session's DID")
         require(body.get("collection") == COLLECTION, f"collection must be {COLLECTION} here")
         rkey = body.get("rkey") or None
-        require(rkey is None or is_tid(rkey), f"rkey {rkey!r} is not a valid TID", error="InvalidRecordKey")
+        require(rkey is None or is_tid(rkey), "Invalid TID string", error="InvalidRequest")
         record = body.get("record") or {}
         entry = self._validate(repo, record)
         with self._lock:
             rkey = rkey or f"3l{self.next_id():011d}"[:13]
-            require(rkey not in repo.records, f"Record already exists at {COLLECTION}/{rkey}", error="InvalidRequest")
+            # @atproto/pds answers a taken key with a bare 500 (its log: "There is already a value at key")
+            require(rkey not in repo.records, "Internal Server Error", 500, error="InternalServerError")
             uri = f"at://{repo.did}/{COLLECTION}/{rkey}"
             cid = "bafyrei" + hashlib.sha256(repr(sorted(record.items())).encode()).hexdigest()[:52]
             repo.records[rkey] = {"uri": uri, "cid": cid, "value": record}
@@ -254,13 +360,13 @@ class BlueskyEmulator(Emulator):
                     require(isinstance(image.get("alt"), str), "Record/embed/images/alt is required", error="InvalidRecord")
                     blob = self._known(repo, image.get("image"))
                     alts.append(image["alt"])
-                    media_list.append({**blob["info"].as_dict(), "aspect_ratio": image.get("aspectRatio")})
+                    media_list.append({**blob["info"].as_dict(), "sha256": blob["sha256"], "aspect_ratio": image.get("aspectRatio")})
             elif kind == "app.bsky.embed.video":
                 blob = self._known(repo, embed.get("video"))
                 require(blob["mime"] == "video/mp4", "Record/embed/video must be a video/mp4 blob", error="InvalidRecord")
                 if embed.get("alt"):
                     alts.append(embed["alt"])
-                media_list.append({**blob["info"].as_dict(), "aspect_ratio": embed.get("aspectRatio")})
+                media_list.append({**blob["info"].as_dict(), "sha256": blob["sha256"], "aspect_ratio": embed.get("aspectRatio")})
             else:
                 raise Reject(400, f"embed type {kind} is not supported by this emulator", error="InvalidRecord")
         return {"text": text, "language": (langs or [None])[0], "languages": langs, "alt_texts": alts, "media": media_list,
@@ -280,3 +386,29 @@ class BlueskyEmulator(Emulator):
         record = repo.records.get(request.query.get("rkey", ""))
         require(record, f"Could not locate record: at://{repo.did}/{COLLECTION}/{request.query.get('rkey')}", error="RecordNotFound")
         return Reply(200, record)
+
+    def _list_records(self, request: Request) -> Reply:
+        """Public listing, newest record key first (reverse=true: oldest first), with a cursor."""
+        require(request.query.get("collection"), "Error: Params must have the property \"collection\"", error="InvalidRequest")
+        repo = self._repo(request.query.get("repo", ""))
+        require(repo, f"Could not find repo: {request.query.get('repo')}", error="InvalidRequest")
+        assert repo is not None
+        limit = int(request.query.get("limit") or 50)
+        require(1 <= limit <= 100, "Error: limit can not be greater than 100", error="InvalidRequest")
+        reverse = request.query.get("reverse") == "true"
+        keys = sorted(repo.records, reverse=not reverse) if request.query["collection"] == COLLECTION else []
+        cursor = request.query.get("cursor")
+        if cursor:
+            keys = [k for k in keys if (k > cursor if reverse else k < cursor)]
+        page = keys[:limit]
+        body: dict[str, Any] = {"records": [repo.records[k] for k in page]}
+        if len(page) == limit:
+            body["cursor"] = page[-1]
+        return Reply(200, body)
+
+    def _describe_repo(self, request: Request) -> Reply:
+        repo = self._repo(request.query.get("repo", ""))
+        require(repo, f"Could not find repo: {request.query.get('repo')}", error="InvalidRequest")
+        assert repo is not None
+        return Reply(200, {"handle": repo.handle, "did": repo.did, "didDoc": self.did_document(repo),
+                           "collections": [COLLECTION] if repo.records else [], "handleIsCorrect": True})
