@@ -1,0 +1,90 @@
+"""Issue 11, findings 2 and 3, against the emulator (which replays what the real PDS answered;
+the same behaviours run against the real @atproto/pds in test_bluesky_pds_contract.py).
+
+The publisher runs on a campaign clock in 2027 (as in a rehearsal): auth times must not follow it."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from chanrig import FAKE_TOKEN, START, channel, make_media, make_post
+from campaign.clock import FakeClock
+from scheduler.channels.base import Publisher
+from scheduler.channels.credentials import Credentials
+from scheduler.channels.registry import publisher_for
+from scheduler.emulators import start_emulator
+from scheduler.emulators.bluesky import BlueskyEmulator
+
+
+@pytest.fixture
+def bluesky() -> Iterator:  # type: ignore[type-arg]
+    started: list[tuple[BlueskyEmulator, Publisher]] = []
+
+    def make(**emulator_options: object) -> tuple[BlueskyEmulator, Publisher]:
+        clock = FakeClock(START)
+        emulator = start_emulator("bluesky", token=FAKE_TOKEN, account="campaign.bsky.social", clock=clock, **emulator_options)
+        publisher = publisher_for(channel("bluesky"), credentials=Credentials("be-bluesky", "bluesky", {
+            "IDENTIFIER": "campaign.bsky.social", "PASSWORD": FAKE_TOKEN}), api_overrides={
+            "base_url": emulator.api_url, "video_base_url": emulator.base_url}, timeout=5.0, clock=clock,
+            poll_interval=1.0, max_processing_wait=10.0)
+        started.append((emulator, publisher))  # type: ignore[arg-type]
+        return emulator, publisher  # type: ignore[return-value]
+
+    yield make
+    for emulator, publisher in started:
+        publisher.close()
+        emulator.stop()
+
+
+def test_a_retry_whose_record_key_is_taken_returns_the_post_not_a_failure(bluesky, media_dir) -> None:  # type: ignore[no-untyped-def]
+    """Finding 2: the real PDS answers a taken key with HTTP 500; retrying that to the limit
+    would mark a live post failed. The publisher reads the key back instead."""
+    emulator, publisher = bluesky()
+    post = make_post("bluesky", make_media(media_dir, "photo"))
+    first = publisher.publish(post)
+    again = publisher.publish(post)  # e.g. the daemon retrying after an answer it never got
+    assert again.remote_id == first.remote_id
+    assert len(emulator.published) == 1
+    assert ("POST", "/xrpc/com.atproto.repo.createRecord") in emulator.requests[-3:]
+    assert emulator.requests[-1] == ("GET", "/xrpc/com.atproto.repo.getRecord")
+
+
+def test_a_clip_goes_through_the_video_service_on_a_campaign_clock(bluesky, media_dir) -> None:  # type: ignore[no-untyped-def]
+    """Finding 3: exp from the real clock (the campaign clock is months ahead: BadExpiration),
+    aud = the account's PDS from the DID document (the emulator refuses the entry host)."""
+    emulator, publisher = bluesky()
+    publisher.publish(make_post("bluesky", make_media(media_dir, "clip")))
+    assert ("POST", "/xrpc/app.bsky.video.uploadVideo") in emulator.requests
+    [record] = emulator.published
+    assert record["media"][0]["kind"] == "video"
+
+
+def test_a_clip_the_video_service_already_processed_reuses_its_blob(bluesky, media_dir) -> None:  # type: ignore[no-untyped-def]
+    emulator, publisher = bluesky()
+    clip = make_media(media_dir, "clip")
+    publisher.publish(make_post("bluesky", clip, post_id="one.2027.be-bluesky.ja.clip"))
+    publisher.publish(make_post("bluesky", clip, post_id="two.2027.be-bluesky.ja.clip"))  # same file: already_exists
+    first, second = emulator.published
+    assert first["media"][0]["sha256"] == second["media"][0]["sha256"]
+
+
+def test_a_pds_without_a_video_service_takes_the_clip_as_a_blob(bluesky, media_dir) -> None:  # type: ignore[no-untyped-def]
+    emulator, publisher = bluesky(video_service=False)
+    clip = make_media(media_dir, "clip")
+    publisher.publish(make_post("bluesky", clip))
+    [record] = emulator.published
+    assert record["media"][0]["kind"] == "video" and record["alt_texts"] == [clip.alt_text]
+    assert record["media"][0]["aspect_ratio"] == {"width": clip.width, "height": clip.height}
+    assert ("POST", "/xrpc/com.atproto.repo.uploadBlob") in emulator.requests
+
+
+def test_the_rate_limit_reset_is_read_on_the_real_clock_not_the_campaign_clock(bluesky, media_dir) -> None:  # type: ignore[no-untyped-def]
+    from scheduler.channels.base import RateLimited
+
+    emulator, publisher = bluesky()
+    emulator.inject("rate_limit", retry_after=90)
+    with pytest.raises(RateLimited) as caught:
+        publisher.publish(make_post("bluesky", make_media(media_dir, "photo")))
+    assert caught.value.retry_after == pytest.approx(90, abs=1.5)
