@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -47,7 +48,7 @@ class RehearsalProgress:
 
 @dataclass
 class Received:
-    """One post an emulator (or the outbox) received, as the platform saw it."""
+    """One post an emulator (or the outbox) received, as a reader would see it."""
 
     channel_id: str
     platform: str
@@ -56,6 +57,10 @@ class Received:
     text: str
     media: list[dict[str, Any]]
     created_at: dt.datetime | None
+    #: (the text a reader sees, where it leads): Bluesky's link facets, elsewhere the URLs in the text
+    links: list[tuple[str, str]] = field(default_factory=list)
+    language: str | None = None  # None: the platform was not told a language
+    alt_texts: list[str] | None = None  # None: the platform keeps none
 
 
 @dataclass
@@ -198,7 +203,9 @@ def collect_received(box: Sandbox, loaded: LoadedCalendar, outbox_dir: Path) -> 
     """Everything the emulators and the outbox folder received, attributed to channels."""
     received = [Received(channel_id=record["channel_id"], platform=record["platform"], account=str(record["account"]),
                          remote_id=str(record["id"]), text=str(record.get("text") or ""),
-                         media=list(record.get("media") or []), created_at=_parse_time(record.get("received_at")))
+                         media=list(record.get("media") or []), created_at=_parse_time(record.get("received_at")),
+                         links=links_seen(str(record.get("text") or ""), record.get("facets")),
+                         language=record.get("language"), alt_texts=list(record.get("alt_texts") or []))
                 for record in box.received()]  # every sandbox token is a channel's account: nothing lands elsewhere
     for channel in (c for c in loaded.calendar.channels if c.platform.value == "outbox"):
         for post_file in sorted((outbox_dir / channel.id).glob("*/post.json")):
@@ -206,8 +213,28 @@ def collect_received(box: Sandbox, loaded: LoadedCalendar, outbox_dir: Path) -> 
             received.append(Received(
                 channel_id=channel.id, platform="outbox", account=str(record.get("account", "")),
                 remote_id=post_file.parent.name, text=str(record.get("text") or ""), media=list(record.get("media") or []),
-                created_at=_parse_time(record.get("written_at"))))
+                created_at=_parse_time(record.get("written_at")), links=links_seen(str(record.get("text") or ""), None),
+                language=record.get("language")))
     return received
+
+
+_URL = re.compile(r"https?://[^\s<>\"\u201d]+")
+
+
+def links_seen(text: str, facets: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
+    """What a reader can follow: with facets (Bluesky) each link facet's bytes and target,
+    read from the record as sent; otherwise each URL in the text (platforms link those)."""
+    if facets is not None:
+        raw = text.encode("utf-8")
+        links = []
+        for facet in facets:
+            index = facet.get("index") or {}
+            for feature in facet.get("features") or []:
+                if str(feature.get("$type", "")).endswith("#link"):
+                    shown = raw[index.get("byteStart", 0):index.get("byteEnd", 0)].decode("utf-8", "replace")
+                    links.append((shown, str(feature.get("uri", ""))))
+        return links
+    return [(url, url) for url in (m.group(0).rstrip(".,;:!?)'") for m in _URL.finditer(text))]
 
 
 def _parse_time(value: Any) -> dt.datetime | None:

@@ -8,11 +8,13 @@ why, and lists every disagreement between the store and the platforms (there sho
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from campaign.calendar.models import Calendar
@@ -151,8 +153,11 @@ def build_report(result: RehearsalResult, calendar: Calendar, paths: dict[str, s
 
 
 def compare(posts: list[StoredPost], received: list[Received], build_dir: Path | None = None) -> list[str]:
-    """Every published post arrived exactly once, on its own account, with its text and its
-    rendered file (same size and dimensions); nothing arrived that the store does not know as published."""
+    """Every published post arrived exactly once, on its own account, as a reader would see
+    the planned post: its full text, every link leading where the plan says (on Bluesky the
+    link facets: the bytes they cover and their targets), its language, its alt text, and its
+    rendered file (same bytes, dimensions and aspect ratio); nothing arrived that the store
+    does not know as published."""
     problems: list[str] = []
     by_key: dict[tuple[str, str], list[Received]] = defaultdict(list)
     for item in received:
@@ -173,6 +178,7 @@ def compare(posts: list[StoredPost], received: list[Received], build_dir: Path |
             problems.append(f"{post.id}: went to account {item.account}, not {post.account}")
         if item.text != post.caption:
             problems.append(f"{post.id}: {post.platform} shows different text than the store planned")
+        problems += _reader_problems(post, item)
         if len(item.media) != (1 if post.media else 0):
             problems.append(f"{post.id}: {post.platform} received {len(item.media)} media files, "
                             f"expected {1 if post.media else 0}")
@@ -185,6 +191,49 @@ def compare(posts: list[StoredPost], received: list[Received], build_dir: Path |
     return problems
 
 
+def _reader_problems(post: StoredPost, item: Received) -> list[str]:
+    """Language, alt text and links of one received post against its plan."""
+    problems = []
+    where = f"{post.id}: {post.platform}"
+    if item.language is not None and item.language != post.language:
+        problems.append(f"{where} was told the post is in {item.language!r}, the plan says {post.language!r}")
+    if post.media is not None and item.alt_texts is not None:
+        expected_alt = [post.media.alt_text] if post.media.alt_text else []
+        if item.alt_texts != expected_alt and (item.alt_texts or post.media.kind == "photo" or post.platform == "bluesky"):
+            problems.append(f"{where} shows alt text {item.alt_texts!r}, the plan says {expected_alt!r}")
+    for shown, target in item.links:
+        if not _leads_where_it_says(shown, target):
+            problems.append(f"{where} shows the link text {shown!r} leading to {target!r}")
+    planned = {post.link} if post.link and _host(post.link) in post.caption else set()
+    planned |= {target for target in _urls_in(post.caption)}
+    followed = {target for _, target in item.links}
+    for target in sorted(planned - followed):
+        problems.append(f"{where} shows no link to {target} (a reader sees the text but cannot follow it)")
+    for target in sorted(followed - planned):
+        problems.append(f"{where} links to {target}, which the plan does not")
+    return problems
+
+
+def _host(url: str) -> str:
+    host = urlsplit(url).hostname or url
+    return host.removeprefix("www.")
+
+
+def _urls_in(text: str) -> list[str]:
+    from scheduler.rehearsal import links_seen
+
+    return [target for _, target in links_seen(text, None)]
+
+
+def _leads_where_it_says(shown: str, target: str) -> bool:
+    """The visible text is the target, or its start without the scheme and "www." (ending in "…")."""
+    if shown == target:
+        return True
+    bare = target.split("://", 1)[-1].removeprefix("www.")
+    stem = shown.removesuffix("…").removesuffix("...")
+    return bool(stem) and bare.startswith(stem)
+
+
 def _media_problems(post: StoredPost, media: dict[str, Any], build_dir: Path | None) -> list[str]:
     assert post.media is not None
     problems = []
@@ -192,11 +241,20 @@ def _media_problems(post: StoredPost, media: dict[str, Any], build_dir: Path | N
     if None not in size and size != (post.media.width, post.media.height):
         problems.append(f"{post.id}: {post.platform} received a {size[0]}x{size[1]} file, "
                         f"the plan says {post.media.path} ({post.media.width}x{post.media.height})")
-    if build_dir is not None and media.get("bytes") is not None:
-        rendered = build_dir / post.media.path
-        if rendered.is_file() and rendered.stat().st_size != media["bytes"]:
+    ratio = media.get("aspect_ratio")
+    if isinstance(ratio, dict) and ratio.get("width") and ratio.get("height"):
+        if abs(ratio["width"] / ratio["height"] - post.media.width / post.media.height) > 0.01:
+            problems.append(f"{post.id}: {post.platform} shows it at {ratio['width']}:{ratio['height']}, "
+                            f"the file is {post.media.width}x{post.media.height}")
+    elif post.platform == "bluesky":
+        problems.append(f"{post.id}: bluesky received no aspect ratio (feeds would crop or letterbox it)")
+    rendered = build_dir / post.media.path if build_dir is not None else None
+    if rendered is not None and rendered.is_file():
+        if media.get("bytes") is not None and rendered.stat().st_size != media["bytes"]:
             problems.append(f"{post.id}: {post.platform} received {media['bytes']} bytes, "
                             f"{post.media.path} has {rendered.stat().st_size}")
+        elif media.get("sha256") and media["sha256"] != hashlib.sha256(rendered.read_bytes()).hexdigest():
+            problems.append(f"{post.id}: {post.platform} received other bytes than {post.media.path}")
     return problems
 
 
