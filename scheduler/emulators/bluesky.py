@@ -11,7 +11,8 @@ uploadBlob sniffing the type, service tokens refused beyond an hour (`BadExpirat
 clock), and with `video_service=False` the PDS's own "No service configured" for
 app.bsky.video.*. Service tokens must name the account's PDS (the DID document's
 `localhost` endpoint) as `aud`, not the entry host (`127.0.0.1`). A clip uploaded twice
-answers `already_exists`, and its job gives the blob.
+answers `already_exists`, and its job gives the blob. app.bsky.actor.getProfile answers as
+the app view does, since the atproto SDK reads it right after login.
 
 Each account is a repo (handle, app password, DID): sessions, blobs, video jobs and records
 belong to the repo that made them, so a record key conflicts only within one repo."""
@@ -86,7 +87,7 @@ class BlueskyEmulator(Emulator):
         self._uploaded_videos: dict[tuple[str, str], str] = {}  # (did, sha256) -> job id
         self._secret = secrets.token_bytes(32)
         self.real_clock = SystemClock()  # tokens and rate-limit resets: never the campaign clock
-        #: False: a lone PDS, which answers app.bsky.video.* with "No service configured"
+        #: False: a lone PDS (no video service, no app view): app.bsky.* answer "No service configured"
         self.video_service = bool(options.pop("video_service", True))
         account = identifier or options.pop("account", None)
         token = password or options.pop("token", None) or f"sandbox-app-password-{secrets.token_urlsafe(8)}"
@@ -199,8 +200,9 @@ class BlueskyEmulator(Emulator):
             ("GET", "com.atproto.repo.listRecords"): self._list_records,
             ("GET", "com.atproto.repo.describeRepo"): self._describe_repo,
             ("GET", "com.atproto.server.getSession"): self._get_session,
+            ("GET", "app.bsky.actor.getProfile"): self._get_profile,
         }.get((method, nsid))
-        if nsid.startswith("app.bsky.video.") and not self.video_service:
+        if nsid.startswith("app.bsky.") and not self.video_service:  # a lone PDS proxies app.bsky.* to nothing
             status, error, message = NO_SERVICE
             raise Reject(status, message.replace("app.bsky.video.uploadVideo", nsid), error=error)
         require(handler, f"Method not implemented: {method} {nsid}", 501, error="MethodNotImplemented")
@@ -318,7 +320,7 @@ class BlueskyEmulator(Emulator):
         record = body.get("record") or {}
         entry = self._validate(repo, record)
         with self._lock:
-            rkey = rkey or f"3l{self.next_id():011d}"[:13]
+            rkey = rkey or self._new_tid()
             # @atproto/pds answers a taken key with a bare 500 (its log: "There is already a value at key")
             require(rkey not in repo.records, "Internal Server Error", 500, error="InternalServerError")
             uri = f"at://{repo.did}/{COLLECTION}/{rkey}"
@@ -329,6 +331,12 @@ class BlueskyEmulator(Emulator):
         if self.take("drop_after_create", "create") is not None:
             return DROP
         return Reply(200, {"uri": uri, "cid": cid, "validationStatus": "valid"})
+
+    def _new_tid(self) -> str:
+        """A record key as the PDS makes one: microseconds now and a clock id, base32-sortable."""
+        micros = int(self.real_clock.now().timestamp() * 1_000_000) + self.next_id()
+        value = (micros << 10) | secrets.randbelow(1024)
+        return "".join("234567abcdefghijklmnopqrstuvwxyz"[(value >> (5 * (12 - i))) & 31] for i in range(13))
 
     def _validate(self, repo: Repo, record: dict[str, Any]) -> dict[str, Any]:
         require(record.get("$type") == COLLECTION, "record/$type must be app.bsky.feed.post", error="InvalidRecord")
@@ -405,6 +413,16 @@ class BlueskyEmulator(Emulator):
         if len(page) == limit:
             body["cursor"] = page[-1]
         return Reply(200, body)
+
+    def _get_profile(self, request: Request) -> Reply:
+        """The app view's profile (the atproto SDK reads it right after login)."""
+        self._auth(request)
+        repo = self._repo(request.query.get("actor", ""))
+        require(repo, "Profile not found", error="InvalidRequest")
+        assert repo is not None
+        return Reply(200, {"did": repo.did, "handle": repo.handle, "displayName": repo.handle.split(".")[0],
+                           "followersCount": 0, "followsCount": 0, "postsCount": len(repo.records),
+                           "indexedAt": "2024-01-01T00:00:00.000Z", "createdAt": "2024-01-01T00:00:00.000Z", "labels": []})
 
     def _describe_repo(self, request: Request) -> Reply:
         repo = self._repo(request.query.get("repo", ""))
