@@ -89,6 +89,8 @@ class BlueskyEmulator(Emulator):
         self.real_clock = SystemClock()  # tokens and rate-limit resets: never the campaign clock
         #: False: a lone PDS (no video service, no app view): app.bsky.* answer "No service configured"
         self.video_service = bool(options.pop("video_service", True))
+        #: bsky.social puts the DID document in the session (PDS_ENABLE_DID_DOC_WITH_SESSION); a PDS may not
+        self.did_doc_with_session = bool(options.pop("did_doc_with_session", True))
         account = identifier or options.pop("account", None)
         token = password or options.pop("token", None) or f"sandbox-app-password-{secrets.token_urlsafe(8)}"
         super().__init__(token=token, account=account, **options)
@@ -163,14 +165,14 @@ class BlueskyEmulator(Emulator):
         with self._lock:
             self._access[access] = repo.handle
             self._refresh[refresh] = repo.handle
-        return {"did": repo.did, "didDoc": self.did_document(repo), "handle": repo.handle, "email": f"{repo.handle}@example.com",
-                "emailConfirmed": False, "emailAuthFactor": False, "accessJwt": access, "refreshJwt": refresh, "active": True}
+        session = {"did": repo.did, "handle": repo.handle, "email": f"{repo.handle}@example.com", "emailConfirmed": False,
+                   "accessJwt": access, "refreshJwt": refresh, "active": True}
+        return {**session, "didDoc": self.did_document(repo)} if self.did_doc_with_session else session
 
     def _auth(self, request: Request, *, service: bool = False) -> Repo:
         """The repo whose session (or video-service token) the request carries."""
         token = request.bearer() or ""
         require(token, "Authentication Required", 401, error="AuthenticationRequired")
-        require(token.count(".") == 2, "Internal Server Error", 500, error="InternalServerError")  # as the real PDS answers
         if service:
             require(token in self._service, "Bad token scope: a service auth token for the video service is required", 401,
                     error="InvalidToken")
@@ -230,8 +232,9 @@ class BlueskyEmulator(Emulator):
 
     def _get_session(self, request: Request) -> Reply:
         repo = self._auth(request)
-        return Reply(200, {"handle": repo.handle, "did": repo.did, "didDoc": self.did_document(repo), "active": True,
-                           "email": f"{repo.handle}@example.com", "emailConfirmed": False})
+        session = {"handle": repo.handle, "did": repo.did, "active": True, "email": f"{repo.handle}@example.com",
+                   "emailConfirmed": False}
+        return Reply(200, {**session, "didDoc": self.did_document(repo)} if self.did_doc_with_session else session)
 
     def _service_auth(self, request: Request) -> Reply:
         repo = self._auth(request)
@@ -316,7 +319,7 @@ class BlueskyEmulator(Emulator):
         require(isinstance(body, dict) and body.get("repo") in (repo.did, repo.handle), "repo must be the session's DID")
         require(body.get("collection") == COLLECTION, f"collection must be {COLLECTION} here")
         rkey = body.get("rkey") or None
-        require(rkey is None or is_tid(rkey), "Invalid TID string", error="InvalidRequest")
+        require(rkey is None or is_tid(rkey), f"Invalid record key (got {json.dumps(rkey)}) at $.rkey", error="InvalidRequest")
         record = body.get("record") or {}
         entry = self._validate(repo, record)
         with self._lock:
@@ -330,7 +333,8 @@ class BlueskyEmulator(Emulator):
                      "did": repo.did, **entry})
         if self.take("drop_after_create", "create") is not None:
             return DROP
-        return Reply(200, {"uri": uri, "cid": cid, "validationStatus": "valid"})
+        commit = {"cid": "bafyrei" + hashlib.sha256(cid.encode()).hexdigest()[:52], "rev": self._new_tid()}
+        return Reply(200, {"uri": uri, "cid": cid, "commit": commit, "validationStatus": "valid"})
 
     def _new_tid(self) -> str:
         """A record key as the PDS makes one: microseconds now and a clock id, base32-sortable."""
@@ -339,44 +343,44 @@ class BlueskyEmulator(Emulator):
         return "".join("234567abcdefghijklmnopqrstuvwxyz"[(value >> (5 * (12 - i))) & 31] for i in range(13))
 
     def _validate(self, repo: Repo, record: dict[str, Any]) -> dict[str, Any]:
-        require(record.get("$type") == COLLECTION, "record/$type must be app.bsky.feed.post", error="InvalidRecord")
+        require(record.get("$type") == COLLECTION, "record/$type must be app.bsky.feed.post", error="InvalidRequest")
         text = record.get("text")
-        require(isinstance(text, str), "Record/text is required", error="InvalidRecord")
-        require(textcount.grapheme_length(text) <= 300, "Record/text must not be longer than 300 graphemes", error="InvalidRecord")
-        require(len(text.encode("utf-8")) <= 3000, "Record/text must not be longer than 3000 bytes", error="InvalidRecord")
-        require(isinstance(record.get("createdAt"), str), "Record/createdAt is required", error="InvalidRecord")
+        require(isinstance(text, str), "Record/text is required", error="InvalidRequest")
+        require(textcount.grapheme_length(text) <= 300, "Record/text must not be longer than 300 graphemes", error="InvalidRequest")
+        require(len(text.encode("utf-8")) <= 3000, "Record/text must not be longer than 3000 bytes", error="InvalidRequest")
+        require(isinstance(record.get("createdAt"), str), "Record/createdAt is required", error="InvalidRequest")
         langs = record.get("langs", [])
-        require(isinstance(langs, list) and len(langs) <= 3, "Record/langs holds at most 3 languages", error="InvalidRecord")
+        require(isinstance(langs, list) and len(langs) <= 3, "Record/langs holds at most 3 languages", error="InvalidRequest")
         size = len(text.encode("utf-8"))
         for facet in record.get("facets", []):
             index = facet.get("index", {})
             start, end = index.get("byteStart"), index.get("byteEnd")
             require(isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= size,
-                    "Record/facets: byteStart/byteEnd must lie within the UTF-8 text", error="InvalidRecord")
+                    "Record/facets: byteStart/byteEnd must lie within the UTF-8 text", error="InvalidRequest")
             for feature in facet.get("features", []):
                 kind = feature.get("$type")
                 require(kind in ("app.bsky.richtext.facet#link", "app.bsky.richtext.facet#tag", "app.bsky.richtext.facet#mention"),
-                        f"unknown facet feature {kind}", error="InvalidRecord")
+                        f"unknown facet feature {kind}", error="InvalidRequest")
         alts, media_list = [], []
         embed = record.get("embed")
         if embed:
             kind = embed.get("$type")
             if kind == "app.bsky.embed.images":
                 images = embed.get("images", [])
-                require(1 <= len(images) <= 4, "Record/embed/images holds 1-4 images", error="InvalidRecord")
+                require(1 <= len(images) <= 4, "Record/embed/images holds 1-4 images", error="InvalidRequest")
                 for image in images:
-                    require(isinstance(image.get("alt"), str), "Record/embed/images/alt is required", error="InvalidRecord")
+                    require(isinstance(image.get("alt"), str), "Record/embed/images/alt is required", error="InvalidRequest")
                     blob = self._known(repo, image.get("image"))
                     alts.append(image["alt"])
                     media_list.append({**blob["info"].as_dict(), "sha256": blob["sha256"], "aspect_ratio": image.get("aspectRatio")})
             elif kind == "app.bsky.embed.video":
                 blob = self._known(repo, embed.get("video"))
-                require(blob["mime"] == "video/mp4", "Record/embed/video must be a video/mp4 blob", error="InvalidRecord")
+                require(blob["mime"] == "video/mp4", "Record/embed/video must be a video/mp4 blob", error="InvalidRequest")
                 if embed.get("alt"):
                     alts.append(embed["alt"])
                 media_list.append({**blob["info"].as_dict(), "sha256": blob["sha256"], "aspect_ratio": embed.get("aspectRatio")})
             else:
-                raise Reject(400, f"embed type {kind} is not supported by this emulator", error="InvalidRecord")
+                raise Reject(400, f"embed type {kind} is not supported by this emulator", error="InvalidRequest")
         return {"text": text, "language": (langs or [None])[0], "languages": langs, "alt_texts": alts, "media": media_list,
                 "facets": record.get("facets", [])}
 
@@ -410,7 +414,7 @@ class BlueskyEmulator(Emulator):
             keys = [k for k in keys if (k > cursor if reverse else k < cursor)]
         page = keys[:limit]
         body: dict[str, Any] = {"records": [repo.records[k] for k in page]}
-        if len(page) == limit:
+        if page:  # the PDS gives a cursor with every non-empty page
             body["cursor"] = page[-1]
         return Reply(200, body)
 

@@ -8,7 +8,8 @@ keys of the body and a few values (sniffed blob type, JWT shape of tokens, DID d
 endpoint type). Messages are kept for people, not compared.
 
 Record again (after a PDS upgrade):  python tests/scheduler/channels/pds_cases.py PORT
-(with a PDS started by ../shared/peers/bluesky-pds/start_pds.sh PORT).
+with a PDS started as the tests start it (pds_server.py):
+PDS_ENABLE_DID_DOC_WITH_SESSION=true ../shared/peers/bluesky-pds/start_pds.sh PORT
 """
 
 from __future__ import annotations

@@ -60,7 +60,8 @@ def start() -> Iterator[dict[str, str]]:
     for tool in ("npm", "openssl", "curl"):
         if shutil.which(tool) is None:
             _unavailable(f"`{tool}` is not installed")
-    env = {**os.environ, "PDS_ROOT": str(pds_root()), "READY_TIMEOUT": "120"}
+    # as bsky.social: the session carries the DID document (the publisher reads its PDS endpoint there)
+    env = {**os.environ, "PDS_ROOT": str(pds_root()), "READY_TIMEOUT": "120", "PDS_ENABLE_DID_DOC_WITH_SESSION": "true"}
     subprocess.run(["bash", str(scripts / "stop_pds.sh"), str(port())], env=env, capture_output=True, timeout=60)
     began = time.monotonic()
     try:

@@ -43,7 +43,7 @@ def real_pds() -> Iterator[dict[str, str]]:
 def publisher(real_pds: dict[str, str]) -> Iterator[BlueskyPublisher]:
     """The publisher as the daemon builds it, pointed at the PDS; its video service is the PDS
     itself, which has none (as a self-hosted PDS)."""
-    made = publisher_for(dataclasses.replace(channel("bluesky"), account=real_pds["PDS_HANDLE"]),
+    made = publisher_for(channel("bluesky").model_copy(update={"account": real_pds["PDS_HANDLE"]}),
                          credentials=Credentials("be-bluesky", "bluesky", {"IDENTIFIER": real_pds["PDS_HANDLE"],
                                                                           "PASSWORD": real_pds["PDS_PASSWORD"]}),
                          api_overrides={"base_url": real_pds["PDS_BASE_URL"], "video_base_url": real_pds["PDS_BASE_URL"]},
@@ -153,7 +153,7 @@ def test_the_atproto_sdk_reads_our_posts_as_valid_records(real_pds, publisher, m
 
     result = publisher.publish(_post("photo", media_dir, "design-week.2027.be-bluesky.fr.photo"))
     client = Client(base_url=real_pds["PDS_BASE_URL"] + "/xrpc")
-    client.login(real_pds["PDS_HANDLE"], real_pds["PDS_PASSWORD"])
+    client.login(real_pds["PDS_HANDLE"], real_pds["PDS_PASSWORD"], fetch_bsky_profile=False)  # no app view here
     got = client.get_post(result.extra["rkey"], real_pds["PDS_DID"])
     assert isinstance(got.value, models.AppBskyFeedPost.Record) and got.value.text == TEXT
     assert [f.features[0].uri for f in got.value.facets if isinstance(f.features[0], models.AppBskyRichtextFacet.Link)] == [LINK]
