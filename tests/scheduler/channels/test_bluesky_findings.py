@@ -88,3 +88,17 @@ def test_the_rate_limit_reset_is_read_on_the_real_clock_not_the_campaign_clock(b
     with pytest.raises(RateLimited) as caught:
         publisher.publish(make_post("bluesky", make_media(media_dir, "photo")))
     assert caught.value.retry_after == pytest.approx(90, abs=1.5)
+
+
+@pytest.mark.parametrize("did_doc_with_session", [True, False])
+def test_the_service_token_names_the_accounts_own_pds_not_the_entry_host(bluesky, media_dir, did_doc_with_session: bool) -> None:  # type: ignore[no-untyped-def]
+    """aud comes from the DID document (in the session, or from describeRepo when the PDS leaves
+    it out); the emulator's entry is 127.0.0.1 while the document names localhost, so a token
+    made out to the entry host is refused (BadJwtAudience)."""
+    from campaign.clock import SystemClock
+
+    emulator, publisher = bluesky(did_doc_with_session=did_doc_with_session)
+    publisher.clock = publisher.real_clock = SystemClock()  # only the audience can be wrong here
+    publisher.publish(make_post("bluesky", make_media(media_dir, "clip")))
+    assert emulator.published[0]["media"][0]["kind"] == "video"
+    assert (("GET", "/xrpc/com.atproto.repo.describeRepo") in emulator.requests) is not did_doc_with_session
