@@ -25,7 +25,7 @@ BuildOption = Annotated[Path, typer.Option("--build", "--build-dir", help="Where
 CLOCK_VARIABLES = ("CAMPAIGN_CLOCK_START", "CAMPAIGN_CLOCK_SPEED")
 
 
-def make_clock(*, rehearsal: bool) -> Clock:
+def make_clock(*, rehearsal: bool = False) -> Clock:
     """System time; in a rehearsal (`daemon --sandbox`, or commands on the sandbox store) the
     campaign clock may start at CAMPAIGN_CLOCK_START and run CAMPAIGN_CLOCK_SPEED times fast.
 
