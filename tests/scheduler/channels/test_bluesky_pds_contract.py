@@ -32,6 +32,8 @@ TEXT = (f"« Ici, la recherche s’ouvre au monde » — Aiko Tanaka, 日本 �
         f"d’autres le disent.\n{SHORT}\n#SciencePourTous #EmbracingOpenness")
 #: a campaign clock months ahead of real time, as in a rehearsal: auth must not follow it
 CAMPAIGN_NOW = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
+#: the first test may wait for a cold install (Node 22, the PDS, a better-sqlite3 build: minutes)
+pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="session")
