@@ -14,7 +14,6 @@ from scheduler.daemon.publishers import PublisherPool
 from scheduler.plan import plan_posts
 from scheduler.plan.textrules import bluesky_display_link
 from scheduler.store import states, sync_plan
-from test_daemon_sandbox import render_stand_ins
 
 ROOT = Path(__file__).resolve().parents[3]
 TODAY = dt.date(2026, 11, 1)
@@ -27,8 +26,26 @@ def _post_with_link(store, tmp_path: Path, platform: str):  # type: ignore[no-un
     sync_plan(store, plan, dt.datetime(2026, 11, 1, tzinfo=UTC))
     posts = [p for p in store.all_posts() if p.platform == platform and p.link and p.media]
     assert posts, f"the sample calendar has no {platform} post with a link and media"
-    render_stand_ins([posts[0]], tmp_path / "build")
+    _stand_in(posts[0].media, tmp_path / "build")
     return loaded, posts[0]
+
+
+def _stand_in(media, build: Path) -> None:  # type: ignore[no-untyped-def]
+    """A small file at the planned path and size (a 2 s clip), as the render pipeline would leave."""
+    import subprocess
+
+    import imageio_ffmpeg
+    from PIL import Image
+
+    target = build / media.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if media.kind == "photo":
+        Image.new("RGB", (media.width, media.height), (253, 218, 36)).save(target, quality=60)
+        return
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
+                    f"color=c=yellow:s={media.width}x{media.height}:d=2:r=25", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo",
+                    "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                    "-movflags", "+faststart", str(target)], check=True, timeout=120)
 
 
 def test_the_outgoing_post_carries_the_planned_link(sqlite_store, tmp_path: Path) -> None:
@@ -55,3 +72,12 @@ def test_a_bluesky_post_published_by_the_daemon_links_its_short_form_to_the_full
     raw = post.caption.encode("utf-8")
     shown = {raw[i["byteStart"]:i["byteEnd"]].decode("utf-8"): uri for i, uri in links}
     assert shown.get(bluesky_display_link(post.link)) == post.link, shown
+    # and the rehearsal's check, which reads the record as a reader would, finds nothing amiss
+    from scheduler.rehearsal import Received, links_seen
+    from scheduler.rehearsal_report import compare
+
+    item = Received(channel_id=post.channel_id, platform="bluesky", account=record["account"], remote_id=record["id"],
+                    text=record["text"], media=record["media"], created_at=None,
+                    links=links_seen(record["text"], record["facets"]), language=record["language"],
+                    alt_texts=record["alt_texts"])
+    assert compare([stored], [item], tmp_path / "build") == []
