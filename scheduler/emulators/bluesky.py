@@ -259,7 +259,7 @@ class BlueskyEmulator(Emulator):
         mime = sniff_mime(data) or mime  # the PDS records what the bytes are, not what the client said
         info = media.probe(data, mime)
         with self._lock:
-            self._blobs[(repo.handle, cid)] = {"info": info, "mime": mime, "sha256": digest}
+            self._blobs[(repo.handle, cid)] = {"info": info, "mime": mime}
         return {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(data)}
 
     def _upload_blob(self, request: Request) -> Reply:
@@ -372,13 +372,13 @@ class BlueskyEmulator(Emulator):
                     require(isinstance(image.get("alt"), str), "Record/embed/images/alt is required", error="InvalidRequest")
                     blob = self._known(repo, image.get("image"))
                     alts.append(image["alt"])
-                    media_list.append({**blob["info"].as_dict(), "sha256": blob["sha256"], "aspect_ratio": image.get("aspectRatio")})
+                    media_list.append({**blob["info"].as_dict(), "aspect_ratio": image.get("aspectRatio")})
             elif kind == "app.bsky.embed.video":
                 blob = self._known(repo, embed.get("video"))
                 require(blob["mime"] == "video/mp4", "Record/embed/video must be a video/mp4 blob", error="InvalidRequest")
                 if embed.get("alt"):
                     alts.append(embed["alt"])
-                media_list.append({**blob["info"].as_dict(), "sha256": blob["sha256"], "aspect_ratio": embed.get("aspectRatio")})
+                media_list.append({**blob["info"].as_dict(), "aspect_ratio": embed.get("aspectRatio")})
             else:
                 raise Reject(400, f"embed type {kind} is not supported by this emulator", error="InvalidRequest")
         return {"text": text, "language": (langs or [None])[0], "languages": langs, "alt_texts": alts, "media": media_list,

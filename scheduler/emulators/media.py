@@ -5,6 +5,8 @@ reading the box tree (no ffmpeg needed at request time).
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 import struct
 from dataclasses import dataclass
@@ -25,10 +27,11 @@ class MediaInfo:
     faststart: bool = True
     video_codec: str | None = None
     audio_codec: str | None = None
+    sha256: str | None = None  # of the bytes received: the rehearsal compares them with the rendered file
 
     def as_dict(self) -> dict[str, object]:
         return {"kind": self.kind, "mime": self.mime, "bytes": self.bytes, "width": self.width, "height": self.height,
-                "duration": round(self.duration, 3)}
+                "duration": round(self.duration, 3), "sha256": self.sha256}
 
 
 def _boxes(data: bytes, start: int, end: int):
@@ -76,6 +79,10 @@ def probe_mp4(data: bytes) -> MediaInfo:
 
 
 def probe(data: bytes, declared_mime: str | None = None) -> MediaInfo:
+    return dataclasses.replace(_probe(data, declared_mime), sha256=hashlib.sha256(data).hexdigest())
+
+
+def _probe(data: bytes, declared_mime: str | None) -> MediaInfo:
     if data[4:8] == b"ftyp":
         return probe_mp4(data)
     from PIL import Image, UnidentifiedImageError
