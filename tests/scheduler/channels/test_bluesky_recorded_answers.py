@@ -24,3 +24,20 @@ def test_a_difference_from_the_recording_is_reported() -> None:
     assert pds_cases.differences(recorded, altered) == [
         "createRecord taken key: status is 400, the real PDS answered 500",
         "createRecord taken key: error is 'InvalidRequest', the real PDS answered 'InternalServerError'"]
+
+
+def test_a_missing_real_pds_fails_in_ci_and_only_skips_elsewhere(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    import pds_server
+
+    monkeypatch.setenv("CAMPAIGN_PDS_SCRIPTS", str(tmp_path))  # no start_pds.sh there
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("CAMPAIGN_REQUIRE_PDS", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        next(pds_server.start())
+    for name, value in (("CAMPAIGN_REQUIRE_PDS", "1"), ("CI", "true")):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(pytest.fail.Exception, match="required"):
+            next(pds_server.start())
+        monkeypatch.delenv(name)
