@@ -393,7 +393,7 @@ class BlueskyEmulator(Emulator):
         """Public read of one record, in the repo the request names (handle or DID)."""
         require(request.query.get("collection") == COLLECTION, "collection is required")
         repo = self._repo(request.query.get("repo", ""))
-        require(repo, f"Could not find repo: {request.query.get('repo')}", error="RepoNotFound")
+        require(repo, "Could not locate record", error="InvalidRequest")  # what the PDS says for an unknown repo
         assert repo is not None
         record = repo.records.get(request.query.get("rkey", ""))
         require(record, f"Could not locate record: at://{repo.did}/{COLLECTION}/{request.query.get('rkey')}", error="RecordNotFound")

@@ -41,6 +41,21 @@ def _png() -> bytes:
     return out.getvalue()
 
 
+def _mp4() -> bytes:
+    """A one-second H.264 clip (ffmpeg from imageio-ffmpeg)."""
+    import subprocess
+    import tempfile
+
+    import imageio_ffmpeg
+
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "clip.mp4"
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=c=yellow:s=64x64:d=1:r=10",
+                        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart",
+                        str(target)], check=True, timeout=60)
+        return target.read_bytes()
+
+
 def _is_jwt(value: Any) -> bool:
     parts = str(value).split(".")
     return len(parts) == 3 and all(parts)
@@ -94,6 +109,8 @@ def run_cases(base_url: str, handle: str, password: str) -> dict[str, dict[str, 
                 token=access, data=_jpeg(), headers={"Content-Type": "*/*"}).json()["blob"]
     call("uploadBlob png declared octet-stream", "POST", "com.atproto.repo.uploadBlob", "blob.mimeType", token=access,
          data=_png(), headers={"Content-Type": "application/octet-stream"})
+    call("uploadBlob mp4 declared */*", "POST", "com.atproto.repo.uploadBlob", "blob.mimeType", token=access,
+         data=_mp4(), headers={"Content-Type": "*/*"})
     now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
     text = "Ceci n’est pas une pipe 🇧🇪 #België"
     start = text.encode("utf-8").index("#België".encode("utf-8"))
@@ -114,6 +131,8 @@ def run_cases(base_url: str, handle: str, password: str) -> dict[str, dict[str, 
          params={"repo": did, "collection": "app.bsky.feed.post", "rkey": RKEY})
     call("getRecord missing", "GET", "com.atproto.repo.getRecord",
          params={"repo": did, "collection": "app.bsky.feed.post", "rkey": "3lz2w2ntpqf2z"})
+    call("getRecord unknown repo", "GET", "com.atproto.repo.getRecord",
+         params={"repo": "did:plc:" + "a" * 24, "collection": "app.bsky.feed.post", "rkey": RKEY})
     listed = call("listRecords", "GET", "com.atproto.repo.listRecords", params={"repo": did, "collection": "app.bsky.feed.post"})
     answers["listRecords"]["values"]["rkeys"] = [r["uri"].rsplit("/", 1)[-1] for r in listed.json().get("records", [])]
 
