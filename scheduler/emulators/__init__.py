@@ -17,7 +17,8 @@ EMULATORS = ("facebook", "instagram", "x", "linkedin", "mastodon", "bluesky")
 def start_emulator(platform: str, **options: Any) -> Emulator:
     """Start the emulator of `platform` on a free loopback port (options: account and token of
     the first account, clock, processing_polls, timeout_seconds, and per platform upload_chunk /
-    part_size). More accounts: `emulator.add_account(name)`."""
+    part_size; Bluesky: video_service=False and did_doc_with_session=False play a lone PDS).
+    More accounts: `emulator.add_account(name)`."""
     platform = getattr(platform, "value", platform)
     if platform == "facebook":
         from scheduler.emulators.facebook import FacebookEmulator as cls
