@@ -53,7 +53,7 @@ def test_kill_at_each_point_then_restart(tmp_path, point, find):
         if row.state == states.PUBLISHED:
             assert counts[post.id] == 1 and row.remote_id
     held = [p for p in final.values() if p.state == states.UNKNOWN]
-    if find:
+    if find or point == "claimed":  # killed before "create sent": a safe retry, nothing to hold
         assert all(p.state == states.PUBLISHED for p in final.values())
     else:
         assert len(held) == 1 and "stopped during this publish" in held[0].last_error
