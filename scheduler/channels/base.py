@@ -98,7 +98,8 @@ class ClaimLost(Exception):
 
 #: Ledger step names the dispatcher itself reads.
 CREATE_SENT = "create_sent"  # the request that creates the post is about to go out (ISO time)
-CREATED = "created"  # the platform answered with the post's remote id
+CREATE_ANSWERED = "create_answered"  # the platform confirmed the create; later steps (processing) remain
+CREATED = "created"  # the post is out with this remote id: publishing is complete
 
 
 class StepLedger:
@@ -153,6 +154,11 @@ class StepLedger:
         means the post may exist. Keeps the first time (an idempotency window runs from it)."""
         if self.get(CREATE_SENT) is None:
             self.record(CREATE_SENT, self._now().isoformat())
+
+    def create_answered(self, remote_id: str) -> None:
+        """The create request was answered: the post exists as `remote_id`, and what remains
+        (processing) is resumed, never re-sent."""
+        self.record(CREATE_ANSWERED, remote_id)
 
     def create_refused(self) -> None:
         """The platform answered the create request with a refusal (4xx, 429): nothing was created."""

@@ -14,7 +14,7 @@ import requests
 
 from scheduler.channels._graph import raise_graph_error
 from scheduler.channels._http import HttpPublisher
-from scheduler.channels.base import OutgoingMedia, OutgoingPost, PermanentError, PublishResult, StepLedger
+from scheduler.channels.base import CREATE_ANSWERED, OutgoingMedia, OutgoingPost, PermanentError, PublishResult, StepLedger
 from assets.specs import PLATFORMS
 
 
@@ -74,7 +74,7 @@ class FacebookPublisher(HttpPublisher):
         return PublishResult(remote, f"https://www.facebook.com/{remote}", {"photo_id": str(body["id"])})
 
     def _video(self, post: OutgoingPost, media: OutgoingMedia, ledger: StepLedger) -> PublishResult:
-        video_id = ledger.get("video:finished")
+        video_id = ledger.get(CREATE_ANSWERED)
         if video_id is None:  # not finished yet: upload (a retry starts a new session) and finish
             video_id = self._upload_video(post, media, ledger)
         if ledger.get("video:ready") is None:  # the video is on the Page; wait for processing
@@ -107,7 +107,7 @@ class FacebookPublisher(HttpPublisher):
             "upload_phase": "finish", "upload_session_id": session_id,
             "title": post.text.split("\n", 1)[0][:100], "description": self._message(post),
         })
-        ledger.record("video:finished", video_id)  # the video is on the Page from here: never upload it again
+        ledger.create_answered(video_id)  # the video is on the Page from here: never upload it again
         return video_id
 
     def _video_ready(self, video_id: str) -> bool | None:

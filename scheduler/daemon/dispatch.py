@@ -30,6 +30,7 @@ from typing import Callable
 from campaign.calendar.models import Calendar
 from campaign.clock import Clock, real_seconds
 from scheduler.channels.base import (
+    CREATE_ANSWERED,
     CREATE_SENT,
     CREATED,
     AuthError,
@@ -257,6 +258,7 @@ class Dispatcher:
                             message=f"published earlier as {created} (kept in the post's ledger)")
             return
         sent = ledger.get(CREATE_SENT) is not None
+        in_doubt = sent and ledger.get(CREATE_ANSWERED) is None  # sent, and its answer never arrived
         now = self.clock.now()
         if post.grace_ends < now and not sent:  # it waited too long (a long rate limit, slow processing)
             self._finish(claim, report.missed, state=states.MISSED, outcome="missed", error=None,
@@ -265,7 +267,7 @@ class Dispatcher:
         try:
             publisher = self.publishers(post.channel_id)
             outgoing = to_outgoing(post, build_dir=self.config.build_dir, media_base_url=self._media_base_url(post))
-            if sent and self._settled_before_resending(claim, report, publisher, outgoing, ledger):
+            if in_doubt and self._settled_before_resending(claim, report, publisher, outgoing, ledger):
                 return
             if publisher.uses_ledger:
                 result = publisher.publish(outgoing, ledger)  # type: ignore[call-arg]
@@ -444,6 +446,7 @@ class Dispatcher:
         crashes = int(steps.get("interrupted", "0"))
         sent = CREATE_SENT in steps
         stopped = f"the daemon ({dead}) stopped during this publish"
+        answered = steps.get(CREATE_ANSWERED)
         if CREATED in steps:
             self._published(claim, report, PublishResult(steps[CREATED], None), outcome="reconciled",
                             message=f"{stopped}; the post's ledger holds its remote id")
@@ -456,6 +459,11 @@ class Dispatcher:
         back = states.APPROVED if post.needs_approval else states.DUE
         queue = (f"back in the queue: it goes out on the next pass while the channel's grace window lasts (until "
                  f"{post.grace_ends:%Y-%m-%d %H:%M} UTC), else it is marked missed")
+        if answered is not None:  # the post exists; what remains (processing) resumes from the ledger
+            self._finish(claim, report.reconciled, state=back, outcome="resume", error=None,
+                         message=f"{stopped}, after {post.platform} created it as {answered}",
+                         reason=f"{stopped}, after {post.platform} created it as {answered}: the next pass finishes it")
+            return
         if not sent:
             self._finish(claim, report.reconciled, state=back, outcome="not_sent", error=None,
                          message=f"{stopped}, before the post was sent to {post.platform}",
