@@ -243,12 +243,19 @@ class Emulator:
 
     def inject(self, fault: str, count: int = 1, **params: Any) -> None:
         """Make the next `count` matching requests fail. `on=` limits it to one action
-        (e.g. "create", "upload", "status"); other params tune the fault (retry_after, polls, seconds;
+        (e.g. "create", "upload", "status"), `after=n` spares the first n matching requests; other params
+        tune the fault (retry_after, polls, seconds;
         `slow_processing` with `seconds=` processes for that long on the emulator's clock)."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; choose one of {', '.join(FAULTS)}")
         with self._lock:
             self._faults.append((fault, [count], params))
+
+    def pending_faults(self) -> list[dict[str, Any]]:
+        """Injected faults that have not fired yet (a test can require that every planned fault did)."""
+        with self._lock:
+            return [{"fault": name, "remaining": remaining[0], **params} for name, remaining, params in self._faults
+                    if remaining[0] > 0]
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -276,6 +283,9 @@ class Emulator:
                     continue
                 target = params.get("on")
                 if target is not None and target != action:
+                    continue
+                if params.get("after", 0) > 0:  # let the first `after` matching requests through
+                    params["after"] -= 1
                     continue
                 remaining[0] -= 1
                 return params
