@@ -1,9 +1,11 @@
 """Facebook Page publisher (Graph API): text, photo (multipart `source` or `url`) and video
 (chunked start/transfer/finish on the graph-video host, then status polling).
 
-Duplicates: Facebook has no idempotency key. A retry after a lost answer may be refused
-with code 506 ("duplicate post"); we then raise `OutcomeUnknown` — the post probably
-exists, but Facebook does not say which one, so a human checks the Page.
+Duplicates: Facebook has no idempotency key, and refuses only a repeated *status* (code
+506); a repeated photo or video is posted again. So a lost answer is `OutcomeUnknown`, and
+the dispatcher never re-sends after "create sent" without the ledger saying the create was
+refused. A video's upload session and its finished id go into the step ledger: a retry (a
+500 on the status check) checks the status again instead of uploading a second copy.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Instagram fetches the media itself from a public URL: `OutgoingMedia.public_url` when the
 caller knows it, else `api.media_base_url + "/" + relative_path` (the sandbox serves the
 build folder there). No idempotency: a lost answer to media_publish is `OutcomeUnknown`.
+The container id goes into the step ledger; a container still processing answers `Pending`
+and a later pass continues from it.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
 """Mastodon publisher: v2 media upload (async processing polled via 206), then a status
 with `language` and an `Idempotency-Key` header.
 
-Mastodon keeps an Idempotency-Key for one hour: re-sending the same status within that
-hour returns the first one instead of creating a second (so a lost answer is a plain
-`TransientError`). After the hour, `find_existing` reads the account's recent statuses and
-matches the text and language, so a retry much later still does not duplicate.
+Mastodon keeps an Idempotency-Key for one hour (`idempotency_window_seconds`): re-sending
+the same status within that hour returns the first one instead of creating a second (so a
+lost answer is a plain `TransientError`). The dispatcher reads the window: a retry later
+than that first calls `find_existing` (the account's recent statuses, matched on text and
+language), so a retry hours later does not duplicate. Media ids go into the step ledger, so
+a retry reuses them; a video still processing answers `Pending`.
 """
 
 from __future__ import annotations
