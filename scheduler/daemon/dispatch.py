@@ -229,7 +229,9 @@ class Dispatcher:
             try:
                 if self.store.renew(claim, self.clock.now(), lease_seconds=self.config.lease_seconds):
                     renewed += 1
-                else:
+                else:  # said once; its publisher stops at its next step (the ledger refuses to write)
+                    with self._flight_lock:
+                        self._claims.pop(claim.post.id, None)
                     self.log.event("claim_lost", "another daemon took over this post's claim while it was being published; "
                                    "this daemon will change nothing about it", level=logging.WARNING,
                                    post_id=claim.post.id, channel=claim.post.channel_id)
@@ -277,7 +279,7 @@ class Dispatcher:
         except ClaimLost as error:
             self._lost(claim, report, str(error))
         except MediaNotReady as error:
-            self._transient(claim, report, error, "media")
+            self._transient(claim, report, error, "media", ledger)
         except Pending as error:
             until = self.clock.now() + dt.timedelta(seconds=error.check_after)
             self._finish(claim, report.processing, state=states.PROCESSING, outcome="pending", error=None,
@@ -289,7 +291,7 @@ class Dispatcher:
                          message=f"rate limited by {post.platform}: waiting {error.retry_after:g} s until "
                                  f"{until:%Y-%m-%d %H:%M:%S} UTC ({error})", next_attempt_at=until)
         except TransientError as error:
-            self._transient(claim, report, error, "transient")
+            self._transient(claim, report, error, "transient", ledger)
         except PermanentError as error:
             if ledger.get(CREATE_SENT) is not None:  # refused after the create went out: it may exist
                 self._hold(claim, report, f"{post.platform} reported a problem after the post was sent ({error}), "
@@ -307,7 +309,7 @@ class Dispatcher:
             if ledger.get(CREATE_SENT) is not None:
                 self._hold(claim, report, f"unexpected {type(error).__name__} after the post was sent ({error})", error)
             else:
-                self._transient(claim, report, error, "transient")
+                self._transient(claim, report, error, "transient", ledger)
         else:
             crash_point("created")
             self._published(claim, report, result, outcome="published", message=None,
@@ -379,12 +381,19 @@ class Dispatcher:
         except StopIteration:
             return None
 
-    def _transient(self, claim: Claim, report: PassReport, error: Exception, outcome: str) -> None:
-        """Retry with backoff while the grace window allows (the last try at its end)."""
+    def _transient(self, claim: Claim, report: PassReport, error: Exception, outcome: str,
+                   ledger: StepLedger | None = None) -> None:
+        """Retry with backoff while the grace window allows (the last try at its end). A post
+        whose create request went out is never given up as failed: it may exist, so it is held."""
         post = claim.post
         failures = post.transient_failures + 1
         policy = self.config.retry
         now = self.clock.now()
+        gives_up = (policy.max_failures is not None and failures >= policy.max_failures) or now >= post.grace_ends
+        if gives_up and ledger is not None and ledger.get(CREATE_SENT) is not None:
+            self._hold(claim, report, f"retries ended after {failures} attempts ({error}), and an earlier create request "
+                                      f"went out, so the post may be on the account", error)
+            return
         if policy.max_failures is not None and failures >= policy.max_failures:
             self._finish(claim, report.failed, state=states.FAILED, outcome=outcome, error=error, transient=True,
                          message=f"gave up after {failures} attempts: {error}")

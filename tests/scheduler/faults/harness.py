@@ -79,6 +79,8 @@ class Verdict:
     refusals: int = 0
     unfired: list[str] = field(default_factory=list)  # planned faults that never happened
     restarts: int = 0
+    kills: int = 0
+    crashes: int = 0  # crash points that fired
     real_seconds: float = 0.0
 
     @property
@@ -88,7 +90,8 @@ class Verdict:
     def line(self) -> str:
         return (f"{self.plan:<28} {self.posts:>3} posts: {self.published:>3} published once, {self.held:>2} held, "
                 f"{self.missed:>2} missed, {len(self.duplicates)} duplicated, {len(self.lost)} lost, "
-                f"{self.refusals} duplicate refusals, {self.restarts} restarts, {self.real_seconds:.0f} s"
+                f"{self.refusals} duplicate refusals; {self.kills} kills, {self.crashes} crash points fired, "
+                f"{self.real_seconds:.0f} s"
                 + ("" if self.ok else "  <-- FAIL " + "; ".join(self.duplicates + self.lost + self.unfired)[:600]))
 
 
@@ -165,39 +168,57 @@ def _post(url: str, body: dict) -> None:
 
 
 class Daemons:
-    """The daemon processes of one run: started, SIGKILLed and restarted like a supervisor would."""
+    """The daemon processes of one run: started, SIGKILLed and restarted like a supervisor would.
+    A daemon given a crash point keeps it across restarts until the point has fired."""
+
+    STARTUP_SECONDS = 3.0  # a kill is aimed at a daemon that has been running at least this long
 
     def __init__(self, work: Path, env: dict[str, str], args: list[str], crash_at: tuple[str, ...], count: int) -> None:
         self.work, self.env, self.args = work, env, args
         self.procs: list[subprocess.Popen | None] = [None] * count
+        self.started: list[float] = [0.0] * count
         self.crash_at = list(crash_at) + [""] * (count - len(crash_at))
-        self.restarts = 0
+        self.restarts = self.kills = self.crashes = 0
+        self._killed: set[int] = set()
         for index in range(count):
-            self.start(index, crash=self.crash_at[index])
+            self.start(index)
 
-    def start(self, index: int, crash: str = "") -> None:
+    def start(self, index: int) -> None:
         env = dict(self.env)
         env.pop("CAMPAIGN_CRASH_AT", None)
-        if crash:
-            env["CAMPAIGN_CRASH_AT"] = crash
+        if self.crash_at[index]:
+            env["CAMPAIGN_CRASH_AT"] = self.crash_at[index]
         log = open(self.work / f"daemon{index}.log", "ab")  # noqa: SIM115 - the child owns it
         self.procs[index] = subprocess.Popen(
             [sys.executable, str(ROOT / "run.py"), "daemon", *self.args, "--heartbeat-file", str(self.work / f"hb{index}")],
             cwd=self.work, env=env, stdout=log, stderr=log)
+        self.started[index] = time.monotonic()
 
     def revive(self) -> None:
         """Restart every daemon that died (a crash point fired or it was killed)."""
         for index, proc in enumerate(self.procs):
-            if proc is not None and proc.poll() is not None:
-                self.restarts += 1
-                self.start(index)
+            if proc is None or proc.poll() is None:
+                continue
+            if index in self._killed:
+                self._killed.discard(index)
+            elif proc.returncode == -signal.SIGKILL and self.crash_at[index]:
+                self.crashes += 1  # its crash point fired
+                self.crash_at[index] = ""
+            self.restarts += 1
+            self.start(index)
 
-    def kill_one(self, rng: random.Random) -> None:
-        index = rng.randrange(len(self.procs))
-        proc = self.procs[index]
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
+    def kill_one(self, rng: random.Random) -> bool:
+        """SIGKILL one daemon that is up and running; False if none is yet."""
+        ready = [i for i, p in enumerate(self.procs)
+                 if p is not None and p.poll() is None and time.monotonic() - self.started[i] >= self.STARTUP_SECONDS]
+        if not ready:
+            return False
+        index = rng.choice(ready)
+        self._killed.add(index)
+        self.procs[index].send_signal(signal.SIGKILL)  # type: ignore[union-attr]
+        self.procs[index].wait()  # type: ignore[union-attr]
+        self.kills += 1
+        return True
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -261,8 +282,8 @@ def run_plan(plan: FaultPlan, work: Path, *, timeout: float = 240.0) -> Verdict:
             emulators.send_signal(signal.SIGTERM)
             emulators.wait(timeout=30)
         verdict = _judge(plan, store, counted, loaded, published, refusals, outbox)
-        verdict.restarts = daemons.restarts
-        verdict.unfired = unfired
+        verdict.restarts, verdict.kills, verdict.crashes = daemons.restarts, daemons.kills, daemons.crashes
+        verdict.unfired = unfired + [f"crash point {c} never fired" for c in daemons.crash_at if c]
     finally:
         store.close()
         if schema:
@@ -274,18 +295,19 @@ def run_plan(plan: FaultPlan, work: Path, *, timeout: float = 240.0) -> Verdict:
 def _drive(plan: FaultPlan, store: Store, clock: FileClock, daemons: Daemons, counted: list, rng: random.Random,
            began: float, timeout: float) -> None:
     """Let campaign time run; leap over stretches where nothing can happen; kill and revive."""
-    ids = [p.id for p in counted]
-    kill_at = sorted(rng.uniform(2.0, 20.0) for _ in range(plan.kills))
+    ids = set(p.id for p in counted)
+    last_kill = 0.0
     while time.monotonic() - began < timeout:
         daemons.revive()
-        if kill_at and time.monotonic() - began >= kill_at[0]:
-            kill_at.pop(0)
-            daemons.kill_one(rng)
-        rows = {p.id: p for p in store.all_posts() if p.id in set(ids)}
-        open_rows = [r for r in rows.values() if r.state in OPEN]
-        if not open_rows and not kill_at:
+        everything = store.all_posts()
+        open_rows = [r for r in everything if r.id in ids and r.state in OPEN]
+        if not open_rows:
             return
-        in_flight = any(r.state == states.PUBLISHING for r in store.all_posts())
+        in_flight = any(r.state == states.PUBLISHING for r in everything)
+        # SIGKILL while something is being published (between two of its steps), now and then
+        if (in_flight and daemons.kills < plan.kills and time.monotonic() - last_kill > 2.0 and rng.random() < 0.3
+                and daemons.kill_one(rng)):
+            last_kill = time.monotonic()
         due = store.next_due_at()
         now = clock.now()
         if not in_flight and due is not None and due - now > dt.timedelta(minutes=2):
