@@ -277,3 +277,29 @@ def test_transient_failures_stop_at_the_end_of_the_grace_window(store, tmp_path)
     row = store.get(post.id)
     assert row.state == states.FAILED and "grace window ended" in row.last_error
     assert clock.now() == store.get(post.id).grace_ends  # the last try was at the very end of the window
+
+
+def test_a_429_to_the_create_request_is_a_plain_wait_not_a_doubt(store, world, build):
+    """A refusal (429) proves nothing was created: the ledger withdraws "create sent", so X
+    publishes after the wait instead of holding the post for a person."""
+    platforms = world("x")
+    post = planned("x-429", "x")
+    sync_plan(store, [post], START)
+    platforms.emulators["x"].inject("rate_limit", on="create", retry_after=600)
+    dispatcher = dispatcher_for(store, platforms, build)
+    dispatcher.run_once()
+    assert store.get(post.id).state == states.RETRY_WAIT and "create_sent" not in store.steps(post.id)
+    drain(dispatcher, store, platforms.clock, until=START + dt.timedelta(hours=1))
+    assert store.get(post.id).state == states.PUBLISHED and len(platforms.on("x")) == 1
+
+
+def test_processing_beyond_the_grace_window_is_missed_and_never_published(store, world, build):
+    platforms = world("instagram")
+    reel = planned("slow-reel", "instagram", media="clip", grace_seconds=1800)
+    sync_plan(store, [reel], START)
+    platforms.emulators["instagram"].inject("slow_processing", seconds=2 * 3600)
+    dispatcher = dispatcher_for(store, platforms, build)
+    drain(dispatcher, store, platforms.clock, until=START + dt.timedelta(hours=4))
+    row = store.get(reel.id)
+    assert row.state == states.MISSED and "grace window ended" in row.state_reason
+    assert platforms.on("instagram") == []
