@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from campaign.calendar import load_calendar  # noqa: E402
-from campaign.clock import FileClock  # noqa: E402
+from campaign.clock import FileClock, write_clock_file  # noqa: E402
 from scheduler.daemon.crash import POINTS  # noqa: E402
 from scheduler.plan import plan_posts  # noqa: E402
 from scheduler.store import Store, states, sync_plan  # noqa: E402
@@ -113,7 +113,7 @@ def long_plans() -> list[FaultPlan]:
              FaultPlan("2-daemons-postgres", days, LOST_ANSWERS + SLOW, daemons=2, postgres=True, kills=6),
              FaultPlan("3-daemons-postgres", days, LOST_ANSWERS + LONG_429 + STATUS_5XX + SLOW, daemons=3, postgres=True,
                        kills=9, seed=7)]
-    plans += [FaultPlan(f"sigkill-at-{point}", days, LOST_ANSWERS, crash_at=(f"{point}:{n}",))
+    plans += [FaultPlan(f"sigkill-at-{point}-{n}", days, LOST_ANSWERS, crash_at=(f"{point}:{n}",))
               for point in POINTS for n in (1, 3)]
     return plans
 
@@ -249,7 +249,7 @@ def run_plan(plan: FaultPlan, work: Path, *, timeout: float = 240.0) -> Verdict:
     try:
         first = min(p.scheduled_at for p in counted)
         clock_file = work / "clock.json"
-        clock = FileClock.create(clock_file, first - dt.timedelta(minutes=10), plan.speed)
+        clock = FileClock.create(clock_file, first - dt.timedelta(hours=6), plan.speed)  # nothing counted is due yet
         sync_plan(store, planned, clock.now())
         for channel in loaded.calendar.channels:
             if channel.approval:
@@ -270,6 +270,13 @@ def run_plan(plan: FaultPlan, work: Path, *, timeout: float = 240.0) -> Verdict:
             args = ["--calendar", str(CALENDAR), "--db", url, "--emulators", str(state_file), "--interval", "0.3",
                     "--build", str(build), "--outbox-dir", str(outbox), "--inbox-dir", str(work / "no-inbox"), "--json-logs"]
             daemons = Daemons(work, env, args, plan.crash_at, plan.daemons)
+            while not all((work / f"hb{i}").exists() for i in range(plan.daemons)):  # every daemon is up
+                daemons.revive()
+                if time.monotonic() - began > 120:
+                    raise RuntimeError(f"the daemons did not start: see {work}/daemon*.log")
+                time.sleep(0.05)
+            # Start the campaign clock only now: a slow start must not make the first posts "missed".
+            write_clock_file(clock_file, first - dt.timedelta(minutes=2), plan.speed)
             try:
                 _drive(plan, store, clock, daemons, counted, rng, began, timeout)
             finally:
