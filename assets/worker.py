@@ -80,7 +80,7 @@ def run_source(task: SourceTask) -> SourceResult:
 
 def _overlay(task: SourceTask, spec: JobSpec) -> Path:
     v = spec.job.variant
-    return ensure_overlay(task.cache_dir / task.testimonial_id, spec.fingerprint, v.width, v.height, task.brand, spec.text)
+    return ensure_overlay(task.cache_dir / task.testimonial_id, spec.fingerprint, v.width, v.height, task.brand, spec.text, v.name)
 
 
 def _finish(task: SourceTask, spec: JobSpec, problems: list[str], notes: list[str]) -> JobResult:
@@ -157,7 +157,7 @@ def _clip(task: SourceTask) -> SourceResult:
             output=task.out / job.output,
             subtitles=spec.subtitles,
             subtitle_script=script_of(job.language),
-            layout=layout(job.variant.width, job.variant.height, task.brand),
+            layout=layout(job.variant.width, job.variant.height, task.brand, spec.text, job.variant.name),
             seconds=seconds,
         )
         targets.append(target)
