@@ -58,6 +58,7 @@ def read_text(image: Image.Image, language: str, page_mode: int) -> str:
     """What Tesseract reads; light text on dark bands reads best inverted (no enlarging: it would add detail)."""
     import pytesseract
 
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # tests run two Tesseracts on two cores; each would start one thread per core
     grey = ImageOps.invert(image.convert("L"))
     return pytesseract.image_to_string(grey, lang=TESSERACT_LANGUAGES[language], config=f"--psm {page_mode}")
 
