@@ -17,7 +17,7 @@ from assets.conformance import check_clip, check_photo
 from assets.focus import Focus, crop_box
 from assets.needs import RenderJob
 from assets.overlay import ensure_overlay, layout
-from assets.specs import PLATFORMS, Variant
+from assets.specs import PLATFORMS, VARIANT_PLACEMENTS, Variant, safe_insets
 from campaign.errors import AssetError
 from campaign.languages import script_of
 
@@ -95,6 +95,17 @@ def _finish(task: SourceTask, spec: JobSpec, problems: list[str], notes: list[st
     data = path.read_bytes()
     return JobResult(spec.job.output, spec.input_key, bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), notes=notes,
                      warnings=warnings, upscale=upscale)
+
+
+def face_zone_warnings(source: str, variant: Variant, face: tuple[float, float]) -> list[str]:
+    """The speaker's face (its centre, as shares of the frame) inside a zone the app covers on this variant."""
+    left, top, right, bottom = safe_insets(variant.name)
+    x, y = face
+    if left <= x <= 1 - right and top <= y <= 1 - bottom:
+        return []
+    placements = " and ".join(VARIANT_PLACEMENTS.get(variant.name, ()))
+    return [f"{source}: the face is at {x:.0%} across, {y:.0%} down the {variant.name} frame, under the {placements} interface "
+            f"(keep it {top:.0%}-{1 - bottom:.0%} down) — set the testimonial's `focus:` or supply footage framed for 9:16"]
 
 
 def upscale_warning(source: str, variant: Variant, factor: float) -> str:
@@ -177,8 +188,12 @@ def _clip(task: SourceTask) -> SourceResult:
     for spec, target, notes in rendered:
         problems = check_clip(target.output, spec.job.variant, spec.job.platforms, expected_seconds=target.seconds)
         v = spec.job.variant
-        left, _, right, _ = crop_box(info.width, info.height, v.width, v.height, focus.x, focus.y)
-        result.jobs.append(_finish(task, spec, problems, notes, v.width / max(1, right - left)))
+        left, top, right, bottom = crop_box(info.width, info.height, v.width, v.height, focus.x, focus.y)
+        finished = _finish(task, spec, problems, notes, v.width / max(1, right - left))
+        if focus.source != "centre":
+            finished.warnings += face_zone_warnings(task.source.name, v, ((focus.x * info.width - left) / (right - left),
+                                                                          (focus.y * info.height - top) / (bottom - top)))
+        result.jobs.append(finished)
     return result
 
 

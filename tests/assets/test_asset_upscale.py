@@ -54,3 +54,15 @@ def test_an_enlarged_clip_is_a_warning_with_its_factor(write_calendar, inbox: Pa
     assert by_output["ben/square_1x1.en.mp4"]["upscale"] == 2.22
     assert "enlarged 2.2x" in by_output["ben/square_1x1.en.mp4"]["warnings"][0]
     assert json.loads((out / "manifest.json").read_text())["outputs"]["ben/square_1x1.en.mp4"]["upscale"] == 2.22
+
+
+def test_a_face_under_the_reels_interface_is_a_warning() -> None:
+    from assets.specs import VARIANTS
+    from assets.worker import face_zone_warnings
+
+    story = VARIANTS["story_9x16"]
+    assert face_zone_warnings("ben.mp4", story, (0.5, 0.4)) == []
+    low = face_zone_warnings("ben.mp4", story, (0.5, 0.8))
+    assert low and "80% down" in low[0] and "reels and stories" in low[0]
+    assert face_zone_warnings("ben.mp4", story, (0.03, 0.4)), "6 % at the sides belong to Reels"
+    assert face_zone_warnings("ben.mp4", VARIANTS["landscape_16x9"], (0.5, 0.9)) == [], "no app interface on a feed image"
