@@ -199,3 +199,28 @@ def test_the_face_in_the_sample_stories_is_outside_the_zones(sample_frames) -> N
         face = detect_face(np.asarray(Image.open(path).convert("RGB")))
         assert face is not None, f"{path.name}: no face found"
         assert left <= face.x * v.width <= right and top <= face.y * v.height <= bottom, (path.name, face)
+
+
+def test_each_aspect_ratio_has_its_own_layout(sample) -> None:  # type: ignore[no-untyped-def]
+    brand = brand_assets(sample)
+    text = overlay_text(sample, sample.calendar.testimonial("lukas-weber"), "en")
+
+    def plan(variant: str):  # type: ignore[no-untyped-def]
+        v = VARIANTS[variant]
+        return plan_overlay(v.width, v.height, brand, text, v.name)
+
+    def box(p, name: str) -> tuple[int, int, int, int]:  # type: ignore[no-untyped-def]
+        return next(e.box for e in p.elements if e.name == name)
+
+    wide, portrait, tall = plan("landscape_16x9"), plan("feed_4x5"), plan("story_9x16")
+    # 16:9: the slogan on two lines in a band that hugs it; name and country share one line
+    assert [line.text for line in wide.lines if line.element == "slogan"] == ["We don't say Belgium", "is great, others do"]
+    area_w = wide.layout.area[2] - wide.layout.area[0]
+    assert box(wide, "slogan band")[2] - box(wide, "slogan band")[0] < area_w * 0.8
+    assert box(wide, "name")[1] < box(wide, "country")[3] and box(wide, "country")[1] < box(wide, "name")[3]
+    # a larger slogan, in feed pixels, than on 4:5
+    assert wide.slogan_size / 1280 > portrait.slogan_size / 1080
+    # 4:5: name above country
+    assert box(portrait, "name")[3] <= box(portrait, "country")[1]
+    # 9:16: everything starts below the top 14 % and ends above the bottom 35 %
+    assert tall.layout.area[1] >= 0.14 * 1920 and box(tall, "lower band")[3] <= 0.65 * 1920
