@@ -32,10 +32,7 @@ def units(text: str, cjk: bool) -> tuple[list[str], str]:
     """Break units and the string that joins them: words and " ", or Japanese phrases and ""."""
     if not cjk:
         return text.split(), " "
-    pieces: list[str] = []
-    for phrase in _budoux().parse(text.strip()):
-        pieces.append(phrase)
-    return _kinsoku_merge(pieces), ""
+    return _kinsoku_merge(list(_budoux().parse(text.strip()))), ""
 
 
 def _kinsoku_merge(pieces: list[str]) -> list[str]:

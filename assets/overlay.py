@@ -27,11 +27,12 @@ from PIL import Image, ImageDraw, ImageFont, features
 
 from assets.branding import BrandAssets, OverlayText
 from assets.linebreak import balanced_lines
-from assets.specs import FEED_WIDTH, MIN_SLOGAN_CAP_PX, MIN_TEXT_CAP_PX, VARIANTS, safe_insets
+from assets.specs import FEED_WIDTH, VARIANTS, safe_insets
 
 BAND_ALPHA = 216  # of 255: readable at 390 px on a busy photo (184 let bookshelves eat letters), the picture still shows
 LOGO_GAP = 3  # pads between the logo and the slogan: an OCR engine (and an eye) must not read them as one line
-# Targets in feed pixels (px at 390 px wide), a little above the minimums so rounding never undercuts them.
+# Targets in feed pixels (px at 390 px wide): above specs.MIN_SLOGAN_CAP_PX (10) and MIN_TEXT_CAP_PX (9) so that
+# rounding never undercuts them, and enough above for Tesseract to read every sample variant at 390 px.
 SLOGAN_CAP = {"portrait": 11.4, "square": 11.4, "tall": 11.4, "landscape": 11.6}
 NAME_CAP = 10.4
 COUNTRY_CAP = 9.6

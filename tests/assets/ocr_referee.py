@@ -38,7 +38,7 @@ def require_tesseract(languages: set[str]) -> None:
         except ImportError:
             problem = "pytesseract is not installed (pip install -e '.[test]')"
         else:
-            listed = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True).stdout.split()
+            listed = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, check=False).stdout.split()
             missing = sorted(TESSERACT_LANGUAGES[lang] for lang in languages if TESSERACT_LANGUAGES[lang] not in listed)
             if missing:
                 problem = "Tesseract language data missing: " + ", ".join(f"tesseract-ocr-{m}" for m in missing)

@@ -59,7 +59,7 @@ def test_japanese_breaks_between_phrases_and_obeys_kinsoku(width: int) -> None:
 
 def test_arabic_is_broken_on_words_only() -> None:
     text = "لسنا نحن من يقول إن بلجيكا رائعة، بل الآخرون"
-    measure = lambda s: ARABIC.getlength(s, direction="rtl", language="ar")  # noqa: E731
+    measure = lambda s: ARABIC.getlength(s, direction="rtl", language="ar")
     lines = balanced_lines(text, measure(text) / 2 + 40, measure)
     assert lines is not None and len(lines) == 2
     assert " ".join(lines) == text
