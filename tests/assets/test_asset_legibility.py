@@ -114,6 +114,10 @@ def test_stamped_text_is_large_enough_at_feed_width_in_every_language(sample, va
             assert _cap_at_feed(latin, plan.country_size, v.width) >= MIN_TEXT_CAP_PX, (variant, testimonial.id, language)
             if v.aspect > 1.5:  # wide frames: the slogan on two lines (three for the longest baselines)
                 assert len([line for line in plan.lines if line.element == "slogan"]) <= 3
+            # nothing overlaps: two lines of subtitles fit between the slogan band and the lower third
+            band_bottom = next(e.box[3] for e in plan.elements if e.name == "slogan band")
+            subtitle_lines = 2 * 1.6 * plan.layout.subtitle_cap_px / 0.714
+            assert band_bottom + subtitle_lines < plan.layout.subtitle_bottom, (variant, testimonial.id, language)
 
 
 def _subtitle_frame(tmp_path: Path, target: ClipTarget, text: str) -> np.ndarray:
