@@ -52,6 +52,7 @@ class PhotoOutcome:
     error: str | None = None  # why this variant was not rendered (the others still are)
     quality: int = JPEG_QUALITY
     upscale: float = 1.0  # how much the crop was enlarged to fill the frame (> 1: softer than the frame promises)
+    focus_at: tuple[float, float] | None = None  # where the focus point landed in the frame, as shares of it
 
 
 def open_photo(path: Path) -> Image.Image:
@@ -216,7 +217,9 @@ def _render_variant(decoded: Image.Image, focus: Focus, target: PhotoTarget, ove
     frame = decoded.resize((v.width, v.height), Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP)
     stamp = overlay.result()
     frame.paste(stamp, (0, 0), stamp)
-    return _save(frame, target)
+    left, top, right, bottom = box
+    at = ((focus.x * decoded.width - left) / (right - left), (focus.y * decoded.height - top) / (bottom - top))
+    return replace(_save(frame, target), focus_at=at)
 
 
 def _save(image: Image.Image, target: PhotoTarget) -> PhotoOutcome:

@@ -127,7 +127,10 @@ def _photo(task: SourceTask) -> SourceResult:
             continue
         notes = [f"JPEG quality lowered to {outcome.quality} to fit the size limit"] if outcome.quality < 88 else []
         problems = check_photo(outcome.output, spec.job.variant, spec.job.platforms)
-        result.jobs.append(_finish(task, spec, problems, notes, outcome.upscale))
+        finished = _finish(task, spec, problems, notes, outcome.upscale)
+        if focus.source != "centre" and outcome.focus_at is not None:
+            finished.warnings += face_zone_warnings(task.source.name, spec.job.variant, outcome.focus_at)
+        result.jobs.append(finished)
     return result
 
 

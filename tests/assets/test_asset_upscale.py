@@ -66,3 +66,16 @@ def test_a_face_under_the_reels_interface_is_a_warning() -> None:
     assert low and "80% down" in low[0] and "reels and stories" in low[0]
     assert face_zone_warnings("ben.mp4", story, (0.03, 0.4)), "6 % at the sides belong to Reels"
     assert face_zone_warnings("ben.mp4", VARIANTS["landscape_16x9"], (0.5, 0.9)) == [], "no app interface on a feed image"
+
+
+def test_a_9x16_photo_with_the_face_low_in_the_frame_warns(write_calendar, inbox: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data = calendar_data()
+    data["moments"] = [m for m in data["moments"] if m["id"] == "photo-day"]
+    data["channels"][3]["variants"] = {"photo": "story_9x16"}  # a channel that posts photos full screen, 9:16
+    data["moments"][0]["channels"] = ["bsky"]
+    loaded = write_calendar(data)
+    face_photo(540, 960, face_x=0.5, face_y=0.7).save(inbox / "ana.jpg", quality=92)  # a portrait, face near the bottom
+    summary = render_all(loaded, inbox, tmp_path / "build", workers=1, variants=TINY, settle_seconds=0)
+    assert summary.exit_code == 0, summary.to_dict()
+    story = next(e for e in summary.rendered if e["variant"] == "story_9x16")
+    assert any("under the reels and stories interface" in w for w in story["warnings"]), story
