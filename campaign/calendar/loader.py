@@ -22,6 +22,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from campaign.calendar.models import Calendar
 from campaign.calendar.references import check_references
+from campaign.calendar.yaml_limits import bidi_problems, yaml_limit_problem
 from campaign.errors import CalendarError, Problem
 
 Path_ = tuple[str | int, ...]
@@ -63,8 +64,11 @@ def load_calendar(path: str | Path, today: dt.date | None = None) -> LoadedCalen
     path = Path(path)
     shown = path.name if path.parent == Path(".") else str(path)
     raw = _read(path, shown)
+    bound = yaml_limit_problem(raw, shown)
+    if bound is not None:
+        raise CalendarError([bound])
     data, lines = _parse(raw, shown)
-    problems = list(_secrets(data, data, lines, shown))
+    problems = bidi_problems(raw, shown) + list(_secrets(data, data, lines, shown))
     secret_paths = {p.where for p in problems}
     try:
         calendar = Calendar.model_validate(data)
