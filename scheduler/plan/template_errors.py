@@ -16,7 +16,7 @@ from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 
 from campaign.errors import TemplateError
-from scheduler.plan.template_limits import TemplateLimitError
+from scheduler.plan.template_limits import TemplateLimitError, TemplateRecursionError
 
 
 @contextmanager
@@ -42,7 +42,8 @@ def reported_as(shown: str, filename: str, *, variables: tuple[str, ...], folder
         line = error.line or _line(error, filename)
         raise TemplateError(f"{shown}:{line}: {error} — remove the loop, repetition or number that makes it so large") from None
     except RecursionError as error:
-        raise TemplateError(f"{shown}:{_line(error, filename)}: the template calls itself without end (a macro or "
+        line = _line(error, filename, callers=isinstance(error, TemplateRecursionError))
+        raise TemplateError(f"{shown}:{line}: the template calls itself without end (a macro or "
                             "include that recurses) — remove the recursion") from None
     except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as error:
         raise TemplateError(f"{shown}:{_line(error, filename)}: {error} — fix the expression on that line") from None
@@ -50,13 +51,13 @@ def reported_as(shown: str, filename: str, *, variables: tuple[str, ...], folder
         raise TemplateError(f"{shown}:{_line(error, filename)}: {error} — fix the template") from None
 
 
-def _line(error: BaseException, filename: str) -> int | str:
-    """Jinja rewrites tracebacks so template frames carry the template's file and line."""
-    line: int | str = "?"
-    for frame, lineno in traceback.walk_tb(error.__traceback__):
-        if frame.f_code.co_filename == filename:
-            line = lineno
-    return line
+def _line(error: BaseException, filename: str, callers: bool = False) -> int | str:
+    """Jinja rewrites tracebacks so template frames carry the template's file and line: the
+    innermost one, or with `callers` the one that made the last call (it failed on entry)."""
+    lines = [lineno for frame, lineno in traceback.walk_tb(error.__traceback__) if frame.f_code.co_filename == filename]
+    if callers and len(lines) > 1:
+        return lines[-2]
+    return lines[-1] if lines else "?"
 
 
 def _variable_name(message: str) -> str:

@@ -29,6 +29,7 @@ MAX_OUTPUT = 100_000  # characters; the longest caption any platform takes is 63
 MAX_NUMBER = 10_000  # largest number passed to a filter, function or range (widths, counts)
 MAX_SEQUENCE = 100_000  # longest string or list an operator may build
 MAX_SECONDS = 2.0  # one caption renders in well under a millisecond
+MAX_NESTING = 100  # macros and includes calling each other
 MAX_MEMORY_GROWTH = 512 * 1024  # KiB of peak memory a render may add (text doubled with `~` in a loop)
 
 
@@ -39,6 +40,10 @@ class TemplateLimitError(Exception):
     own frames (output size), else None (the traceback then holds the line)."""
 
     line: int | None = None
+
+
+class TemplateRecursionError(RecursionError):
+    """Raised on entering one template frame too many: the line to show is the caller's."""
 
 
 def _check_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -146,25 +151,31 @@ def render_bounded(template: Template, variables: dict[str, Any], *, seconds: fl
     """Render `template` within the output size and time bounds; raises `TemplateLimitError`
     (or the template's own errors, with its frames in the traceback for the line)."""
     deadline = time.monotonic() + seconds
-    template_file = template.filename
     chunks: list[str] = []
     size = 0
 
     memory_limit = _peak_memory_kib() + MAX_MEMORY_GROWTH
-    last_line = [0]
+    state = {"line": 0, "depth": 0, "lines": 0}
 
     def on_line(frame: Any, event: str, _arg: Any) -> Any:
-        last_line[0] = frame.f_lineno
+        if event == "return":
+            state["depth"] -= 1
+            return on_line
+        state["line"] = frame.f_lineno
+        state["lines"] += 1
         if time.monotonic() > deadline:
             raise TemplateLimitError(f"the template ran longer than {seconds:g} s (a loop too long?)")
-        if _peak_memory_kib() > memory_limit:
+        if state["lines"] % 64 == 0 and _peak_memory_kib() > memory_limit:
             raise TemplateLimitError("the template built text too large to hold (text doubled in a loop?)")
         return on_line
 
     def on_call(frame: Any, event: str, _arg: Any) -> Any:
-        if frame.f_code.co_filename == template_file or frame.f_code.co_filename == "<template>":
-            return on_line
-        return None
+        if not _is_template_code(frame.f_code.co_filename):
+            return None
+        state["depth"] += 1
+        if state["depth"] > MAX_NESTING:
+            raise TemplateRecursionError(f"templates and macros nested more than {MAX_NESTING} deep")
+        return on_line
 
     previous = sys.gettrace()
     sys.settrace(on_call)
@@ -174,7 +185,7 @@ def render_bounded(template: Template, variables: dict[str, Any], *, seconds: fl
             size += len(chunk)
             if size > max_output:
                 error = TemplateLimitError(f"the template wrote more than {max_output:,} characters")
-                error.line = template.get_corresponding_lineno(last_line[0]) if last_line[0] else None
+                error.line = template.get_corresponding_lineno(state["line"]) if state["line"] else None
                 raise error
             chunks.append(chunk)
     except MemoryError:
@@ -182,6 +193,11 @@ def render_bounded(template: Template, variables: dict[str, Any], *, seconds: fl
     finally:
         sys.settrace(previous)
     return "".join(chunks)
+
+
+def _is_template_code(filename: str) -> bool:
+    """Jinja compiles each template (and each one it includes) with the template's file name."""
+    return filename.endswith(".j2") or filename == "<template>"
 
 
 def _peak_memory_kib() -> int:
