@@ -7,6 +7,7 @@ SQLite runs in WAL mode with a busy timeout, and every transaction starts with
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 
@@ -18,6 +19,21 @@ BUSY_TIMEOUT_MS = 30_000
 def resolve_url(url: str | None) -> str:
     """The option wins over the environment, which wins over the default file."""
     return url or os.environ.get(ENV_URL) or DEFAULT_URL
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases, in-memory and URI-style names)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:" \
+            or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
 
 
 def make_engine(url: str, *, schema: str | None = None) -> Engine:
