@@ -30,7 +30,12 @@ def validated_or_exit(calendar: Path) -> tuple[LoadedCalendar, int]:
 def validate(calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
     """Check the calendar and render every caption it will post; print every problem as
     file:line: where: what — fix (exit 2 if any)."""
+    from campaign.secrets import secrets_file_warning
+
     loaded, captions = validated_or_exit(calendar)
+    warning = secrets_file_warning()
+    if warning:
+        print(warning, file=sys.stderr)
     cal = loaded.calendar
     warnings = len(loaded.warnings)
     print(

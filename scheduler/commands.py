@@ -183,8 +183,11 @@ def status(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json", 
     """Posts per state and channel, what goes out next, what failed and why, what needs a human."""
     from scheduler.store.status import build_status, render_status
 
+    from campaign.secrets import scrub
+
     report = build_status(_store(db), make_clock().now())
-    print(json.dumps(report, ensure_ascii=False, indent=2) if as_json else render_status(report))
+    # Rows stored before secrets were scrubbed on the way in may still hold one: never print it.
+    print(scrub(json.dumps(report, ensure_ascii=False, indent=2) if as_json else render_status(report)))
 
 
 def approve(post: Annotated[Optional[str], typer.Option("--post")] = None,

@@ -24,6 +24,7 @@ from campaign.calendar.models import Calendar
 from campaign.calendar.references import check_references
 from campaign.calendar.yaml_limits import bidi_problems, yaml_limit_problem
 from campaign.errors import CalendarError, Problem
+from campaign.secrets import token_findings
 
 Path_ = tuple[str | int, ...]
 
@@ -242,6 +243,9 @@ def _secrets(root: Any, node: Any, lines: dict[Path_, int], shown: str, path: Pa
     elif isinstance(node, str) and SECRET_VALUE.match(node.strip()):
         yield Problem(shown, _line_of(path, lines), _where(path, root),
                       f"this value looks like an access token — remove it; {WHERE_CREDENTIALS_GO}")
+    elif isinstance(node, str) and (found := token_findings(node)):
+        yield Problem(shown, _line_of(path, lines), _where(path, root),
+                      f"this text holds {' and '.join(found)} — remove it (links work without it); {WHERE_CREDENTIALS_GO}")
 
 
 _HINTS = {

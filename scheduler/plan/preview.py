@@ -22,6 +22,7 @@ from PIL import Image, UnidentifiedImageError
 from campaign.calendar.models import Calendar
 from scheduler.plan.textrules import bluesky_display_link, find_urls
 from campaign.languages import LANGUAGES, RIGHT_TO_LEFT
+from campaign.secrets import scrub
 from scheduler.plan.planner import Plan
 from scheduler.post import PlanIssue, PlannedPost
 from scheduler.plan.template_errors import reported_as
@@ -261,7 +262,8 @@ def render_preview(plan: Plan, calendar: Calendar, *, templates_dir: Path | None
     )
     with reported_as(shown, str(source_file), variables=tuple(variables), folder=folders[0]):
         template = env.get_template(PREVIEW_TEMPLATE)
-        return render_bounded(template, variables, seconds=PREVIEW_SECONDS, max_output=PREVIEW_MAX_OUTPUT)
+        page = render_bounded(template, variables, seconds=PREVIEW_SECONDS, max_output=PREVIEW_MAX_OUTPUT)
+    return scrub(page, shapes=False)  # a page is mailed around: no configured secret ever reaches it
 
 
 def issue_label(issue: PlanIssue) -> str:

@@ -41,9 +41,36 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
         _sqlite_setup(engine)
-        return engine
-    connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
-    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    else:
+        connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+        engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    _never_store_secrets(engine)
+    return engine
+
+
+def _never_store_secrets(engine: Engine) -> None:
+    """Every text the store writes passes here: a configured secret that reached an error
+    message (a server echoing the request) is masked before it is stored, whatever the path."""
+    from campaign.secrets import configured_secrets, scrub
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _scrub(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if not configured_secrets() or not statement.lstrip()[:6].upper() in ("INSERT", "UPDATE"):
+            return statement, parameters
+
+        def clean(value):  # type: ignore[no-untyped-def]
+            return scrub(value, shapes=False) if isinstance(value, str) else value
+
+        def clean_set(params):  # type: ignore[no-untyped-def]
+            if isinstance(params, dict):
+                return {k: clean(v) for k, v in params.items()}
+            if isinstance(params, (list, tuple)):
+                return type(params)(clean(v) for v in params)
+            return params
+
+        if executemany:
+            return statement, [clean_set(p) for p in parameters]
+        return statement, clean_set(parameters)
 
 
 def _sqlite_setup(engine: Engine) -> None:
