@@ -128,3 +128,48 @@ def test_validate_refuses_bidi_controls_in_a_template(tmp_path: Path) -> None:
     result = run("validate", cwd=folder)
     assert result.returncode == 2
     assert "templates/captions/testimonial.j2:" in result.stderr and "U+202E" in result.stderr
+
+
+def test_preview_isolates_user_text_from_the_page_around_it(tmp_path: Path) -> None:
+    """Names, accounts, plan messages and warnings come from people: each sits in its own
+    <bdi> (or an element with dir=auto), so a right-to-left name cannot reorder the page text
+    beside it. Checked with the standard library's HTML parser over the real page."""
+    from html.parser import HTMLParser
+
+    from campaign.calendar import load_calendar
+    from scheduler.plan import plan_posts
+    from scheduler.plan.preview import render_preview
+
+    loaded = load_calendar(REPO / "calendar.yaml")
+    page = render_preview(plan_posts(loaded, build_dir=tmp_path / "build"), loaded.calendar, root=None)
+
+    class Isolation(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stack: list[tuple[str, dict[str, str | None]]] = []
+            self.unisolated: list[str] = []
+            self.checked = 0
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag not in ("br", "img", "meta", "link", "source"):
+                self.stack.append((tag, dict(attrs)))
+
+        def handle_endtag(self, tag: str) -> None:
+            while self.stack and self.stack.pop()[0] != tag:
+                pass
+
+        def handle_data(self, data: str) -> None:
+            classes = " ".join(a.get("class") or "" for _t, a in self.stack).split()
+            user_text = {"account", "warnings", "issues", "baseline"} & set(classes) or any(t == "h1" for t, _ in self.stack)
+            if not user_text or not data.strip() or data.strip() in ("“", "”", "—"):
+                return
+            if any(t == "b" for t, _ in self.stack):
+                return  # the page's own labels (severity)
+            self.checked += 1
+            if not any(t == "bdi" or a.get("dir") for t, a in self.stack):
+                self.unisolated.append(data.strip())
+
+    parser = Isolation()
+    parser.feed(page)
+    assert parser.checked > 20
+    assert parser.unisolated == []
