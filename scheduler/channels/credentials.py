@@ -81,13 +81,13 @@ class Credentials:
         platform: str,
         *,
         env: Mapping[str, str] = os.environ,
-        secrets_file: Path = DEFAULT_SECRETS_FILE.expanduser(),
+        secrets_file: Path | None = None,
     ) -> "Credentials":
         """Environment variables win over the secrets file; missing required names raise AuthError."""
         platform = getattr(platform, "value", platform)
         values: dict[str, str] = {}
         source = "none"
-        secrets_file = Path(secrets_file).expanduser()
+        secrets_file = Path(secrets_file or env.get("CAMPAIGN_SECRETS_FILE") or DEFAULT_SECRETS_FILE).expanduser()
         if secrets_file.is_file():
             _warn_once(secrets_file)
             try:
