@@ -12,12 +12,12 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import StrictUndefined
 
 from campaign.calendar.references import template_candidates
 from campaign.errors import TemplateError
 from scheduler.plan.template_errors import reported_as
-from scheduler.plan.template_limits import BoundedSandbox, render_bounded
+from scheduler.plan.template_limits import BoundedSandbox, ConfinedLoader, render_bounded
 
 CAPTION_VARIABLES = ("speaker", "country", "quote", "baseline", "tagline", "title", "hashtags", "link")
 
@@ -29,7 +29,7 @@ class CaptionRenderer:
         self.templates_dir = templates_dir
         self.captions_dir = templates_dir / "captions"
         self.env = BoundedSandbox(
-            loader=FileSystemLoader(str(self.captions_dir)),
+            loader=ConfinedLoader(str(self.captions_dir)),
             undefined=StrictUndefined,
             autoescape=False,  # captions are plain text, not HTML
             keep_trailing_newline=False,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import StrictUndefined, select_autoescape
 from PIL import Image, UnidentifiedImageError
 
 from campaign.calendar.models import Calendar
@@ -26,7 +26,7 @@ from campaign.secrets import scrub
 from scheduler.plan.planner import Plan
 from scheduler.post import PlanIssue, PlannedPost
 from scheduler.plan.template_errors import reported_as
-from scheduler.plan.template_limits import BoundedSandbox, render_bounded
+from scheduler.plan.template_limits import BoundedSandbox, ConfinedLoader, render_bounded
 
 PREVIEW_TEMPLATE = "preview.html.j2"
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -234,7 +234,7 @@ def render_preview(plan: Plan, calendar: Calendar, *, templates_dir: Path | None
     raises `TemplateError` (`file:LINE:`) when that template is broken or breaks the sandbox."""
     folders = [str(p) for p in (templates_dir, DEFAULT_TEMPLATES) if p is not None and (p / PREVIEW_TEMPLATE).is_file()]
     # A calendar folder's preview.html.j2 is someone else's code: sandboxed and bounded like captions.
-    env = BoundedSandbox(loader=FileSystemLoader(folders), autoescape=select_autoescape(["html", "j2"], default=True),
+    env = BoundedSandbox(loader=ConfinedLoader(folders), autoescape=select_autoescape(["html", "j2"], default=True),
                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     source_file = next(Path(folder) / PREVIEW_TEMPLATE for folder in folders)
     shown = str(source_file if templates_dir is None or not str(source_file).startswith(str(templates_dir))

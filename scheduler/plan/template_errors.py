@@ -16,7 +16,7 @@ from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 
 from campaign.errors import TemplateError
-from scheduler.plan.template_limits import TemplateLimitError, TemplateRecursionError
+from scheduler.plan.template_limits import TemplateLimitError, TemplateOutsideError, TemplateRecursionError
 
 
 @contextmanager
@@ -38,6 +38,8 @@ def reported_as(shown: str, filename: str, *, variables: tuple[str, ...], folder
                             "only the template variables and filters") from None
     except TemplateNotFound as error:  # an {% include %} of a missing file
         raise TemplateError(f"{shown}: included template {error.name} not found — create it in {folder}") from None
+    except TemplateOutsideError as error:
+        raise TemplateError(f"{shown}: {error}") from None
     except TemplateLimitError as error:
         line = error.line or _line(error, filename)
         raise TemplateError(f"{shown}:{line}: {error} — remove the loop, repetition or number that makes it so large") from None

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import functools
 import operator
+import os
 import re
 import resource
 import sys
 import time
 from typing import Any, Callable, Iterator
 
-from jinja2 import Template, nodes
+from jinja2 import FileSystemLoader, Template, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -40,6 +41,10 @@ class TemplateLimitError(Exception):
     own frames (output size), else None (the traceback then holds the line)."""
 
     line: int | None = None
+
+
+class TemplateOutsideError(Exception):
+    """A template file (or an include) resolves to a file outside the templates folder."""
 
 
 class TemplateRecursionError(RecursionError):
@@ -144,6 +149,22 @@ class BoundedSandbox(SandboxedEnvironment):
     def bounded_text(self, text: Any) -> Any:
         """The result of `a ~ b`, checked (the generated code calls this, see `_BoundedCodeGenerator`)."""
         return _check_length(text)
+
+
+class ConfinedLoader(FileSystemLoader):
+    """Loads templates only from inside its folders: a template (or an include) that is a
+    symbolic link to a file elsewhere (`~/.ssh/id_rsa`, the secrets file) is refused, so a
+    calendar folder cannot make a caption publish the contents of another file."""
+
+    def get_source(self, environment: Any, template: str) -> tuple[str, str | None, Callable[[], bool] | None]:
+        source, filename, uptodate = super().get_source(environment, template)
+        if filename is not None:
+            real = os.path.realpath(filename)
+            folders = [os.path.realpath(folder) for folder in self.searchpath]
+            if not any(real == folder or real.startswith(folder + os.sep) for folder in folders):
+                raise TemplateOutsideError(f"the template {template} is a link to {real}, outside the templates folder — "
+                                           "copy the file into the folder instead of linking it")
+        return source, filename, uptodate
 
 
 def render_bounded(template: Template, variables: dict[str, Any], *, seconds: float = MAX_SECONDS,

@@ -74,6 +74,22 @@ def test_hostile_caption_is_a_located_template_error(tmp_path: Path, monkeypatch
     assert not (tmp_path / "MARKER").exists()
 
 
+def test_templates_cannot_read_files_outside_their_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    outside = tmp_path / "secrets.toml"
+    outside.write_text('[be-x]\ntoken = "EAAB-outside-file"\n', encoding="utf-8")
+    renderer = write_captions(tmp_path, {"climb.j2": "{% include '../../secrets.toml' %}",
+                                         "via-link.j2": "a\n{% include 'linked.j2' %}"})
+    (tmp_path / "templates" / "captions" / "linked.j2").symlink_to(outside)
+    (tmp_path / "templates" / "captions" / "direct.j2").symlink_to(outside)
+    for name in ("climb", "via-link", "direct"):
+        with pytest.raises(TemplateError) as caught:
+            renderer.render(name, "en", VARIABLES)
+        assert "EAAB-outside-file" not in str(caught.value)
+        assert str(caught.value).startswith(f"templates/captions/{name}.j2"), caught.value
+    assert "outside the templates folder" in str(caught.value)
+
+
 def test_bounds_leave_ordinary_captions_alone(tmp_path: Path) -> None:
     shutil.copytree(REPO / "templates" / "captions", tmp_path / "templates" / "captions")
     renderer = write_captions(tmp_path, {"loops.j2": "{% for t in hashtags %}#{{ t|upper }} {% endfor %}{{ '%-3s|'|format('a') }}"

@@ -204,3 +204,8 @@ def test_malformed_clock_settings_are_one_line_exit_2(filled: str, env: dict[str
     result = cli("status", "--db", filled, env=env)
     assert result.exit_code == 2, result.output
     assert words in result.output and "Traceback" not in result.output
+
+
+def test_a_daemon_interval_that_would_spin_is_refused() -> None:
+    result = cli("daemon", "--interval", "0")
+    assert result.exit_code == 2 and "--interval" in result.output
