@@ -181,7 +181,13 @@ class Daemon:
             self.log.event("render_error", f"{type(error).__name__}: {error}")
             return
         if summary.rendered:
-            self.store.record_assets(summary.rendered, self.clock.now())
+            try:
+                self.store.record_assets(summary.rendered, self.clock.now())
+            except Exception as error:  # noqa: BLE001 - the files are rendered; the next change records them again
+                if not self.outage.failed(error):
+                    raise
+                self._inbox_signature = None
+                return
         if summary.rendered or not first:
             self.log.event("rendered", f"inbox: {len(summary.rendered)} rendered, {len(summary.skipped)} up to date, "
                            f"{len(summary.rejected)} rejected, {len(summary.missing)} missing")
