@@ -15,6 +15,7 @@ import typer
 
 from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, CalendarOption, load_or_exit
 from campaign.clock import Clock, ScaledClock, SystemClock
+from campaign.errors import CampaignError
 from scheduler.store.engine import ENV_URL
 
 SANDBOX_DB = "sqlite:///sandbox.db"
@@ -67,7 +68,8 @@ def _store(db: str | None, *, existing: bool = True):  # type: ignore[no-untyped
 
 def store_errors(command: Callable[..., None]) -> Callable[..., None]:
     """Any failure of the store (bad URL, missing folder, corrupt or read-only file, no such
-    PostgreSQL database, locked) becomes one line and exit `EXIT_STORE`, never a traceback."""
+    PostgreSQL database, locked) becomes one line and exit `EXIT_STORE`, and a named error of
+    the tool (a broken template) its message and exit 2: never a traceback."""
 
     @functools.wraps(command)
     def guarded(*args: Any, **kwargs: Any) -> None:
@@ -76,6 +78,9 @@ def store_errors(command: Callable[..., None]) -> Callable[..., None]:
 
         try:
             command(*args, **kwargs)
+        except CampaignError as error:  # a broken caption template met while planning, ...
+            print(str(error), file=sys.stderr)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
         except Exception as error:
             if not is_store_error(error):
                 raise

@@ -209,3 +209,17 @@ def test_malformed_clock_settings_are_one_line_exit_2(filled: str, env: dict[str
 def test_a_daemon_interval_that_would_spin_is_refused() -> None:
     result = cli("daemon", "--interval", "0")
     assert result.exit_code == 2 and "--interval" in result.output
+
+
+def test_schedule_with_a_broken_caption_template_is_one_located_line(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[3]
+    import shutil
+
+    shutil.copytree(repo / "templates", tmp_path / "templates")
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "brand").symlink_to(repo / "assets" / "brand")
+    shutil.copy(repo / "calendar.yaml", tmp_path / "calendar.yaml")
+    (tmp_path / "templates" / "captions" / "testimonial.j2").write_text("{{ title }}\n{{ 1 / 0 }}\n", encoding="utf-8")
+    result = cli("schedule", "--db", f"sqlite:///{tmp_path / 'campaign.db'}")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1].startswith("templates/captions/testimonial.j2:2:")
