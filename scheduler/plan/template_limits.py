@@ -4,8 +4,9 @@ folder supplies (captions and the preview page).
 Jinja's `SandboxedEnvironment` stops a template reaching Python internals
 (`cycler.__init__.__globals__`), but not one that loops `range(10**8)`, builds
 `"x" * 10**9`, pads with `|center(10**9)` or recurses: those hang the daemon, eat the
-machine's memory or end in a traceback. Here every number a template passes to a function,
-filter or operator is bounded, output is streamed and cut at `MAX_OUTPUT` characters, and
+machine's memory or end in a traceback. Here the numbers that size what a template builds
+(`range`, padding and wrapping widths, repetition, powers) are bounded, so is every string or
+list it builds, output is streamed and cut at `MAX_OUTPUT` characters, and
 a deadline is checked on every line the template executes (a trace hook on the template's
 own frames only, so the tool's code runs untraced). Any breach is a `TemplateLimitError`
 naming the limit; the caller adds `file:LINE:`.
@@ -63,10 +64,16 @@ def _check_length(value: Any) -> Any:
     return value
 
 
-def _bounded_filter(filter_: Callable[..., Any]) -> Callable[..., Any]:
+#: Filters whose numeric arguments size what they build (`|center(10**9)`); the numbers other
+#: filters take (`|default(50000)`, `|replace("2026", 2027)`) are left alone.
+SIZED_FILTERS = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice"})
+
+
+def _bounded_filter(filter_: Callable[..., Any], sized: bool) -> Callable[..., Any]:
     @functools.wraps(filter_)
     def bounded(*args: Any, **kwargs: Any) -> Any:
-        _check_args(args[1:], kwargs)  # the first argument is the value being filtered (or the context)
+        if sized:
+            _check_args(args[1:], kwargs)  # the first argument is the value being filtered
         return _check_length(filter_(*args, **kwargs))
 
     return bounded
@@ -86,6 +93,8 @@ def _check_string_method(method: Any, args: tuple[Any, ...]) -> None:
         estimate += len(owner) * len(args[0]) + sum(len(str(x)) for x in args[0])
     elif name == "expandtabs":
         estimate *= max(8, *(a for a in args if isinstance(a, int)))
+    elif name in ("center", "ljust", "rjust", "zfill"):
+        estimate = max(estimate, *(a for a in args if isinstance(a, int)), 0)
     elif name in ("format", "format_map") and re.search(r"\d{5,}", owner):
         raise TemplateLimitError("a format width in this text is larger than templates may use")
     if estimate > MAX_SEQUENCE:
@@ -98,8 +107,9 @@ def _bounded_format(value: Any, *args: Any, **kwargs: Any) -> str:
         for part in number:
             if part and int(part) > MAX_NUMBER:
                 raise TemplateLimitError(f"a format width of {part} is larger than templates may use ({MAX_NUMBER:,})")
-    _check_args(args, kwargs)
-    return str(value) % (kwargs or args)
+    if "*" in str(value):  # `%*d`: the width comes from the arguments
+        _check_args(args, {})
+    return _check_length(str(value) % (kwargs or args))
 
 
 class _BoundedCodeGenerator(CodeGenerator):
@@ -119,7 +129,7 @@ class BoundedSandbox(SandboxedEnvironment):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.filters = {name: _bounded_filter(f) for name, f in self.filters.items()}
+        self.filters = {name: _bounded_filter(f, name in SIZED_FILTERS) for name, f in self.filters.items()}
         self.filters["format"] = _bounded_format
         self.globals.pop("lipsum", None)  # generates text of any size; no caption needs it
 
@@ -142,7 +152,8 @@ class BoundedSandbox(SandboxedEnvironment):
         return result
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's signature)
-        _check_args(args, kwargs)
+        if getattr(__obj, "__name__", "") in ("range", "safe_range"):
+            _check_args(args, kwargs)  # 10**4 per loop; nested loops meet the deadline
         _check_string_method(__obj, args)
         return _check_length(super().call(__context, __obj, *args, **kwargs))
 

@@ -36,6 +36,8 @@ HOSTILE_CAPTIONS = {
     "power": ("{{ 9 ** 99999999 }}", 1, "larger than templates may compute"),
     "center": ("{{ quote|center(1000000000) }}", 1, "larger than templates may use"),
     "format-filter": ("{{ '%0999999999d'|format(1) }}", 1, "format width"),
+    "format-star": ("{{ '%*d'|format(999999999, 1) }}", 1, "larger than templates may use"),
+    "ljust": ("{{ quote.ljust(999999999) }}", 1, "more than 100,000"),
     "format-method": ("{{ '{:>999999999}'.format(1) }}", 1, "format width"),
     "replace": ("{% set s = quote * 500 %}\n{{ s.replace('e', s) }}", 2, "more than 100,000"),
     "concat-doubling": ("{% set ns = namespace(s='x') %}\n{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
@@ -95,6 +97,9 @@ def test_bounds_leave_ordinary_captions_alone(tmp_path: Path) -> None:
     renderer = write_captions(tmp_path, {"loops.j2": "{% for t in hashtags %}#{{ t|upper }} {% endfor %}{{ '%-3s|'|format('a') }}"
                                                      "{{ '{}!'.format(quote) }}{{ (quote ~ ' ') * 3 }}{{ 2 ** 10 }}"})
     assert renderer.render("loops", "en", VARIABLES) == "#A a  |Belgium is open!Belgium is open Belgium is open Belgium is open 1024"
+    numbers = write_captions(tmp_path, {"numbers.j2": "{{ '%d followers'|format(120000) }} {{ nothing|default(50000) }} "
+                                                      "{{ title|replace('T', 2027) }} {{ 123456|string|length }}"})
+    assert numbers.render("numbers", "en", {**VARIABLES, "nothing": None}) == "120000 followers None 2027 6"
     assert "“Belgium is open” — Aiko, Japan" in renderer.render("testimonial", "en", VARIABLES)
 
 
