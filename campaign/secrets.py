@@ -50,7 +50,8 @@ def configured_secrets(env: Mapping[str, str] | None = None, secrets_file: Path 
     env = os.environ if env is None else env
     path = Path(secrets_file or env.get("CAMPAIGN_SECRETS_FILE") or SECRETS_FILE).expanduser()
     try:
-        signature: tuple = (path.stat().st_mtime_ns, path.stat().st_size)
+        status = path.stat()
+        signature: tuple = (status.st_mtime_ns, status.st_size)
     except OSError:
         signature = ()
     relevant = tuple(sorted((k, v) for k, v in env.items() if k.startswith("CAMPAIGN_")))

@@ -150,6 +150,10 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
 
     log = EventLog(configure(json_lines=json_logs))
     clock = make_clock()
+    if not heartbeat_file.parent.is_dir():
+        print(f"--heartbeat-file {heartbeat_file}: the folder {heartbeat_file.parent} does not exist — create it or "
+              "choose another place", file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT)
     loaded = load_or_exit(calendar, quiet_warnings=True)  # bad calendar: problems with lines, exit 2
     if sandbox and db is None and not os.environ.get(ENV_URL):
         db = SANDBOX_DB  # a rehearsal never marks posts published in the real store

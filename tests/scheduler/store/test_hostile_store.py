@@ -223,3 +223,10 @@ def test_schedule_with_a_broken_caption_template_is_one_located_line(tmp_path: P
     result = cli("schedule", "--db", f"sqlite:///{tmp_path / 'campaign.db'}")
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines()[-1].startswith("templates/captions/testimonial.j2:2:")
+
+
+def test_a_heartbeat_file_in_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    calendar = Path(__file__).resolve().parents[3] / "calendar.yaml"
+    result = cli("daemon", "--once", "--calendar", str(calendar), "--db", f"sqlite:///{tmp_path / 'c.db'}",
+                 "--heartbeat-file", str(tmp_path / "no" / "such" / "hb"))
+    assert result.exit_code == 2 and "does not exist" in result.output
