@@ -34,7 +34,7 @@ PUBLIC_NAME = re.compile(r"(IDENTIFIER|HANDLE|USER(NAME)?|ACCOUNT|EMAIL|DID|URL|
 
 #: Token shapes, anywhere in a text: (pattern, group to keep before the mask).
 TOKEN_SHAPES = (
-    re.compile(r"((?:access_token|token|api[_-]?key|apikey|key|password|passwd|secret|client_secret|sig|signature)=)"
+    re.compile(r"((?<![\w-])(?:access_token|token|api[_-]?key|apikey|key|password|passwd|secret|client_secret|sig|signature)=)"
                r"[^&\s\"'<>#]+", re.IGNORECASE),
     re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE),
     re.compile(r"(\"(?:accessJwt|refreshJwt|access_token|refresh_token|password|token|appPassword)\"\s*:\s*\")[^\"]*",

@@ -212,3 +212,12 @@ def test_a_secrets_file_readable_by_others_is_warned_about(tmp_path: Path, mode:
     with caplog.at_level(logging.WARNING, logger="campaign.daemon"):
         Credentials.for_channel("be-x", "x", env={}, secrets_file=secrets)
     assert any("can be read by other users" in r.getMessage() for r in caplog.records) is warned
+
+
+def test_scrub_keeps_ordinary_text_and_masks_token_shapes() -> None:
+    from campaign.secrets import scrub
+
+    assert scrub("https://x.be/?monkey=banana&utm_key=z @belgium@mastodon.example https://a.be:8080/p@x") == \
+        "https://x.be/?monkey=banana&utm_key=z @belgium@mastodon.example https://a.be:8080/p@x"
+    assert scrub("https://x.be/?key=abc123 postgresql://u:pw1234@h/db Bearer abc.def eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.sig") == \
+        "https://x.be/?key=*** postgresql://u:***@h/db Bearer *** ***"
