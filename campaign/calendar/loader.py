@@ -22,7 +22,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from campaign.calendar.models import Calendar
 from campaign.calendar.references import check_references
-from campaign.calendar.yaml_limits import bidi_problems, yaml_limit_problem
+from campaign.calendar.yaml_limits import MAX_BYTES, bidi_problems, yaml_limit_problem
 from campaign.errors import CalendarError, Problem
 from campaign.secrets import token_findings
 
@@ -137,14 +137,23 @@ def _broken_ids(data: dict[str, Any], calendar: Calendar) -> set[str]:
 
 
 def _read(path: Path, shown: str) -> str:
+    if path.exists() and not path.is_dir() and not path.is_file():  # a FIFO or a device (/dev/zero) never ends
+        raise CalendarError([Problem(shown, None, "", "this is not a regular file (a pipe or a device?) — pass the path of calendar.yaml")])
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)  # never more than the bound, whatever the file claims
+        if len(data) > MAX_BYTES:
+            raise CalendarError([Problem(shown, 1, "", f"the calendar is larger than the {MAX_BYTES // 1_000_000} MB a calendar "
+                                                       "may be — is this the right file?")])
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise CalendarError(
             [Problem(shown, None, "", "the calendar file does not exist — create it (copy the sample calendar.yaml) or pass --calendar PATH")]
         ) from None
     except IsADirectoryError:
         raise CalendarError([Problem(shown, None, "", "this is a folder, not a calendar file — pass the path of calendar.yaml")]) from None
+    except PermissionError:
+        raise CalendarError([Problem(shown, None, "", "the calendar cannot be read (permission denied) — give this user read access to it")]) from None
     except UnicodeDecodeError as error:
         raise CalendarError(
             [Problem(shown, None, "", f"the file is not UTF-8 text ({error.reason}) — save it as UTF-8")]

@@ -80,6 +80,18 @@ def test_many_aliases_and_huge_files_are_refused(tmp_path: Path) -> None:
     assert "MB" in found[0] and seconds < 1.0
 
 
+def test_endless_files_are_refused_without_reading_them(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "calendar.yaml"
+    os.mkfifo(fifo)  # reading it would wait forever
+    for path in (fifo, Path("/dev/zero")):
+        started = time.perf_counter()
+        with pytest.raises(CalendarError) as caught:
+            load_calendar(path)
+        assert "not a regular file" in str(caught.value) and time.perf_counter() - started < 1.0
+
+
 def test_modest_aliases_still_work(tmp_path: Path) -> None:
     """The bounds are bounds, not a ban: a calendar sharing one slot list by alias loads."""
     text = SAMPLE.replace('slots: ["09:00", "12:00", "19:00"]', 'slots: &tokyo ["09:00", "12:00", "19:00"]', 1)
