@@ -92,6 +92,23 @@ def test_templates_cannot_read_files_outside_their_folder(tmp_path: Path, monkey
     assert "outside the templates folder" in str(caught.value)
 
 
+def test_a_moment_template_is_a_name_not_a_path(tmp_path: Path) -> None:
+    from campaign.calendar import load_calendar
+    from campaign.errors import CalendarError
+
+    folder = calendar_folder(tmp_path)
+    lines = (folder / "calendar.yaml").read_text(encoding="utf-8").splitlines()
+    moments = lines.index("moments:")
+    pillar = next(i for i, l in enumerate(lines) if l.startswith("    pillar: ") and i > moments)  # the first moment's
+    (folder / "templates" / "notes.j2").write_text("private notes\n", encoding="utf-8")  # outside captions/
+    lines.insert(pillar + 1, "    template: ../notes")
+    line = pillar + 2
+    (folder / "calendar.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CalendarError) as caught:
+        load_calendar(folder / "calendar.yaml")
+    assert [str(p) for p in caught.value.problems if p.line == line and "template" in p.where], caught.value
+
+
 def test_bounds_leave_ordinary_captions_alone(tmp_path: Path) -> None:
     shutil.copytree(REPO / "templates" / "captions", tmp_path / "templates" / "captions")
     renderer = write_captions(tmp_path, {"loops.j2": "{% for t in hashtags %}#{{ t|upper }} {% endfor %}{{ '%-3s|'|format('a') }}"
