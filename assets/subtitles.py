@@ -142,7 +142,8 @@ def _parse_srt(lines: list[str], bad) -> list[Cue]:  # type: ignore[no-untyped-d
             if "-->" in block[offset]:
                 bad(timing_line, f"malformed timestamp `{block[offset].strip()[:60]}` — write it as `00:00:01,000 --> 00:00:03,000`")
             else:
-                bad(timing_line, f"expected a cue number and a timing line (`00:00:01,000 --> 00:00:03,000`), found `{block[offset].strip()[:60]}`")
+                bad(timing_line, f"found `{block[offset].strip()[:60]}` where a cue starts — each cue is a number, a timing line "
+                                 "(`00:00:01,000 --> 00:00:03,000`) and its text, separated from the next by one blank line")
             continue
         cue = _cue(match, block[offset + 1:], timing_line, bad)
         if cue is not None:
@@ -163,7 +164,7 @@ def _parse_vtt(lines: list[str], bad) -> list[Cue]:  # type: ignore[no-untyped-d
             continue
         offset = 0 if "-->" in block[0] else 1  # an optional cue identifier line
         if offset >= len(block):
-            bad(start, f"`{head[:60]}` is not followed by a timing line (`00:00:01.000 --> 00:00:03.000`)")
+            bad(start, f"`{head[:60]}` is not followed by a timing line — add one (`00:00:01.000 --> 00:00:03.000`) or remove the line")
             continue
         timing_line = start + offset
         match = _VTT_TIMING.match(block[offset])
