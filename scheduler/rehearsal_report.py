@@ -20,7 +20,7 @@ from scheduler.rehearsal import Received, RehearsalResult
 from scheduler.store import StoredPost, states
 
 LATE_AFTER = dt.timedelta(minutes=5)  # published this long after its slot counts as late
-HELD = (states.PLANNED, states.UNKNOWN)  # waiting for a person: approval, or "unknown, check"
+HELD = (states.PLANNED, states.UNKNOWN, states.HELD)  # waiting for a person: approval, "unknown, check", a plan error
 
 
 @dataclass

@@ -35,6 +35,7 @@ class Plan:
     posts: list[PlannedPost]
     issues: list[PlanIssue]
     build_dir: Path = Path("build")
+    _refused: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def errors(self) -> list[PlanIssue]:
@@ -47,6 +48,16 @@ class Plan:
         """Whether the post's asset exists under the build folder (it may be rendered later)."""
         path = self.media_path(post)
         return path is not None and path.is_file()
+
+    def media_refusal(self, post: PlannedPost) -> str | None:
+        """Why the render pipeline refused to make this post's file from the current inputs, if it did."""
+        if post.media is None:
+            return None
+        if self._refused is None:
+            from assets.manifest import Manifest
+
+            self._refused = {k: str(v.get("reason")) for k, v in Manifest.load(self.build_dir).refused.items()}
+        return self._refused.get(post.media.path)
 
 
 def plan_posts(loaded: LoadedCalendar, *, build_dir: Path = Path("build"), today: dt.date | None = None) -> Plan:
@@ -129,6 +140,7 @@ class _Planner:
         assert slot is not None
         platform = channel.platform.value
         warnings: list[str] = []
+        problems: list[str] = []  # plan errors: the post is held, never published as it is
         if slot.note:
             warnings.append(slot.note)
         for window in placement.skipped_blackouts:
@@ -152,6 +164,7 @@ class _Planner:
             caption = caption.replace(link, bluesky_display_link(link))
         for problem in check_caption(platform, caption):
             warnings.append(problem)
+            problems.append(problem)
             self.issue("error", moment, f"{pid}: {problem}", channel, language, pid)
         media = _media(moment, channel, language, testimonial, variables) if testimonial else None
         if media is not None:
@@ -159,6 +172,7 @@ class _Planner:
             if limit is not None and len(media.alt_text) > limit:
                 problem = f"alt text is {len(media.alt_text)} characters, over {platform}'s {limit} — shorten alt_text.{language} of {media.testimonial_id}"
                 warnings.append(problem)
+                problems.append(problem)
                 self.issue("error", moment, f"{pid}: {problem}", channel, language, pid)
         return PlannedPost(
             id=pid,
@@ -177,6 +191,7 @@ class _Planner:
             needs_approval=channel.approval,
             grace_seconds=int(channel.grace.total_seconds()),
             warnings=tuple(warnings),
+            problems=tuple(problems),
         )
 
 
