@@ -120,8 +120,9 @@ def upright(image: Image.Image, reduce: int = 1) -> Image.Image:
     """
     method = _UPRIGHT.get(orientation(image))  # read before reducing: TIFF keeps it outside `info`
     image.load()
-    if reduce > 1:
-        source = image if image.mode in _REDUCIBLE else image.convert("RGBA" if image.mode in ("P", "PA") else "RGB")
+    if reduce > 1 and (image.mode in _REDUCIBLE or image.mode in ("P", "PA")):
+        # Palette images are expanded first; 16-bit ones are left to to_srgb, which scales them properly.
+        source = image if image.mode in _REDUCIBLE else image.convert("RGBA")
         reduced = _reduce_in_bands(source, reduce)
         if source is not image:
             source.close()

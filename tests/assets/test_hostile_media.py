@@ -308,3 +308,26 @@ def test_a_huge_rgba_png_renders_in_bounded_memory(tmp_path: Path) -> None:
     assert result["peak_mb"] < 1.3 * decode_mb, f"peak {result['peak_mb']:.0f} MB for a {decode_mb:.0f} MB decode"
     with Image.open(tmp_path / "feed_4x5.jpg") as rendered:
         assert rendered.size == (TINY["feed_4x5"].width, TINY["feed_4x5"].height)
+
+
+@pytest.mark.parametrize("mode", ["P", "I;16", "LA", "CMYK"])
+def test_large_photos_in_every_mode_reduce_to_the_same_picture(tmp_path: Path, mode: str) -> None:
+    """Reduced on load or not, a palette, 16-bit, grey+alpha or CMYK photo gives the picture it shows."""
+    from assets.photo import PhotoTarget, render_photo
+
+    gradient = np.tile(np.linspace(0, 255, 2400, dtype=np.uint8), (1800, 1))
+    base = Image.fromarray(np.dstack([gradient, gradient, gradient]))
+    image = {"P": lambda: base.convert("P"),
+             "I;16": lambda: Image.fromarray((gradient.astype(np.uint16) * 257)),
+             "LA": lambda: Image.merge("LA", [base.convert("L"), Image.new("L", base.size, 255)]),
+             "CMYK": lambda: base.convert("CMYK")}[mode]()
+    source = tmp_path / ("photo.tif" if mode == "CMYK" else "photo.png")
+    image.save(source)
+    v = TINY["landscape_16x9"]
+    overlay = tmp_path / "overlay.png"
+    Image.new("RGBA", (v.width, v.height)).save(overlay)
+    _, outcomes = render_photo(source, [PhotoTarget(v, overlay, tmp_path / "out.jpg", ("x",))], (0.5, 0.5), threads=1)
+    assert outcomes[0].error is None
+    with Image.open(tmp_path / "out.jpg") as rendered:
+        row = np.asarray(rendered.convert("L"), dtype=int)[v.height // 2]
+    assert row[:10].mean() < 40 and row[-10:].mean() > 215, f"{mode}: the gradient survives (dark left, light right)"
