@@ -2,7 +2,10 @@
 
 An output is up to date when its recorded input key (source hash, brand fingerprint,
 subtitle hash, frame, platforms, pipeline version) matches and the file is still there
-with the recorded size. Written atomically so a crash never leaves half a manifest.
+with the recorded size. Written atomically so a crash never leaves half a manifest, and only
+when something changed. Refusals are recorded with their input key too, so the same inputs are
+not rendered again only to be refused again: bump PIPELINE_VERSION when a renderer fix could
+change an outcome (it forgets every render and refusal).
 """
 
 from __future__ import annotations
