@@ -112,3 +112,24 @@ def test_the_daemon_logs_why_each_post_was_cancelled(sqlite_store, tmp_path: Pat
         daemon.load_and_sync()
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("cancelled:")]
     assert len(lines) == 1 and "National mourning" in lines[0] and "europe-day.2027.be-x.en" in lines[0]
+
+
+def test_a_post_whose_render_was_refused_waits_with_the_reason(sqlite_store, tmp_path: Path) -> None:
+    """The render pipeline removed a stale file and recorded why: the daemon says that, not "not rendered yet"."""
+    import pytest
+
+    from assets.manifest import Manifest
+    from schedkit import make_post
+    from scheduler.daemon.outgoing import MediaNotReady, to_outgoing
+    from scheduler.post import MediaRef
+
+    build = tmp_path / "build"
+    manifest = Manifest.load(build)
+    manifest.refuse("ana/feed_4x5.en.jpg", "k", "the photo is 480x150: too small for feed_4x5 1080x1350", "rejected")
+    manifest.save()
+    media = MediaRef("ana", "photo", "feed_4x5", "en", "ana/feed_4x5.en.jpg", "Ana", 1080, 1350)
+    post = dataclasses.replace(make_post("photo-day", "ig", AFTER, platform="instagram"), media=media)
+    sync_plan(sqlite_store, [post], AFTER)
+    with pytest.raises(MediaNotReady) as caught:
+        to_outgoing(sqlite_store.get(post.id), build_dir=build)
+    assert "refused by the render pipeline" in str(caught.value) and "too small for feed_4x5" in str(caught.value)
