@@ -123,7 +123,8 @@ def upright(image: Image.Image, reduce: int = 1) -> Image.Image:
     if reduce > 1 and (image.mode in _REDUCIBLE or image.mode in ("P", "PA")):
         # Palette images are expanded first; 16-bit ones are left to to_srgb, which scales them properly.
         source = image if image.mode in _REDUCIBLE else image.convert("RGBA")
-        reduced = _reduce_in_bands(source, reduce)
+        # Pillow reduces images with alpha through a premultiplied full-size copy: those go band by band.
+        reduced = _reduce_in_bands(source, reduce) if source.mode in ("RGBA", "LA") else source.reduce(reduce)
         if source is not image:
             source.close()
         return reduced.transpose(method) if method is not None else reduced
