@@ -331,3 +331,23 @@ def test_large_photos_in_every_mode_reduce_to_the_same_picture(tmp_path: Path, m
     with Image.open(tmp_path / "out.jpg") as rendered:
         row = np.asarray(rendered.convert("L"), dtype=int)[v.height // 2]
     assert row[:10].mean() < 40 and row[-10:].mean() > 215, f"{mode}: the gradient survives (dark left, light right)"
+
+
+def test_the_pipeline_reports_an_oversized_photo_cleanly(write_calendar, inbox: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A 441-megapixel PNG (declared; Pillow would raise its own bomb error) moves to rejected/ with a sentence."""
+    data = calendar_data()
+    data["moments"] = [m for m in data["moments"] if m["id"] == "photo-day"]
+    data["testimonials"][0]["photo"] = "ana.png"
+    loaded = write_calendar(data)
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", 21_000, 21_000, 8, 2, 0, 0, 0)
+    (inbox / "ana.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        summary = render(loaded, inbox, tmp_path / "build")
+    [entry] = [r for r in summary.rejected if r["source"] == "ana.png"]
+    assert "megapixels" in entry["reason"] and "export it smaller" in entry["reason"] and "Traceback" not in entry["reason"]
+    assert (inbox / "rejected" / "ana.png").exists() and summary.errors == []
