@@ -83,6 +83,8 @@ def still_changing(paths: Iterable[Path], settle_seconds: float) -> set[Path]:
 def reject(path: Path, inbox: Path, reason: str) -> Path:
     """Move a bad source to `<inbox>/rejected/` with a note; never overwrite an earlier reject."""
     folder = inbox / REJECTED_DIR
+    if folder.is_symlink():  # files (and notes) must never be moved or written outside the inbox
+        raise OSError(f"{folder} is a symbolic link — make rejected/ a real folder inside the inbox")
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / path.name
     counter = 1

@@ -2,7 +2,8 @@
 
 The class of inputs covered: symbolic links that leave the inbox (to a secret, to a file
 elsewhere, through a chain of links, to nothing, in a loop), links that stay inside it
-(allowed), a link named like a subtitle or a photo the calendar expects, and folders and
+(allowed), a link named like a subtitle or a photo the calendar expects, a `rejected/`
+folder that is itself a link elsewhere (nothing is moved or written there), and folders and
 dot-files that are not drops. A link that leaves the inbox is never read: it moves to
 `rejected/` (the link itself; its target is untouched) with the reason, and nothing of its
 target reaches a rendered file; the rest of the inbox renders.
@@ -93,3 +94,15 @@ def test_a_photo_linked_outside_is_refused_and_the_rest_renders(write_calendar, 
     assert any(r["source"] == "ana.jpg" and "outside the inbox" in r["reason"] for r in summary.rejected)
     assert not (tmp_path / "build" / "ana").exists()
     assert elsewhere.exists() and (inbox / "a-folder.jpg").is_dir() and (inbox / ".DS_Store").exists()
+
+
+def test_a_rejected_folder_linked_elsewhere_receives_nothing(write_calendar, inbox: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    loaded = write_calendar(calendar_data())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (inbox / "rejected").symlink_to(elsewhere, target_is_directory=True)
+    (inbox / "stray.jpg").write_bytes(b"not a photo")
+    summary = render(loaded, inbox, tmp_path / "build")
+    [entry] = [r for r in summary.rejected if r["source"] == "stray.jpg"]
+    assert entry["moved_to"] is None and "rejected/ a real folder" in entry["reason"]
+    assert (inbox / "stray.jpg").exists() and list(elsewhere.iterdir()) == []
