@@ -351,3 +351,26 @@ def test_the_pipeline_reports_an_oversized_photo_cleanly(write_calendar, inbox: 
     [entry] = [r for r in summary.rejected if r["source"] == "ana.png"]
     assert "megapixels" in entry["reason"] and "export it smaller" in entry["reason"] and "Traceback" not in entry["reason"]
     assert (inbox / "rejected" / "ana.png").exists() and summary.errors == []
+
+
+def test_ffmpeg_reads_the_clean_srt_with_the_cues_we_checked(tmp_path: Path) -> None:
+    """ffmpeg's own subtitle parser (not ours) is the referee: the SRT handed to it carries
+    exactly the checked cues, at the same times, from an SRT and from a WebVTT source."""
+    import re
+
+    vtt = tmp_path / "talk.vtt"
+    vtt.write_text("WEBVTT\n\n1\n00:00.250 --> 00:01.500\nOne\n\n00:01.500 --> 00:02.750 line:80%\nTwo <b>bold</b>\n\n"
+                   "NOTE skipped\n\n01:00:03.000 --> 01:00:04.125\nThree\n", encoding="utf-8")
+    report = read_subtitles(vtt)
+    assert report.ok, report.problems
+    clean = tmp_path / "clean.srt"
+    clean.write_text(to_srt(report.cues), encoding="utf-8")
+    done = subprocess.run([ffmpeg(), "-v", "error", "-i", str(clean), "-f", "webvtt", "-"], capture_output=True, text=True, check=True)
+    stamps = re.findall(r"(\d+:)?(\d\d):(\d\d)\.(\d{3}) --> (\d+:)?(\d\d):(\d\d)\.(\d{3})", done.stdout)
+
+    def seconds(h: str, m: str, s: str, ms: str) -> float:
+        return int((h or "0:")[:-1]) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+    times = [(seconds(*g[:4]), seconds(*g[4:])) for g in stamps]
+    assert times == [(c.start, c.end) for c in report.cues] == [(0.25, 1.5), (1.5, 2.75), (3603.0, 3604.125)]
+    assert "Two bold" in done.stdout or "Two <b>bold</b>" in done.stdout
