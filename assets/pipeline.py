@@ -247,8 +247,11 @@ def _collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, i
             manifest.refuse(job.output, job.input_key, reason, "errors")
             _remove_output(task.out, job.output)
         else:
-            summary.rendered.append({**base, "bytes": job.bytes, "platforms": list(spec.job.platforms), "focus": result.focus, "notes": job.notes})
+            upscale = round(job.upscale, 2) if job.upscale > 1 else None
+            summary.rendered.append({**base, "bytes": job.bytes, "platforms": list(spec.job.platforms), "focus": result.focus,
+                                     "notes": job.notes, "warnings": job.warnings, "upscale": upscale})
             manifest.record(job.output, {
+                "upscale": upscale, "warnings": job.warnings,  # the preview shows them beside the post
                 **base, "input_key": job.input_key, "source_sha256": manifest.sources.get(task.source.name, {}).get("sha256"),
                 "brand_fingerprint": spec.fingerprint, "platforms": list(spec.job.platforms),
                 "bytes": job.bytes, "sha256": job.sha256, "pipeline_version": PIPELINE_VERSION,
