@@ -149,8 +149,9 @@ class XEmulator(Emulator):
         text = body.get("text", "") if isinstance(body, dict) else ""
         ids = [str(i) for i in ((body.get("media") or {}).get("media_ids") or [])]
         require(text or ids, "text or media is required")
-        length = textcount.x_weighted_length(text)
-        require(length <= 280, f"the text is {length} weighted characters; 280 at most")
+        parsed = textcount.x_parse(text)
+        require(parsed.weightedLength <= 280, f"the text is {parsed.weightedLength} weighted characters; 280 at most")
+        require(not text or parsed.valid, "the text contains characters that are not allowed (U+FEFF, U+FFFE, U+FFFF)")
         items = [self._media.get(i) for i in ids]
         require(all(item and item["owner"] == account for item in items), "a media id is unknown or expired")
         require(all(item["state"] == "succeeded" for item in items), "media is still processing; wait for STATUS succeeded")
