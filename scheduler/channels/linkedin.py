@@ -25,6 +25,7 @@ from scheduler.channels.base import (
     TransientError,
 )
 
+from campaign.api_versions import LINKEDIN_DEFAULT_VERSION
 from scheduler.plan.textrules import linkedin_escape  # the planner owns LinkedIn's little-text rules
 
 #: LinkedIn answers 429 on its daily limits without any header saying when they reset: wait an hour.
@@ -34,7 +35,7 @@ DEFAULT_RATE_WAIT = 3600.0
 class LinkedInPublisher(HttpPublisher):
     platform = "linkedin"
     can_find_existing = False
-    DEFAULTS = {"base_url": "https://api.linkedin.com/rest", "version": "202505"}
+    DEFAULTS = {"base_url": "https://api.linkedin.com/rest", "version": LINKEDIN_DEFAULT_VERSION}
 
     @property
     def owner(self) -> str:
@@ -53,9 +54,13 @@ class LinkedInPublisher(HttpPublisher):
         try:
             body = response.json()
             message = self.scrub(str(body.get("message") or body))
-            code = str(body.get("serviceErrorCode") or status)
+            code = str(body.get("serviceErrorCode") or body.get("code") or status)
         except (ValueError, AttributeError):
             message, code = self.body_text(response, 200), str(status)
+        if status == 426:  # NONEXISTENT_VERSION: every call of this channel fails until its version is changed
+            raise AuthError(f"LinkedIn no longer serves API version {self.api['version']} for {self.who} ({message}) — set "
+                            f"api.version of channel {self.channel_id} in calendar.yaml to a supported version "
+                            f"(e.g. \"{LINKEDIN_DEFAULT_VERSION}\")", platform_code=code)
         if status == 429:
             raise RateLimited(f"LinkedIn limit reached for {self.who}: {message}", DEFAULT_RATE_WAIT, platform_code=code)
         if status == 401:

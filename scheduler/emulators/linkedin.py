@@ -6,6 +6,7 @@ account acts; it may upload and post only as its own author (organization or mem
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from typing import Any
@@ -62,6 +63,8 @@ class LinkedInEmulator(Emulator):
         return "upload"
 
     def error_reply(self, status: int, message: str, **extra: Any) -> Reply:
+        if extra.get("name"):
+            return Reply(status, {"status": status, "code": extra["name"], "message": message})
         body = {"message": message, "status": status}
         if extra.get("code"):
             body["serviceErrorCode"] = extra["code"]
@@ -79,8 +82,21 @@ class LinkedInEmulator(Emulator):
             version = request.headers.get("linkedin-version", "")
             require(re.fullmatch(r"\d{6}(\.\d{2})?", version), "A version must be present. Please specify a version by adding the "
                     "LinkedIn-Version header", code=100)
+            if not self._version_active(version):  # LinkedIn's answer, as its API gives it (status, code, message)
+                raise Reject(426, f"Requested version {version[:6]}01 is not active", name="NONEXISTENT_VERSION")
             require(request.headers.get("x-restli-protocol-version") == "2.0.0", "X-Restli-Protocol-Version: 2.0.0 is required")
         return account
+
+    def _version_active(self, version: str) -> bool:
+        """LinkedIn serves a monthly version from its release until about a year later (the
+        migrations page: 202510 sunset 2026-10-15, 202511 on 2026-11-16)."""
+        year, month = int(version[:4]), int(version[4:6])
+        if not 1 <= month <= 12:
+            return False
+        today = self.clock.now().date()
+        released = dt.date(year, month, 1)
+        sunset = dt.date(year + 1, month, 16 if (year, month) == (2025, 11) else 15)
+        return released <= today < sunset
 
     @staticmethod
     def _acts_as(account: str, urn: str) -> None:
