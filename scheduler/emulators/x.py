@@ -68,7 +68,12 @@ class XEmulator(Emulator):
             return self._metadata(account, request)
         if method == "POST" and path == "/2/tweets":
             return self._tweet(account, request)
+        if method == "GET" and path == "/2/users/me":  # who the token acts as (clients and `check` call it)
+            return Reply(200, {"data": {"id": self._user_id(account), "name": account, "username": account}})
         raise Reject(404, f"no route for {method} {path}")
+
+    def _user_id(self, account: str) -> str:
+        return str(1_500_000_000 + self.accounts.index(account))
 
     def _new(self, account: str, **fields: Any) -> tuple[str, dict[str, Any]]:
         media_id = str(1_880_000_000_000_000_000 + self.next_id())
