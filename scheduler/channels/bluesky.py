@@ -112,6 +112,16 @@ class BlueskyPublisher(HttpPublisher):
                 kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
         raise AssertionError("unreachable")
 
+    def check(self) -> list[ChannelProblem]:
+        """Sign in and ask the PDS whose session it is (com.atproto.server.getSession)."""
+        from scheduler.channels.base import ChannelProblem  # noqa: F401 - the type this returns
+
+        me, problems = self.ask(lambda: self.json(self._call("GET", "com.atproto.server.getSession", what="who am I")),
+                                what="the app password")
+        if me is None:
+            return problems
+        return self.acting_as(self.account, me.get("handle"), me.get("did"))
+
     # ---- publishing -------------------------------------------------------------------
     def rkey(self, post: OutgoingPost) -> str:
         return tid_for(post.scheduled_at, post.idempotency_key)

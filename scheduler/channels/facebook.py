@@ -20,7 +20,8 @@ import requests
 
 from scheduler.channels._graph import raise_graph_error
 from scheduler.channels._http import HttpPublisher
-from scheduler.channels.base import OutgoingMedia, OutgoingPost, PermanentError, PublishResult, TransientError
+from scheduler.channels.base import ChannelProblem, OutgoingMedia, OutgoingPost, PermanentError, PublishResult, TransientError
+from scheduler.channels.credentials import env_prefix
 from assets.specs import PLATFORMS
 
 
@@ -38,6 +39,24 @@ class FacebookPublisher(HttpPublisher):
 
     def raise_for(self, response: requests.Response, *, creates: bool = False) -> None:
         raise_graph_error(self, response, creates=creates)
+
+    def check(self) -> list[ChannelProblem]:
+        me, problems = self.ask(lambda: self.json(self.request("GET", self._graph("me"), what="who am I", headers=self._auth,
+                                                               params={"fields": "id,name,username"})), what="the Page token")
+        if me is None:
+            return problems
+        problems = self.acting_as(self.account, me.get("id"), me.get("username"), me.get("name"))
+        missing = [name for name in ("APP_ID", "USER_TOKEN") if not self.credentials.get(name)]
+        if missing:
+            names = ", ".join(env_prefix(self.channel_id) + n for n in missing)
+            problems.append(ChannelProblem(f"clips cannot be published on {self.who}: Meta's Resumable Upload API needs the app id "
+                                           f"and a user token of a Page admin — set {names}", blocking=False))
+        else:
+            _, user = self.ask(lambda: self.request("GET", self._graph("me"), what="who am I (user token)",
+                                                    headers={"Authorization": "Bearer " + self.credentials.require("USER_TOKEN")}),
+                               what="the USER_TOKEN")
+            problems += [ChannelProblem(p.message + " (clips only)", blocking=False) for p in user]
+        return problems
 
     def publish(self, post: OutgoingPost) -> PublishResult:
         if not post.media:

@@ -17,6 +17,7 @@ from assets.specs import PLATFORMS
 from scheduler.channels._http import HttpPublisher
 from scheduler.channels.base import (
     AuthError,
+    ChannelProblem,
     OutgoingMedia,
     OutgoingPost,
     PermanentError,
@@ -25,7 +26,7 @@ from scheduler.channels.base import (
     TransientError,
 )
 
-from campaign.api_versions import LINKEDIN_DEFAULT_VERSION
+from campaign.api_versions import LINKEDIN_DEFAULT_VERSION, linkedin_version_problem
 from scheduler.plan.textrules import linkedin_escape  # the planner owns LinkedIn's little-text rules
 
 #: LinkedIn answers 429 on its daily limits without any header saying when they reset: wait an hour.
@@ -71,6 +72,22 @@ class LinkedInPublisher(HttpPublisher):
         if status >= 500:
             raise TransientError(f"LinkedIn had a temporary problem (HTTP {status}): {message}", platform_code=code)
         raise PermanentError(f"LinkedIn refused the request for {self.who} (HTTP {status}): {message}", platform_code=code)
+
+    def check(self) -> list[ChannelProblem]:
+        problems = []
+        found = linkedin_version_problem(str(self.api["version"]), self.clock.now().date())
+        if found:
+            severity, message = found
+            problems.append(ChannelProblem(f"channel {self.channel_id}: {message}", blocking=severity == "error"))
+            if severity == "error":
+                return problems
+        if self.owner.startswith("urn:li:organization:"):
+            path, what = f"/organizations/{quote(self.owner.rsplit(':', 1)[-1])}", "organization lookup"
+        else:
+            path, what = "/me", "who am I"
+        _, asked = self.ask(lambda: self.json(self.request("GET", self.url("base_url", path), what=what, headers=self._headers)),
+                             what="the token")
+        return problems + asked
 
     def publish(self, post: OutgoingPost) -> PublishResult:
         text = post.text if not post.link or post.link in post.text else f"{post.text}\n{post.link}"

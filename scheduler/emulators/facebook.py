@@ -86,7 +86,7 @@ class FacebookEmulator(GraphEmulator):
             name = self._user_tokens[token]
             return Reply(200, {"id": str(int(hashlib.sha256(name.encode()).hexdigest()[:12], 16)), "name": name})
         page = self.authorize(request)
-        return Reply(200, {"id": page, "name": page})
+        return Reply(200, {"id": page, "name": page, "username": page})
 
     def _message(self, request: Request, *names: str) -> str:
         text = next((request.field(n) for n in names if request.field(n)), "") or ""

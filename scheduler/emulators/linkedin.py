@@ -123,6 +123,13 @@ class LinkedInEmulator(Emulator):
             return self._video_status(unquote(path[len("/rest/videos/"):]))
         if method == "POST" and path == "/rest/posts":
             return self._post(account, request)
+        organization = re.fullmatch(r"/rest/organizations/(\d+)", path)
+        if method == "GET" and organization:  # who the token may act for (`check` looks the organization up)
+            self._acts_as(account, f"urn:li:organization:{organization.group(1)}")
+            return Reply(200, {"id": int(organization.group(1)), "localizedName": account, "vanityName": account.rsplit(":", 1)[-1]})
+        if method == "GET" and path == "/rest/me":
+            require(account.startswith("urn:li:person:"), "Not enough permissions to access: me.GET.20240101", 403, code=100)
+            return Reply(200, {"id": account.rsplit(":", 1)[-1], "localizedFirstName": "", "localizedLastName": ""})
         raise Reject(404, f"no route for {method} {path}")
 
     def _owner(self, account: str, body: Any, wrapper: str) -> dict[str, Any]:
