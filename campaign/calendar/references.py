@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable
 
 from assets.specs import VARIANTS
-from campaign.api_versions import linkedin_version_problem
+from campaign.api_versions import graph_version_problem, linkedin_version_problem
 from campaign.calendar.models import Calendar, Moment
 from campaign.errors import Problem
 from campaign.languages import script_of
@@ -187,6 +187,12 @@ def _channel_settings(calendar: Calendar, _root: Path, today: dt.date) -> Iterab
     for c_index, channel in enumerate(calendar.channels):
         if channel.platform.value == "linkedin" and channel.api.version:
             found = linkedin_version_problem(channel.api.version, today)
+            if found:
+                severity, message = found
+                where = f"channels[{c_index}].api.version"
+                yield _error(where, message) if severity == "error" else _warning(where, message)
+        if channel.platform.value in ("facebook", "instagram") and channel.api.version:
+            found = graph_version_problem(channel.api.version, today)
             if found:
                 severity, message = found
                 where = f"channels[{c_index}].api.version"

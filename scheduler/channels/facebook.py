@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 
+from campaign.api_versions import GRAPH_DEFAULT_VERSION, graph_version_problem
 from scheduler.channels._graph import raise_graph_error
 from scheduler.channels._http import HttpPublisher
 from scheduler.channels.base import ChannelProblem, OutgoingMedia, OutgoingPost, PermanentError, PublishResult, TransientError
@@ -28,7 +29,7 @@ from assets.specs import PLATFORMS
 class FacebookPublisher(HttpPublisher):
     platform = "facebook"
     can_find_existing = False
-    DEFAULTS = {"base_url": "https://graph.facebook.com", "version": "v21.0"}
+    DEFAULTS = {"base_url": "https://graph.facebook.com", "version": GRAPH_DEFAULT_VERSION}
 
     def _graph(self, path: str) -> str:
         return f"{self.api['base_url'].rstrip('/')}/{self.api['version']}/{path.lstrip('/')}"
@@ -41,6 +42,14 @@ class FacebookPublisher(HttpPublisher):
         raise_graph_error(self, response, creates=creates)
 
     def check(self) -> list[ChannelProblem]:
+        return self.version_problems() + self._check_credentials()
+
+    def version_problems(self) -> list[ChannelProblem]:
+        """Meta still answers an expired Graph version (as the oldest available one): warn, do not stop."""
+        found = graph_version_problem(str(self.api["version"]), self.clock.now().date())
+        return [ChannelProblem(f"channel {self.channel_id}: {found[1]}", blocking=False)] if found else []
+
+    def _check_credentials(self) -> list[ChannelProblem]:
         me, problems = self.ask(lambda: self.json(self.request("GET", self._graph("me"), what="who am I", headers=self._auth,
                                                                params={"fields": "id,name,username"})), what="the Page token")
         if me is None:

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import requests
 
+from campaign.api_versions import GRAPH_DEFAULT_VERSION, graph_version_problem
 from scheduler.channels._graph import raise_graph_error
 from scheduler.channels._http import HttpPublisher
 from scheduler.channels.base import ChannelProblem, OutgoingMedia, OutgoingPost, PermanentError, PublishResult
@@ -19,7 +20,7 @@ from scheduler.channels.base import ChannelProblem, OutgoingMedia, OutgoingPost,
 class InstagramPublisher(HttpPublisher):
     platform = "instagram"
     can_find_existing = False
-    DEFAULTS = {"base_url": "https://graph.facebook.com", "version": "v21.0"}
+    DEFAULTS = {"base_url": "https://graph.facebook.com", "version": GRAPH_DEFAULT_VERSION}
 
     def _graph(self, path: str) -> str:
         return f"{self.api['base_url'].rstrip('/')}/{self.api['version']}/{path.lstrip('/')}"
@@ -48,6 +49,9 @@ class InstagramPublisher(HttpPublisher):
                                                                params={"fields": "id,username"})), what="the token")
         if me is not None:
             problems = self.acting_as(self.account, me.get("id"), me.get("username"))
+        found = graph_version_problem(str(self.api["version"]), self.clock.now().date())
+        if found:
+            problems.append(ChannelProblem(f"channel {self.channel_id}: {found[1]}", blocking=False))
         return problems + self._media_host_problems()
 
     def _media_host_problems(self) -> list[ChannelProblem]:

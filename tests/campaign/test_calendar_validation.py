@@ -263,3 +263,15 @@ def test_linkedin_version_not_released_yet_or_malformed(tmp_path: Path) -> None:
     assert any("not released yet" in p for p in problems_of(path))
     path, _ = broken(tmp_path, 'api: {version: "202611"}', 'api: {version: "2026-11"}')
     assert any("write it as YYYYMM" in p for p in problems_of(path))
+
+
+def test_graph_api_version_expiry_warns_then_fails(tmp_path: Path) -> None:
+    """Meta lists v21.0 as available until 2027-01-21, inside this campaign."""
+    path, text = broken(tmp_path, "api: {version: v25.0}", "api: {version: v21.0}")
+    loaded = load_calendar(path, today=dt.date(2026, 12, 1))
+    warnings = [str(w) for w in loaded.warnings if "Graph API" in str(w)]
+    assert len(warnings) == 1 and "expires on 2027-01-21 (in 51 days)" in warnings[0]
+    assert warnings[0].startswith(f"calendar.yaml:{line_of(text, 'version: v21.0')}:")
+    with pytest.raises(CalendarError) as caught:
+        load_calendar(path, today=dt.date(2027, 1, 21))
+    assert any("expired on 2027-01-21" in str(p) and "v25.0" in str(p) for p in caught.value.problems)

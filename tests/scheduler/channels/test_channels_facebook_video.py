@@ -19,9 +19,9 @@ def test_clip_goes_through_the_resumable_upload_api_then_the_page(rigs, media_di
     size = media_dir.joinpath("aiko-tanaka/clip.ja.mp4").stat().st_size
     app = r.emulator.app_id
     calls = [(m, p) for m, p in r.emulator.requests]
-    assert calls[0] == ("POST", f"/v21.0/{app}/uploads")
-    assert calls[1][0] == "POST" and calls[1][1].startswith("/v21.0/upload:")
-    assert calls[2] == ("POST", "/v21.0/1234567890/videos")
+    assert calls[0] == ("POST", f"/v25.0/{app}/uploads")
+    assert calls[1][0] == "POST" and calls[1][1].startswith("/v25.0/upload:")
+    assert calls[2] == ("POST", "/v25.0/1234567890/videos")
     assert not any("upload_phase" in p or "graph-video" in p for _, p in calls)
     [entry] = r.emulator.published
     assert entry["id"] == result.remote_id and entry["kind"] == "video" and entry["media"][0]["bytes"] == size
@@ -51,7 +51,7 @@ def test_a_clip_without_app_id_or_user_token_names_what_to_set(rigs, media_dir) 
 
 def test_emulator_holds_the_contract(rigs) -> None:
     r = rigs("facebook")
-    graph = f"{r.emulator.base_url}/v21.0"
+    graph = f"{r.emulator.base_url}/v25.0"
     page_token = {"Authorization": f"Bearer {FAKE_TOKEN}"}
     # A Page token cannot start an upload session: Meta wants a user token there.
     answer = requests.post(f"{graph}/{r.emulator.app_id}/uploads", headers=page_token, timeout=5,
