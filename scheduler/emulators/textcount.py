@@ -25,7 +25,9 @@ def x_weighted_length(text: str) -> int:
 
 
 def mastodon_length(text: str) -> int:
-    return len(URL.sub("x" * 23, text))
+    """Grapheme clusters, URLs as 23, `@name@server` as `@name` (Mastodon's length validator)."""
+    text = URL.sub("x" * 23, text)
+    return grapheme.length(re.sub(r"(?<![\w/])(@\w+)@[\w.-]+\w", r"\1", text))
 
 
 def grapheme_length(text: str) -> int:

@@ -166,12 +166,19 @@ LINKEDIN_MAX = 3000
 _HASHTAG = re.compile(r"(?:^|(?<=\s))[#＃](\w+)")
 
 
+_REMOTE_MENTION = re.compile(r"(?<![\w/])(@\w+)@[\w.-]+\w")
+
+
 def mastodon_length(text: str) -> int:
-    """Mastodon counts characters (code points) with every URL as 23."""
-    length = len(text)
+    """Mastodon's StatusLengthValidator: grapheme clusters (an emoji sequence is one), every
+    URL as 23, a remote mention `@name@server` as just `@name`."""
+    pieces, position = [], 0
     for start, end, _url in find_urls(text):
-        length += MASTODON_URL_LENGTH - (end - start)
-    return length
+        pieces.append(text[position:start])
+        pieces.append("x" * MASTODON_URL_LENGTH)
+        position = end
+    pieces.append(text[position:])
+    return grapheme.length(_REMOTE_MENTION.sub(r"\1", "".join(pieces)))
 
 
 def hashtags_in(text: str) -> list[str]:
