@@ -136,10 +136,17 @@ class MastodonEmulator(Emulator):
         media_id = str(110_000_000_000_000_000 + self.next_id())
         job = self.new_job() if info.kind == "video" else None
         self._media[media_id] = {"info": info, "description": description, "job": job, "owner": account}
-        kind = "video" if info.kind == "video" else "image"
-        body = {"id": media_id, "type": kind, "url": None if job else f"https://files.example/{media_id}",
-                "description": description, "meta": {"original": {"width": info.width, "height": info.height}}}
-        return Reply(202 if job else 200, body)
+        return Reply(202 if job else 200, self._attachment(media_id, ready=job is None))
+
+    def _attachment(self, media_id: str, *, ready: bool) -> dict[str, Any]:
+        """A MediaAttachment entity as Mastodon returns it from upload and from GET /api/v1/media/:id."""
+        item = self._media[media_id]
+        info = item["info"]
+        url = f"https://files.example/{media_id}"
+        return {"id": media_id, "type": "video" if info.kind == "video" else "image", "url": url if ready else None,
+                "preview_url": url + "/small" if ready else None, "remote_url": None, "text_url": None,
+                "description": item["description"], "blurhash": None,
+                "meta": {"original": {"width": info.width, "height": info.height}}}
 
     def _media_status(self, account: str, media_id: str) -> Reply:
         item = self._media.get(media_id)
@@ -148,10 +155,10 @@ class MastodonEmulator(Emulator):
         job: Job | None = item["job"]
         state = job.step() if job else "done"
         if state == "processing":
-            return Reply(206, {"id": media_id, "url": None})
+            return Reply(206, self._attachment(media_id, ready=False))
         if state == "failed":
             return Reply(422, {"error": job.reason if job else "failed"})
-        return Reply(200, {"id": media_id, "url": f"https://files.example/{media_id}", "description": item["description"]})
+        return Reply(200, self._attachment(media_id, ready=True))
 
     def _status(self, account: str, request: Request) -> Reply | object:
         key = request.headers.get("idempotency-key")

@@ -112,3 +112,13 @@ def test_tweepy_gets_x_errors_in_x_shape(x_server) -> None:
     assert "not allowed" in str(caught.value)
     with pytest.raises(tweepy.Unauthorized):
         _tweepy(x_server, token="not-a-token").create_tweet(text="hello", user_auth=False)
+
+
+def test_mastodon_py_waits_for_a_clip_to_be_processed(mastodon_server, media_dir) -> None:
+    """Video is processed after a 202; Mastodon.py polls GET /api/v1/media/:id until it has a URL."""
+    client = Mastodon(access_token=TOKEN, api_base_url=mastodon_server.base_url)
+    clip = media_dir / "aiko-tanaka" / "clip.ja.mp4"
+    media = client.media_post(str(clip), mime_type="video/mp4", description="Aiko Tanaka speaks", synchronous=True)
+    assert media.url and media.type == "video"
+    status = client.status_post("Aiko on research in Belgium", media_ids=[media], language="ja")
+    assert mastodon_server.published[0]["media"][0]["kind"] == "video" and status.id
