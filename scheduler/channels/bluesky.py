@@ -32,6 +32,7 @@ from scheduler.channels.base import (
     RateLimited,
     TransientError,
 )
+from scheduler.channels.base import ChannelProblem  # what check() returns
 from scheduler.channels.credentials import scrub_text
 from scheduler.channels.tid import tid_for
 from scheduler.plan.textrules import bluesky_facets
@@ -114,8 +115,6 @@ class BlueskyPublisher(HttpPublisher):
 
     def check(self) -> list[ChannelProblem]:
         """Sign in and ask the PDS whose session it is (com.atproto.server.getSession)."""
-        from scheduler.channels.base import ChannelProblem  # noqa: F401 - the type this returns
-
         me, problems = self.ask(lambda: self.json(self._call("GET", "com.atproto.server.getSession", what="who am I")),
                                 what="the app password")
         if me is None:
