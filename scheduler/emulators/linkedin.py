@@ -87,16 +87,16 @@ class LinkedInEmulator(Emulator):
             require(request.headers.get("x-restli-protocol-version") == "2.0.0", "X-Restli-Protocol-Version: 2.0.0 is required")
         return account
 
+    #: Sunsets LinkedIn's migrations page states; other versions live until the 15th a year on.
+    DOCUMENTED_SUNSETS = {"202510": dt.date(2026, 10, 15), "202511": dt.date(2026, 11, 16)}
+
     def _version_active(self, version: str) -> bool:
-        """LinkedIn serves a monthly version from its release until about a year later (the
-        migrations page: 202510 sunset 2026-10-15, 202511 on 2026-11-16)."""
+        """LinkedIn serves a monthly version from its release until about a year later."""
         year, month = int(version[:4]), int(version[4:6])
         if not 1 <= month <= 12:
             return False
-        today = self.clock.now().date()
-        released = dt.date(year, month, 1)
-        sunset = dt.date(year + 1, month, 16 if (year, month) == (2025, 11) else 15)
-        return released <= today < sunset
+        sunset = self.DOCUMENTED_SUNSETS.get(version[:6], dt.date(year + 1, month, 15))
+        return dt.date(year, month, 1) <= self.clock.now().date() < sunset
 
     @staticmethod
     def _acts_as(account: str, urn: str) -> None:
