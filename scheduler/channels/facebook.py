@@ -7,9 +7,11 @@ published on the Page with the Page token (`TOKEN`), then processing is polled. 
 its own function, so an interrupted publish can resume at the step it reached: an upload
 session continues from the `file_offset` Meta reports instead of from byte 0.
 
-Duplicates: Facebook has no idempotency key. A retry after a lost answer may be refused
-with code 506 ("duplicate post"); we then raise `OutcomeUnknown` — the post probably
-exists, but Facebook does not say which one, so a human checks the Page.
+Duplicates: Facebook has no idempotency key, and refuses only a repeated *status* (code
+506); a repeated photo or video is posted again. So a lost answer is `OutcomeUnknown`, and
+the dispatcher never re-sends after "create sent" without the ledger saying the create was
+refused. A video's upload session and its finished id go into the step ledger: a retry (a
+500 on the status check) checks the status again instead of uploading a second copy.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import requests
 from campaign.api_versions import GRAPH_DEFAULT_VERSION, graph_version_problem
 from scheduler.channels._graph import raise_graph_error
 from scheduler.channels._http import HttpPublisher
-from scheduler.channels.base import ChannelProblem, OutgoingMedia, OutgoingPost, PermanentError, PublishResult, TransientError
+from scheduler.channels.base import (
+    CREATE_ANSWERED, ChannelProblem, OutgoingMedia, OutgoingPost, PermanentError, PublishResult, StepLedger, TransientError,
+)
 from scheduler.channels.credentials import env_prefix
 from assets.specs import PLATFORMS
 
@@ -29,6 +33,7 @@ from assets.specs import PLATFORMS
 class FacebookPublisher(HttpPublisher):
     platform = "facebook"
     can_find_existing = False
+    uses_ledger = True
     DEFAULTS = {"base_url": "https://graph.facebook.com", "version": GRAPH_DEFAULT_VERSION}
 
     def _graph(self, path: str) -> str:
@@ -67,25 +72,27 @@ class FacebookPublisher(HttpPublisher):
             problems += [ChannelProblem(p.message + " (clips only)", blocking=False) for p in user]
         return problems
 
-    def publish(self, post: OutgoingPost) -> PublishResult:
+    def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
+        ledger = ledger or StepLedger()
         if not post.media:
-            return self._feed(post)
+            return self._feed(post, ledger)
         media = post.media[0]
         if media.kind == "clip":
-            return self._video(post, media)
-        return self._photo(post, media)
+            return self._video(post, media, ledger)
+        return self._photo(post, media, ledger)
 
     def _message(self, post: OutgoingPost) -> str:
         return post.text if not post.link or post.link in post.text else f"{post.text}\n\n{post.link}"
 
-    def _feed(self, post: OutgoingPost) -> PublishResult:
+    def _feed(self, post: OutgoingPost, ledger: StepLedger) -> PublishResult:
         data: dict[str, Any] = {"message": post.text}
         if post.link:
             data["link"] = post.link
-        body = self.json(self.request("POST", self._graph(f"{self.account}/feed"), creates=True, what="the post", data=data, headers=self._auth))
+        body = self.json(self.request("POST", self._graph(f"{self.account}/feed"), creates=True, what="the post", data=data, headers=self._auth,
+                                      ledger=ledger))
         return PublishResult(body["id"], f"https://www.facebook.com/{body['id']}")
 
-    def _photo(self, post: OutgoingPost, media: OutgoingMedia) -> PublishResult:
+    def _photo(self, post: OutgoingPost, media: OutgoingMedia, ledger: StepLedger) -> PublishResult:
         data = {"message": self._message(post), "alt_text_custom": media.alt_text, "published": "true"}
         files = None
         if media.public_url:
@@ -93,19 +100,29 @@ class FacebookPublisher(HttpPublisher):
         else:
             blob = self.read_media(media.path, limit=PLATFORMS["facebook"].image_max_bytes)
             files = {"source": (media.path.name, blob, media.mime_type)}
-        response = self.request("POST", self._graph(f"{self.account}/photos"), creates=True, what="the photo post",
+        response = self.request("POST", self._graph(f"{self.account}/photos"), creates=True, what="the photo post", ledger=ledger,
                                 data=data, files=files, headers=self._auth)
         body = self.json(response)
         remote = body.get("post_id") or body["id"]
         return PublishResult(remote, f"https://www.facebook.com/{remote}", {"photo_id": str(body["id"])})
 
-    def _video(self, post: OutgoingPost, media: OutgoingMedia) -> PublishResult:
-        blob = self.read_media(media.path, limit=PLATFORMS["facebook"].video_max_bytes)
-        session = self.start_upload_session(media, len(blob))
-        handle = self.upload_file(session, blob)
-        video_id = self.publish_video(post, handle)
-        self.wait_until_processed(video_id)
+    def _video(self, post: OutgoingPost, media: OutgoingMedia, ledger: StepLedger) -> PublishResult:
+        video_id = ledger.get(CREATE_ANSWERED)
+        if video_id is None:  # not finished yet: upload (a retry starts a new session) and finish
+            video_id = self._upload_video(post, media, ledger)
+        if ledger.get("video:ready") is None:  # the video is on the Page; wait for processing
+            self.poll(lambda: self._video_ready(video_id), what=f"video {video_id}", ledger=ledger)
+            ledger.record("video:ready", "1")
         return PublishResult(video_id, f"https://www.facebook.com/{self.account}/videos/{video_id}", {"video_id": video_id})
+
+    def _upload_video(self, post: OutgoingPost, media: OutgoingMedia, ledger: StepLedger) -> str:
+        blob = self.read_media(media.path, limit=PLATFORMS["facebook"].video_max_bytes)
+        resumed = ledger.get("upload_session") is not None
+        session = ledger.once("upload_session", lambda: self.start_upload_session(media, len(blob)))
+        handle = ledger.once("file_handle", lambda: self.upload_file(session, blob, self.upload_offset(session) if resumed else 0))
+        video_id = self.publish_video(post, handle, ledger)
+        ledger.create_answered(video_id)  # the video is on the Page from here: never upload it again
+        return video_id
 
     # ---- the video steps, each resumable on its own ------------------------------------------
     @property
@@ -143,17 +160,13 @@ class FacebookPublisher(HttpPublisher):
                 offset = self.upload_offset(session)
         raise TransientError(f"Meta did not return a file handle for {session} after {self.chunk_retries + 1} uploads")
 
-    def publish_video(self, post: OutgoingPost, handle: str) -> str:
+    def publish_video(self, post: OutgoingPost, handle: str, ledger: StepLedger | None = None) -> str:
         """Step 3: publish the uploaded file on the Page (Page token); returns the video id."""
         body = self.json(self.request("POST", self._graph(f"{self.account}/videos"), creates=True, what="the video post",
-                                      headers=self._auth, data={
+                                      ledger=ledger, headers=self._auth, data={
                                           "title": post.text.split("\n", 1)[0][:100], "description": self._message(post),
                                           "fbuploader_video_file_chunk": handle}))
         return str(body["id"])
-
-    def wait_until_processed(self, video_id: str) -> None:
-        """Step 4: poll until Facebook has processed the video."""
-        self.poll(lambda: self._video_ready(video_id), what=f"video {video_id}")
 
     def _video_ready(self, video_id: str) -> bool | None:
         body = self.json(self.request("GET", self._graph(video_id), what="video status", headers=self._auth,

@@ -4,7 +4,11 @@ a repeated message, GET /me, and video as Meta documents it today: the Resumable
 `Authorization: OAuth <user token>` and a `file_offset` header, the bytes as the body -> file
 handle `h`; GET /upload:<session> -> the `file_offset` to resume from), then POST
 /{page-id}/videos with the Page token and `fbuploader_video_file_chunk=<h>`. The deprecated
-graph-video `upload_phase` flow is refused."""
+graph-video `upload_phase` flow is refused.
+
+Only a repeated *status* (a /feed text post) is refused with code 506 ("Duplicate status
+message"); Facebook posts a repeated photo or video again (client libraries report duplicate
+photos and reels after retried requests), so the emulator does too."""
 
 from __future__ import annotations
 
@@ -94,13 +98,15 @@ class FacebookEmulator(GraphEmulator):
         return text
 
     def _duplicate(self, page: str, text: str) -> None:
-        if text and any(p["text"] == text for p in self.published_by(page)):
-            raise Reject(400, "(#506) Duplicate status message", code=506)
+        same = next((p for p in self.published_by(page) if text and p["text"] == text and p.get("kind") == "status"), None)
+        if same is not None:
+            self.refuse_duplicate(page, text, same, 400, "(#506) Duplicate status message", code=506)
 
     def _create(self, page: str, kind: str, text: str, media_list: list[dict[str, Any]], alt: str | None = None,
                 object_id: str | None = None) -> dict[str, Any]:
         with self._lock:  # check and record at once, per Page
-            self._duplicate(page, text)
+            if kind == "status":
+                self._duplicate(page, text)
             number = self.next_id()
             post_id = object_id or f"{page}_{1000 + number}"
             return self.record({"id": post_id, "object_id": str(5000 + number), "url": f"https://www.facebook.com/{post_id}",
