@@ -79,7 +79,11 @@ def _answer(response: requests.Response, *values: str) -> dict[str, Any]:
 
 def run_cases(base_url: str, handle: str, password: str) -> dict[str, dict[str, Any]]:
     """Every case against the server at `base_url` with an existing account; {case: answer}."""
-    http = requests.Session()
+    with requests.Session() as http:
+        return _run_cases(http, base_url, handle, password)
+
+
+def _run_cases(http: requests.Session, base_url: str, handle: str, password: str) -> dict[str, dict[str, Any]]:
     xrpc = base_url.rstrip("/") + "/xrpc/"
     answers: dict[str, dict[str, Any]] = {}
 

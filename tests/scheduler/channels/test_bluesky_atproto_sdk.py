@@ -25,7 +25,8 @@ def emulator() -> Iterator[BlueskyEmulator]:
 def client(emulator: BlueskyEmulator):  # type: ignore[no-untyped-def]
     made = atproto.Client(base_url=emulator.base_url + "/xrpc")
     made.login("campaign.bsky.social", "app-pass-1234")
-    return made
+    yield made
+    made._request.close()  # the SDK's httpx client: no socket left for the garbage collector
 
 
 def test_login_gives_jwt_tokens_the_sdk_decodes(client, emulator: BlueskyEmulator) -> None:  # type: ignore[no-untyped-def]

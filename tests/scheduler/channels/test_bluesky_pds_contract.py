@@ -155,7 +155,10 @@ def test_the_atproto_sdk_reads_our_posts_as_valid_records(real_pds, publisher, m
 
     result = publisher.publish(_post("photo", media_dir, "design-week.2027.be-bluesky.fr.photo"))
     client = Client(base_url=real_pds["PDS_BASE_URL"] + "/xrpc")
-    client.login(real_pds["PDS_HANDLE"], real_pds["PDS_PASSWORD"], fetch_bsky_profile=False)  # no app view here
-    got = client.get_post(result.extra["rkey"], real_pds["PDS_DID"])
+    try:
+        client.login(real_pds["PDS_HANDLE"], real_pds["PDS_PASSWORD"], fetch_bsky_profile=False)  # no app view here
+        got = client.get_post(result.extra["rkey"], real_pds["PDS_DID"])
+    finally:
+        client._request.close()  # the SDK's httpx client: no socket left for the garbage collector
     assert isinstance(got.value, models.AppBskyFeedPost.Record) and got.value.text == TEXT
     assert [f.features[0].uri for f in got.value.facets if isinstance(f.features[0], models.AppBskyRichtextFacet.Link)] == [LINK]
