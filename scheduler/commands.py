@@ -1,4 +1,5 @@
-"""CLI for the scheduler: schedule, daemon, status, approve, pause, resume, resolve."""
+"""CLI for the scheduler: schedule, daemon, status, approve, send-back, pause, resume, resolve (the
+last five are `scheduler.actions`, which the console calls too)."""
 
 from __future__ import annotations
 
@@ -67,6 +68,12 @@ def schedule(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
         print(f"drift: {post_id}: {why}")
     for post_id in report.unapproved:
         print(f"needs approval again (changed after approval): {post_id}")
+    for post_id in report.released:
+        print(f"sent back, now changed: waits for approval again: {post_id}")
+    from scheduler.store import states
+
+    for held in store.all_posts(state=states.SENT_BACK):
+        print(f"sent back, held until its calendar entry or asset changes: {held.id}: {held.state_reason}")
     errors = [i for i in plan.issues if i.severity == "error"]
     raise typer.Exit(EXIT_PARTIAL if errors else EXIT_OK)
 
@@ -129,42 +136,62 @@ def status(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json", 
     print(json.dumps(report, ensure_ascii=False, indent=2) if as_json else render_status(report))
 
 
+def _act(action, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    """Run one shared action (scheduler.actions) and print its outcome; a refusal exits 2."""
+    from scheduler.actions import ActionError
+
+    db = kwargs.pop("db")
+    try:
+        outcome = action(_store(db), now=make_clock().now(), **kwargs)
+    except ActionError as error:
+        print(str(error), file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    print(outcome.message)
+
+
 def approve(post: Annotated[Optional[str], typer.Option("--post")] = None,
             moment: Annotated[Optional[str], typer.Option("--moment")] = None,
             channel: Annotated[Optional[str], typer.Option("--channel")] = None,
             by: ByOption = None, db: DbOption = None) -> None:
     """Approve the waiting posts of one post, moment or channel (recorded in the audit trail)."""
-    if sum(x is not None for x in (post, moment, channel)) != 1:
-        print("give exactly one of --post ID, --moment ID or --channel ID", file=sys.stderr)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    ids = _store(db).approve(by=_who(by), now=make_clock().now(), post_id=post, moment_id=moment, channel_id=channel)
-    print(f"approved {len(ids)} post{'s' if len(ids) != 1 else ''}" + (": " + ", ".join(ids[:10]) if ids else
-          " — nothing waits for approval there (`python run.py status` lists what does)"))
+    from scheduler import actions
+
+    _act(actions.approve, db=db, by=_who(by), post=post, moment=moment, channel=channel)
+
+
+def send_back(post: Annotated[str, typer.Option("--post")],
+              comment: Annotated[str, typer.Option("--comment", help="Why: shown to whoever edits the calendar or assets.")],
+              by: ByOption = None, db: DbOption = None) -> None:
+    """Hold a post that has not gone out, with a comment, until its calendar entry or asset changes."""
+    from scheduler import actions
+
+    _act(actions.send_back, db=db, by=_who(by), post=post, comment=comment)
 
 
 def pause(reason: Annotated[str, typer.Option("--reason", help="Why (shown in status and the audit trail).")],
           channel: Annotated[Optional[str], typer.Option("--channel", help="One channel; default: all.")] = None,
           by: ByOption = None, db: DbOption = None) -> None:
     """Stop posting at once (one channel or all) until `resume`."""
-    _store(db).pause(channel, reason, _who(by), make_clock().now())
-    print(f"paused {channel or 'all channels'}: {reason}")
+    from scheduler import actions
+
+    _act(actions.pause, db=db, by=_who(by), channel=channel, reason=reason)
 
 
 def resume(channel: Annotated[Optional[str], typer.Option("--channel", help="One channel; default: all paused.")] = None,
            by: ByOption = None, db: DbOption = None) -> None:
     """Start posting again after `pause` (or after re-authorising an account)."""
-    resumed = _store(db).resume(channel, _who(by), make_clock().now())
-    print(f"resumed {', '.join('all channels' if c == '*' else c for c in resumed)}" if resumed else "nothing was paused")
+    from scheduler import actions
+
+    _act(actions.resume, db=db, by=_who(by), channel=channel)
 
 
 def resolve(post: Annotated[str, typer.Option("--post")],
             published: Annotated[bool, typer.Option("--published/--not-published", help="What you found on the platform.")],
             url: Annotated[Optional[str], typer.Option("--url")] = None, by: ByOption = None, db: DbOption = None) -> None:
     """Settle an "unknown, check" post after looking at the platform."""
-    if not _store(db).resolve(post, published=published, by=_who(by), now=make_clock().now(), remote_url=url):
-        print(f"{post} is not an 'unknown, check' post", file=sys.stderr)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    print(f"{post}: recorded as {'published' if published else 'not published (it will go out again)'}")
+    from scheduler import actions
+
+    _act(actions.resolve, db=db, by=_who(by), post=post, published=published, url=url)
 
 
 def register(app: typer.Typer) -> None:
@@ -172,6 +199,7 @@ def register(app: typer.Typer) -> None:
     app.command("daemon")(daemon)
     app.command("status")(status)
     app.command("approve")(approve)
+    app.command("send-back")(send_back)
     app.command("pause")(pause)
     app.command("resume")(resume)
     app.command("resolve")(resolve)

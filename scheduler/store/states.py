@@ -2,6 +2,8 @@
 
 planned -> approved (channels needing approval) -> publishing -> published | retry_wait |
 failed | missed | cancelled | unknown. Posts of channels without approval start as `due`.
+A reviewer may send a post back (planned, approved or due -> sent_back, with a comment): it is
+held until its calendar entry or its rendered asset changes, then waits for approval again.
 """
 
 from __future__ import annotations
@@ -16,16 +18,19 @@ FAILED = "failed"
 MISSED = "missed"
 CANCELLED = "cancelled"
 UNKNOWN = "unknown"  # "unknown, check": may have gone out; a human must look
+SENT_BACK = "sent_back"  # a reviewer said no, with a comment: held until the calendar or its asset changes
 
-ALL = (PLANNED, DUE, APPROVED, PUBLISHING, PUBLISHED, RETRY_WAIT, FAILED, MISSED, CANCELLED, UNKNOWN)
+ALL = (PLANNED, DUE, APPROVED, PUBLISHING, PUBLISHED, RETRY_WAIT, FAILED, MISSED, CANCELLED, UNKNOWN, SENT_BACK)
 #: States a dispatcher may claim once the post's time (and next_attempt_at) has come.
 CLAIMABLE = (DUE, APPROVED, RETRY_WAIT)
 #: States a sync may rewrite when the calendar changes: nothing went out yet and nothing is in flight.
-REWRITABLE = (PLANNED, DUE, APPROVED, RETRY_WAIT, FAILED, MISSED, CANCELLED)
+REWRITABLE = (PLANNED, DUE, APPROVED, RETRY_WAIT, FAILED, MISSED, CANCELLED, SENT_BACK)
 #: States a sync cancels when the post left the calendar.
-CANCELLABLE = (PLANNED, DUE, APPROVED, RETRY_WAIT, FAILED, MISSED)
+CANCELLABLE = (PLANNED, DUE, APPROVED, RETRY_WAIT, FAILED, MISSED, SENT_BACK)
 #: States that need a person to do something.
 NEEDS_HUMAN = (UNKNOWN, FAILED, MISSED)
+#: States a reviewer may send back: nothing went out and nothing is in flight.
+SENDABLE_BACK = (PLANNED, DUE, APPROVED)
 
 
 def initial_state(needs_approval: bool) -> str:
