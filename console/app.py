@@ -1,0 +1,537 @@
+"""The team's web console: a Starlette app over the store, the calendar and `scheduler.actions`.
+
+Server-rendered pages that work with links and forms alone; htmx (served from this package,
+never a CDN) polls `/live` to swap in state changes as the daemon publishes. Nothing but the
+login page, the health check and the static files answers without a session; every POST
+checks the session's CSRF token, then the role. Every string a template prints passes
+through `scrub` (credential values, the database password and token-shaped text removed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+from urllib.parse import urlencode
+
+from jinja2 import ChoiceLoader, FileSystemLoader, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from campaign.clock import Clock, SystemClock
+from console.accounts import Account, AccountError, Accounts, ROLES
+from console.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, SessionSigner, csrf_ok
+from console import views
+from scheduler import actions
+from scheduler.channels.credentials import scrub_text
+from scheduler.plan.preview import DEFAULT_TEMPLATES, thumbnail_data_uri
+from scheduler.store import Store, states
+
+HERE = Path(__file__).resolve().parent
+FLASH_COOKIE = "eo_flash"
+LIVE_SECONDS = 3
+
+
+@dataclass
+class ConsoleConfig:
+    db: str | None = None
+    calendar: Path = Path("calendar.yaml")
+    build: Path = Path("build")
+    inbox: Path = Path("inbox")
+
+
+@dataclass
+class Console:
+    """What every handler needs: the store, the accounts, the signer, the clock, the calendar."""
+
+    config: ConsoleConfig
+    store: Store
+    accounts: Accounts
+    signer: SessionSigner
+    clock: Clock
+    secrets: tuple[str, ...]
+    _calendar: tuple[float, Any] | None = None
+    _thumbs: dict[tuple[str, float], bytes | None] = field(default_factory=dict)
+
+    def calendar(self):  # type: ignore[no-untyped-def]
+        """The calendar, reloaded when its file changes; None if it is missing or invalid (the
+        console still shows the store, the truth)."""
+        from campaign.calendar import load_calendar
+        from campaign.errors import CalendarError
+
+        path = self.config.calendar
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return None
+        if self._calendar is None or self._calendar[0] != mtime:
+            try:
+                loaded = load_calendar(path).calendar
+            except (CalendarError, OSError):
+                loaded = None
+            self._calendar = (mtime, loaded)
+        return self._calendar[1]
+
+
+def known_secrets(store_url: str, signing_key: str, env: dict[str, str] | None = None) -> tuple[str, ...]:
+    """Every value the console must never print: credentials in the environment, the store's URL
+    and password, the cookie signing key, and the secrets file's values."""
+    import tomllib
+
+    from sqlalchemy.engine import make_url
+
+    from scheduler.channels.credentials import DEFAULT_SECRETS_FILE
+
+    env = dict(os.environ if env is None else env)
+    found = {signing_key, store_url}
+    found |= {v for k, v in env.items() if k.startswith("CAMPAIGN_") and k != "CAMPAIGN_CLOCK_START"
+              and k != "CAMPAIGN_CLOCK_SPEED" and len(v) >= 6}
+    try:
+        url = make_url(store_url)
+        if url.password:
+            found.add(str(url.password))
+    except Exception:  # noqa: BLE001 - not a URL we can parse: the whole string is already listed
+        pass
+    secrets_file = DEFAULT_SECRETS_FILE.expanduser()
+    if secrets_file.is_file():
+        try:
+            for table in tomllib.loads(secrets_file.read_text(encoding="utf-8")).values():
+                if isinstance(table, dict):
+                    found |= {str(v) for v in table.values() if v and len(str(v)) >= 6}
+        except (tomllib.TOMLDecodeError, OSError):
+            pass
+    return tuple(s for s in found if s)
+
+
+def make_environment(secrets: tuple[str, ...]) -> SandboxedEnvironment:
+    """Sandboxed and autoescaped: captions, comments and names come from calendar folders and
+    people; every printed value is scrubbed of secrets first."""
+
+    def finalize(value: Any) -> Any:
+        if value is None:
+            return ""
+        if isinstance(value, Markup):
+            return Markup(scrub_text(str(value), secrets))
+        if isinstance(value, str):
+            return scrub_text(value, secrets)
+        if isinstance(value, (int, float)):
+            return value
+        return scrub_text(str(value), secrets)
+
+    env = SandboxedEnvironment(loader=ChoiceLoader([FileSystemLoader(str(HERE / "templates")),
+                                                    FileSystemLoader(str(DEFAULT_TEMPLATES))]),
+                               autoescape=select_autoescape(default=True, default_for_string=True),
+                               trim_blocks=True, lstrip_blocks=True, finalize=finalize)
+    env.globals["STATE_LABELS"] = views.STATE_LABELS
+    env.globals["ROLES"] = ROLES
+    env.filters["when"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else ""
+    return env
+
+
+# -- the request pipeline --------------------------------------------------------------------
+
+Handler = Callable[[Request, "Console", Account], Awaitable[Response]]
+
+
+def _base(request: Request) -> str:
+    return request.scope.get("root_path", "").rstrip("/")
+
+
+def _current(request: Request, console: Console) -> tuple[Account | None, Any]:
+    session = console.signer.read(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        return None, None
+    account = console.accounts.get(session.name)
+    if account is None or account.session_epoch != session.epoch:
+        return None, None
+    return account, session
+
+
+def page(role: str, *, post: bool = False) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """Wrap a handler: a session is required (else the login page), POSTs need the session's
+    CSRF token (else 403), and the account needs `role` (else 403)."""
+
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            console: Console = request.app.state.console
+            account, session = _current(request, console)
+            if account is None:
+                if post:
+                    return _error(request, console, None, 401, "Your session ended: log in again.")
+                target = request.url.path[len(_base(request)):] or "/"
+                if request.url.query:
+                    target += "?" + request.url.query
+                return RedirectResponse(f"{_base(request)}/login?{urlencode({'next': target})}", status_code=303)
+            if post:
+                form = await request.form()
+                if not csrf_ok(session, str(form.get("csrf") or "")):
+                    return _error(request, console, account, 403,
+                                  "This form expired or did not come from the console (CSRF token missing or wrong). "
+                                  "Go back, reload the page and try again.")
+            if not account.can(role):
+                return _error(request, console, account, 403, f"Only {role}s may do this; you are a {account.role}.")
+            request.state.account = account
+            request.state.session = session
+            return await handler(request, console, account)
+
+        endpoint.required_role = role  # type: ignore[attr-defined]
+        endpoint.is_post = post  # type: ignore[attr-defined]
+        return endpoint
+
+    return wrap
+
+
+def render(request: Request, console: Console, template: str, account: Account | None, status_code: int = 200,
+           **context: Any) -> HTMLResponse:
+    env: SandboxedEnvironment = request.app.state.env
+    session = getattr(request.state, "session", None)
+    flash = console.signer.read_flash(request.cookies.get(FLASH_COOKIE))
+    html = env.get_template(template).render(
+        base=_base(request), me=account, csrf=session.csrf if session else "", flash=flash,
+        path=request.url.path[len(_base(request)):], now=console.clock.now(), **context)
+    response = HTMLResponse(html, status_code=status_code)
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path=_base(request) or "/")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error(request: Request, console: Console, account: Account | None, code: int, message: str) -> HTMLResponse:
+    return render(request, console, "error.html.j2", account, status_code=code, code=code, message=message)
+
+
+def _back(request: Request, message: str, fallback: str = "/") -> RedirectResponse:
+    """Post/redirect/get: back where the form was, with the outcome as a one-time message."""
+    target = fallback
+    referer = request.headers.get("referer", "")
+    base = str(request.base_url).rstrip("/")
+    if referer.startswith(base + "/"):
+        target = referer[len(base):]
+        if target.startswith(_base(request)):
+            target = target[len(_base(request)):] or "/"
+    response = RedirectResponse(_base(request) + target, status_code=303)
+    console: Console = request.app.state.console
+    response.set_cookie(FLASH_COOKIE, console.signer.flash(message[:1500]), max_age=60, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path=_base(request) or "/")
+    return response
+
+
+def _now(console: Console) -> dt.datetime:
+    return console.clock.now()
+
+
+async def _form(request: Request) -> dict[str, str]:
+    return {k: str(v) for k, v in (await request.form()).items()}
+
+
+async def _run_action(request: Request, console: Console, action: Callable[..., actions.Outcome], **kwargs: Any) -> Response:
+    try:
+        outcome = action(console.store, now=_now(console), **kwargs)
+    except actions.NotAllowed as error:
+        return _error(request, console, request.state.account, 403, str(error))
+    except actions.ActionError as error:
+        return _back(request, f"Not done: {error}")
+    return _back(request, outcome.message)
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+@page("viewer")
+async def calendar_page(request: Request, console: Console, me: Account) -> Response:
+    calendar = console.calendar()
+    filters = {k: request.query_params.get(k, "") for k in views.FILTERS}
+    view = request.query_params.get("view", "weeks")
+    found, total = views.post_views(console.store, calendar, console.config.build, filters, _thumb_url(request))
+    zone = calendar.campaign.timezone if calendar else "UTC"
+    return render(request, console, "calendar.html.j2", me, filters=filters, view=view, total=total, posts=found,
+                  weeks=views.by_week(found, zone), choices=views.filter_choices(console.store, calendar),
+                  waiting=views.waiting_groups(console.store), zone=zone, limit=views.PAGE_LIMIT,
+                  campaign=calendar.campaign if calendar else None, live_since=_now(console).isoformat(),
+                  query=urlencode({k: v for k, v in filters.items() if v}))
+
+
+@page("viewer")
+async def post_page(request: Request, console: Console, me: Account) -> Response:
+    post_id = request.path_params["post_id"]
+    found = views.one_post(console.store, console.calendar(), console.config.build, post_id, _thumb_url(request))
+    if found is None:
+        return _error(request, console, me, 404, f"There is no post {post_id} in the store.")
+    return render(request, console, "post.html.j2", me, p=found, history=views.history(console.store, post_id),
+                  live_since=_now(console).isoformat(), sendable=states.SENDABLE_BACK)
+
+
+@page("viewer")
+async def operations_page(request: Request, console: Console, me: Account) -> Response:
+    from assets.inbox import rejected_files
+    from scheduler.store.status import build_status
+
+    now = _now(console)
+    calendar = console.calendar()
+    status = build_status(console.store, now, limit=20)
+    channel_ids = sorted({c.id for c in calendar.channels} if calendar else set(status["by_channel"]))
+    return render(request, console, "operations.html.j2", me, status=status, channels=channel_ids,
+                  order=[s for s in states.ALL if s in status["totals"]],
+                  rejected=[(p.name, why) for p, why in rejected_files(console.config.inbox)],
+                  checks=views.channel_checks(calendar), beat=views.heartbeat(console.store, now),
+                  unknown=[console.store.get(p["id"]) for p in status["needs_human"]["unknown"]],
+                  accounts={c.id: (getattr(c.platform, "value", str(c.platform)), c.account)
+                            for c in (calendar.channels if calendar else [])})
+
+
+@page("viewer")
+async def results_page(request: Request, console: Console, me: Account) -> Response:
+    return render(request, console, "results.html.j2", me, posts=views.published(console.store, console.calendar()))
+
+
+@page("viewer")
+async def audit_page(request: Request, console: Console, me: Account) -> Response:
+    rows = console.store.audit_rows()[-300:][::-1]
+    return render(request, console, "audit.html.j2", me, rows=rows)
+
+
+@page("admin")
+async def users_page(request: Request, console: Console, me: Account) -> Response:
+    calendar = console.calendar()
+    return render(request, console, "users.html.j2", me, users=console.accounts.all(),
+                  channels=sorted(c.id for c in calendar.channels) if calendar else [])
+
+
+@page("viewer")
+async def live_fragment(request: Request, console: Console, me: Account) -> Response:
+    """The htmx poll: every post changed since `since` as an out-of-band state badge."""
+    try:
+        since = dt.datetime.fromisoformat(request.query_params.get("since", "").replace(" ", "+"))
+    except ValueError:
+        since = _now(console)
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=dt.timezone.utc)
+    changed = views.changed_since(console.store, since)
+    newest = max([since] + [p_updated for p_updated in _updated_at(console, changed)])
+    return render(request, console, "_live.html.j2", me, changed=changed, live_since=newest.isoformat())
+
+
+def _updated_at(console: Console, changed: list[Any]) -> list[dt.datetime]:
+    from sqlalchemy import select
+
+    from scheduler.store.schema import posts
+
+    if not changed:
+        return []
+    with console.store.engine.begin() as conn:
+        values = conn.execute(select(posts.c.updated_at).where(posts.c.id.in_([p.id for p in changed]))).scalars()
+        return [v.replace(tzinfo=dt.timezone.utc) for v in values]
+
+
+@page("viewer")
+async def thumbnail(request: Request, console: Console, me: Account) -> Response:
+    """A small JPEG of the post's rendered asset (the preview's thumbnail), cached per file version."""
+    import base64
+
+    post = console.store.get(request.path_params["post_id"])
+    if post is None or post.media is None:
+        return PlainTextResponse("no such thumbnail", status_code=404)
+    path = (console.config.build / post.media.path).resolve()
+    if console.config.build.resolve() not in path.parents or not path.is_file():
+        return PlainTextResponse("not rendered yet", status_code=404)
+    key = (str(path), path.stat().st_mtime)
+    if key not in console._thumbs:
+        uri = thumbnail_data_uri(path, post.media.kind)
+        console._thumbs[key] = base64.b64decode(uri.split(",", 1)[1]) if uri else None
+    data = console._thumbs[key]
+    if data is None:
+        return PlainTextResponse("unreadable", status_code=404)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
+
+
+def _thumb_url(request: Request) -> Callable[[str], str]:
+    base = _base(request)
+    return lambda post_id: f"{base}/thumb/{post_id}"
+
+
+# -- actions (POST) ----------------------------------------------------------------------------
+
+@page("approver", post=True)
+async def approve_action(request: Request, console: Console, me: Account) -> Response:
+    form = await _form(request)
+    return await _run_action(request, console, actions.approve, by=me.name, channels=me.scope,
+                             post=form.get("post") or None, moment=form.get("moment") or None,
+                             channel=form.get("channel") or None)
+
+
+@page("approver", post=True)
+async def send_back_action(request: Request, console: Console, me: Account) -> Response:
+    form = await _form(request)
+    return await _run_action(request, console, actions.send_back, by=me.name, channels=me.scope,
+                             post=form.get("post", ""), comment=form.get("comment", ""))
+
+
+@page("admin", post=True)
+async def pause_action(request: Request, console: Console, me: Account) -> Response:
+    form = await _form(request)
+    return await _run_action(request, console, actions.pause, by=me.name, channel=form.get("channel") or None,
+                             reason=form.get("reason", ""))
+
+
+@page("admin", post=True)
+async def resume_action(request: Request, console: Console, me: Account) -> Response:
+    form = await _form(request)
+    return await _run_action(request, console, actions.resume, by=me.name, channel=form.get("channel") or None)
+
+
+@page("admin", post=True)
+async def resolve_action(request: Request, console: Console, me: Account) -> Response:
+    form = await _form(request)
+    if form.get("published") not in ("yes", "no"):
+        return _back(request, "Not done: say whether you found the post on the platform.")
+    return await _run_action(request, console, actions.resolve, by=me.name, post=form.get("post", ""),
+                             published=form["published"] == "yes", url=form.get("url") or None)
+
+
+@page("admin", post=True)
+async def user_add_action(request: Request, console: Console, me: Account) -> Response:
+    form = await request.form()
+    channels = [str(c) for c in form.getlist("channels")]
+    try:
+        added = console.accounts.add(str(form.get("name", "")), str(form.get("role", "")), str(form.get("password", "")),
+                                     by=me.name, now=_now(console), channels=channels or None)
+    except AccountError as error:
+        return _back(request, f"Not done: {error}")
+    console.store.add_audit(_now(console), me.name, "user-add", added.name,
+                            f"role {added.role}" + (f", channels {', '.join(added.channels)}" if added.channels else ""))
+    return _back(request, f"account {added.name} added ({added.role})")
+
+
+@page("admin", post=True)
+async def user_remove_action(request: Request, console: Console, me: Account) -> Response:
+    name = (await _form(request)).get("name", "")
+    if name == me.name:
+        return _back(request, "Not done: you cannot remove your own account (another admin can).")
+    if not console.accounts.remove(name):
+        return _back(request, f"Not done: no account named {name}")
+    console.store.add_audit(_now(console), me.name, "user-remove", name)
+    return _back(request, f"account {name} removed")
+
+
+@page("viewer", post=True)
+async def logout_action(request: Request, console: Console, me: Account) -> Response:
+    console.accounts.end_sessions(me.name)
+    response = RedirectResponse(f"{_base(request)}/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path=_base(request) or "/")
+    return response
+
+
+# -- login and health (no session needed) ----------------------------------------------------
+
+def _client_keys(request: Request, name: str) -> list[str]:
+    address = request.client.host if request.client else "unknown"
+    return [f"name:{name.lower()}"[:255], f"addr:{address}"[:255]]
+
+
+def _login_form(request: Request, console: Console, message: str = "", status_code: int = 200,
+                name: str = "") -> HTMLResponse:
+    cookie, token = console.signer.login_token()
+    nxt = request.query_params.get("next", "/")
+    response = render(request, console, "login.html.j2", None, status_code=status_code, message=message,
+                      login_csrf=token, next=nxt if _safe_next(nxt) else "/", name=name)
+    response.set_cookie(LOGIN_COOKIE, cookie, max_age=30 * 60, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path=_base(request) or "/")
+    return response
+
+
+def _safe_next(target: str) -> bool:
+    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+
+
+async def login_page(request: Request) -> Response:
+    console: Console = request.app.state.console
+    if _current(request, console)[0] is not None:
+        return RedirectResponse(f"{_base(request)}/", status_code=303)
+    return _login_form(request, console)
+
+
+async def login_action(request: Request) -> Response:
+    console: Console = request.app.state.console
+    form = await _form(request)
+    name = form.get("name", "").strip()
+    if not console.signer.login_token_ok(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
+        return _login_form(request, console, "The login form expired or did not come from the console: try again.", 403, name)
+    now = _now(console)
+    keys = _client_keys(request, name)
+    wait = console.accounts.blocked_for(keys, now)
+    if wait is not None:
+        minutes = max(1, int(wait.total_seconds() // 60) + 1)
+        response = _login_form(request, console, f"Too many failed logins: try again in {minutes} minute"
+                               f"{'s' if minutes != 1 else ''}.", 429, name)
+        response.headers["Retry-After"] = str(int(wait.total_seconds()) + 1)
+        return response
+    account = console.accounts.verify(name, form.get("password", ""))
+    if account is None:
+        console.accounts.record_failure(keys, now)
+        return _login_form(request, console, "Wrong name or password.", 401, name)
+    console.accounts.clear_failures(keys[:1])
+    console.store.add_audit(now, account.name, "login", account.name, f"role {account.role}")
+    nxt = form.get("next", "/")
+    response = RedirectResponse(_base(request) + (nxt if _safe_next(nxt) else "/"), status_code=303)
+    response.set_cookie(SESSION_COOKIE, console.signer.issue(account.name, account.session_epoch),
+                        max_age=SESSION_HOURS * 3600, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path=_base(request) or "/")
+    response.delete_cookie(LOGIN_COOKIE, path=_base(request) or "/")
+    return response
+
+
+async def health(request: Request) -> Response:
+    """For load balancers and monitoring: the store answers. Says nothing else."""
+    console: Console = request.app.state.console
+    started = time.monotonic()
+    try:
+        console.store.counts()
+    except Exception:  # noqa: BLE001 - a health check reports, it does not raise
+        return PlainTextResponse("store unreachable", status_code=503)
+    return PlainTextResponse(f"ok {1000 * (time.monotonic() - started):.0f} ms")
+
+
+#: Reachable without logging in: nothing else is (tests/console checks every route).
+PUBLIC_PATHS = ("/login", "/healthz", "/static")
+
+
+def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = None, store: Store | None = None) -> Starlette:
+    config = config or ConsoleConfig()
+    store = store or Store(config.db)
+    accounts = Accounts(store.engine)
+    key = accounts.signing_key()
+    secrets = known_secrets(store.url, key)
+    console = Console(config, store, accounts, SessionSigner(key), clock or SystemClock(), secrets)
+    routes = [
+        Route("/", calendar_page, methods=["GET"]),
+        Route("/posts/{post_id:path}", post_page, methods=["GET"]),
+        Route("/thumb/{post_id:path}", thumbnail, methods=["GET"]),
+        Route("/operations", operations_page, methods=["GET"]),
+        Route("/results", results_page, methods=["GET"]),
+        Route("/audit", audit_page, methods=["GET"]),
+        Route("/users", users_page, methods=["GET"]),
+        Route("/live", live_fragment, methods=["GET"]),
+        Route("/approve", approve_action, methods=["POST"]),
+        Route("/send-back", send_back_action, methods=["POST"]),
+        Route("/pause", pause_action, methods=["POST"]),
+        Route("/resume", resume_action, methods=["POST"]),
+        Route("/resolve", resolve_action, methods=["POST"]),
+        Route("/users/add", user_add_action, methods=["POST"]),
+        Route("/users/remove", user_remove_action, methods=["POST"]),
+        Route("/logout", logout_action, methods=["POST"]),
+        Route("/login", login_page, methods=["GET"]),
+        Route("/login", login_action, methods=["POST"]),
+        Route("/healthz", health, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    app = Starlette(routes=routes)
+    app.state.console = console
+    app.state.env = make_environment(secrets)
+    return app
