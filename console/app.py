@@ -253,7 +253,7 @@ async def calendar_page(request: Request, console: Console, me: Account) -> Resp
     zone = calendar.campaign.timezone if calendar else "UTC"
     return render(request, console, "calendar.html.j2", me, filters=filters, view=view, total=total, posts=found,
                   weeks=views.by_week(found, zone), choices=views.filter_choices(console.store, calendar),
-                  waiting=views.waiting_groups(console.store), zone=zone, limit=views.PAGE_LIMIT,
+                  waiting=views.waiting_groups(console.store, me.approves), zone=zone, limit=views.PAGE_LIMIT,
                   campaign=calendar.campaign if calendar else None, live_since=_now(console).isoformat(),
                   query=urlencode({k: v for k, v in filters.items() if v}))
 

@@ -122,13 +122,16 @@ def filter_choices(store: Store, calendar: Calendar | None) -> dict[str, list[st
     return distinct
 
 
-def waiting_groups(store: Store) -> dict[str, dict[str, int]]:
-    """Posts waiting for approval per moment and per channel (what the bulk approve buttons act on)."""
+def waiting_groups(store: Store, approves: Any = lambda channel: True) -> dict[str, dict[str, int]]:
+    """Posts waiting for approval per moment and per channel, counting only the channels
+    `approves(channel)` allows (what this person's bulk approve buttons would act on)."""
     with store.engine.begin() as conn:
         rows = conn.execute(select(posts.c.moment_id, posts.c.channel_id).where(posts.c.state == states.PLANNED)).all()
     moments: dict[str, int] = {}
     channels: dict[str, int] = {}
     for moment, channel in rows:
+        if not approves(channel):
+            continue
         moments[moment] = moments.get(moment, 0) + 1
         channels[channel] = channels.get(channel, 0) + 1
     return {"moments": dict(sorted(moments.items())), "channels": dict(sorted(channels.items()))}
