@@ -254,7 +254,7 @@ async def calendar_page(request: Request, console: Console, me: Account) -> Resp
     return render(request, console, "calendar.html.j2", me, filters=filters, view=view, total=total, posts=found,
                   weeks=views.by_week(found, zone), choices=views.filter_choices(console.store, calendar),
                   waiting=views.waiting_groups(console.store, me.approves), zone=zone, limit=views.PAGE_LIMIT,
-                  campaign=calendar.campaign if calendar else None, live_since=_now(console).isoformat(),
+                  campaign=calendar.campaign if calendar else None, live_since=views.watermark(console.store).isoformat(),
                   query=urlencode({k: v for k, v in filters.items() if v}))
 
 
@@ -265,7 +265,7 @@ async def post_page(request: Request, console: Console, me: Account) -> Response
     if found is None:
         return _error(request, console, me, 404, f"There is no post {post_id} in the store.")
     return render(request, console, "post.html.j2", me, p=found, history=views.history(console.store, post_id),
-                  live_since=_now(console).isoformat(), sendable=states.SENDABLE_BACK)
+                  live_since=views.watermark(console.store).isoformat(), sendable=states.SENDABLE_BACK)
 
 
 @page("viewer")
@@ -310,24 +310,11 @@ async def live_fragment(request: Request, console: Console, me: Account) -> Resp
     try:
         since = dt.datetime.fromisoformat(request.query_params.get("since", "").replace(" ", "+"))
     except ValueError:
-        since = _now(console)
+        since = views.watermark(console.store)
     if since.tzinfo is None:
         since = since.replace(tzinfo=dt.timezone.utc)
-    changed = views.changed_since(console.store, since)
-    newest = max([since] + [p_updated for p_updated in _updated_at(console, changed)])
+    changed, newest = views.changed_since(console.store, since)
     return render(request, console, "_live.html.j2", me, changed=changed, live_since=newest.isoformat())
-
-
-def _updated_at(console: Console, changed: list[Any]) -> list[dt.datetime]:
-    from sqlalchemy import select
-
-    from scheduler.store.schema import posts
-
-    if not changed:
-        return []
-    with console.store.engine.begin() as conn:
-        values = conn.execute(select(posts.c.updated_at).where(posts.c.id.in_([p.id for p in changed]))).scalars()
-        return [v.replace(tzinfo=dt.timezone.utc) for v in values]
 
 
 @page("viewer")

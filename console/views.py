@@ -137,12 +137,24 @@ def waiting_groups(store: Store, approves: Any = lambda channel: True) -> dict[s
     return {"moments": dict(sorted(moments.items())), "channels": dict(sorted(channels.items()))}
 
 
-def changed_since(store: Store, since: dt.datetime) -> list[StoredPost]:
-    """Posts whose state (or anything) changed after `since`: what the live poll swaps in."""
+def watermark(store: Store) -> dt.datetime:
+    """The latest change the store records (written by the daemon's clock, not the console's)."""
+    from sqlalchemy import func
+
     with store.engine.begin() as conn:
-        rows = conn.execute(select(posts).where(posts.c.updated_at > since.astimezone(dt.timezone.utc).replace(tzinfo=None))
-                            .order_by(posts.c.updated_at).limit(500)).mappings().all()
-    return [StoredPost.from_row(r) for r in rows]
+        latest = conn.execute(select(func.max(posts.c.updated_at))).scalar()
+    return from_db(latest) or dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)  # type: ignore[return-value]
+
+
+def changed_since(store: Store, since: dt.datetime, limit: int = 500) -> tuple[list[StoredPost], dt.datetime]:
+    """Posts changed at or after `since` (the page's watermark: a change in the same instant is
+    not lost, a repeat is harmless) and the new watermark: what the live poll swaps in."""
+    since_db = since.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    with store.engine.begin() as conn:
+        rows = conn.execute(select(posts).where(posts.c.updated_at >= since_db)
+                            .order_by(posts.c.updated_at).limit(limit)).mappings().all()
+    newest = max([since] + [from_db(r["updated_at"]) for r in rows])  # type: ignore[type-var]
+    return [StoredPost.from_row(r) for r in rows], newest
 
 
 def history(store: Store, post_id: str) -> list[dict[str, Any]]:
