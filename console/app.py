@@ -60,6 +60,7 @@ class Console:
     secrets: tuple[str, ...]
     _calendar: tuple[float, Any] | None = None
     _thumbs: dict[tuple[str, float], bytes | None] = field(default_factory=dict)
+    _fonts: tuple[str, str] | None = None
 
     def calendar(self):  # type: ignore[no-untyped-def]
         """The calendar, reloaded when its file changes; None if it is missing or invalid (the
@@ -338,6 +339,40 @@ async def thumbnail(request: Request, console: Console, me: Account) -> Response
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
 
 
+@page("viewer")
+async def fonts_css(request: Request, console: Console, me: Account) -> Response:
+    """The brand fonts (Latin, Japanese, Arabic) cut down to the characters of the posts in the
+    store, as the preview embeds them: captions show right on machines without those fonts."""
+    from starlette.concurrency import run_in_threadpool
+
+    css = await run_in_threadpool(_fonts_css, console)
+    return Response(css, media_type="text/css", headers={"Cache-Control": "private, max-age=600"})
+
+
+def _fonts_css(console: Console) -> str:
+    import hashlib
+
+    from sqlalchemy import select
+
+    from scheduler.plan.preview import embedded_fonts
+    from scheduler.store.schema import posts
+
+    calendar = console.calendar()
+    if calendar is None:
+        return ""
+    with console.store.engine.begin() as conn:
+        text = "".join(a + c for a, c in conn.execute(select(posts.c.account, posts.c.caption).distinct()))
+    text += "".join(calendar.campaign.baseline.values()) + calendar.campaign.name
+    text += "0123456789:·–—…/()@✓⚠←▶ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,'\"“”"
+    key = hashlib.sha256("".join(sorted(set(text))).encode("utf-8")).hexdigest()
+    if console._fonts is None or console._fonts[0] != key:
+        faces = embedded_fonts(calendar, console.config.calendar.resolve().parent, text)
+        css = "".join(f'@font-face {{ font-family: "{f["family"]}"; font-weight: {f["weight"]}; font-display: swap; '
+                      f'src: url("{f["src"]}") format("{f["format"]}"); }}\n' for f in faces)
+        console._fonts = (key, css)
+    return console._fonts[1]
+
+
 def _thumb_url(request: Request) -> Callable[[str], str]:
     base = _base(request)
     return lambda post_id: f"{base}/thumb/{post_id}"
@@ -505,6 +540,7 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Route("/audit", audit_page, methods=["GET"]),
         Route("/users", users_page, methods=["GET"]),
         Route("/live", live_fragment, methods=["GET"]),
+        Route("/fonts.css", fonts_css, methods=["GET"]),
         Route("/approve", approve_action, methods=["POST"]),
         Route("/send-back", send_back_action, methods=["POST"]),
         Route("/pause", pause_action, methods=["POST"]),

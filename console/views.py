@@ -179,7 +179,7 @@ def heartbeat(store: Store, now: dt.datetime, stale_after: dt.timedelta = dt.tim
     beats = store.heartbeats()
     last = beats[0] if beats else None
     nxt = store.next_due_at()
-    return {"alive": bool(last and now - last["at"] <= stale_after), "last": last, "next_due": nxt,
+    return {"alive": bool(last and abs(now - last["at"]) <= stale_after), "last": last, "next_due": nxt,
             "age": (now - last["at"]) if last else None}
 
 
