@@ -133,6 +133,7 @@ def make_environment(secrets: tuple[str, ...]) -> SandboxedEnvironment:
                                trim_blocks=True, lstrip_blocks=True, finalize=finalize)
     env.globals["STATE_LABELS"] = views.STATE_LABELS
     env.globals["ROLES"] = ROLES
+    env.filters["href"] = lambda url: url if isinstance(url, str) and url.lower().startswith(("https://", "http://")) else "#"
     env.filters["when"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else ""
     return env
 
@@ -520,6 +521,36 @@ async def health(request: Request) -> Response:
     return PlainTextResponse(f"ok {1000 * (time.monotonic() - started):.0f} ms")
 
 
+class SecurityHeaders:
+    """Every answer: no framing, no sniffing, no referrer to other sites, scripts only from the
+    console itself (htmx is served from /static, never a CDN)."""
+
+    HEADERS = [
+        (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                     b"img-src 'self' data:; font-src 'self' data:; frame-ancestors 'none'; "
+                                     b"form-action 'self'; base-uri 'none'; object-src 'none'"),
+        (b"x-frame-options", b"DENY"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+    ]
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + self.HEADERS
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 #: Reachable without logging in: nothing else is (tests/console checks every route).
 PUBLIC_PATHS = ("/login", "/healthz", "/static")
 
@@ -555,6 +586,7 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     app = Starlette(routes=routes)
+    app.add_middleware(SecurityHeaders)
     app.state.console = console
     app.state.env = make_environment(secrets)
     return app

@@ -90,6 +90,9 @@ def resume(store: Store, *, channel: str | None, by: str, now: dt.datetime) -> O
 
 def resolve(store: Store, *, post: str, published: bool, by: str, now: dt.datetime, url: str | None = None) -> Outcome:
     """Settle an "unknown, check" post after a person looked at the platform."""
+    url = (url or "").strip() or None
+    if url and not url.lower().startswith(("https://", "http://")):
+        raise ActionError(f"the post's URL must start with https:// (got {url[:60]!r})")
     if not store.resolve(post, published=published, by=by, now=now, remote_url=url or None):
         raise ActionError(f"{post} is not an 'unknown, check' post")
     return Outcome(f"{post}: recorded as {'published' if published else 'not published (it will go out again)'}", (post,))

@@ -179,3 +179,20 @@ def test_pages_at_desktop_and_phone_widths(browser, server, rig, tmp_path) -> No
                 "button:has-text('Approve')").bounding_box()
             assert box and box["height"] >= 32
         page.context.close()
+
+
+def test_it_works_without_javascript(browser, server, rig) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    page.goto(server + "/")
+    page.fill("input[name=name]", "tomo")
+    page.fill("input[name=password]", PASSWORDS["tomo"])
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(server + "/")
+    post_id = waiting(rig.store, "embassy-tokyo")[0]
+    page.goto(server + f"/posts/{post_id}")
+    page.click("button:has-text('Approve')")
+    page.wait_for_load_state()
+    assert rig.store.get(post_id).state == "approved"
+    assert "approved 1 post" in page.inner_text(".flash")
+    context.close()

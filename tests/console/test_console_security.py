@@ -217,3 +217,54 @@ def test_no_secret_is_ever_rendered(rig, monkeypatch, client_for, tmp_path) -> N
 def test_health_check_answers_without_login_and_says_nothing_else(client_for) -> None:
     response = client_for().get("/healthz")
     assert response.status_code == 200 and response.text.startswith("ok") and len(response.text) < 20
+
+
+def test_every_answer_forbids_framing_and_foreign_scripts(app, client_for, rig) -> None:
+    client = client_for()
+    login(client, "ada")
+    post_id = rig.store.all_posts()[0].id
+    for method, path in routes(app):
+        if method != "GET":
+            continue
+        response = client.get(concrete(path, post_id) if "{" in path else path, follow_redirects=False)
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp, path
+        assert response.headers["x-frame-options"] == "DENY" and response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_settled_post_link_must_be_a_web_address(client_for, rig) -> None:
+    from sqlalchemy import update
+
+    from scheduler.store.schema import posts
+
+    post_id = waiting(rig.store, "embassy-tokyo")[0]
+    with rig.store.engine.begin() as conn:
+        conn.execute(update(posts).where(posts.c.id == post_id).values(state="unknown"))
+    client = client_for()
+    login(client, "ada")
+    csrf = csrf_of(client.get("/operations").text)
+    response = client.post("/resolve", data={"csrf": csrf, "post": post_id, "published": "yes",
+                                             "url": "javascript:alert(document.cookie)"})
+    assert "must start with https://" in response.text
+    assert rig.store.get(post_id).state == "unknown"
+    client.post("/resolve", data={"csrf": csrf, "post": post_id, "published": "yes", "url": "https://x.com/a/status/1"})
+    assert rig.store.get(post_id).state == "published" and rig.store.get(post_id).remote_url == "https://x.com/a/status/1"
+    assert "resolve" in [r["action"] for r in rig.store.audit_rows(post_id) if r["actor"] == "ada"]
+
+
+def test_captions_and_comments_are_escaped(client_for, rig) -> None:
+    from sqlalchemy import update
+
+    from scheduler.store.schema import posts
+
+    post_id = waiting(rig.store, "embassy-tokyo")[0]
+    with rig.store.engine.begin() as conn:
+        conn.execute(update(posts).where(posts.c.id == post_id).values(caption='<script>alert(1)</script> "hi"'))
+    client = client_for()
+    login(client, "tomo")
+    csrf = csrf_of(client.get("/").text)
+    client.post("/send-back", data={"csrf": csrf, "post": post_id, "comment": "<img src=x onerror=alert(2)>"})
+    for path in ("/", "/?view=list", f"/posts/{post_id}", "/operations", "/audit"):
+        body = client.get(path).text
+        assert "<script>alert(1)" not in body and "<img src=x" not in body, path
+    assert "&lt;img src=x onerror=alert(2)&gt;" in client.get(f"/posts/{post_id}").text
