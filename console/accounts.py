@@ -58,8 +58,14 @@ settings = Table(
 )
 
 _hasher = PasswordHasher()
-# Compared against when the name does not exist, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_dummy_hashes: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """Verified against when the name does not exist, so a wrong name costs as long as a wrong password."""
+    if id(_hasher) not in _dummy_hashes:
+        _dummy_hashes[id(_hasher)] = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hashes[id(_hasher)]
 
 
 class AccountError(ValueError):
@@ -142,7 +148,7 @@ class Accounts:
         with self.engine.begin() as conn:
             row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
         try:
-            _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
+            _hasher.verify(row["password_hash"] if row else _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return None
         if row is None:

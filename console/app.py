@@ -48,6 +48,12 @@ class ConsoleConfig:
     inbox: Path = Path("inbox")
 
 
+#: The calendar per (file, modification time), and the brand font subsets per set of characters:
+#: both take seconds to make, and every console in the process can share them.
+_CALENDARS: dict[tuple[str, int], Any] = {}
+_FONTS: dict[str, str] = {}
+
+
 @dataclass
 class Console:
     """What every handler needs: the store, the accounts, the signer, the clock, the calendar."""
@@ -58,9 +64,8 @@ class Console:
     signer: SessionSigner
     clock: Clock
     secrets: tuple[str, ...]
-    _calendar: tuple[float, Any] | None = None
     _thumbs: dict[tuple[str, float], bytes | None] = field(default_factory=dict)
-    _fonts: tuple[str, str] | None = None
+
 
     def calendar(self):  # type: ignore[no-untyped-def]
         """The calendar, reloaded when its file changes; None if it is missing or invalid (the
@@ -68,18 +73,19 @@ class Console:
         from campaign.calendar import load_calendar
         from campaign.errors import CalendarError
 
-        path = self.config.calendar
+        path = self.config.calendar.resolve()
         try:
-            mtime = path.stat().st_mtime
+            key = (str(path), path.stat().st_mtime_ns)
         except OSError:
             return None
-        if self._calendar is None or self._calendar[0] != mtime:
+        if key not in _CALENDARS:
             try:
                 loaded = load_calendar(path).calendar
             except (CalendarError, OSError):
                 loaded = None
-            self._calendar = (mtime, loaded)
-        return self._calendar[1]
+            _CALENDARS.clear()
+            _CALENDARS[key] = loaded
+        return _CALENDARS[key]
 
 
 def known_secrets(store_url: str, signing_key: str, env: dict[str, str] | None = None) -> tuple[str, ...]:
@@ -366,12 +372,15 @@ def _fonts_css(console: Console) -> str:
     text += "".join(calendar.campaign.baseline.values()) + calendar.campaign.name
     text += "0123456789:·–—…/()@✓⚠←▶ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,'\"“”"
     key = hashlib.sha256("".join(sorted(set(text))).encode("utf-8")).hexdigest()
-    if console._fonts is None or console._fonts[0] != key:
-        faces = embedded_fonts(calendar, console.config.calendar.resolve().parent, text)
-        css = "".join(f'@font-face {{ font-family: "{f["family"]}"; font-weight: {f["weight"]}; font-display: swap; '
-                      f'src: url("{f["src"]}") format("{f["format"]}"); }}\n' for f in faces)
-        console._fonts = (key, css)
-    return console._fonts[1]
+    root = console.config.calendar.resolve().parent
+    key += str(root)
+    if key not in _FONTS:
+        faces = embedded_fonts(calendar, root, text)
+        if len(_FONTS) > 8:
+            _FONTS.clear()
+        _FONTS[key] = "".join(f'@font-face {{ font-family: "{f["family"]}"; font-weight: {f["weight"]}; '
+                              f'font-display: swap; src: url("{f["src"]}") format("{f["format"]}"); }}\n' for f in faces)
+    return _FONTS[key]
 
 
 def _thumb_url(request: Request) -> Callable[[str], str]:

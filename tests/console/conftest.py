@@ -10,6 +10,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from consolekit import Rig, make_rig  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch):  # type: ignore[no-untyped-def]
+    """Argon2 with its default cost takes about a second per hash on a busy 2-core machine; the
+    tests use the same code with the smallest cost (the CLI tests' subprocesses keep the default)."""
+    from argon2 import PasswordHasher
+
+    import console.accounts
+
+    monkeypatch.setattr(console.accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def rig(tmp_path) -> Rig:
     made = make_rig(tmp_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ class Rig:
     loaded: LoadedCalendar
 
 
+@functools.lru_cache(maxsize=1)
 def planned_calendar(today: dt.date = START.date()) -> LoadedCalendar:
     sample = load_calendar(REPO / "calendar.yaml", today=today)
     channels = [c.model_copy(update={"approval": True}) if c.id in APPROVAL_CHANNELS else c
