@@ -99,8 +99,8 @@ def known_secrets(store_url: str, signing_key: str, env: dict[str, str] | None =
 
     env = dict(os.environ if env is None else env)
     found = {signing_key, store_url}
-    found |= {v for k, v in env.items() if k.startswith("CAMPAIGN_") and k != "CAMPAIGN_CLOCK_START"
-              and k != "CAMPAIGN_CLOCK_SPEED" and len(v) >= 6}
+    public = ("_IDENTIFIER", "_CLOCK_START", "_CLOCK_SPEED", "_SECRETS_FILE")  # names and settings, not secrets
+    found |= {v for k, v in env.items() if k.startswith("CAMPAIGN_") and not k.endswith(public) and len(v) >= 6}
     try:
         url = make_url(store_url)
         if url.password:
