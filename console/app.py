@@ -112,7 +112,7 @@ def known_secrets(store_url: str, signing_key: str, env: dict[str, str] | None =
         try:
             for table in tomllib.loads(secrets_file.read_text(encoding="utf-8")).values():
                 if isinstance(table, dict):
-                    found |= {str(v) for v in table.values() if v and len(str(v)) >= 6}
+                    found |= {str(v) for k, v in table.items() if v and len(str(v)) >= 6 and str(k).lower() != "identifier"}
         except (tomllib.TOMLDecodeError, OSError):
             pass
     return tuple(s for s in found if s)
