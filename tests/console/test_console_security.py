@@ -268,3 +268,32 @@ def test_captions_and_comments_are_escaped(client_for, rig) -> None:
         body = client.get(path).text
         assert "<script>alert(1)" not in body and "<img src=x" not in body, path
     assert "&lt;img src=x onerror=alert(2)&gt;" in client.get(f"/posts/{post_id}").text
+
+
+def test_operations_shows_what_status_prints(client_for, rig) -> None:
+    """Everything `python run.py status` reports a person can see on the operations page."""
+    import datetime as dt
+
+    from scheduler.store.status import build_status
+
+    post_id = waiting(rig.store, "embassy-tokyo")[0]
+    rig.store.approve(by="ada", now=rig.clock.now(), post_id=post_id)
+    claim = rig.store.claim_next("w", rig.store.get(post_id).scheduled_at, lease_seconds=60)
+    retried = claim.post.id  # the earliest due post
+    rig.store.record_outcome(claim, rig.clock.now(), state="retry_wait", outcome="transient", error_class="TransientError",
+                             message="HTTP 503 from X", next_attempt_at=rig.clock.now() + dt.timedelta(minutes=5))
+    rig.store.pause("be-x", "brand review", "ines", rig.clock.now())
+    rig.store.rate_limit("be-facebook", rig.clock.now() + dt.timedelta(hours=1))
+    rig.store.beat("daemon-1", rig.clock.now())
+    client = client_for()
+    login(client, "vera")
+    page = client.get("/operations").text
+    status = build_status(rig.store, rig.clock.now())
+    for channel, row in status["by_channel"].items():
+        assert f">{channel}</a>" in page
+    assert "PAUSED be-x" in page and "brand review" in page and "ines" in page
+    assert f"{retried}</a> at" in page and "HTTP 503 from X" in page
+    assert "channel be-facebook rate-limited until" in page
+    assert "alive" in page and "daemon-1" in page
+    assert f"{status['needs_human']['awaiting_approval']['count']} posts await approval" in page
+    assert status["next"][0]["id"] in page
