@@ -66,7 +66,6 @@ class Console:
     secrets: tuple[str, ...]
     _thumbs: dict[tuple[str, float], bytes | None] = field(default_factory=dict)
 
-
     def calendar(self):  # type: ignore[no-untyped-def]
         """The calendar, reloaded when its file changes; None if it is missing or invalid (the
         console still shows the store, the truth)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
 from console.accounts import MAX_FAILURES
 from console.app import PUBLIC_PATHS
@@ -100,7 +100,7 @@ def test_the_session_cookie_is_signed_httponly_samesite_and_expires(client_for, 
     assert client.get("/", follow_redirects=False).status_code == 200
     value = client.cookies["eo_session"]
     tampered = client_for()
-    payload, stamp, signature = value.rsplit(".", 2)
+    _, stamp, signature = value.rsplit(".", 2)
     import base64
     import json
 
@@ -289,7 +289,7 @@ def test_operations_shows_what_status_prints(client_for, rig) -> None:
     login(client, "vera")
     page = client.get("/operations").text
     status = build_status(rig.store, rig.clock.now())
-    for channel, row in status["by_channel"].items():
+    for channel in status["by_channel"]:
         assert f">{channel}</a>" in page
     assert "PAUSED be-x" in page and "brand review" in page and "ines" in page
     assert f"{retried}</a> at" in page and "HTTP 503 from X" in page
