@@ -27,6 +27,7 @@ ROLES = ("viewer", "approver", "admin")
 MAX_FAILURES = 5
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
+INVITE_HOURS = 48
 
 metadata = MetaData()
 
@@ -100,8 +101,12 @@ class Accounts:
 
     # -- accounts ----------------------------------------------------------------------------
 
-    def add(self, name: str, role: str, password: str, *, by: str, now: dt.datetime,
+    def add(self, name: str, role: str, password: str | None, *, by: str, now: dt.datetime,
             channels: Collection[str] | None = None) -> Account:
+        """A new account; without a password, none works until the person sets one through a
+        one-time link (`invitation`)."""
+        if password is None:
+            password = secrets.token_urlsafe(32)  # never told to anyone
         name = name.strip()
         if not name or len(name) > 64 or any(c.isspace() for c in name):
             raise AccountError("a name is 1 to 64 characters without spaces")
@@ -158,6 +163,27 @@ class Accounts:
                 conn.execute(update(users).where(users.c.name == name).values(password_hash=_hasher.hash(password)))
         return _account(row)
 
+    def invitation(self, name: str, key: str) -> str:
+        """A one-time token that lets the person set their password (valid INVITE_HOURS; used
+        once, since setting the password moves the account's session epoch on)."""
+        account = self.get(name)
+        if account is None:
+            raise AccountError(f"no account named {name!r}")
+        return _invitations(key).dumps({"n": name, "e": account.session_epoch})
+
+    def accept_invitation(self, token: str, key: str, password: str) -> Account:
+        from itsdangerous import BadSignature
+
+        try:
+            data = _invitations(key).loads(token, max_age=INVITE_HOURS * 3600)
+        except BadSignature:
+            raise AccountError("this link is not valid or has expired: ask an admin for a new one") from None
+        account = self.get(str(data.get("n")))
+        if account is None or account.session_epoch != data.get("e"):
+            raise AccountError("this link was used already: log in, or ask an admin for a new one")
+        self.set_password(account.name, password)
+        return account
+
     # -- login throttle ----------------------------------------------------------------------
 
     def blocked_for(self, keys: Collection[str], now: dt.datetime) -> dt.timedelta | None:
@@ -197,6 +223,12 @@ class Accounts:
             pass  # another console made it first: use theirs
         with self.engine.begin() as conn:
             return conn.execute(query).scalar_one()
+
+
+def _invitations(key: str):  # type: ignore[no-untyped-def]
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(key, salt="eo-console-invitation")
 
 
 def demo_account(store_url: str, name: str = "demo") -> tuple[str, str]:

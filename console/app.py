@@ -518,6 +518,40 @@ async def login_action(request: Request) -> Response:
     return response
 
 
+async def welcome_page(request: Request) -> Response:
+    """Where a one-time link lands: the person chooses their password."""
+    console: Console = request.app.state.console
+    return _welcome_form(request, console, request.query_params.get("token", ""))
+
+
+def _welcome_form(request: Request, console: Console, token: str, message: str = "", status_code: int = 200) -> HTMLResponse:
+    cookie, csrf = console.signer.login_token()
+    response = render(request, console, "welcome.html.j2", None, status_code=status_code, message=message,
+                      login_csrf=csrf, token=token)
+    response.set_cookie(LOGIN_COOKIE, cookie, max_age=30 * 60, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path=_base(request) or "/")
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's address
+    return response
+
+
+async def welcome_action(request: Request) -> Response:
+    console: Console = request.app.state.console
+    form = await _form(request)
+    token = form.get("token", "")
+    if not console.signer.login_token_ok(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
+        return _welcome_form(request, console, token, "The form expired or did not come from the console: try again.", 403)
+    if form.get("password", "") != form.get("again", ""):
+        return _welcome_form(request, console, token, "The two passwords differ.", 400)
+    try:
+        account = console.accounts.accept_invitation(token, console.accounts.signing_key(), form.get("password", ""))
+    except AccountError as error:
+        return _welcome_form(request, console, token, str(error), 400)
+    console.store.add_audit(_now(console), account.name, "password-set", account.name, "through a one-time link")
+    response = RedirectResponse(f"{_base(request)}/login", status_code=303)
+    response.delete_cookie(LOGIN_COOKIE, path=_base(request) or "/")
+    return response
+
+
 async def health(request: Request) -> Response:
     """For load balancers and monitoring: the store answers. Says nothing else."""
     console: Console = request.app.state.console
@@ -552,15 +586,17 @@ class SecurityHeaders:
 
         async def with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + self.HEADERS
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                message["headers"] = headers + [(k, v) for k, v in self.HEADERS if k not in present]
             await send(message)
 
         await self.app(scope, receive, with_headers)
 
 
-#: Reachable without logging in: nothing else is (tests/console checks every route).
-PUBLIC_PATHS = ("/login", "/healthz", "/static")
+#: Reachable without logging in (the login page, a one-time link's page, the health check, CSS
+#: and htmx): nothing else is (tests/console checks every route).
+PUBLIC_PATHS = ("/login", "/welcome", "/healthz", "/static")
 
 
 def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = None, store: Store | None = None) -> Starlette:
@@ -590,6 +626,8 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Route("/logout", logout_action, methods=["POST"]),
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login_action, methods=["POST"]),
+        Route("/welcome", welcome_page, methods=["GET"]),
+        Route("/welcome", welcome_action, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]

@@ -65,13 +65,22 @@ def _password(from_stdin: bool) -> str:
 def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer, approver or admin.")],
              channel: Annotated[Optional[List[str]], typer.Option("--channel", help="An approver approves only these channels (repeat); default: all.")] = None,
              password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input (scripts).")] = False,
+             link: Annotated[Optional[str], typer.Option("--link", help="No password now: print a one-time link (valid 48 h) where the person sets it; give the console's address, e.g. https://campaign.example/console.")] = None,
              by: Annotated[Optional[str], typer.Option("--by")] = None, db: DbOption = None) -> None:
-    """Add an account; the password is prompted (hashed with Argon2, never stored as typed)."""
+    """Add an account; the password is prompted (hashed with Argon2, never stored as typed), or
+    the person sets it through a one-time link (--link CONSOLE_URL)."""
+    from urllib.parse import quote
+
     from console.accounts import AccountError
 
     store, accounts = _accounts(db)
     try:
-        added = accounts.add(name, role, _password(password_stdin), by=_who(by), now=make_clock().now(), channels=channel)
+        password = None if link else _password(password_stdin)
+        added = accounts.add(name, role, password, by=_who(by), now=make_clock().now(), channels=channel)
+        if link:
+            token = accounts.invitation(added.name, accounts.signing_key())
+            print(f"one-time link for {added.name} (valid 48 hours; send it privately): "
+                  f"{link.rstrip('/')}/welcome?token={quote(token)}")
     except AccountError as error:
         print(str(error), file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None

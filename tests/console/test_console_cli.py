@@ -97,3 +97,17 @@ def test_web_serves_the_console_behind_a_path_prefix(rig, tmp_path) -> None:
         server.terminate()
         server.wait(timeout=20)
         log.close()
+
+
+def test_user_add_with_a_one_time_link(rig, client_for) -> None:
+    done = run("user", "add", "kim", "--role", "viewer", "--link", "https://campaign.example/console", "--db", rig.url)
+    assert done.returncode == 0, done.stderr
+    found = re.search(r"https://campaign\.example/console/welcome\?token=(\S+)", done.stdout)
+    assert found, done.stdout
+    from urllib.parse import unquote
+
+    client = client_for()
+    page = client.get(f"/welcome?token={found.group(1)}")
+    client.post("/welcome", data={"csrf": csrf_of(page.text), "token": unquote(found.group(1)),
+                                  "password": "kim-password-1", "again": "kim-password-1"})
+    assert rig.accounts.verify("kim", "kim-password-1") is not None

@@ -297,3 +297,36 @@ def test_operations_shows_what_status_prints(client_for, rig) -> None:
     assert "alive" in page and "daemon-1" in page
     assert f"{status['needs_human']['awaiting_approval']['count']} posts await approval" in page
     assert status["next"][0]["id"] in page
+
+
+def test_a_one_time_link_sets_the_password_once(client_for, rig) -> None:
+    from console.accounts import AccountError
+
+    rig.accounts.add("kenji", "approver", None, by="ada", now=rig.clock.now(), channels=["embassy-tokyo"])
+    token = rig.accounts.invitation("kenji", rig.accounts.signing_key())
+    client = client_for()
+    page = client.get(f"/welcome?token={token}")
+    assert page.status_code == 200 and page.headers["referrer-policy"] == "no-referrer"
+    csrf = csrf_of(page.text)
+    differ = client.post("/welcome", data={"csrf": csrf, "token": token, "password": "kenji-pass-123", "again": "x"})
+    assert "differ" in differ.text
+    csrf = csrf_of(differ.text)
+    done = client.post("/welcome", data={"csrf": csrf, "token": token, "password": "kenji-pass-123",
+                                         "again": "kenji-pass-123"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/login"
+    assert login(client, "kenji", "kenji-pass-123").status_code == 303
+    again = client_for()
+    page = again.get(f"/welcome?token={token}")
+    used = again.post("/welcome", data={"csrf": csrf_of(page.text), "token": token, "password": "other-pass-1234",
+                                        "again": "other-pass-1234"})
+    assert used.status_code == 400 and "used already" in used.text
+    forged = again.post("/welcome", data={"csrf": csrf_of(used.text), "token": token[:-4] + "AAAA",
+                                          "password": "other-pass-1234", "again": "other-pass-1234"})
+    assert forged.status_code == 400 and "not valid" in forged.text
+    assert rig.accounts.verify("kenji", "kenji-pass-123") is not None
+    try:
+        rig.accounts.invitation("nobody", rig.accounts.signing_key())
+    except AccountError:
+        pass
+    else:
+        raise AssertionError("an invitation for a missing account")
