@@ -20,7 +20,7 @@ from scheduler.store.rows import StoredPost, from_db, planned_from_row
 from scheduler.store.schema import posts
 
 #: More than this many posts on one page: the page asks for a narrower filter.
-PAGE_LIMIT = 400
+PAGE_LIMIT = 200
 FILTERS = ("channel", "language", "moment", "pillar", "state")
 STATE_LABELS = {
     states.PLANNED: "waits for approval", states.DUE: "scheduled", states.APPROVED: "approved",
@@ -73,13 +73,13 @@ def post_views(store: Store, calendar: Calendar | None, build: Path, filters: di
     pillar_of = pillars(calendar)
     if filters.get("pillar"):
         query = query.where(posts.c.moment_id.in_([m for m, p in pillar_of.items() if p == filters["pillar"]]))
+    from sqlalchemy import func
+
     with store.engine.begin() as conn:
-        rows = conn.execute(query).mappings().all()
+        total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = conn.execute(query.limit(limit)).mappings().all()
     zone_of = zones(calendar)
-    found = []
-    for row in rows[:limit]:
-        found.append(view_of(row, zone_of, pillar_of, build, thumb_url))
-    return found, len(rows)
+    return [view_of(row, zone_of, pillar_of, build, thumb_url) for row in rows], total
 
 
 def view_of(row: Any, zone_of: dict[str, str], pillar_of: dict[str, str], build: Path, thumb_url: Any) -> PostView:
