@@ -363,8 +363,8 @@ class Store:
                     conn.execute(insert(assets).values(**record))
                 else:
                     conn.execute(update(assets).where(assets.c.path == record["path"]).values(**record))
-                if before is None or before[0] != record["content_hash"]:
-                    changed.add(record["path"])
+                if before is None or record["content_hash"] is None or before[0] != record["content_hash"]:
+                    changed.add(record["path"])  # rendered anew (the inbox job reports no hash: it rendered it)
             if changed:
                 self._release_sent_back(conn, changed, stamp)
         return len(records)

@@ -57,6 +57,16 @@ def test_a_sent_back_post_is_released_when_its_asset_is_rendered_again(store) ->
     assert store.get(post.id).state == states.DUE
 
 
+def test_the_daemons_inbox_render_releases_a_sent_back_post(store) -> None:
+    """The inbox job records what it rendered as the pipeline reports it: `output`, no hash."""
+    post = make_post()
+    sync_plan(store, [post], NOW)
+    actions.send_back(store, post=post.id, comment="crop the face", by="ada", now=NOW)
+    store.record_assets([{"output": post.media.path, "testimonial": "aiko", "variant": "feed_4x5", "language": "en"}], NOW)
+    assert store.get(post.id).state == states.PLANNED
+    assert [r["actor"] for r in store.audit_rows(post.id) if r["action"] == "released"] == ["render"]
+
+
 def test_a_sent_back_post_leaves_with_its_calendar_entry(store) -> None:
     post = make_post()
     sync_plan(store, [post], NOW)
