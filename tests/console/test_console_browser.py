@@ -20,7 +20,7 @@ SHOTS = Path(os.environ.get("CONSOLE_SCREENSHOTS", "")) if os.environ.get("CONSO
 
 
 def chromium_path() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = os.environ.get("CAMPAIGN_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not found:
         message = "Chromium is needed for the console's browser tests: apt-get install chromium"
         if os.environ.get("CI") or os.environ.get("CAMPAIGN_REQUIRE_BROWSER"):
