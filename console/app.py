@@ -10,7 +10,6 @@ through `scrub` (credential values, the database password and token-shaped text 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,6 @@ from console.accounts import Account, AccountError, Accounts, ROLES
 from console.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, SessionSigner, csrf_ok
 from console import views
 from scheduler import actions
-from scheduler.channels.credentials import scrub_text
 from scheduler.plan.preview import DEFAULT_TEMPLATES, thumbnail_data_uri
 from scheduler.store import Store, states
 
@@ -86,33 +84,19 @@ class Console:
         return _CALENDARS[key]
 
 
-def known_secrets(store_url: str, signing_key: str, env: dict[str, str] | None = None) -> tuple[str, ...]:
-    """Every value the console must never print: credentials in the environment, the store's URL
-    and password, the cookie signing key, and the secrets file's values."""
-    import tomllib
-
+def known_secrets(store_url: str, signing_key: str) -> tuple[str, ...]:
+    """What the console must never print beyond the configured credentials that
+    `campaign.secrets.scrub` already removes: the store's URL (and its password) and the key
+    that signs session cookies."""
     from sqlalchemy.engine import make_url
 
-    from scheduler.channels.credentials import DEFAULT_SECRETS_FILE
-
-    env = dict(os.environ if env is None else env)
     found = {signing_key, store_url}
-    public = ("_IDENTIFIER", "_CLOCK_START", "_CLOCK_SPEED", "_SECRETS_FILE")  # names and settings, not secrets
-    found |= {v for k, v in env.items() if k.startswith("CAMPAIGN_") and not k.endswith(public) and len(v) >= 6}
     try:
         url = make_url(store_url)
         if url.password:
             found.add(str(url.password))
     except Exception:  # noqa: BLE001 - not a URL we can parse: the whole string is already listed
         pass
-    secrets_file = DEFAULT_SECRETS_FILE.expanduser()
-    if secrets_file.is_file():
-        try:
-            for table in tomllib.loads(secrets_file.read_text(encoding="utf-8")).values():
-                if isinstance(table, dict):
-                    found |= {str(v) for k, v in table.items() if v and len(str(v)) >= 6 and str(k).lower() != "identifier"}
-        except (tomllib.TOMLDecodeError, OSError):
-            pass
     return tuple(s for s in found if s)
 
 
@@ -136,11 +120,13 @@ def make_environment(secrets: tuple[str, ...]) -> SandboxedEnvironment:
 
 
 def scrub_page(html: str, secrets: tuple[str, ...]) -> str:
-    """The page without any secret value, as typed or as HTML-escaped, nor anything shaped like a token."""
+    """The page through the project's one scrub (`campaign.secrets.scrub`: configured
+    credentials, token shapes), plus the console's own secrets as typed and as HTML-escaped."""
     from markupsafe import escape
 
-    variants = tuple({v for secret in secrets for v in (secret, str(escape(secret)))})
-    return scrub_text(html, variants)
+    from campaign.secrets import scrub
+
+    return scrub(html, {v for secret in secrets for v in (secret, str(escape(secret)))})
 
 
 # -- the request pipeline --------------------------------------------------------------------

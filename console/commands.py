@@ -33,18 +33,9 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
     if not Accounts(store.engine).all():
         print("No console account yet: add one with `python run.py user add NAME --role admin"
               + (f" --db {db}" if db else "") + "`", file=sys.stderr)
-    print(f"console on http://{host}:{port}{root_path}/ (store: {_safe_url(store.url)})", file=sys.stderr)
+    print(f"console on http://{host}:{port}{root_path}/ (store: {store.shown_url})", file=sys.stderr)
     uvicorn.run(app, host=host, port=port, root_path=root_path, proxy_headers=True,
                 forwarded_allow_ips=forwarded_allow_ips or "127.0.0.1", log_level="info", access_log=False)
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001
-        return "(the configured store)"
 
 
 def _accounts(db: str | None):  # type: ignore[no-untyped-def]
@@ -61,7 +52,6 @@ def _password(from_stdin: bool) -> str:
     return typer.prompt("Password (at least 10 characters)", hide_input=True, confirmation_prompt=True)
 
 
-@user_app.command("add")
 def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer, approver or admin.")],
              channel: Annotated[Optional[List[str]], typer.Option("--channel", help="An approver approves only these channels (repeat); default: all.")] = None,
              password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input (scripts).")] = False,
@@ -89,7 +79,6 @@ def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer
     print(f"added {added.name} ({added.role}" + (f" for {', '.join(added.channels)}" if added.channels else "") + ")")
 
 
-@user_app.command("list")
 def user_list(db: DbOption = None) -> None:
     """Every account, its role and the channels it approves for."""
     _, accounts = _accounts(db)
@@ -97,7 +86,6 @@ def user_list(db: DbOption = None) -> None:
         print(f"{account.name}\t{account.role}\t{', '.join(account.channels) if account.channels else 'all channels'}")
 
 
-@user_app.command("remove")
 def user_remove(name: str, by: Annotated[Optional[str], typer.Option("--by")] = None, db: DbOption = None) -> None:
     """Remove an account (its sessions end with it)."""
     store, accounts = _accounts(db)
@@ -108,7 +96,6 @@ def user_remove(name: str, by: Annotated[Optional[str], typer.Option("--by")] = 
     print(f"removed {name}")
 
 
-@user_app.command("password")
 def user_password(name: str, password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
                   db: DbOption = None) -> None:
     """Set a new password (every session of the account ends)."""
@@ -124,5 +111,9 @@ def user_password(name: str, password_stdin: Annotated[bool, typer.Option("--pas
 
 
 def register(app: typer.Typer) -> None:
-    app.command("web")(web)
+    from scheduler.commands import store_errors
+
+    app.command("web")(store_errors(web))
+    for name, command in (("add", user_add), ("list", user_list), ("remove", user_remove), ("password", user_password)):
+        user_app.command(name)(store_errors(command))
     app.add_typer(user_app, name="user")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import Path
 
 from scheduler.store import Store, states
 
@@ -28,6 +29,21 @@ class Outcome:
     post_ids: tuple[str, ...] = ()
 
 
+def _refuse_unknown(store: Store, kind: str, value: str | None, calendar: Path | None = None) -> None:
+    """A mistyped id is refused with the closest known ones, never taken as "0 posts approved"
+    or a pause of nothing; `calendar` adds its channels and moments (known before scheduling)."""
+    from scheduler.store.known import known_ids, unknown_message
+
+    if not value:
+        return
+    known = known_ids(store, calendar)
+    ids = {"post": known.posts, "moment": known.moments, "channel": known.channels}[kind]
+    where = f"the store {store.shown_url}" + (f" or {calendar}" if calendar is not None and calendar.is_file() else "")
+    message = unknown_message(kind, value, ids, where)
+    if message:
+        raise ActionError(message)
+
+
 def _scope_check(store: Store, post_id: str, channels: Collection[str] | None) -> None:
     if channels is None:
         return
@@ -37,13 +53,16 @@ def _scope_check(store: Store, post_id: str, channels: Collection[str] | None) -
 
 
 def approve(store: Store, *, by: str, now: dt.datetime, post: str | None = None, moment: str | None = None,
-            channel: str | None = None, channels: Collection[str] | None = None) -> Outcome:
+            channel: str | None = None, channels: Collection[str] | None = None,
+            calendar: Path | None = None) -> Outcome:
     """Approve the waiting posts of exactly one post, moment or channel.
 
     `channels`: the approver's scope (None: every channel); posts outside it are left waiting.
     """
     if sum(x is not None and x != "" for x in (post, moment, channel)) != 1:
         raise ActionError("give exactly one of --post ID, --moment ID or --channel ID")
+    for kind, value in (("post", post), ("moment", moment), ("channel", channel)):
+        _refuse_unknown(store, kind, value, calendar)
     if channels is not None and channel is not None and channel not in channels:
         raise NotAllowed(f"you do not approve for channel {channel}")
     if post:
@@ -64,24 +83,28 @@ def send_back(store: Store, *, post: str, comment: str, by: str, now: dt.datetim
     comment = (comment or "").strip()
     if not comment:
         raise ActionError("say why you send it back (the comment is what the editor sees)")
+    _refuse_unknown(store, "post", post)
     _scope_check(store, post, channels)
     if not store.send_back(post, comment=comment, by=by, now=now):
         found = store.get(post)
-        raise ActionError(f"{post} does not exist" if found is None else
-                          f"{post} is {found.state}: only posts waiting to go out ({', '.join(states.SENDABLE_BACK)}) can be sent back")
+        raise ActionError(f"{post} is {found.state if found else 'gone'}: only posts waiting to go out "
+                          f"({', '.join(states.SENDABLE_BACK)}) can be sent back")
     return Outcome(f"{post}: sent back ({comment}); it is held until its calendar entry or asset changes", (post,))
 
 
-def pause(store: Store, *, channel: str | None, reason: str, by: str, now: dt.datetime) -> Outcome:
+def pause(store: Store, *, channel: str | None, reason: str, by: str, now: dt.datetime,
+          calendar: Path | None = None) -> Outcome:
     """Stop posting at once on one channel, or on all (channel None)."""
     reason = (reason or "").strip()
     if not reason:
-        raise ActionError("a pause needs a reason (shown in status and the audit trail)")
+        raise ActionError("the reason is empty — say why posting stops (it is shown in status and the audit trail)")
+    _refuse_unknown(store, "channel", channel, calendar)
     store.pause(channel or None, reason, by, now)
     return Outcome(f"paused {channel or 'all channels'}: {reason}")
 
 
-def resume(store: Store, *, channel: str | None, by: str, now: dt.datetime) -> Outcome:
+def resume(store: Store, *, channel: str | None, by: str, now: dt.datetime, calendar: Path | None = None) -> Outcome:
+    _refuse_unknown(store, "channel", channel, calendar)
     resumed = store.resume(channel or None, by, now)
     if not resumed:
         return Outcome("nothing was paused")
@@ -93,6 +116,7 @@ def resolve(store: Store, *, post: str, published: bool, by: str, now: dt.dateti
     url = (url or "").strip() or None
     if url and not url.lower().startswith(("https://", "http://")):
         raise ActionError(f"the post's URL must start with https:// (got {url[:60]!r})")
+    _refuse_unknown(store, "post", post)
     if not store.resolve(post, published=published, by=by, now=now, remote_url=url or None):
         raise ActionError(f"{post} is not an 'unknown, check' post")
     return Outcome(f"{post}: recorded as {'published' if published else 'not published (it will go out again)'}", (post,))

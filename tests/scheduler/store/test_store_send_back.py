@@ -79,7 +79,7 @@ def test_only_posts_that_have_not_gone_out_can_be_sent_back(store) -> None:
     sync_plan(store, [post], NOW)
     with pytest.raises(actions.ActionError, match="say why"):
         actions.send_back(store, post=post.id, comment="  ", by="ada", now=NOW)
-    with pytest.raises(actions.ActionError, match="does not exist"):
+    with pytest.raises(actions.ActionError, match="no post `nope` in the store"):
         actions.send_back(store, post="nope", comment="x", by="ada", now=NOW)
     with pytest.raises(actions.NotAllowed):
         actions.send_back(store, post=post.id, comment="x", by="tomo", now=NOW, channels=["embassy-tokyo"])
