@@ -394,13 +394,14 @@ async def send_back_action(request: Request, console: Console, me: Account) -> R
 async def pause_action(request: Request, console: Console, me: Account) -> Response:
     form = await _form(request)
     return await _run_action(request, console, actions.pause, by=me.name, channel=form.get("channel") or None,
-                             reason=form.get("reason", ""))
+                             reason=form.get("reason", ""), calendar=console.config.calendar)
 
 
 @page("admin", post=True)
 async def resume_action(request: Request, console: Console, me: Account) -> Response:
     form = await _form(request)
-    return await _run_action(request, console, actions.resume, by=me.name, channel=form.get("channel") or None)
+    return await _run_action(request, console, actions.resume, by=me.name, channel=form.get("channel") or None,
+                             calendar=console.config.calendar)
 
 
 @page("admin", post=True)

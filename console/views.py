@@ -27,6 +27,7 @@ STATE_LABELS = {
     states.PUBLISHING: "publishing", states.PUBLISHED: "published", states.RETRY_WAIT: "retrying",
     states.FAILED: "failed", states.MISSED: "missed", states.CANCELLED: "cancelled",
     states.UNKNOWN: "unknown, check", states.SENT_BACK: "sent back",
+    states.PROCESSING: "processing on the platform",
 }
 
 

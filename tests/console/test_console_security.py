@@ -330,3 +330,14 @@ def test_a_one_time_link_sets_the_password_once(client_for, rig) -> None:
         pass
     else:
         raise AssertionError("an invitation for a missing account")
+
+
+def test_a_mistyped_id_is_refused_with_a_suggestion_as_in_the_cli(client_for, rig) -> None:
+    client = client_for()
+    login(client, "ada")
+    csrf = csrf_of(client.get("/").text)
+    refused = client.post("/pause", data={"csrf": csrf, "channel": "embassy-tokio", "reason": "storm"})
+    assert "did you mean `embassy-tokyo`" in refused.text and rig.store.channel_states() == {}
+    refused = client.post("/approve", data={"csrf": csrf, "moment": "davos"})
+    assert "did you mean `davos-2027`" in refused.text
+    assert [r for r in rig.store.audit_rows() if r["action"] in ("pause", "approve")] == []
