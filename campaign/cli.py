@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "scheduler.plan.commands",
     "assets.commands",
     "scheduler.commands",
+    "console.commands",
 ]
 
 for _name in COMMAND_MODULES:

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from scheduler.commands import make_clock
 
-    clock = make_clock(rehearsal=True)  # emulators only: the campaign clock is allowed
+    clock = make_clock()
     loaded = load_calendar(args.calendar, today=clock.now().date())
     sandbox = Sandbox(loaded.calendar, args.build, clock=clock)
     control = _control(sandbox)

@@ -34,10 +34,10 @@ def test_the_real_daemon_refuses_the_campaign_clock(tmp_path: Path, variable: st
     assert not (tmp_path / "campaign.db").exists()  # nothing was done
 
 
-def test_commands_that_write_to_the_real_store_refuse_it_too(tmp_path: Path) -> None:
+def test_scheduling_on_the_real_store_refuses_it_too(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'campaign.db'}"
     assert _run(tmp_path, "schedule", "--db", db).returncode in (0, 1)
-    done = _run(tmp_path, "pause", "--reason", "crisis", "--db", db, CAMPAIGN_CLOCK_START="2027-05-09T06:55:00+02:00")
+    done = _run(tmp_path, "schedule", "--db", db, CAMPAIGN_CLOCK_START="2027-05-09T06:55:00+02:00")
     assert done.returncode == 2 and "CAMPAIGN_CLOCK_START" in done.stderr, done.stderr
     done = _run(tmp_path, "daemon", "--once", "--db", db, CAMPAIGN_CLOCK_FILE=str(tmp_path / "clock.json"))
     assert done.returncode == 2 and "CAMPAIGN_CLOCK_FILE" in done.stderr, done.stderr
