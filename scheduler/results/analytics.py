@@ -66,7 +66,7 @@ def read_export(path: Path) -> list[tuple[str, str, str, int]]:
     columns: dict[str, int] = {}
     problems: list[Problem] = []
     for key, names in ALIASES.items():
-        index = next((header.index(n) for n in names if n in header), None)
+        index = next((header.index(_normal(n)) for n in names if _normal(n) in header), None)
         if index is None:
             problems.append(Problem(name, first + 1, "header", f"no {key} column (looked for {', '.join(names[:3])}, …) — "
                                     f"add the UTM {key} dimension to the report before exporting"))

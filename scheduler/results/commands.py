@@ -14,7 +14,7 @@ import typer
 from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, CalendarOption, load_or_exit
 from scheduler.commands import DbOption, make_clock
 from scheduler.results.figures import LABELS
-from scheduler.results.report import COLUMNS, DIMENSIONS, Group, Results, build_results
+from scheduler.results.report import DIMENSIONS, Group, Results, build_results
 
 NOT_GIVEN = "–"
 
@@ -74,9 +74,9 @@ def results(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
                           "notes": report.notes}, ensure_ascii=False, indent=2))
     elif as_csv:
         writer = csv.writer(sys.stdout)
-        writer.writerow([by, "posts", *COLUMNS])
+        writer.writerow([by, "posts", *report.columns])
         for group in groups + [report.totals()]:
-            writer.writerow([group.key, group.posts, *("" if group.totals[c] is None else group.totals[c] for c in COLUMNS)])
+            writer.writerow([group.key, group.posts, *("" if group.totals[c] is None else group.totals[c] for c in report.columns)])
     else:
         _print_table(report, groups, by)
     raise typer.Exit(EXIT_OK)
@@ -86,11 +86,11 @@ def _print_table(report: Results, groups: list[Group], by: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=max(80, Console().width))
+    console = Console(width=max(Console().width, 120), highlight=False)
     table = Table(title=f"Results by {by} — {len(report.posts)} published posts", title_justify="left")
     table.add_column(by)
     table.add_column("posts", justify="right")
-    shown = [c for c in COLUMNS if any(g.totals[c] is not None for g in groups)]
+    shown = [c for c in report.columns if any(g.totals[c] is not None for g in groups)]
     for column in shown:
         table.add_column(LABELS.get(column, column), justify="right")
     for group in groups:

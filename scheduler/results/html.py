@@ -17,7 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from campaign.calendar.models import Calendar
 from scheduler.results.figures import LABELS
-from scheduler.results.report import COLUMNS, Results
+from scheduler.results.report import Results
 
 PALETTE = ("#1f4e79", "#d4a017", "#b8433b", "#3f7f5f", "#7a5195", "#ef5675", "#4b8bbe", "#8c6d31")
 TOP_POSTS = 8
@@ -29,7 +29,7 @@ def _figure(width: float, height: float) -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"svg.fonttype": "path", "svg.hashsalt": "embracing-openness", "font.size": 10,
+    plt.rcParams.update({"svg.fonttype": "path", "svg.hashsalt": "embracing-openness", "font.size": 11,
                          "axes.spines.top": False, "axes.spines.right": False})
     return plt.subplots(figsize=(width, height), dpi=100)
 
@@ -68,14 +68,14 @@ def reach_over_time(results: Results, calendar: Calendar | None) -> str | None:
     import matplotlib.dates as mdates
 
     titles = {m.id: m.title for m in calendar.moments} if calendar else {}
-    fig, ax = _figure(8, 4)
+    fig, ax = _figure(5.6, 4.2)  # small figures with large type: the page shows them ~350 px wide on a phone
     for index, (moment, points) in enumerate(sorted(lines.items(), key=lambda item: -item[1][-1][1])):
         xs, ys = zip(*points)
         ax.step(xs, ys, where="post", color=PALETTE[index % len(PALETTE)], linewidth=2, label=titles.get(moment, moment))
     ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
     ax.set_ylabel("people reached")
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=10, frameon=False, ncol=1)
     ax.grid(axis="y", alpha=0.3)
     fig.autofmt_xdate()
     return _svg(fig)
@@ -90,7 +90,7 @@ def bars(results: Results, dimension: str, *, horizontal: bool = False) -> str |
     keys = [g.key for g in groups]
     reach = [(g.totals["reach"] if g.totals["reach"] is not None else g.totals["impressions"]) or 0 for g in groups]
     engaged = [sum(g.totals[c] or 0 for c in ("likes", "reposts", "replies")) for g in groups]
-    fig, ax = _figure(8, max(2.5, 0.45 * len(keys) + 1) if horizontal else 3.6)
+    fig, ax = _figure(5, max(2.6, 0.5 * len(keys) + 1.2) if horizontal else 3.4)
     positions = range(len(keys))
     if horizontal:
         ax.barh(list(positions), reach, color=PALETTE[0], label="reached")
@@ -104,7 +104,7 @@ def bars(results: Results, dimension: str, *, horizontal: bool = False) -> str |
         ax.bar([p + width / 2 for p in positions], engaged, width, color=PALETTE[1], label="likes, reposts and replies")
         ax.set_xticks(list(positions), keys)
         ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=10, frameon=False, loc="lower right" if horizontal else "upper right")
     return _svg(fig)
 
 
@@ -115,26 +115,30 @@ def _cell(value: int | None) -> str:
 def write_results_page(results: Results, calendar: Calendar | None, out: Path, *, build_dir: Path, now: dt.datetime) -> Path:
     from scheduler.plan.preview import thumbnail_data_uri
 
-    ranked = sorted((p for p in results.posts if p.audience is not None), key=lambda p: -(p.audience or 0))[:TOP_POSTS]
+    def rank(post: Any) -> tuple[int, int]:  # people reached first; engagement for platforms that count no views
+        engaged = sum(post.figures[c] or 0 for c in ("likes", "reposts", "replies"))
+        return (-(post.audience or 0), -engaged)
+
+    ranked = sorted((p for p in results.posts if p.age is not None and not p.not_given), key=rank)[:TOP_POSTS]
     top = []
     for post in ranked:
         kind = "clip" if post.media_path and post.media_path.endswith(".mp4") else "photo"
         thumb = thumbnail_data_uri(build_dir / post.media_path, kind) if post.media_path else None
-        top.append({"post": post, "thumb": thumb, "figures": {LABELS[c]: _cell(post.figures[c]) for c in COLUMNS if c in LABELS}})
+        top.append({"post": post, "thumb": thumb, "figures": {LABELS.get(c, c): _cell(post.figures[c]) for c in results.columns}})
     titles = {m.id: m.title for m in calendar.moments} if calendar else {}
     tables = {}
     for dimension in ("moment", "pillar", "country", "channel", "language", "testimonial"):
         tables[dimension] = [{"key": titles.get(g.key, g.key) if dimension == "moment" else g.key, "posts": g.posts,
-                              "cells": [_cell(g.totals[c]) for c in COLUMNS]} for g in results.group(dimension)]
+                              "cells": [_cell(g.totals[c]) for c in results.columns]} for g in results.group(dimension)]
     total = results.totals()
     env = SandboxedEnvironment(loader=FileSystemLoader(str(Path(__file__).parent)), autoescape=select_autoescape(default=True),
                                undefined=StrictUndefined)
     html = env.get_template("results.html.j2").render(
         campaign=calendar.campaign.name if calendar else "Campaign", generated=now, posts=len(results.posts),
-        total={LABELS.get(c, c): _cell(total.totals[c]) for c in COLUMNS}, notes=results.notes,
+        total={LABELS.get(c, c): _cell(total.totals[c]) for c in results.columns}, notes=results.notes,
         charts={"time": reach_over_time(results, calendar), "pillar": bars(results, "pillar"),
                 "country": bars(results, "country", horizontal=True)},
-        top=top, tables=tables, columns=[LABELS.get(c, c) for c in COLUMNS])
+        top=top, tables=tables, columns=[LABELS.get(c, c) for c in results.columns])
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     return out

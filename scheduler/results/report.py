@@ -63,6 +63,12 @@ class Results:
     posts: list[PostResult]
     series: list[dict[str, Any]]  # every stored collection, oldest first (for charts over time)
     notes: list[str]
+    sessions_imported: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The figures to show: web sessions only once an analytics export was imported."""
+        return COLUMNS if self.sessions_imported else NORMALISED
 
     def group(self, dimension: str) -> list[Group]:
         if dimension not in DIMENSIONS:
@@ -122,7 +128,11 @@ def build_results(store: Store, calendar: Calendar | None, *, start: dt.date | N
             if row["not_given"]:
                 notes.setdefault(f"{post.platform}:{post.channel_id}", f"{post.channel_id} ({post.platform}): {row['not_given']}")
         out.append(result)
-    _join_sessions(out, results_store.sessions())
+    sessions = results_store.sessions()
+    _join_sessions(out, sessions)
+    if not sessions:
+        notes["-sessions"] = ("no web analytics imported: `python run.py results-import EXPORT.csv` adds the sessions "
+                              "each post's tagged link brought to the site")
     missing = [p for p in out if p.age is None]
     if missing:
         notes["-uncollected"] = f"{len(missing)} published posts have no figures yet (the first collection is 1 h after publication)"
@@ -130,7 +140,7 @@ def build_results(store: Store, calendar: Calendar | None, *, start: dt.date | N
         if out and all(p.figures[name] is None for p in out):
             notes.setdefault(f"-{name}", f"no platform of these posts gives {name.replace('_', ' ')}")
     series = [{"post_id": r["post_id"], "collected_at": r["collected_at"], **{n: r[n] for n in NORMALISED}} for r in rows]
-    return Results(out, series, sorted(notes.values()))
+    return Results(out, series, sorted(notes.values()), sessions_imported=bool(sessions))
 
 
 def _within(moment: dt.datetime | None, start: dt.date | None, end: dt.date | None) -> bool:

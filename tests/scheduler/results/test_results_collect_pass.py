@@ -5,60 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from chanrig import ACCOUNTS, FAKE_TOKEN, START, channel, make_media, make_post
-from resultskit import add_published
+from chanrig import ACCOUNTS
+from resultskit import World, add_published
 
 from campaign.calendar.models import ResultsSettings
-from campaign.clock import FakeClock
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.registry import publisher_for
-from scheduler.emulators import metrics, start_emulator
-from scheduler.results.collect import Collector
+from scheduler.emulators import metrics
 from scheduler.results.store import ResultsStore
-from scheduler.store import Store
 
 HOUR = dt.timedelta(hours=1)
-
-
-class World:
-    """An X and a Mastodon emulator on one campaign clock, their publishers, and a store."""
-
-    def __init__(self, tmp: Path, media_dir: Path) -> None:
-        self.clock = FakeClock(START)
-        self.store = Store(f"sqlite:///{tmp / 'results.db'}")
-        self.emulators = {p: start_emulator(p, token=FAKE_TOKEN, account=ACCOUNTS[p], clock=self.clock) for p in ("x", "mastodon")}
-        self.publishers = {f"be-{p}": publisher_for(channel(p), credentials=Credentials(f"be-{p}", p, {"TOKEN": FAKE_TOKEN}),
-                                                    api_overrides={"base_url": e.api_url}, timeout=5.0, clock=self.clock)
-                           for p, e in self.emulators.items()}
-        self.media_dir = media_dir
-
-    def publish(self, platform: str, n: int) -> str:
-        post = make_post(platform, make_media(self.media_dir, "photo"), post_id=f"pride-2027.2027.be-{platform}.en.{n}",
-                         text=f"post {n} #EmbracingOpenness")
-        result = self.publishers[f"be-{platform}"].publish(post)
-        add_published(self.store, post.post_id, channel_id=f"be-{platform}", platform=platform, remote_id=result.remote_id,
-                      published_at=self.clock.now())
-        return post.post_id
-
-    def collector(self, **options) -> Collector:  # type: ignore[no-untyped-def]
-        return Collector(self.store, self.clock, lambda channel_id: self.publishers[channel_id], **options)
-
-    def close(self) -> None:
-        for publisher in self.publishers.values():
-            publisher.close()
-        for emulator in self.emulators.values():
-            emulator.stop()
-        self.store.close()
-
-
-@pytest.fixture
-def world(tmp_path: Path, media_dir: Path) -> Iterator[World]:
-    made = World(tmp_path, media_dir)
-    yield made
-    made.close()
 
 
 def test_each_age_is_collected_once_and_rows_are_only_appended(world: World) -> None:
