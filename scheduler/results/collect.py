@@ -58,7 +58,7 @@ def ages_from_calendar(calendar: Calendar | None) -> Callable[[str], Sequence[tu
 
 class Collector:
     def __init__(self, store: Store, clock: Clock, publishers: PublisherFactory, *, calendar: Calendar | None = None,
-                 log: EventLog | None = None, per_pass: int = 500, budget_seconds: float = 20.0,
+                 log: EventLog | None = None, per_pass: int = 100, budget_seconds: float = 20.0,
                  publishing_due: Callable[[dt.datetime], bool] | None = None) -> None:
         self.results = ResultsStore(store)
         self.store = store
@@ -80,8 +80,14 @@ class Collector:
         if self.publishing_due(now):
             report.deferred = "a post is due; publishing goes first"
             return report
-        report.scheduled = self.results.schedule_new(ages_from_calendar(self.calendar))
         started = time.monotonic()
+        ages = ages_from_calendar(self.calendar)
+        report.scheduled = self.results.schedule_new(ages)
+        while self.results.more_to_schedule and time.monotonic() - started < self.budget_seconds:
+            if self.publishing_due(self.clock.now()):
+                report.deferred = "a post is due; publishing goes first"
+                return report
+            report.scheduled += self.results.schedule_new(ages)
         limited: dict[str, dt.datetime] = {}
         for item in self.results.due(now, limit=self.per_pass):
             if time.monotonic() - started > self.budget_seconds or self.publishing_due(self.clock.now()):

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
-from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy import exists, func, insert, select, update
 
 from scheduler.results.figures import NORMALISED, Figures
 from scheduler.store import Store, states
@@ -50,36 +50,42 @@ class ResultsStore:
         self.store = store
         self.engine = store.engine
         self._seen_until: dt.datetime | None = None  # newest published_at already scheduled
+        self.more_to_schedule = False  # the last call stopped at its batch size
 
     # -- scheduling ---------------------------------------------------------------------------
 
-    def schedule_new(self, ages_of: Callable[[str], Sequence[tuple[str, int]]]) -> int:
-        """Add the collection rows of posts published since the last call (all of them the first
-        time). Returns how many rows were added."""
-        query = select(posts.c.id, posts.c.channel_id, posts.c.published_at).where(
-            posts.c.state == states.PUBLISHED, posts.c.published_at.is_not(None),
-            ~exists().where(collections.c.post_id == posts.c.id))
+    def schedule_new(self, ages_of: Callable[[str], Sequence[tuple[str, int]]], *, batch: int = 2000) -> int:
+        """Add the collection rows of up to `batch` posts published since the last call (oldest first),
+        in one short transaction, so a publish waiting for the database never waits long. Returns how
+        many rows were added; call again while it returns `batch * ages` rows or more remain."""
+        # By publication time only (its index), the state checked here: SQLite would otherwise walk
+        # every published post through the state index on each pass.
+        query = (select(posts.c.id, posts.c.channel_id, posts.c.published_at, posts.c.state)
+                 .where(posts.c.published_at.is_not(None), ~exists().where(collections.c.post_id == posts.c.id))
+                 .order_by(posts.c.published_at).limit(batch))
         if self._seen_until is not None:
             query = query.where(posts.c.published_at >= to_db(self._seen_until - _RESCAN))
-        added = 0
         with self.engine.begin() as conn:
+            newest = from_db(conn.execute(select(func.max(posts.c.published_at))).scalar())  # the index's last entry
             rows = conn.execute(query).all()
             values = []
-            for post_id, channel_id, published_db in rows:
+            for post_id, channel_id, published_db, state in rows:
+                if state != states.PUBLISHED:
+                    continue
                 published = from_db(published_db)
                 assert published is not None
-                if self._seen_until is None or published > self._seen_until:
-                    self._seen_until = published
                 for label, seconds in ages_of(channel_id):
                     due = to_db(published + dt.timedelta(seconds=seconds))
                     values.append({"post_id": post_id, "age": label, "channel_id": channel_id, "due_at": due,
                                    "next_try_at": due, "tries": 0})
             if values:
                 conn.execute(insert(collections), values)
-                added = len(values)
-        if self._seen_until is None:
-            self._seen_until = dt.datetime.min.replace(tzinfo=dt.timezone.utc) + _RESCAN
-        return added
+        self.more_to_schedule = len(rows) == batch
+        # Next time, look only at posts published since (less a margin for daemons whose clocks differ).
+        reached = from_db(rows[-1][2]) if self.more_to_schedule else newest
+        if reached is not None and (self._seen_until is None or reached > self._seen_until):
+            self._seen_until = reached
+        return len(values)
 
     def due(self, now: dt.datetime, *, limit: int = 500) -> list[DueCollection]:
         """Open collections whose time (or retry time) has come, oldest first."""
@@ -97,8 +103,6 @@ class ResultsStore:
         return out
 
     def next_due_at(self) -> dt.datetime | None:
-        from sqlalchemy import func
-
         with self.engine.begin() as conn:
             value = conn.execute(select(func.min(collections.c.next_try_at)).where(collections.c.done_at.is_(None))).scalar()
         return from_db(value)

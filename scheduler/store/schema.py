@@ -117,6 +117,9 @@ heartbeat = Table(
 
 # -- results: what each published post achieved (scheduler/results) -------------------------------
 
+# The collector looks for newly published posts by publication time (scheduler/results/store.py).
+Index("ix_posts_published_at", posts.c.published_at)
+
 collections = Table(
     "collections",
     metadata,
