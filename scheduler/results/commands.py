@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -11,22 +10,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, CalendarOption, load_or_exit
+from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, CalendarOption, date_or_exit, load_or_exit
 from scheduler.commands import DbOption, make_clock
 from scheduler.results.figures import LABELS
 from scheduler.results.report import DIMENSIONS, Group, Results, build_results
 
 NOT_GIVEN = "–"
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        print(f"{option} {value!r} is not a date — write it as YYYY-MM-DD", file=sys.stderr)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def _cell(value: int | None) -> str:
@@ -51,7 +40,7 @@ def results(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     if by not in DIMENSIONS:
         print(f"--by {by!r} is not a dimension — choose one of {', '.join(DIMENSIONS)}", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT)
-    start, end = _date(date_from, "--from"), _date(date_to, "--to")
+    start, end = date_or_exit(date_from, "--from"), date_or_exit(date_to, "--to")
     loaded = load_or_exit(calendar, quiet_warnings=True)
     store = Store(db)
     try:
