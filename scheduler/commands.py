@@ -23,7 +23,13 @@ BuildOption = Annotated[Path, typer.Option("--build", "--build-dir", help="Where
 
 
 def make_clock() -> Clock:
-    """System time, or campaign time from CAMPAIGN_CLOCK_START (+ CAMPAIGN_CLOCK_SPEED) for demos and tests."""
+    """System time, or campaign time from CAMPAIGN_CLOCK_START (+ CAMPAIGN_CLOCK_SPEED) for demos and tests,
+    or the campaign clock several processes share through the file CAMPAIGN_CLOCK_FILE (the fault harness)."""
+    shared = os.environ.get("CAMPAIGN_CLOCK_FILE")
+    if shared:
+        from campaign.clock import FileClock
+
+        return FileClock(shared)
     start = os.environ.get("CAMPAIGN_CLOCK_START")
     if not start:
         return SystemClock()
@@ -80,7 +86,8 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
            build_dir: BuildOption = Path("build"),
            outbox_dir: Annotated[Path, typer.Option("--outbox-dir")] = Path("outbox"),
            inbox_dir: Annotated[Path, typer.Option("--inbox-dir")] = Path("inbox"),
-           results: Annotated[bool, typer.Option("--results/--no-results", help="Collect published posts' figures at their set ages (default: on).")] = True) -> None:
+           results: Annotated[bool, typer.Option("--results/--no-results", help="Collect published posts' figures at their set ages (default: on).")] = True,
+           emulators: Annotated[Optional[Path], typer.Option("--emulators", help="Publish to emulators running in another process (the state file `python -m scheduler.emulators.serve` writes), as in --sandbox.")] = None) -> None:
     """Publish due posts unattended: SIGTERM stops cleanly, SIGHUP reloads the calendar."""
     from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
     from scheduler.daemon.logs import EventLog, configure
@@ -94,7 +101,12 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     store = _store(db)
     holder: dict = {}
     box = None
-    if sandbox:
+    if emulators is not None:
+        from scheduler.emulators.serve import RemoteSandbox
+
+        box = RemoteSandbox(emulators)
+        log.event("sandbox", f"publishing to the emulators described in {emulators}")
+    elif sandbox:
         from scheduler.emulators import Sandbox
 
         box = Sandbox(loaded.calendar, build_dir, clock=clock)

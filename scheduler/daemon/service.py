@@ -115,8 +115,8 @@ class Daemon:
         return report
 
     def _dispatch_job(self) -> None:
-        try:
-            self.dispatcher.run_once(self.stop_event)
+        try:  # channel workers keep publishing after the pass returns: a slow channel never holds up a tick
+            self.dispatcher.run_once(self.stop_event, wait=False)
         except Exception as error:  # noqa: BLE001 - a bad pass must not kill the daemon; the next tick retries
             self.log.event("dispatch_error", f"{type(error).__name__}: {error}")
         self._arm_next()
@@ -241,6 +241,7 @@ class Daemon:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+        self.dispatcher.close()  # the publishes in flight finish and are recorded
         self.log.event("stopped", f"worker {self.worker}")
 
     def run_forever(self) -> int:
