@@ -27,6 +27,7 @@ from scheduler.daemon.blackouts import blacked_out_channels, first_blackout_end
 from scheduler.daemon.crash import install_http_hook
 from scheduler.daemon.dispatch import DispatchConfig, Dispatcher, PassReport, PublisherFactory
 from scheduler.daemon.logs import EventLog
+from scheduler.daemon.store_outage import OutagePolicy, StoreOutage
 from scheduler.store import Store, sync_plan
 
 UTC = dt.timezone.utc
@@ -43,6 +44,7 @@ class DaemonConfig:
     inbox_dir: Path | None = Path("inbox")  # None: this daemon renders nothing (rehearsals)
     collect_seconds: float = 300.0  # how often published posts' figures are looked for (results)
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
+    store_outage: OutagePolicy = field(default_factory=OutagePolicy)
 
 
 def default_planner() -> Planner:
@@ -69,11 +71,18 @@ class Daemon:
         self._calendar_mtime: float | None = None
         self._inbox_signature: tuple | None = None
         self._scheduler: BackgroundScheduler | None = None
+        self.exit_code = 0
+        self.outage = StoreOutage(getattr(store, "url", "the store"), self.log, config.store_outage,
+                                  on_give_up=self._give_up)
         self.collector: Any = None  # scheduler.results.collect.Collector when collecting
         if collect_with is not None:
             from scheduler.results.collect import Collector  # results sit above the daemon's modules
 
             self.collector = Collector(store, clock, collect_with, log=self.log, publishing_due=self._publishing_due)
+
+    def _give_up(self, code: int) -> None:
+        self.exit_code = code
+        self.stop_event.set()
 
     @property
     def worker(self) -> str:
@@ -115,11 +124,15 @@ class Daemon:
         return report
 
     def _dispatch_job(self) -> None:
+        if self.outage.waiting():
+            return
         try:  # channel workers keep publishing after the pass returns: a slow channel never holds up a tick
             self.dispatcher.run_once(self.stop_event, wait=False)
+            self._arm_next()
+            self.outage.answered()
         except Exception as error:  # noqa: BLE001 - a bad pass must not kill the daemon; the next tick retries
-            self.log.event("dispatch_error", f"{type(error).__name__}: {error}")
-        self._arm_next()
+            if not self.outage.failed(error):
+                self.log.event("dispatch_error", f"{type(error).__name__}: {error}")
 
     def _arm_next(self) -> None:
         """Wake up exactly when the next post is due if that is sooner than the next tick."""
@@ -153,14 +166,17 @@ class Daemon:
 
     def _collect_job(self) -> None:
         """Collect due figures on its own thread; it defers whenever a post is due."""
-        if self.collector is None or self.stop_event.is_set():
+        if self.collector is None or self.stop_event.is_set() or self.outage.waiting():
             return
         try:
             self.collector.run_once()
         except Exception as error:  # noqa: BLE001 - results must never stop the daemon
-            self.log.event("collect_error", f"{type(error).__name__}: {error}")
+            if not self.outage.failed(error):
+                self.log.event("collect_error", f"{type(error).__name__}: {error}")
 
     def _sweep_job(self) -> None:
+        if self.outage.waiting():
+            return
         try:
             if self.reload_requested.is_set() or _mtime(self.config.calendar_path) != self._calendar_mtime:
                 self.reload_requested.clear()
@@ -168,7 +184,9 @@ class Daemon:
                 self.load_and_sync()
             self.beat()
         except Exception as error:  # noqa: BLE001
-            self.log.event("sweep_error", f"{type(error).__name__}: {error}")
+            if not self.outage.failed(error):
+                self.log.event("sweep_error", f"{type(error).__name__}: {error}")
+            return
         self._dispatch_job()
 
     def _inbox_job(self) -> None:
@@ -188,7 +206,13 @@ class Daemon:
             self.log.event("render_error", f"{type(error).__name__}: {error}")
             return
         if summary.rendered:
-            self.store.record_assets(summary.rendered, self.clock.now())
+            try:
+                self.store.record_assets(summary.rendered, self.clock.now())
+            except Exception as error:  # noqa: BLE001 - the files are rendered; the next change records them again
+                if not self.outage.failed(error):
+                    raise
+                self._inbox_signature = None
+                return
         if summary.rendered or not first:
             self.log.event("rendered", f"inbox: {len(summary.rendered)} rendered, {len(summary.skipped)} up to date, "
                            f"{len(summary.rejected)} rejected, {len(summary.missing)} missing")
@@ -252,9 +276,10 @@ class Daemon:
         self.start()
         while not self.stop_event.wait(1.0):
             pass
-        self.log.event("stopping", "signal received: finishing the publish in flight")
+        if not self.outage.gave_up:
+            self.log.event("stopping", "signal received: finishing the publish in flight")
         self.stop()
-        return 0
+        return self.exit_code
 
     def _wake_sweep(self) -> None:
         if self._scheduler is not None:

@@ -66,6 +66,13 @@ class Store:
             metadata.create_all(self.engine)
 
     @property
+    def shown_url(self) -> str:
+        """The URL as printed and logged: its password masked."""
+        from scheduler.store.problems import masked_url
+
+        return masked_url(self.url)
+
+    @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 

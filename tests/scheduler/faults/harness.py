@@ -261,7 +261,7 @@ def run_plan(plan: FaultPlan, work: Path, *, timeout: float = 240.0) -> Verdict:
                                      stdout=open(work / "emulators.log", "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
         try:
             while not state_file.exists():
-                if emulators.poll() is not None or time.monotonic() - began > 60:
+                if emulators.poll() is not None or time.monotonic() - began > 180:
                     raise RuntimeError(f"the emulators did not start: see {work / 'emulators.log'}")
                 time.sleep(0.05)
             control = json.loads(state_file.read_text())["control_url"]
@@ -272,7 +272,7 @@ def run_plan(plan: FaultPlan, work: Path, *, timeout: float = 240.0) -> Verdict:
             daemons = Daemons(work, env, args, plan.crash_at, plan.daemons)
             while not all((work / f"hb{i}").exists() for i in range(plan.daemons)):  # every daemon is up
                 daemons.revive()
-                if time.monotonic() - began > 120:
+                if time.monotonic() - began > 300:
                     raise RuntimeError(f"the daemons did not start: see {work}/daemon*.log")
                 time.sleep(0.05)
             # Start the campaign clock only now: a slow start must not make the first posts "missed".
