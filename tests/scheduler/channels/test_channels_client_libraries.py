@@ -118,7 +118,8 @@ def test_mastodon_py_waits_for_a_clip_to_be_processed(mastodon_server, media_dir
     """Video is processed after a 202; Mastodon.py polls GET /api/v1/media/:id until it has a URL."""
     client = Mastodon(access_token=TOKEN, api_base_url=mastodon_server.base_url)
     clip = media_dir / "aiko-tanaka" / "clip.ja.mp4"
-    media = client.media_post(str(clip), mime_type="video/mp4", description="Aiko Tanaka speaks", synchronous=True)
+    with clip.open("rb") as handle:  # given a path, Mastodon.py opens the file and never closes it
+        media = client.media_post(handle, mime_type="video/mp4", description="Aiko Tanaka speaks", synchronous=True)
     assert media.url and media.type == "video"
     status = client.status_post("Aiko on research in Belgium", media_ids=[media], language="ja")
     assert mastodon_server.published[0]["media"][0]["kind"] == "video" and status.id
