@@ -101,23 +101,22 @@ def _bluesky(emulator: Any, request: Request) -> Reply:
                                   "indexedAt": entry["received_at"], **counts}]})
 
 
-def _mastodon(emulator: Emulator, request: Request) -> Reply:
+def _mastodon(emulator: Any, request: Request) -> Reply:
+    """The status as the emulator keeps it (what Mastodon.py reads), with its counts at this age."""
     account = emulator.account_for(request.bearer())
     if account is None:
         raise Reject(401, "The access token is invalid")
     if _denied(emulator, account):  # a token without the read:statuses scope
         raise Reject(403, "This action is outside the authorized scopes")
     status_id = request.path.rsplit("/", 1)[-1]
+    reply = emulator._one_status(status_id)
     entry = _entry(emulator, status_id)
-    if entry is None:
-        raise Reject(404, "Record not found")
-    age = _age(emulator, entry)
-    return Reply(200, {"id": status_id, "url": entry["url"], "uri": entry["url"], "created_at": entry["received_at"],
-                       "content": f"<p>{entry.get('text', '')}</p>", "language": entry.get("language"), "visibility": "public",
-                       "replies_count": figure("mastodon", status_id, "replies", age),
-                       "reblogs_count": figure("mastodon", status_id, "reposts", age),
-                       "favourites_count": figure("mastodon", status_id, "likes", age),
-                       "media_attachments": [], "account": {"acct": entry["account"]}})
+    if entry is not None:
+        age = _age(emulator, entry)
+        reply.body = {**reply.body, "replies_count": figure("mastodon", status_id, "replies", age),
+                      "reblogs_count": figure("mastodon", status_id, "reposts", age),
+                      "favourites_count": figure("mastodon", status_id, "likes", age)}
+    return reply
 
 
 def _x(emulator: Emulator, request: Request) -> Reply:
