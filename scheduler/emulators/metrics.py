@@ -137,7 +137,7 @@ def _x(emulator: Emulator, request: Request) -> Reply:
                                        "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
     age = _age(emulator, entry)
     fields = set(request.query.get("tweet.fields", "").split(","))
-    data: dict[str, Any] = {"id": tweet_id, "text": entry.get("text", "")}
+    data: dict[str, Any] = {"id": tweet_id, "text": entry.get("text", ""), "edit_history_tweet_ids": [tweet_id]}  # a default field
     body: dict[str, Any] = {"data": data}
     if "public_metrics" in fields:
         data["public_metrics"] = {"retweet_count": figure("x", tweet_id, "reposts", age),
