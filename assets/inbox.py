@@ -97,3 +97,18 @@ def reject(path: Path, inbox: Path, reason: str) -> Path:
         f"{path.name} was not rendered:\n{reason}\n\nFix it and drop the file in the inbox again.\n", encoding="utf-8"
     )
     return target
+
+
+def rejected_files(inbox: Path) -> list[tuple[Path, str]]:
+    """Each rejected file and the note saying why (what the console and designers read)."""
+    folder = inbox / REJECTED_DIR
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.name.endswith(".why.txt") or path.name.startswith("."):
+            continue
+        note = path.with_name(path.name + ".why.txt")
+        why = note.read_text(encoding="utf-8", errors="replace") if note.is_file() else "no note was written"
+        found.append((path, why.strip()))
+    return found

@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "assets.commands",
     "scheduler.commands",
     "scheduler.results.commands",
+    "console.commands",
 ]
 
 for _name in COMMAND_MODULES:

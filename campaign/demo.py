@@ -82,7 +82,21 @@ def run_demo(calendar: Path, *, inbox: Path = SAMPLE_INBOX, build: Path = Path("
     result, report = _step_rehearse(console, loaded, paths, speed, unplanned)
     _print_report(console, report)
     _step_results(console, loaded, paths, result)
+    _console_account(console, paths, calendar)
     return DemoOutcome(loaded, rendered, result, report)
+
+
+def _console_account(console: Console, paths: DemoPaths, calendar: Path) -> None:
+    """The rehearsal store stays after the demo: give it a console account to look at it with."""
+    from console.accounts import demo_account
+
+    url = f"sqlite:///{paths.db_file}"
+    name, password = demo_account(url)
+    command = f"python run.py web --db {url}" + (f" --calendar {calendar}" if calendar != DEFAULT_CALENDAR else "") + (
+        f" --build {paths.build}" if paths.build != Path("build") else "")
+    console.print(f"See the rehearsal in the team's console: [bold]{command}[/bold], then open "
+                  f"http://127.0.0.1:8080/ and log in as [bold]{name}[/bold] with the password [bold]{password}[/bold] "
+                  "(an admin of this rehearsal store only, made anew at each demo).", highlight=False, soft_wrap=True)
 
 
 def _heading(console: Console, number: int, text: str) -> None:

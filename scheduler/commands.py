@@ -1,4 +1,5 @@
-"""CLI for the scheduler: schedule, daemon, status, approve, pause, resume, resolve."""
+"""CLI for the scheduler: schedule, daemon, status, approve, send-back, pause, resume, resolve (the
+last five are `scheduler.actions`, which the console calls too)."""
 
 from __future__ import annotations
 
@@ -96,18 +97,6 @@ def store_errors(command: Callable[..., None]) -> Callable[..., None]:
     return guarded
 
 
-def _refuse_unknown(kind: str, value: str | None, known: frozenset[str], store: Any, calendar: Path | None = None) -> None:
-    from scheduler.store.known import unknown_message
-
-    if value is None:
-        return
-    where = f"the store {store.shown_url}" + (f" or {calendar}" if calendar is not None and calendar.is_file() else "")
-    message = unknown_message(kind, value, known, where)
-    if message:
-        print(message, file=sys.stderr)
-        raise typer.Exit(EXIT_BAD_INPUT)
-
-
 def _who(by: str | None) -> str:
     if by:
         return by
@@ -140,6 +129,12 @@ def schedule(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
         print(f"held (plan error, will not be published until the calendar is fixed): {post_id}")
     for post_id in report.unapproved:
         print(f"needs approval again (changed after approval): {post_id}")
+    for post_id in report.released:
+        print(f"sent back, now changed: waits for approval again: {post_id}")
+    from scheduler.store import states
+
+    for held in store.all_posts(state=states.SENT_BACK):
+        print(f"sent back, held until its calendar entry or asset changes: {held.id}: {held.state_reason}")
     errors = [i for i in plan.issues if i.severity == "error"]
     raise typer.Exit(EXIT_PARTIAL if errors else EXIT_OK)
 
@@ -256,70 +251,66 @@ def status(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json", 
     print(scrub(json.dumps(report, ensure_ascii=False, indent=2) if as_json else render_status(report)))
 
 
+def _act(action, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    """Run one shared action (scheduler.actions) and print its outcome; a refusal exits 2."""
+    from scheduler.actions import ActionError
+
+    db = kwargs.pop("db")
+    try:
+        outcome = action(_store(db), now=make_clock().now(), **kwargs)
+    except ActionError as error:
+        print(str(error), file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    print(outcome.message)
+
+
 def approve(post: Annotated[Optional[str], typer.Option("--post")] = None,
             moment: Annotated[Optional[str], typer.Option("--moment")] = None,
             channel: Annotated[Optional[str], typer.Option("--channel")] = None,
             by: ByOption = None, db: DbOption = None, calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
     """Approve the waiting posts of one post, moment or channel (recorded in the audit trail)."""
-    from scheduler.store.known import known_ids
+    from scheduler import actions
 
-    if sum(x is not None for x in (post, moment, channel)) != 1:
-        print("give exactly one of --post ID, --moment ID or --channel ID", file=sys.stderr)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    store = _store(db)
-    known = known_ids(store, calendar)
-    _refuse_unknown("post", post, known.posts, store)
-    _refuse_unknown("moment", moment, known.moments, store, calendar)
-    _refuse_unknown("channel", channel, known.channels, store, calendar)
-    ids = store.approve(by=_who(by), now=make_clock().now(), post_id=post, moment_id=moment, channel_id=channel)
-    print(f"approved {len(ids)} post{'s' if len(ids) != 1 else ''}" + (": " + ", ".join(ids[:10]) if ids else
-          " — nothing waits for approval there (`python run.py status` lists what does)"))
+    _act(actions.approve, db=db, by=_who(by), post=post, moment=moment, channel=channel, calendar=calendar)
+
+
+def send_back(post: Annotated[str, typer.Option("--post")],
+              comment: Annotated[str, typer.Option("--comment", help="Why: shown to whoever edits the calendar or assets.")],
+              by: ByOption = None, db: DbOption = None) -> None:
+    """Hold a post that has not gone out, with a comment, until its calendar entry or asset changes."""
+    from scheduler import actions
+
+    _act(actions.send_back, db=db, by=_who(by), post=post, comment=comment)
 
 
 def pause(reason: Annotated[str, typer.Option("--reason", help="Why (shown in status and the audit trail).")],
           channel: Annotated[Optional[str], typer.Option("--channel", help="One channel; default: all.")] = None,
           by: ByOption = None, db: DbOption = None, calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
     """Stop posting at once (one channel or all) until `resume`."""
-    from scheduler.store.known import known_ids
+    from scheduler import actions
 
-    if not reason.strip():
-        print("--reason is empty — say why posting stops (it is shown in status and the audit trail)", file=sys.stderr)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    store = _store(db)
-    if channel is not None:
-        _refuse_unknown("channel", channel, known_ids(store, calendar).channels, store, calendar)
-    store.pause(channel, reason, _who(by), make_clock().now())
-    print(f"paused {channel or 'all channels'}: {reason}")
+    _act(actions.pause, db=db, by=_who(by), channel=channel, reason=reason, calendar=calendar)
 
 
 def resume(channel: Annotated[Optional[str], typer.Option("--channel", help="One channel; default: all paused.")] = None,
            by: ByOption = None, db: DbOption = None, calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
     """Start posting again after `pause` (or after re-authorising an account)."""
-    from scheduler.store.known import known_ids
+    from scheduler import actions
 
-    store = _store(db)
-    if channel is not None:
-        _refuse_unknown("channel", channel, known_ids(store, calendar).channels, store, calendar)
-    resumed = store.resume(channel, _who(by), make_clock().now())
-    print(f"resumed {', '.join('all channels' if c == '*' else c for c in resumed)}" if resumed else "nothing was paused")
+    _act(actions.resume, db=db, by=_who(by), channel=channel, calendar=calendar)
 
 
 def resolve(post: Annotated[str, typer.Option("--post")],
             published: Annotated[bool, typer.Option("--published/--not-published", help="What you found on the platform.")],
             url: Annotated[Optional[str], typer.Option("--url")] = None, by: ByOption = None, db: DbOption = None) -> None:
     """Settle an "unknown, check" post after looking at the platform."""
-    from scheduler.store.known import known_ids
+    from scheduler import actions
 
-    store = _store(db)
-    _refuse_unknown("post", post, known_ids(store).posts, store)
-    if not store.resolve(post, published=published, by=_who(by), now=make_clock().now(), remote_url=url):
-        print(f"{post} is not an 'unknown, check' post", file=sys.stderr)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    print(f"{post}: recorded as {'published' if published else 'not published (it will go out again)'}")
+    _act(actions.resolve, db=db, by=_who(by), post=post, published=published, url=url)
 
 
 def register(app: typer.Typer) -> None:
     for name, command in (("schedule", schedule), ("daemon", daemon), ("status", status), ("approve", approve),
-                          ("pause", pause), ("resume", resume), ("resolve", resolve)):
+                          ("send-back", send_back), ("pause", pause), ("resume", resume), ("resolve", resolve)):
         app.command(name)(store_errors(command))
     app.command("check")(check)  # reads no store

@@ -192,6 +192,22 @@ def _clip_frame(path: Path) -> bytes:
     return result.stdout
 
 
+def make_card(post: PlannedPost, *, thumbnail: str | None, rendered: bool) -> Card:
+    """One post as the card template shows it (`thumbnail`: a data: URI or a URL)."""
+    local = post.local_time
+    return Card(
+        post=post,
+        look=PLATFORM_LOOK.get(post.platform, {"name": post.platform, "colour": "#444", "mark": "•"}),
+        thumbnail=thumbnail,
+        rendered=rendered,
+        rtl=post.language in RIGHT_TO_LEFT,
+        local_label=f"{local:%a %-d %b %H:%M} {local.tzname()} · {local.tzinfo}",
+        utc_label=f"{post.scheduled_at:%H:%M} UTC",
+        language_name=LANGUAGES.get(post.language, post.language),
+        segments=caption_segments(post.caption),
+    )
+
+
 def build_weeks(plan: Plan, calendar: Calendar) -> list[Week]:
     """Posts grouped by ISO week and day of the campaign's time zone (weeks without posts left out)."""
     zone = ZoneInfo(calendar.campaign.timezone)
@@ -205,18 +221,7 @@ def build_weeks(plan: Plan, calendar: Calendar) -> list[Week]:
             if path not in thumbs:
                 thumbs[path] = thumbnail_data_uri(path, post.media.kind)
             thumb = thumbs[path]
-        local = post.local_time
-        card = Card(
-            post=post,
-            look=PLATFORM_LOOK.get(post.platform, {"name": post.platform, "colour": "#444", "mark": "•"}),
-            thumbnail=thumb,
-            rendered=rendered,
-            rtl=post.language in RIGHT_TO_LEFT,
-            local_label=f"{local:%a %-d %b %H:%M} {local.tzname()} · {local.tzinfo}",
-            utc_label=f"{post.scheduled_at:%H:%M} UTC",
-            language_name=LANGUAGES.get(post.language, post.language),
-            segments=caption_segments(post.caption),
-        )
+        card = make_card(post, thumbnail=thumb, rendered=rendered)
         by_day.setdefault(post.scheduled_at.astimezone(zone).date(), []).append(card)
     weeks: dict[tuple[int, int], Week] = {}
     for day in sorted(by_day):

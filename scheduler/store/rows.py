@@ -54,6 +54,25 @@ def post_values(post: PlannedPost) -> dict[str, Any]:
     }
 
 
+def planned_from_row(row: Mapping[str, Any], zone: str | None = None) -> PlannedPost:
+    """A `posts` row as the post the planner made (what the preview's card shows); `zone`, the
+    channel's time zone, names the local time (the row keeps only its offset)."""
+    from zoneinfo import ZoneInfo
+
+    media = json.loads(row["media"]) if row["media"] else None
+    local = dt.datetime.fromisoformat(row["local_time"])
+    if zone:
+        local = local.astimezone(ZoneInfo(zone))
+    return PlannedPost(
+        id=row["id"], moment_id=row["moment_id"], occurrence=row["occurrence"], channel_id=row["channel_id"],
+        platform=row["platform"], account=row["account"], language=row["language"],
+        scheduled_at=from_db(row["scheduled_at"]),  # type: ignore[arg-type]
+        local_time=local, caption=row["caption"], link=row["link"],
+        hashtags=tuple(json.loads(row["hashtags"] or "[]")), media=MediaRef(**media) if media else None,
+        needs_approval=bool(row["needs_approval"]), grace_seconds=row["grace_seconds"],
+        warnings=tuple(json.loads(row["warnings"] or "[]")))
+
+
 @dataclass(frozen=True)
 class StoredPost:
     """One row of `posts`, with datetimes made aware again."""

@@ -33,6 +33,8 @@ def build_status(store: Store, now: dt.datetime, *, limit: int = 10) -> dict[str
             .order_by(posts.c.scheduled_at).limit(200)).mappings()]
         waiting = [StoredPost.from_row(r) for r in conn.execute(
             select(posts).where(posts.c.state == states.PLANNED).order_by(posts.c.scheduled_at).limit(limit)).mappings()]
+        sent_back = [StoredPost.from_row(r) for r in conn.execute(
+            select(posts).where(posts.c.state == states.SENT_BACK).order_by(posts.c.scheduled_at).limit(200)).mappings()]
     channels = store.channel_states()
     paused = [{"channel": cid if cid != ALL_CHANNELS else "all channels", "reason": c["reason"],
                "by": c["paused_by"], "since": _iso(c["paused_at"])}
@@ -52,6 +54,7 @@ def build_status(store: Store, now: dt.datetime, *, limit: int = 10) -> dict[str
             "missed": [_brief(p) for p in troubled if p.state == states.MISSED],
             "held": [_brief(p) for p in troubled if p.state == states.HELD],
             "cannot_be_planned": [_brief(p) for p in displaced],
+            "sent_back": [_brief(p) for p in sent_back],
             "paused_channels": paused,
             "awaiting_approval": {"count": totals.get(states.PLANNED, 0), "first": [_brief(p) for p in waiting]},
         },
@@ -89,6 +92,9 @@ def render_status(status: dict[str, Any]) -> str:
         for p in human.get(key, []):
             lines.append(f"  {label} {p['id']}: {p['reason'] or p['last_error']}")
             shown += 1
+    for p in human["sent_back"]:
+        lines.append(f"  SENT BACK {p['id']}: {p['reason']} (held until its calendar entry or asset changes)")
+        shown += 1
     waiting = human["awaiting_approval"]
     if waiting["count"]:
         lines.append(f"  {waiting['count']} posts await approval (`python run.py approve --post|--moment|--channel`), "

@@ -375,6 +375,18 @@ class Store:
                 conn.execute(insert(audit), [dict(at=now_db, actor=by, action="approve", target=i, detail=None) for i in ids])
         return ids
 
+    def send_back(self, post_id: str, *, comment: str, by: str, now: dt.datetime) -> bool:
+        """A reviewer said no: the post is held (sent_back, the comment as its reason) until its
+        calendar entry or its rendered asset changes. False if it is not waiting to go out."""
+        now_db = to_db(now)
+        with self.engine.begin() as conn:
+            done = conn.execute(update(posts).where(posts.c.id == post_id, posts.c.state.in_(states.SENDABLE_BACK)).values(
+                state=states.SENT_BACK, state_reason=comment, approved_by=None, approved_at=None,
+                updated_at=now_db)).rowcount == 1
+            if done:
+                self._audit(conn, now, by, "send-back", post_id, comment)
+        return done
+
     def resolve(self, post_id: str, *, published: bool, by: str, now: dt.datetime, remote_url: str | None = None) -> bool:
         """A human checked an "unknown" post: it went out (published) or did not (due again)."""
         now_db = to_db(now)
@@ -407,10 +419,29 @@ class Store:
         stamp = to_db(now or dt.datetime.now(dt.timezone.utc))
         records = [_asset_record(entry, stamp) for entry in entries]
         with self.engine.begin() as conn:
+            changed = set()
             for record in records:
-                if conn.execute(update(assets).where(assets.c.path == record["path"]).values(**record)).rowcount == 0:
+                before = conn.execute(select(assets.c.content_hash).where(assets.c.path == record["path"])).first()
+                if before is None:
                     conn.execute(insert(assets).values(**record))
+                else:
+                    conn.execute(update(assets).where(assets.c.path == record["path"]).values(**record))
+                if before is None or record["content_hash"] is None or before[0] != record["content_hash"]:
+                    changed.add(record["path"])  # rendered anew (the inbox job reports no hash: it rendered it)
+            if changed:
+                self._release_sent_back(conn, changed, stamp)
         return len(records)
+
+    def _release_sent_back(self, conn: Connection, changed_paths: set[str], now_db: dt.datetime) -> None:
+        """Sent-back posts whose asset was (re-)rendered differently wait for approval again."""
+        for row in conn.execute(select(posts).where(posts.c.state == states.SENT_BACK)).mappings().all():
+            post = StoredPost.from_row(row)
+            if post.media is None or post.media.path not in changed_paths:
+                continue
+            conn.execute(update(posts).where(posts.c.id == post.id, posts.c.state == states.SENT_BACK).values(
+                state=states.initial_state(post.needs_approval), state_reason=None, updated_at=now_db))
+            conn.execute(insert(audit).values(at=now_db, actor="render", action="released", target=post.id,
+                                              detail=f"its asset {post.media.path} was rendered again after it was sent back"))
 
     def asset_rows(self) -> list[dict[str, Any]]:
         with self.engine.begin() as conn:

@@ -44,6 +44,8 @@ class SyncReport:
     drift: list[tuple[str, str]] = field(default_factory=list)
     #: Approved posts that changed and went back to waiting for approval.
     unapproved: list[str] = field(default_factory=list)
+    #: Sent-back posts whose calendar entry changed: no longer held.
+    released: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -53,7 +55,8 @@ class SyncReport:
         return (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.cancelled)} cancelled, "
                 f"{self.unchanged} unchanged, {len(self.drift)} drifted"
                 + (f", {len(self.unapproved)} need approval again" if self.unapproved else "")
-                + (f", {len(self.held)} held by plan errors" if self.held else ""))
+                + (f", {len(self.held)} held by plan errors" if self.held else "")
+                + (f", {len(self.released)} sent back and now changed" if self.released else ""))
 
 
 def sync_plan(store: Store, plan: object, now: dt.datetime, *, actor: str = SYNC_ACTOR) -> SyncReport:
@@ -92,11 +95,16 @@ def sync_plan(store: Store, plan: object, now: dt.datetime, *, actor: str = SYNC
                     report.unchanged += 1
                 continue
             new_state = _state_after_change(old_state, post)
+            if old_state == states.SENT_BACK:
+                report.released.append(post_id)
+                audits.append(dict(at=now_db, actor=actor, action="released", target=post_id,
+                                   detail="the calendar entry changed after it was sent back: it waits for approval again"
+                                   if new_state == states.PLANNED else "the calendar entry changed after it was sent back"))
             if old_state == states.APPROVED and new_state == states.PLANNED:
                 report.unapproved.append(post_id)
                 audits.append(dict(at=now_db, actor=actor, action="approval-withdrawn", target=post_id,
                                    detail="the post changed after it was approved: it needs approval again"))
-            reset = old_state in (states.FAILED, states.MISSED, states.CANCELLED, states.RETRY_WAIT)
+            reset = old_state in (states.FAILED, states.MISSED, states.CANCELLED, states.RETRY_WAIT, states.SENT_BACK)
             updates.append({**{f"v_{k}": v for k, v in values.items()}, "b_id": post_id, "b_state": old_state,
                             "v_state": new_state, "v_updated_at": now_db, "v_state_reason": held_reason(post),
                             **({"v_next_attempt_at": None, "v_transient_failures": 0, "v_last_error": None}

@@ -30,7 +30,32 @@ def first_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
     work_root = tmp_path_factory.mktemp("demo")
     console = Console(file=io.StringIO(), width=200)
     outcome = run_demo(CALENDAR, build=work_root / "build", work=work_root / "demo", console=console)
+    outcome.printed = console.file.getvalue()  # type: ignore[attr-defined]
     return work_root, outcome
+
+
+def test_the_demo_leaves_its_store_and_prints_a_console_account_for_it(first_run) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from starlette.testclient import TestClient
+
+    from console.app import ConsoleConfig, create_app
+
+    root, outcome = first_run
+    printed = " ".join(outcome.printed.split())
+    found = re.search(r"python run\.py web --db (sqlite:///\S+?),? .*log in as (\w+) with the password (\S+) ", printed)
+    assert found, printed[-800:]
+    url, name, password = found.groups()
+    assert url == f"sqlite:///{root / 'demo' / 'rehearsal.db'}"
+    app = create_app(ConsoleConfig(db=url, calendar=CALENDAR, build=root / "build"))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        page = client.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        assert client.post("/login", data={"csrf": token, "name": name, "password": password, "next": "/"},
+                           follow_redirects=False).status_code == 303
+        results = client.get("/results").text
+        linked = [p for p in Store(url).all_posts(state="published") if p.remote_url]
+        assert linked and results.count('rel="noopener noreferrer">open</a>') == len(linked)
 
 
 def test_every_planned_post_is_published_once_as_planned(first_run) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,625 @@
+"""The team's web console: a Starlette app over the store, the calendar and `scheduler.actions`.
+
+Server-rendered pages that work with links and forms alone; htmx (served from this package,
+never a CDN) polls `/live` to swap in state changes as the daemon publishes. Nothing but the
+login page, the health check and the static files answers without a session; every POST
+checks the session's CSRF token, then the role. Every string a template prints passes
+through `scrub` (credential values, the database password and token-shaped text removed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+from urllib.parse import urlencode
+
+from jinja2 import ChoiceLoader, FileSystemLoader, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from campaign.clock import Clock, SystemClock
+from console.accounts import Account, AccountError, Accounts, ROLES
+from console.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, SessionSigner, csrf_ok
+from console import views
+from scheduler import actions
+from scheduler.plan.preview import DEFAULT_TEMPLATES, thumbnail_data_uri
+from scheduler.store import Store, states
+
+HERE = Path(__file__).resolve().parent
+FLASH_COOKIE = "eo_flash"
+LIVE_SECONDS = 3
+
+
+@dataclass
+class ConsoleConfig:
+    db: str | None = None
+    calendar: Path = Path("calendar.yaml")
+    build: Path = Path("build")
+    inbox: Path = Path("inbox")
+
+
+#: The calendar per (file, modification time), and the brand font subsets per set of characters:
+#: both take seconds to make, and every console in the process can share them.
+_CALENDARS: dict[tuple[str, int], Any] = {}
+_FONTS: dict[str, str] = {}
+
+
+@dataclass
+class Console:
+    """What every handler needs: the store, the accounts, the signer, the clock, the calendar."""
+
+    config: ConsoleConfig
+    store: Store
+    accounts: Accounts
+    signer: SessionSigner
+    clock: Clock
+    secrets: tuple[str, ...]
+    _thumbs: dict[tuple[str, float], bytes | None] = field(default_factory=dict)
+
+    def calendar(self):  # type: ignore[no-untyped-def]
+        """The calendar, reloaded when its file changes; None if it is missing or invalid (the
+        console still shows the store, the truth)."""
+        from campaign.calendar import load_calendar
+        from campaign.errors import CalendarError
+
+        path = self.config.calendar.resolve()
+        try:
+            key = (str(path), path.stat().st_mtime_ns)
+        except OSError:
+            return None
+        if key not in _CALENDARS:
+            try:
+                loaded = load_calendar(path).calendar
+            except (CalendarError, OSError):
+                loaded = None
+            _CALENDARS.clear()
+            _CALENDARS[key] = loaded
+        return _CALENDARS[key]
+
+
+def known_secrets(store_url: str, signing_key: str) -> tuple[str, ...]:
+    """What the console must never print beyond the configured credentials that
+    `campaign.secrets.scrub` already removes: the store's URL (and its password) and the key
+    that signs session cookies."""
+    from sqlalchemy.engine import make_url
+
+    found = {signing_key, store_url}
+    try:
+        url = make_url(store_url)
+        if url.password:
+            found.add(str(url.password))
+    except Exception:  # noqa: BLE001 - not a URL we can parse: the whole string is already listed
+        pass
+    return tuple(s for s in found if s)
+
+
+def make_environment(secrets: tuple[str, ...]) -> SandboxedEnvironment:
+    """Sandboxed and autoescaped: captions, comments and names come from calendar folders and
+    people. Secrets are removed from each whole page (`scrub_page`), which is as safe as
+    scrubbing each value and takes a tenth of the time on a page of 400 cards."""
+
+    def finalize(value: Any) -> Any:
+        return "" if value is None else value
+
+    env = SandboxedEnvironment(loader=ChoiceLoader([FileSystemLoader(str(HERE / "templates")),
+                                                    FileSystemLoader(str(DEFAULT_TEMPLATES))]),
+                               autoescape=select_autoescape(default=True, default_for_string=True),
+                               trim_blocks=True, lstrip_blocks=True, finalize=finalize)
+    env.globals["STATE_LABELS"] = views.STATE_LABELS
+    env.globals["ROLES"] = ROLES
+    env.filters["href"] = lambda url: url if isinstance(url, str) and url.lower().startswith(("https://", "http://")) else "#"
+    env.filters["when"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else ""
+    return env
+
+
+def scrub_page(html: str, secrets: tuple[str, ...]) -> str:
+    """The page through the project's one scrub (`campaign.secrets.scrub`: configured
+    credentials, token shapes), plus the console's own secrets as typed and as HTML-escaped."""
+    from markupsafe import escape
+
+    from campaign.secrets import scrub
+
+    return scrub(html, {v for secret in secrets for v in (secret, str(escape(secret)))})
+
+
+# -- the request pipeline --------------------------------------------------------------------
+
+Handler = Callable[[Request, "Console", Account], Awaitable[Response]]
+
+
+def _base(request: Request) -> str:
+    return request.scope.get("root_path", "").rstrip("/")
+
+
+def _current(request: Request, console: Console) -> tuple[Account | None, Any]:
+    session = console.signer.read(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        return None, None
+    account = console.accounts.get(session.name)
+    if account is None or account.session_epoch != session.epoch:
+        return None, None
+    return account, session
+
+
+def page(role: str, *, post: bool = False) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """Wrap a handler: a session is required (else the login page), POSTs need the session's
+    CSRF token (else 403), and the account needs `role` (else 403)."""
+
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            console: Console = request.app.state.console
+            account, session = _current(request, console)
+            if account is None:
+                if post:
+                    return _error(request, console, None, 401, "Your session ended: log in again.")
+                target = request.url.path[len(_base(request)):] or "/"
+                if request.url.query:
+                    target += "?" + request.url.query
+                return RedirectResponse(f"{_base(request)}/login?{urlencode({'next': target})}", status_code=303)
+            if post:
+                form = await request.form()
+                if not csrf_ok(session, str(form.get("csrf") or "")):
+                    return _error(request, console, account, 403,
+                                  "This form expired or did not come from the console (CSRF token missing or wrong). "
+                                  "Go back, reload the page and try again.")
+            if not account.can(role):
+                return _error(request, console, account, 403, f"Only {role}s may do this; you are a {account.role}.")
+            request.state.account = account
+            request.state.session = session
+            return await handler(request, console, account)
+
+        endpoint.required_role = role  # type: ignore[attr-defined]
+        endpoint.is_post = post  # type: ignore[attr-defined]
+        return endpoint
+
+    return wrap
+
+
+def render(request: Request, console: Console, template: str, account: Account | None, status_code: int = 200,
+           **context: Any) -> HTMLResponse:
+    env: SandboxedEnvironment = request.app.state.env
+    session = getattr(request.state, "session", None)
+    flash = console.signer.read_flash(request.cookies.get(FLASH_COOKIE))
+    html = scrub_page(env.get_template(template).render(
+        base=_base(request), me=account, csrf=session.csrf if session else "", flash=flash,
+        path=request.url.path[len(_base(request)):], now=console.clock.now(), **context), console.secrets)
+    response = HTMLResponse(html, status_code=status_code)
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path=_base(request) or "/")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error(request: Request, console: Console, account: Account | None, code: int, message: str) -> HTMLResponse:
+    return render(request, console, "error.html.j2", account, status_code=code, code=code, message=message)
+
+
+def _back(request: Request, message: str, fallback: str = "/") -> RedirectResponse:
+    """Post/redirect/get: back where the form was, with the outcome as a one-time message."""
+    target = fallback
+    referer = request.headers.get("referer", "")
+    base = str(request.base_url).rstrip("/")
+    if referer.startswith(base + "/"):
+        target = referer[len(base):]
+        if target.startswith(_base(request)):
+            target = target[len(_base(request)):] or "/"
+    response = RedirectResponse(_base(request) + target, status_code=303)
+    console: Console = request.app.state.console
+    response.set_cookie(FLASH_COOKIE, console.signer.flash(message[:1500]), max_age=60, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path=_base(request) or "/")
+    return response
+
+
+def _now(console: Console) -> dt.datetime:
+    return console.clock.now()
+
+
+async def _form(request: Request) -> dict[str, str]:
+    return {k: str(v) for k, v in (await request.form()).items()}
+
+
+async def _run_action(request: Request, console: Console, action: Callable[..., actions.Outcome], **kwargs: Any) -> Response:
+    try:
+        outcome = action(console.store, now=_now(console), **kwargs)
+    except actions.NotAllowed as error:
+        return _error(request, console, request.state.account, 403, str(error))
+    except actions.ActionError as error:
+        return _back(request, f"Not done: {error}")
+    return _back(request, outcome.message)
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+@page("viewer")
+async def calendar_page(request: Request, console: Console, me: Account) -> Response:
+    calendar = console.calendar()
+    filters = {k: request.query_params.get(k, "") for k in views.FILTERS}
+    view = request.query_params.get("view", "weeks")
+    found, total = views.post_views(console.store, calendar, console.config.build, filters, _thumb_url(request))
+    zone = calendar.campaign.timezone if calendar else "UTC"
+    return render(request, console, "calendar.html.j2", me, filters=filters, view=view, total=total, posts=found,
+                  weeks=views.by_week(found, zone), choices=views.filter_choices(console.store, calendar),
+                  waiting=views.waiting_groups(console.store, me.approves), zone=zone, limit=views.PAGE_LIMIT,
+                  campaign=calendar.campaign if calendar else None, live_since=views.watermark(console.store).isoformat(),
+                  query=urlencode({k: v for k, v in filters.items() if v}))
+
+
+@page("viewer")
+async def post_page(request: Request, console: Console, me: Account) -> Response:
+    post_id = request.path_params["post_id"]
+    found = views.one_post(console.store, console.calendar(), console.config.build, post_id, _thumb_url(request))
+    if found is None:
+        return _error(request, console, me, 404, f"There is no post {post_id} in the store.")
+    return render(request, console, "post.html.j2", me, p=found, history=views.history(console.store, post_id),
+                  live_since=views.watermark(console.store).isoformat(), sendable=states.SENDABLE_BACK)
+
+
+@page("viewer")
+async def operations_page(request: Request, console: Console, me: Account) -> Response:
+    from assets.inbox import rejected_files
+    from scheduler.store.status import build_status
+
+    now = _now(console)
+    calendar = console.calendar()
+    status = build_status(console.store, now, limit=20)
+    channel_ids = sorted({c.id for c in calendar.channels} if calendar else set(status["by_channel"]))
+    return render(request, console, "operations.html.j2", me, status=status, channels=channel_ids,
+                  order=[s for s in states.ALL if s in status["totals"]],
+                  rejected=[(p.name, why) for p, why in rejected_files(console.config.inbox)],
+                  checks=views.channel_checks(calendar), beat=views.heartbeat(console.store, now),
+                  unknown=[console.store.get(p["id"]) for p in status["needs_human"]["unknown"]],
+                  accounts={c.id: (getattr(c.platform, "value", str(c.platform)), c.account)
+                            for c in (calendar.channels if calendar else [])})
+
+
+@page("viewer")
+async def results_page(request: Request, console: Console, me: Account) -> Response:
+    return render(request, console, "results.html.j2", me, posts=views.published(console.store, console.calendar()))
+
+
+@page("viewer")
+async def audit_page(request: Request, console: Console, me: Account) -> Response:
+    rows = console.store.audit_rows()[-300:][::-1]
+    return render(request, console, "audit.html.j2", me, rows=rows)
+
+
+@page("admin")
+async def users_page(request: Request, console: Console, me: Account) -> Response:
+    calendar = console.calendar()
+    return render(request, console, "users.html.j2", me, users=console.accounts.all(),
+                  channels=sorted(c.id for c in calendar.channels) if calendar else [])
+
+
+@page("viewer")
+async def live_fragment(request: Request, console: Console, me: Account) -> Response:
+    """The htmx poll: every post changed since `since` as an out-of-band state badge."""
+    try:
+        since = dt.datetime.fromisoformat(request.query_params.get("since", "").replace(" ", "+"))
+    except ValueError:
+        since = views.watermark(console.store)
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=dt.timezone.utc)
+    changed, newest = views.changed_since(console.store, since)
+    return render(request, console, "_live.html.j2", me, changed=changed, live_since=newest.isoformat())
+
+
+@page("viewer")
+async def thumbnail(request: Request, console: Console, me: Account) -> Response:
+    """A small JPEG of the post's rendered asset (the preview's thumbnail), cached per file version."""
+    import base64
+
+    post = console.store.get(request.path_params["post_id"])
+    if post is None or post.media is None:
+        return PlainTextResponse("no such thumbnail", status_code=404)
+    path = (console.config.build / post.media.path).resolve()
+    if console.config.build.resolve() not in path.parents or not path.is_file():
+        return PlainTextResponse("not rendered yet", status_code=404)
+    key = (str(path), path.stat().st_mtime)
+    if key not in console._thumbs:
+        uri = thumbnail_data_uri(path, post.media.kind)
+        console._thumbs[key] = base64.b64decode(uri.split(",", 1)[1]) if uri else None
+    data = console._thumbs[key]
+    if data is None:
+        return PlainTextResponse("unreadable", status_code=404)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
+
+
+@page("viewer")
+async def fonts_css(request: Request, console: Console, me: Account) -> Response:
+    """The brand fonts (Latin, Japanese, Arabic) cut down to the characters of the posts in the
+    store, as the preview embeds them: captions show right on machines without those fonts."""
+    from starlette.concurrency import run_in_threadpool
+
+    css = await run_in_threadpool(_fonts_css, console)
+    return Response(css, media_type="text/css", headers={"Cache-Control": "private, max-age=600"})
+
+
+def _fonts_css(console: Console) -> str:
+    import hashlib
+
+    from sqlalchemy import select
+
+    from scheduler.plan.preview import embedded_fonts
+    from scheduler.store.schema import posts
+
+    calendar = console.calendar()
+    if calendar is None:
+        return ""
+    with console.store.engine.begin() as conn:
+        text = "".join(a + c for a, c in conn.execute(select(posts.c.account, posts.c.caption).distinct()))
+    text += "".join(calendar.campaign.baseline.values()) + calendar.campaign.name
+    text += "0123456789:·–—…/()@✓⚠←▶ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,'\"“”"
+    key = hashlib.sha256("".join(sorted(set(text))).encode("utf-8")).hexdigest()
+    root = console.config.calendar.resolve().parent
+    key += str(root)
+    if key not in _FONTS:
+        faces = embedded_fonts(calendar, root, text)
+        if len(_FONTS) > 8:
+            _FONTS.clear()
+        _FONTS[key] = "".join(f'@font-face {{ font-family: "{f["family"]}"; font-weight: {f["weight"]}; '
+                              f'font-display: swap; src: url("{f["src"]}") format("{f["format"]}"); }}\n' for f in faces)
+    return _FONTS[key]
+
+
+def _thumb_url(request: Request) -> Callable[[str], str]:
+    base = _base(request)
+    return lambda post_id: f"{base}/thumb/{post_id}"
+
+
+# -- actions (POST) ----------------------------------------------------------------------------
+
+@page("approver", post=True)
+async def approve_action(request: Request, console: Console, me: Account) -> Response:
+    form = await _form(request)
+    return await _run_action(request, console, actions.approve, by=me.name, channels=me.scope,
+                             post=form.get("post") or None, moment=form.get("moment") or None,
+                             channel=form.get("channel") or None)
+
+
+@page("approver", post=True)
+async def send_back_action(request: Request, console: Console, me: Account) -> Response:
+    form = await _form(request)
+    return await _run_action(request, console, actions.send_back, by=me.name, channels=me.scope,
+                             post=form.get("post", ""), comment=form.get("comment", ""))
+
+
+@page("admin", post=True)
+async def pause_action(request: Request, console: Console, me: Account) -> Response:
+    form = await _form(request)
+    return await _run_action(request, console, actions.pause, by=me.name, channel=form.get("channel") or None,
+                             reason=form.get("reason", ""), calendar=console.config.calendar)
+
+
+@page("admin", post=True)
+async def resume_action(request: Request, console: Console, me: Account) -> Response:
+    form = await _form(request)
+    return await _run_action(request, console, actions.resume, by=me.name, channel=form.get("channel") or None,
+                             calendar=console.config.calendar)
+
+
+@page("admin", post=True)
+async def resolve_action(request: Request, console: Console, me: Account) -> Response:
+    form = await _form(request)
+    if form.get("published") not in ("yes", "no"):
+        return _back(request, "Not done: say whether you found the post on the platform.")
+    return await _run_action(request, console, actions.resolve, by=me.name, post=form.get("post", ""),
+                             published=form["published"] == "yes", url=form.get("url") or None)
+
+
+@page("admin", post=True)
+async def user_add_action(request: Request, console: Console, me: Account) -> Response:
+    form = await request.form()
+    channels = [str(c) for c in form.getlist("channels")]
+    try:
+        added = console.accounts.add(str(form.get("name", "")), str(form.get("role", "")), str(form.get("password", "")),
+                                     by=me.name, now=_now(console), channels=channels or None)
+    except AccountError as error:
+        return _back(request, f"Not done: {error}")
+    console.store.add_audit(_now(console), me.name, "user-add", added.name,
+                            f"role {added.role}" + (f", channels {', '.join(added.channels)}" if added.channels else ""))
+    return _back(request, f"account {added.name} added ({added.role})")
+
+
+@page("admin", post=True)
+async def user_remove_action(request: Request, console: Console, me: Account) -> Response:
+    name = (await _form(request)).get("name", "")
+    if name == me.name:
+        return _back(request, "Not done: you cannot remove your own account (another admin can).")
+    if not console.accounts.remove(name):
+        return _back(request, f"Not done: no account named {name}")
+    console.store.add_audit(_now(console), me.name, "user-remove", name)
+    return _back(request, f"account {name} removed")
+
+
+@page("viewer", post=True)
+async def logout_action(request: Request, console: Console, me: Account) -> Response:
+    console.accounts.end_sessions(me.name)
+    response = RedirectResponse(f"{_base(request)}/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path=_base(request) or "/")
+    return response
+
+
+# -- login and health (no session needed) ----------------------------------------------------
+
+def _client_keys(request: Request, name: str) -> list[str]:
+    address = request.client.host if request.client else "unknown"
+    return [f"name:{name.lower()}"[:255], f"addr:{address}"[:255]]
+
+
+def _login_form(request: Request, console: Console, message: str = "", status_code: int = 200,
+                name: str = "") -> HTMLResponse:
+    cookie, token = console.signer.login_token()
+    nxt = request.query_params.get("next", "/")
+    response = render(request, console, "login.html.j2", None, status_code=status_code, message=message,
+                      login_csrf=token, next=nxt if _safe_next(nxt) else "/", name=name)
+    response.set_cookie(LOGIN_COOKIE, cookie, max_age=30 * 60, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path=_base(request) or "/")
+    return response
+
+
+def _safe_next(target: str) -> bool:
+    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+
+
+async def login_page(request: Request) -> Response:
+    console: Console = request.app.state.console
+    if _current(request, console)[0] is not None:
+        return RedirectResponse(f"{_base(request)}/", status_code=303)
+    return _login_form(request, console)
+
+
+async def login_action(request: Request) -> Response:
+    console: Console = request.app.state.console
+    form = await _form(request)
+    name = form.get("name", "").strip()
+    if not console.signer.login_token_ok(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
+        return _login_form(request, console, "The login form expired or did not come from the console: try again.", 403, name)
+    now = _now(console)
+    keys = _client_keys(request, name)
+    wait = console.accounts.blocked_for(keys, now)
+    if wait is not None:
+        minutes = max(1, int(wait.total_seconds() // 60) + 1)
+        response = _login_form(request, console, f"Too many failed logins: try again in {minutes} minute"
+                               f"{'s' if minutes != 1 else ''}.", 429, name)
+        response.headers["Retry-After"] = str(int(wait.total_seconds()) + 1)
+        return response
+    account = console.accounts.verify(name, form.get("password", ""))
+    if account is None:
+        console.accounts.record_failure(keys, now)
+        return _login_form(request, console, "Wrong name or password.", 401, name)
+    console.accounts.clear_failures(keys[:1])
+    console.store.add_audit(now, account.name, "login", account.name, f"role {account.role}")
+    nxt = form.get("next", "/")
+    response = RedirectResponse(_base(request) + (nxt if _safe_next(nxt) else "/"), status_code=303)
+    response.set_cookie(SESSION_COOKIE, console.signer.issue(account.name, account.session_epoch),
+                        max_age=SESSION_HOURS * 3600, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path=_base(request) or "/")
+    response.delete_cookie(LOGIN_COOKIE, path=_base(request) or "/")
+    return response
+
+
+async def welcome_page(request: Request) -> Response:
+    """Where a one-time link lands: the person chooses their password."""
+    console: Console = request.app.state.console
+    return _welcome_form(request, console, request.query_params.get("token", ""))
+
+
+def _welcome_form(request: Request, console: Console, token: str, message: str = "", status_code: int = 200) -> HTMLResponse:
+    cookie, csrf = console.signer.login_token()
+    response = render(request, console, "welcome.html.j2", None, status_code=status_code, message=message,
+                      login_csrf=csrf, token=token)
+    response.set_cookie(LOGIN_COOKIE, cookie, max_age=30 * 60, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path=_base(request) or "/")
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's address
+    return response
+
+
+async def welcome_action(request: Request) -> Response:
+    console: Console = request.app.state.console
+    form = await _form(request)
+    token = form.get("token", "")
+    if not console.signer.login_token_ok(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
+        return _welcome_form(request, console, token, "The form expired or did not come from the console: try again.", 403)
+    if form.get("password", "") != form.get("again", ""):
+        return _welcome_form(request, console, token, "The two passwords differ.", 400)
+    try:
+        account = console.accounts.accept_invitation(token, console.accounts.signing_key(), form.get("password", ""))
+    except AccountError as error:
+        return _welcome_form(request, console, token, str(error), 400)
+    console.store.add_audit(_now(console), account.name, "password-set", account.name, "through a one-time link")
+    response = RedirectResponse(f"{_base(request)}/login", status_code=303)
+    response.delete_cookie(LOGIN_COOKIE, path=_base(request) or "/")
+    return response
+
+
+async def health(request: Request) -> Response:
+    """For load balancers and monitoring: the store answers. Says nothing else."""
+    console: Console = request.app.state.console
+    started = time.monotonic()
+    try:
+        console.store.counts()
+    except Exception:  # noqa: BLE001 - a health check reports, it does not raise
+        return PlainTextResponse("store unreachable", status_code=503)
+    return PlainTextResponse(f"ok {1000 * (time.monotonic() - started):.0f} ms")
+
+
+class SecurityHeaders:
+    """Every answer: no framing, no sniffing, no referrer to other sites, scripts only from the
+    console itself (htmx is served from /static, never a CDN)."""
+
+    HEADERS = [
+        (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                     b"img-src 'self' data:; font-src 'self' data:; frame-ancestors 'none'; "
+                                     b"form-action 'self'; base-uri 'none'; object-src 'none'"),
+        (b"x-frame-options", b"DENY"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+    ]
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                message["headers"] = headers + [(k, v) for k, v in self.HEADERS if k not in present]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+#: Reachable without logging in (the login page, a one-time link's page, the health check, CSS
+#: and htmx): nothing else is (tests/console checks every route).
+PUBLIC_PATHS = ("/login", "/welcome", "/healthz", "/static")
+
+
+def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = None, store: Store | None = None) -> Starlette:
+    config = config or ConsoleConfig()
+    store = store or Store(config.db)
+    accounts = Accounts(store.engine)
+    key = accounts.signing_key()
+    secrets = known_secrets(store.url, key)
+    console = Console(config, store, accounts, SessionSigner(key), clock or SystemClock(), secrets)
+    routes = [
+        Route("/", calendar_page, methods=["GET"]),
+        Route("/posts/{post_id:path}", post_page, methods=["GET"]),
+        Route("/thumb/{post_id:path}", thumbnail, methods=["GET"]),
+        Route("/operations", operations_page, methods=["GET"]),
+        Route("/results", results_page, methods=["GET"]),
+        Route("/audit", audit_page, methods=["GET"]),
+        Route("/users", users_page, methods=["GET"]),
+        Route("/live", live_fragment, methods=["GET"]),
+        Route("/fonts.css", fonts_css, methods=["GET"]),
+        Route("/approve", approve_action, methods=["POST"]),
+        Route("/send-back", send_back_action, methods=["POST"]),
+        Route("/pause", pause_action, methods=["POST"]),
+        Route("/resume", resume_action, methods=["POST"]),
+        Route("/resolve", resolve_action, methods=["POST"]),
+        Route("/users/add", user_add_action, methods=["POST"]),
+        Route("/users/remove", user_remove_action, methods=["POST"]),
+        Route("/logout", logout_action, methods=["POST"]),
+        Route("/login", login_page, methods=["GET"]),
+        Route("/login", login_action, methods=["POST"]),
+        Route("/welcome", welcome_page, methods=["GET"]),
+        Route("/welcome", welcome_action, methods=["POST"]),
+        Route("/healthz", health, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    app = Starlette(routes=routes)
+    app.add_middleware(SecurityHeaders)
+    app.state.console = console
+    app.state.env = make_environment(secrets)
+    return app

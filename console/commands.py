@@ -1,0 +1,119 @@
+"""CLI for the console: `web` serves it, `user` manages its accounts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+
+from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption
+from scheduler.commands import BuildOption, DbOption, _who, make_clock
+
+user_app = typer.Typer(help="Accounts of the web console: add, list, remove, set a password.", no_args_is_help=True)
+
+
+def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_dir: BuildOption = Path("build"),
+        inbox_dir: Annotated[Path, typer.Option("--inbox-dir", help="The designers' inbox (its rejected/ folder is shown).")] = Path("inbox"),
+        host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port")] = 8080,
+        root_path: Annotated[str, typer.Option("--root-path", help="The path prefix a reverse proxy serves the console under, e.g. /console.")] = "",
+        forwarded_allow_ips: Annotated[Optional[str], typer.Option("--forwarded-allow-ips", help="Proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated; default 127.0.0.1).")] = None) -> None:
+    """Serve the team's console: calendar, review, operations and results, in a browser."""
+    import uvicorn
+
+    from console.app import ConsoleConfig, create_app
+    from scheduler.store import Store
+
+    store = Store(db)
+    app = create_app(ConsoleConfig(db=db, calendar=calendar, build=build_dir, inbox=inbox_dir), clock=make_clock(), store=store)
+    from console.accounts import Accounts
+
+    if not Accounts(store.engine).all():
+        print("No console account yet: add one with `python run.py user add NAME --role admin"
+              + (f" --db {db}" if db else "") + "`", file=sys.stderr)
+    print(f"console on http://{host}:{port}{root_path}/ (store: {store.shown_url})", file=sys.stderr)
+    uvicorn.run(app, host=host, port=port, root_path=root_path, proxy_headers=True,
+                forwarded_allow_ips=forwarded_allow_ips or "127.0.0.1", log_level="info", access_log=False)
+
+
+def _accounts(db: str | None):  # type: ignore[no-untyped-def]
+    from console.accounts import Accounts
+    from scheduler.store import Store
+
+    store = Store(db)
+    return store, Accounts(store.engine)
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("Password (at least 10 characters)", hide_input=True, confirmation_prompt=True)
+
+
+def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer, approver or admin.")],
+             channel: Annotated[Optional[List[str]], typer.Option("--channel", help="An approver approves only these channels (repeat); default: all.")] = None,
+             password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input (scripts).")] = False,
+             link: Annotated[Optional[str], typer.Option("--link", help="No password now: print a one-time link (valid 48 h) where the person sets it; give the console's address, e.g. https://campaign.example/console.")] = None,
+             by: Annotated[Optional[str], typer.Option("--by")] = None, db: DbOption = None) -> None:
+    """Add an account; the password is prompted (hashed with Argon2, never stored as typed), or
+    the person sets it through a one-time link (--link CONSOLE_URL)."""
+    from urllib.parse import quote
+
+    from console.accounts import AccountError
+
+    store, accounts = _accounts(db)
+    try:
+        password = None if link else _password(password_stdin)
+        added = accounts.add(name, role, password, by=_who(by), now=make_clock().now(), channels=channel)
+        if link:
+            token = accounts.invitation(added.name, accounts.signing_key())
+            print(f"one-time link for {added.name} (valid 48 hours; send it privately): "
+                  f"{link.rstrip('/')}/welcome?token={quote(token)}")
+    except AccountError as error:
+        print(str(error), file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    store.add_audit(make_clock().now(), _who(by), "user-add", added.name,
+                    f"role {added.role}" + (f", channels {', '.join(added.channels)}" if added.channels else ""))
+    print(f"added {added.name} ({added.role}" + (f" for {', '.join(added.channels)}" if added.channels else "") + ")")
+
+
+def user_list(db: DbOption = None) -> None:
+    """Every account, its role and the channels it approves for."""
+    _, accounts = _accounts(db)
+    for account in accounts.all():
+        print(f"{account.name}\t{account.role}\t{', '.join(account.channels) if account.channels else 'all channels'}")
+
+
+def user_remove(name: str, by: Annotated[Optional[str], typer.Option("--by")] = None, db: DbOption = None) -> None:
+    """Remove an account (its sessions end with it)."""
+    store, accounts = _accounts(db)
+    if not accounts.remove(name):
+        print(f"no account named {name}", file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    store.add_audit(make_clock().now(), _who(by), "user-remove", name)
+    print(f"removed {name}")
+
+
+def user_password(name: str, password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+                  db: DbOption = None) -> None:
+    """Set a new password (every session of the account ends)."""
+    from console.accounts import AccountError
+
+    _, accounts = _accounts(db)
+    try:
+        accounts.set_password(name, _password(password_stdin))
+    except AccountError as error:
+        print(str(error), file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    print(f"password of {name} changed; its sessions ended")
+
+
+def register(app: typer.Typer) -> None:
+    from scheduler.commands import store_errors
+
+    app.command("web")(store_errors(web))
+    for name, command in (("add", user_add), ("list", user_list), ("remove", user_remove), ("password", user_password)):
+        user_app.command(name)(store_errors(command))
+    app.add_typer(user_app, name="user")

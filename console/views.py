@@ -1,0 +1,208 @@
+"""What each console page shows, read from the store and the calendar: plain data, no HTTP.
+
+The page handlers in `console.app` pass these to the templates; the counts and the "needs a
+person" lists come from `scheduler.store.status.build_status`, the same report `status` prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from campaign.calendar.models import Calendar
+from scheduler.plan.preview import Card, make_card
+from scheduler.store import Store, states
+from scheduler.store.rows import StoredPost, from_db, planned_from_row
+from scheduler.store.schema import posts
+
+#: More than this many posts on one page: the page asks for a narrower filter.
+PAGE_LIMIT = 200
+FILTERS = ("channel", "language", "moment", "pillar", "state")
+STATE_LABELS = {
+    states.PLANNED: "waits for approval", states.DUE: "scheduled", states.APPROVED: "approved",
+    states.PUBLISHING: "publishing", states.PUBLISHED: "published", states.RETRY_WAIT: "retrying",
+    states.FAILED: "failed", states.MISSED: "missed", states.CANCELLED: "cancelled",
+    states.UNKNOWN: "unknown, check", states.SENT_BACK: "sent back",
+    states.PROCESSING: "processing on the platform",
+}
+
+
+@dataclass
+class PostView:
+    """One stored post: its card (the preview's), its state and what the store knows about it."""
+
+    card: Card
+    stored: StoredPost
+    pillar: str | None
+
+    @property
+    def id(self) -> str:
+        return self.stored.id
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS.get(self.stored.state, self.stored.state)
+
+
+@dataclass
+class WeekView:
+    label: str
+    posts: list[PostView] = field(default_factory=list)
+
+
+def zones(calendar: Calendar | None) -> dict[str, str]:
+    return {c.id: c.timezone for c in calendar.channels} if calendar else {}
+
+
+def pillars(calendar: Calendar | None) -> dict[str, str]:
+    return {m.id: getattr(m.pillar, "value", str(m.pillar)) for m in calendar.moments} if calendar else {}
+
+
+def post_views(store: Store, calendar: Calendar | None, build: Path, filters: dict[str, str],
+               thumb_url: Any, *, limit: int = PAGE_LIMIT) -> tuple[list[PostView], int]:
+    """The posts matching `filters` in time order (at most `limit`) and how many matched."""
+    query = select(posts).order_by(posts.c.scheduled_at, posts.c.id)
+    column = {"channel": posts.c.channel_id, "language": posts.c.language, "moment": posts.c.moment_id,
+              "state": posts.c.state}
+    for key, value in filters.items():
+        if value and key in column:
+            query = query.where(column[key] == value)
+    pillar_of = pillars(calendar)
+    if filters.get("pillar"):
+        query = query.where(posts.c.moment_id.in_([m for m, p in pillar_of.items() if p == filters["pillar"]]))
+    from sqlalchemy import func
+
+    with store.engine.begin() as conn:
+        total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = conn.execute(query.limit(limit)).mappings().all()
+    zone_of = zones(calendar)
+    return [view_of(row, zone_of, pillar_of, build, thumb_url) for row in rows], total
+
+
+def view_of(row: Any, zone_of: dict[str, str], pillar_of: dict[str, str], build: Path, thumb_url: Any) -> PostView:
+    planned = planned_from_row(row, zone_of.get(row["channel_id"]))
+    rendered = planned.media is not None and (build / planned.media.path).is_file()
+    card = make_card(planned, thumbnail=thumb_url(planned.id) if rendered else None, rendered=rendered)
+    return PostView(card, StoredPost.from_row(row), pillar_of.get(row["moment_id"]))
+
+
+def one_post(store: Store, calendar: Calendar | None, build: Path, post_id: str, thumb_url: Any) -> PostView | None:
+    with store.engine.begin() as conn:
+        row = conn.execute(select(posts).where(posts.c.id == post_id)).mappings().first()
+    return view_of(row, zones(calendar), pillars(calendar), build, thumb_url) if row else None
+
+
+def by_week(views: list[PostView], zone: str) -> list[WeekView]:
+    """Posts grouped by ISO week of the campaign's time zone (as the preview groups them)."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    weeks: dict[tuple[int, int], WeekView] = {}
+    for view in views:
+        day = view.stored.scheduled_at.astimezone(tz).date()
+        year, number, weekday = day.isocalendar()
+        if (year, number) not in weeks:
+            monday = day - dt.timedelta(days=weekday - 1)
+            sunday = monday + dt.timedelta(days=6)
+            weeks[(year, number)] = WeekView(f"Week {number} · {monday:%-d %b} – {sunday:%-d %b %Y}")
+        weeks[(year, number)].posts.append(view)
+    return [weeks[k] for k in sorted(weeks)]
+
+
+def filter_choices(store: Store, calendar: Calendar | None) -> dict[str, list[str]]:
+    with store.engine.begin() as conn:
+        distinct = {key: sorted(v for v in conn.execute(select(col).distinct()).scalars() if v)
+                    for key, col in (("channel", posts.c.channel_id), ("language", posts.c.language),
+                                     ("moment", posts.c.moment_id))}
+    distinct["pillar"] = sorted(set(pillars(calendar).values()))
+    distinct["state"] = [s for s in states.ALL]
+    return distinct
+
+
+def waiting_groups(store: Store, approves: Any = lambda channel: True) -> dict[str, dict[str, int]]:
+    """Posts waiting for approval per moment and per channel, counting only the channels
+    `approves(channel)` allows (what this person's bulk approve buttons would act on)."""
+    with store.engine.begin() as conn:
+        rows = conn.execute(select(posts.c.moment_id, posts.c.channel_id).where(posts.c.state == states.PLANNED)).all()
+    moments: dict[str, int] = {}
+    channels: dict[str, int] = {}
+    for moment, channel in rows:
+        if not approves(channel):
+            continue
+        moments[moment] = moments.get(moment, 0) + 1
+        channels[channel] = channels.get(channel, 0) + 1
+    return {"moments": dict(sorted(moments.items())), "channels": dict(sorted(channels.items()))}
+
+
+def watermark(store: Store) -> dt.datetime:
+    """The latest change the store records (written by the daemon's clock, not the console's)."""
+    from sqlalchemy import func
+
+    with store.engine.begin() as conn:
+        latest = conn.execute(select(func.max(posts.c.updated_at))).scalar()
+    return from_db(latest) or dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)  # type: ignore[return-value]
+
+
+def changed_since(store: Store, since: dt.datetime, limit: int = 500) -> tuple[list[StoredPost], dt.datetime]:
+    """Posts changed at or after `since` (the page's watermark: a change in the same instant is
+    not lost, a repeat is harmless) and the new watermark: what the live poll swaps in."""
+    since_db = since.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    with store.engine.begin() as conn:
+        rows = conn.execute(select(posts).where(posts.c.updated_at >= since_db)
+                            .order_by(posts.c.updated_at).limit(limit)).mappings().all()
+    newest = max([since] + [from_db(r["updated_at"]) for r in rows])  # type: ignore[type-var]
+    return [StoredPost.from_row(r) for r in rows], newest
+
+
+def history(store: Store, post_id: str) -> list[dict[str, Any]]:
+    """The post's audit rows and attempts, oldest first, as one list."""
+    entries = [{"at": from_db(r["at"]), "who": r["actor"], "what": r["action"], "detail": r["detail"]}
+               for r in store.audit_rows(post_id)]
+    for a in store.attempt_rows(post_id):
+        entries.append({"at": from_db(a["started_at"]), "who": a["worker"], "what": f"attempt: {a['outcome'] or 'in flight'}",
+                        "detail": a["message"] or (f"remote id {a['remote_id']}" if a["remote_id"] else None)})
+    return sorted(entries, key=lambda e: e["at"])
+
+
+def published(store: Store, calendar: Calendar | None, limit: int = 500) -> list[StoredPost]:
+    with store.engine.begin() as conn:
+        rows = conn.execute(select(posts).where(posts.c.state == states.PUBLISHED)
+                            .order_by(posts.c.published_at.desc()).limit(limit)).mappings().all()
+    return [StoredPost.from_row(r) for r in rows]
+
+
+def heartbeat(store: Store, now: dt.datetime, stale_after: dt.timedelta = dt.timedelta(minutes=3)) -> dict[str, Any]:
+    """Is a daemon alive (a beat within `stale_after`), its last pass, and the next post due."""
+    beats = store.heartbeats()
+    last = beats[0] if beats else None
+    nxt = store.next_due_at()
+    return {"alive": bool(last and abs(now - last["at"]) <= stale_after), "last": last, "next_due": nxt,
+            "age": (now - last["at"]) if last else None}
+
+
+def channel_checks(calendar: Calendar | None) -> list[dict[str, str]]:
+    """Per channel, what can be checked without a network call: are its credentials there (never
+    their values), which API host and version it uses."""
+    if calendar is None:
+        return []
+    from scheduler.channels.base import AuthError
+    from scheduler.channels.credentials import Credentials
+
+    found = []
+    for channel in calendar.channels:
+        platform = getattr(channel.platform, "value", str(channel.platform))
+        try:
+            creds = Credentials.for_channel(channel.id, platform)
+            credentials, ok = f"present ({creds.source})", "ok"
+        except AuthError as error:
+            credentials, ok = str(error), "missing"
+        api = getattr(channel, "api", None)
+        version = getattr(api, "version", None) if api else None
+        base_url = getattr(api, "base_url", None) if api else None
+        found.append({"channel": channel.id, "platform": platform, "account": channel.account, "ok": ok,
+                      "credentials": credentials, "api": " · ".join(str(x) for x in (base_url, version) if x) or "default"})
+    return found
