@@ -137,6 +137,17 @@ class ResultsStore:
             row["raw"] = json.loads(row["raw"])
         return rows
 
+    def latest(self, post_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Each post's latest collection (the console's figures per post), by post id."""
+        ids = list(post_ids)
+        if not ids:
+            return {}
+        newest = (select(figures.c.post_id, func.max(figures.c.id).label("id")).where(figures.c.post_id.in_(ids))
+                  .group_by(figures.c.post_id).subquery())
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(figures).join(newest, figures.c.id == newest.c.id)).mappings().all()
+        return {row["post_id"]: dict(row) for row in rows}
+
     def collection_rows(self) -> list[dict[str, Any]]:
         with self.engine.begin() as conn:
             return [dict(r) for r in conn.execute(select(collections)).mappings()]
