@@ -20,7 +20,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from campaign.calendar.references import template_candidates
 from campaign.errors import TemplateError
 
-CAPTION_VARIABLES = ("speaker", "country", "quote", "baseline", "tagline", "title", "hashtags", "link")
+CAPTION_VARIABLES = ("speaker", "country", "quote", "baseline", "tagline", "title", "hashtags", "link",
+                     "quote_open", "quote_close", "separator")
 
 
 class CaptionRenderer:

@@ -84,7 +84,7 @@ class Week:
         return " ".join(f"minmax(0, {min(len(d.cards), 4)}fr)" if d.cards else "56px" for d in self.days)
 
 
-_TAG = re.compile(r"(?:(?<=\s)|^)#\w+")
+_TAG = re.compile(r"(?:(?<=[\s\u2066\u2067\u2068\u200e\u200f])|^)#\w+")
 
 
 def caption_segments(caption: str) -> list[tuple[str, str, str]]:
