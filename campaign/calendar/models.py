@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -19,9 +19,11 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     field_validator,
     model_validator,
+    Tag,
 )
 
 from campaign.languages import LANGUAGES, country_name
@@ -95,6 +97,20 @@ Identifier = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=6
 Pillar = Literal["innovation", "partnerships", "diversity"]
 Hashtags = list[Annotated[str, Field(pattern=r"^[^\s#]+$")]]
 Link = Annotated[str, Field(pattern=r"^https?://\S+$")]
+
+
+def _one_or_per_language(value: object) -> str:
+    return "per-language[]" if isinstance(value, dict) else "one[]"
+
+
+def OneOrPerLanguage(kind):  # noqa: N802 - a type factory, read like a type
+    """`kind` for every language, or a mapping of language to `kind`. The discriminator picks the
+    branch by shape, so a mistake is reported once, against the branch the manager wrote (the
+    loader hides the branch names: they contain "[")."""
+    return Annotated[
+        Union[Annotated[kind, Tag("one[]")], Annotated[dict[Language, kind], Tag("per-language[]")]],
+        Discriminator(_one_or_per_language),
+    ]
 
 
 class Platform(str, Enum):
@@ -233,8 +249,8 @@ class Moment(Strict):
     testimonials: list[Identifier] = []
     media: Literal["photo", "clip", "auto"] = "auto"
     template: str = "testimonial"
-    hashtags: Hashtags | dict[Language, Hashtags] = []
-    link: Link | dict[Language, Link] | None = None
+    hashtags: OneOrPerLanguage(Hashtags) = []
+    link: OneOrPerLanguage(Link) | None = None
 
     @model_validator(mode="after")
     def _one_kind_of_date(self) -> "Moment":
