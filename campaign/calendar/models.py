@@ -178,6 +178,7 @@ class Channel(Strict):
     id: Identifier
     platform: Platform
     account: str = Field(min_length=1)
+    name: str | None = None  # how readers see the account (the preview shows it instead of a raw id)
     languages: list[Language] = Field(min_length=1)
     timezone: TimeZone
     slots: list[LocalTime] = Field(min_length=1)
