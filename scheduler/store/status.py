@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from scheduler.store import states
 from scheduler.store.rows import StoredPost, from_db, to_db
@@ -13,8 +13,16 @@ from scheduler.store.schema import posts
 from scheduler.store.store import ALL_CHANNELS, Store
 
 
+#: How `status` names a `due` post whose time has not come: it is scheduled, not due yet.
+SCHEDULED = "scheduled"
+
+
 def build_status(store: Store, now: dt.datetime, *, limit: int = 10) -> dict[str, Any]:
-    counts = store.counts()
+    counts = dict(store.counts())
+    for (channel, state), n in _not_yet_due(store, now).items():
+        counts[(channel, state)] -= n
+        counts[(channel, SCHEDULED)] = counts.get((channel, SCHEDULED), 0) + n
+    counts = {key: n for key, n in counts.items() if n}
     by_channel: dict[str, dict[str, int]] = {}
     totals: dict[str, int] = {}
     for (channel, state), n in sorted(counts.items()):
@@ -40,14 +48,14 @@ def build_status(store: Store, now: dt.datetime, *, limit: int = 10) -> dict[str
         "now": _iso(now),
         "totals": totals,
         "by_channel": by_channel,
-        "next": [_brief(p) for p in upcoming],
+        "next": [_brief(p, now) for p in upcoming],
         "problems": [_brief(p) for p in troubled],
         "needs_human": {
             "unknown": [_brief(p) for p in troubled if p.state == states.UNKNOWN],
             "failed": [_brief(p) for p in troubled if p.state == states.FAILED],
             "missed": [_brief(p) for p in troubled if p.state == states.MISSED],
             "paused_channels": paused,
-            "awaiting_approval": {"count": totals.get(states.PLANNED, 0), "first": [_brief(p) for p in waiting]},
+            "awaiting_approval": {"count": totals.get(states.PLANNED, 0), "first": [_brief(p, now) for p in waiting]},
         },
         "rate_limited": limited,
         "daemons": [{"worker": b["worker"], "last_beat": _iso(b["at"]), "pid": b["pid"], "host": b["host"]}
@@ -62,7 +70,7 @@ def render_status(status: dict[str, Any]) -> str:
         return lines[0] + "\nNo posts in the store yet: run `python run.py schedule`."
     lines.append("Posts: " + ", ".join(f"{n} {s}" for s, n in sorted(totals.items())))
     lines.append("")
-    order = [s for s in states.ALL if s in totals]
+    order = [s for s in (SCHEDULED, *states.ALL) if s in totals]
     width = max(len(c) for c in status["by_channel"])
     lines.append(f"{'channel':<{width}}  " + "  ".join(f"{s:>10}" for s in order))
     for channel, row in status["by_channel"].items():
@@ -70,7 +78,7 @@ def render_status(status: dict[str, Any]) -> str:
     human = status["needs_human"]
     lines.append("")
     lines.append("Next:")
-    lines += [f"  {p['scheduled_at']}  {p['id']}  ({p['state']})" for p in status["next"]] or ["  nothing scheduled"]
+    lines += [f"  {_when(p)}  {p['id']}  ({p['shown_state']})" for p in status["next"]] or ["  nothing scheduled"]
     lines.append("")
     lines.append("Needs a human:")
     shown = 0
@@ -84,7 +92,7 @@ def render_status(status: dict[str, Any]) -> str:
     waiting = human["awaiting_approval"]
     if waiting["count"]:
         lines.append(f"  {waiting['count']} posts await approval (`python run.py approve --post|--moment|--channel`), "
-                     f"first: {waiting['first'][0]['id']} at {waiting['first'][0]['scheduled_at']}")
+                     f"first: {waiting['first'][0]['id']} at {_when(waiting['first'][0])}")
         shown += 1
     if not shown:
         lines.append("  nothing")
@@ -101,8 +109,35 @@ def render_status(status: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _brief(post: StoredPost) -> dict[str, Any]:
-    return {"id": post.id, "channel": post.channel_id, "state": post.state, "scheduled_at": _iso(post.scheduled_at),
+def _not_yet_due(store: Store, now: dt.datetime) -> dict[tuple[str, str], int]:
+    """(channel, state) -> posts that wait for their time (`due` in the store, but not yet)."""
+    with store.engine.begin() as conn:
+        rows = conn.execute(select(posts.c.channel_id, posts.c.state, func.count())
+                            .where(posts.c.state == states.DUE, posts.c.scheduled_at > to_db(now))
+                            .group_by(posts.c.channel_id, posts.c.state)).all()
+    return {(channel, state): n for channel, state, n in rows}
+
+
+def _when(post: dict[str, Any]) -> str:
+    """The post's time in its channel's local time, then in UTC, each with its date:
+    "Mon 18 Jan 2027 08:00 (UTC+01:00) · Mon 18 Jan 07:00 UTC"."""
+    utc = dt.datetime.fromisoformat(post["scheduled_at"]).astimezone(dt.timezone.utc)
+    if not post.get("local_time"):
+        return f"{utc:%a %d %b %Y %H:%M} UTC"
+    local = dt.datetime.fromisoformat(post["local_time"])
+    offset = local.strftime("%z")
+    return f"{local:%a %d %b %Y %H:%M} (UTC{offset[:3]}:{offset[3:]}) · {utc:%a %d %b %H:%M} UTC"
+
+
+def _shown_state(post: StoredPost, now: dt.datetime | None) -> str:
+    if post.state == states.DUE and now is not None and post.scheduled_at > now:
+        return SCHEDULED
+    return post.state
+
+
+def _brief(post: StoredPost, now: dt.datetime | None = None) -> dict[str, Any]:
+    return {"id": post.id, "channel": post.channel_id, "state": post.state, "shown_state": _shown_state(post, now),
+            "scheduled_at": _iso(post.scheduled_at), "local_time": _iso(post.local_time),
             "next_attempt_at": _iso(post.next_attempt_at), "attempts": post.attempts, "last_error": post.last_error,
             "reason": post.state_reason, "remote_url": post.remote_url}
 
