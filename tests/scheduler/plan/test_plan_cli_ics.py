@@ -62,7 +62,7 @@ def test_ics_parsed_by_the_independent_ics_package(sample_ics, monkeypatch) -> N
 
 
 def test_plan_command_prints_table_and_exits_zero() -> None:
-    result = run("plan", "--from", "2027-03-08", "--to", "2027-03-08")
+    result = run("plan", "--wide", "--from", "2027-03-08", "--to", "2027-03-08")
     assert result.returncode == 0, result.stderr
     assert "3 planned posts" in result.stdout
     assert "2027-03-08 09:00 JST Asia/Tokyo" in result.stdout and "03-08 00:00Z" in result.stdout
