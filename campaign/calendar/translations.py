@@ -9,6 +9,7 @@ language, and warn (a person decides: a brand name may rightly stay in English):
 - a moment's title that stays in English for a language it posts in;
 - a text given for a language that is the very text of another language (copied, not translated),
   or that has no letter of the language's script (`ja:` written in Latin letters);
+- words written in a caption template shared by several languages (every language shows them);
 - a link that falls back to another language's link, or one link with a language in its
   path (`/en/`) for a moment that posts in other languages too.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from pathlib import Path
 from typing import Iterable
 
 from babel import Locale
@@ -31,8 +33,10 @@ def _warning(where: str, message: str) -> Problem:
     return Problem("", None, where, message, "warning")
 
 
-def check_translations(calendar: Calendar, posting_languages, today: dt.date) -> Iterable[Problem]:
+def check_translations(calendar: Calendar, posting_languages, today: dt.date, root: Path | None = None) -> Iterable[Problem]:
     yield from _countries(calendar, posting_languages)
+    if root is not None:
+        yield from _shared_template_words(calendar, posting_languages, root)
     yield from _titles(calendar, posting_languages)
     yield from _copied_or_wrong_script(calendar)
     yield from _links(calendar, posting_languages)
@@ -164,3 +168,25 @@ def _links(calendar: Calendar, posting_languages) -> Iterable[Problem]:
                            f"the link is the `{page}` page but `{moment.id}` also posts in {', '.join(others)} — give the "
                            f"link per language (link: {{{page}: ..., {others[0]}: ...}})")
 
+
+
+_JINJA = re.compile(r"\{#.*?#\}|\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+
+
+def _shared_template_words(calendar: Calendar, posting_languages, root: Path) -> Iterable[Problem]:
+    """Words written in a shared caption template reach every language that has no template of its own."""
+    captions = root / calendar.templates / "captions"
+    for index, moment in enumerate(calendar.moments):
+        shared = captions / f"{moment.template}.j2"
+        if not shared.is_file():
+            continue
+        languages = sorted(lang for lang in posting_languages(calendar, moment)
+                           if not (captions / f"{moment.template}.{lang}.j2").is_file())
+        if len(languages) < 2:
+            continue
+        words = re.findall(r"[^\W\d_]{2,}", _JINJA.sub(" ", shared.read_text(encoding="utf-8")))
+        if words:
+            yield _warning(f"moments[{index}].template",
+                           f"the shared caption template {calendar.templates}/captions/{shared.name} writes "
+                           f"`{' '.join(dict.fromkeys(words))}` in every language ({', '.join(languages)}) — move the words "
+                           f"into a variable or write {moment.template}.<lang>.j2 per language")

@@ -218,3 +218,40 @@ def test_per_language_hashtags_and_links_reach_the_posts(tmp_path) -> None:
     assert ja.hashtags == ("ベルギー建国記念日", "EmbracingOpenness") and "#ベルギー建国記念日" in ja.caption
     nl = next(p for p in posts.values() if p.moment_id == "national-day" and p.language == "nl")
     assert nl.hashtags == ("BelgianNationalDay",) and not re.search(r"#EmbracingOpenness", nl.caption)
+
+
+def test_warns_about_words_in_a_caption_template_every_language_shares(tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "cal"
+    folder.mkdir()
+    templates = folder / "templates" / "captions"
+    templates.mkdir(parents=True)
+    for source in (REPO / "templates" / "captions").iterdir():
+        (templates / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "templates" / "preview.html.j2").symlink_to(REPO / "templates" / "preview.html.j2")
+    shared = templates / "testimonial.j2"
+    shared.write_text(shared.read_text(encoding="utf-8") + "\nRead more on our site.\n", encoding="utf-8")
+    monkeypatch.chdir(folder)
+    (folder / "assets").mkdir()
+    (folder / "assets" / "brand").symlink_to(REPO / "assets" / "brand")
+    (folder / "calendar.yaml").write_text(SAMPLE, encoding="utf-8")
+    warnings = [str(w) for w in load_calendar(Path("calendar.yaml"), today=TODAY).warnings]
+    assert any("writes `Read more on our site`" in w and "de, en, fr, nl" in w for w in warnings), warnings
+
+
+def test_a_bad_per_language_link_is_reported_once_at_its_line(tmp_path, monkeypatch) -> None:
+    from campaign.errors import CalendarError
+
+    text = SAMPLE.replace("      de: https://www.belgium.be/de/embracing-openness", "      de: www.belgium.be/de", 1)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "brand").symlink_to(REPO / "assets" / "brand")
+    (tmp_path / "templates").symlink_to(REPO / "templates")
+    (tmp_path / "calendar.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(CalendarError) as caught:
+        load_calendar(Path("calendar.yaml"), today=TODAY)
+    problems = [str(p) for p in caught.value.problems if p.severity == "error"]
+    line = text.splitlines().index("      de: www.belgium.be/de") + 1
+    assert problems == [f"calendar.yaml:{line}: moments[europe-day].link.de: string should match pattern "
+                        "'^https?://\\S+$' — ids use lower-case letters, digits and dashes (e.g. embassy-tokyo); "
+                        "hashtags have no '#' or spaces; links start with https://"]
