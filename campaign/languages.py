@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable, Iterator, Set as AbstractSet
 from functools import lru_cache
 from pathlib import Path
 
@@ -50,13 +51,31 @@ def script_code(language: str) -> str:
     return parts[1] if len(parts) >= 2 and len(parts[1]) == 4 else "Latn"
 
 
+@lru_cache(maxsize=None)
 def _is_rtl(language: str) -> bool:
     locale = _locale(language)
     return locale is not None and locale.character_order == "right-to-left"
 
 
+class _LanguagesWhere(AbstractSet):
+    """The languages for which CLDR says something, asked one language at a time: loading the
+    locale data of all 183 languages to build a set would cost seconds at every start."""
+
+    def __init__(self, test: Callable[[str], bool]) -> None:
+        self._test = test
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and code in LANGUAGES and self._test(code)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([code for code in LANGUAGES if self._test(code)])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 # Languages written right to left (CLDR layout: characterOrder).
-RIGHT_TO_LEFT = frozenset(code for code in LANGUAGES if _is_rtl(code))
+RIGHT_TO_LEFT: AbstractSet[str] = _LanguagesWhere(_is_rtl)
 # Which brand font a script needs: CLDR names the script, the calendar names the fonts.
 _FONT_FOR_SCRIPT = {"Jpan": "japanese", "Arab": "arabic"}
 JAPANESE_SCRIPT = frozenset(code for code in LANGUAGES if script_code(code) == "Jpan")

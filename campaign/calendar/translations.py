@@ -63,8 +63,8 @@ def _countries(calendar: Calendar, posting_languages) -> Iterable[Problem]:
             if unknown or lang not in languages:
                 continue
             own = country_name(testimonial.country, lang) if has_country_name(testimonial.country, lang) else None
-            other = _whose_name(testimonial.country, written, lang)
-            if own and written != own and other:
+            other = _whose_name(testimonial.country, written, lang) if own and written != own else None
+            if other:
                 yield _warning(f"testimonials[{index}].country_names.{lang}",
                                f"`{written}` is the {language_name(other)} name of the country, but this is the "
                                f"{language_name(lang)} text; CLDR writes `{own}` — remove the entry to use it")
