@@ -16,6 +16,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Set as AbstractSet
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -187,8 +188,9 @@ def _strong_ltr(char: str) -> bool:
 
 def _ltr_word(word: str) -> bool:
     """A run of text that reads left to right on its own: Latin words, a URL, a #hashtag, @handle."""
-    return bool(_URL.fullmatch(word)) or any(_strong_ltr(c) for c in word) and not any(
-        unicodedata.bidirectional(c) in ("R", "AL") for c in word)
+    if _URL.fullmatch(word):
+        return True
+    return any(_strong_ltr(c) for c in word) and not any(unicodedata.bidirectional(c) in ("R", "AL") for c in word)
 
 
 def isolate_ltr_runs(text: str) -> str:
@@ -209,31 +211,39 @@ _TRAILING_PUNCTUATION = ".,;:!?،؛؟。、)]»”’\"'"
 _LEADING_PUNCTUATION = "([«“‘„\"'"
 
 
+@dataclass
+class _Run:
+    start: int
+    end: int
+    standalone: bool  # a link, hashtag or @handle: isolated on its own
+    open: bool  # the next Latin word may join it (nothing but a space between)
+
+
 def _isolate_line(line: str) -> str:
-    runs: list[list] = []  # [start, end, standalone, open for more words]
+    runs: list[_Run] = []
     for match in _TOKEN.finditer(line):
         word, start = match.group(0), match.start()
         url = _URL.match(word)
-        core = url.group(0).rstrip(_TRAILING_PUNCTUATION) if url else word.rstrip(_TRAILING_PUNCTUATION)
-        stripped = len(core.lstrip(_LEADING_PUNCTUATION))
-        start, core = start + len(core) - stripped, core[len(core) - stripped:]
+        core = (url.group(0) if url else word).rstrip(_TRAILING_PUNCTUATION)
+        kept = core.lstrip(_LEADING_PUNCTUATION)  # an opening quote stays outside the run
+        start, core = start + len(core) - len(kept), kept
+        last = runs[-1] if runs else None
         if not core or not _ltr_word(core):
-            if runs:
-                runs[-1][3] = False
+            if last:
+                last.open = False
             continue
         standalone = bool(url or _HASHTAG.fullmatch(core) or core.startswith("@"))
-        whole = len(core) == len(word)
-        last = runs[-1] if runs else None
-        if last and last[3] and not last[2] and not standalone and not line[last[1]:start].strip():
-            last[1], last[3] = start + len(core), whole
-        else:
-            if last:
-                last[3] = False
-            runs.append([start, start + len(core), standalone, whole and not standalone])
+        whole = len(core) == len(word)  # no punctuation cut off: the run may go on
+        if last and last.open and not standalone and not line[last.end:start].strip():
+            last.end, last.open = start + len(core), whole
+            continue
+        if last:
+            last.open = False
+        runs.append(_Run(start, start + len(core), standalone, whole and not standalone))
     out, position = [], 0
-    for start, end, _standalone, _open in runs:
-        out += [line[position:start], LRI, line[start:end], PDI]
-        position = end
+    for run in runs:
+        out += [line[position:run.start], LRI, line[run.start:run.end], PDI]
+        position = run.end
     out.append(line[position:])
     return "".join(out)
 
