@@ -33,7 +33,7 @@ def test_plan_fits_80_columns_with_every_post() -> None:
     assert "--wide" in out
 
 
-def test_plan_wide_shows_utc_assets_and_zones() -> None:
-    out = run_plan("--wide", "--from", "2027-03-08", "--to", "2027-03-08", columns=80)
+def test_plan_wide_shows_utc_assets_and_zones(tmp_path: Path) -> None:
+    out = run_plan("--wide", "--build", str(tmp_path), "--from", "2027-03-08", "--to", "2027-03-08", columns=80)
     assert "2027-03-08 09:00 JST Asia/Tokyo" in out and "03-08 00:00Z" in out and "not rendered" in out
     assert max(cell_len(line) for line in out.splitlines()) > 80
