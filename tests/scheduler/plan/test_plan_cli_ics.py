@@ -72,7 +72,7 @@ def test_plan_command_prints_table_and_exits_zero(tmp_path: Path) -> None:
 
 def test_plan_json_and_ics_from_the_cli(tmp_path: Path) -> None:
     out = tmp_path / "plan.ics"
-    result = run("plan", "--json", "--from", "2027-05-09", "--to", "2027-05-09", "--ics", str(out))
+    result = run("plan", "--json", "--build", str(tmp_path / "build"), "--from", "2027-05-09", "--to", "2027-05-09", "--ics", str(out))
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert len(payload["posts"]) == 15 and payload["issues"] == []
