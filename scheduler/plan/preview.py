@@ -126,7 +126,7 @@ class Week:
 
     @property
     def quiet(self) -> str:
-        """The days without posts, e.g. "Tue, Thu–Sun"."""
+        """The days without posts, e.g. "Tue, Thu, Sun"."""
         return ", ".join(f"{d.date:%a}" for d in self.days if not d.cards)
 
 
