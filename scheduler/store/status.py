@@ -18,11 +18,10 @@ SCHEDULED = "scheduled"
 
 
 def build_status(store: Store, now: dt.datetime, *, limit: int = 10) -> dict[str, Any]:
-    counts = dict(store.counts())
-    for (channel, state), n in _not_yet_due(store, now).items():
-        counts[(channel, state)] -= n
-        counts[(channel, SCHEDULED)] = counts.get((channel, SCHEDULED), 0) + n
-    counts = {key: n for key, n in counts.items() if n}
+    """The report `status` prints. `totals` and `by_channel` count the store's states; of the
+    `due` posts, `not_yet_due` counts those whose time has not come (shown as "scheduled")."""
+    counts = store.counts()
+    not_yet = _not_yet_due(store, now)
     by_channel: dict[str, dict[str, int]] = {}
     totals: dict[str, int] = {}
     for (channel, state), n in sorted(counts.items()):
@@ -57,6 +56,7 @@ def build_status(store: Store, now: dt.datetime, *, limit: int = 10) -> dict[str
             "paused_channels": paused,
             "awaiting_approval": {"count": totals.get(states.PLANNED, 0), "first": [_brief(p, now) for p in waiting]},
         },
+        "not_yet_due": {"total": sum(not_yet.values()), "by_channel": not_yet},
         "rate_limited": limited,
         "daemons": [{"worker": b["worker"], "last_beat": _iso(b["at"]), "pid": b["pid"], "host": b["host"]}
                     for b in beats[:5]],
@@ -68,12 +68,13 @@ def render_status(status: dict[str, Any]) -> str:
     totals = status["totals"]
     if not totals:
         return lines[0] + "\nNo posts in the store yet: run `python run.py schedule`."
+    totals, by_channel = _as_shown(status)
     lines.append("Posts: " + ", ".join(f"{n} {s}" for s, n in sorted(totals.items())))
     lines.append("")
     order = [s for s in (SCHEDULED, *states.ALL) if s in totals]
-    width = max(len(c) for c in status["by_channel"])
+    width = max(len(c) for c in by_channel)
     lines.append(f"{'channel':<{width}}  " + "  ".join(f"{s:>10}" for s in order))
-    for channel, row in status["by_channel"].items():
+    for channel, row in by_channel.items():
         lines.append(f"{channel:<{width}}  " + "  ".join(f"{row.get(s, 0):>10}" for s in order))
     human = status["needs_human"]
     lines.append("")
@@ -109,13 +110,30 @@ def render_status(status: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _not_yet_due(store: Store, now: dt.datetime) -> dict[tuple[str, str], int]:
-    """(channel, state) -> posts that wait for their time (`due` in the store, but not yet)."""
+def _not_yet_due(store: Store, now: dt.datetime) -> dict[str, int]:
+    """channel -> posts that wait for their time (`due` in the store, but not yet)."""
     with store.engine.begin() as conn:
-        rows = conn.execute(select(posts.c.channel_id, posts.c.state, func.count())
+        rows = conn.execute(select(posts.c.channel_id, func.count())
                             .where(posts.c.state == states.DUE, posts.c.scheduled_at > to_db(now))
-                            .group_by(posts.c.channel_id, posts.c.state)).all()
-    return {(channel, state): n for channel, state, n in rows}
+                            .group_by(posts.c.channel_id)).all()
+    return {channel: n for channel, n in rows}
+
+
+def _as_shown(status: dict[str, Any]) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Totals and per-channel counts with `due` posts whose time has not come counted as "scheduled"."""
+    waiting = status.get("not_yet_due", {}).get("by_channel", {})
+    by_channel: dict[str, dict[str, int]] = {}
+    for channel, row in status["by_channel"].items():
+        row = dict(row)
+        if waiting.get(channel):
+            row[SCHEDULED] = waiting[channel]
+            row[states.DUE] = row.get(states.DUE, 0) - waiting[channel]
+        by_channel[channel] = {state: n for state, n in row.items() if n}
+    totals: dict[str, int] = {}
+    for row in by_channel.values():
+        for state, n in row.items():
+            totals[state] = totals.get(state, 0) + n
+    return totals, by_channel
 
 
 def _when(post: dict[str, Any]) -> str:
