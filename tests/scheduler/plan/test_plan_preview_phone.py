@@ -172,3 +172,23 @@ def test_feed_crop_and_safe_zones(browser, page_file: Path) -> None:
     assert bottom["height"] / box["height"] == pytest.approx(0.35, abs=0.01)
     assert bottom["y"] + bottom["height"] == pytest.approx(box["y"] + box["height"], abs=1)
     page.close()
+
+
+HASH_BEFORE_WORD = """(tag) => {
+  const text = tag.firstChild;  // "#BelgianNationalDay"
+  const at = (i) => { const r = document.createRange(); r.setStart(text, i); r.setEnd(text, i + 1);
+                      return r.getBoundingClientRect(); };
+  return at(0).right <= at(1).left + 0.5;  // the '#' drawn just left of the 'B'
+}"""
+
+
+def test_chromium_draws_the_arabic_hashtags_with_their_hash_in_front(browser, page_file: Path) -> None:
+    """A second referee for the right-to-left isolation: Chromium's own bidi layout of the caption."""
+    page = open_page(browser, page_file, 390)
+    tag = page.locator("article[id='national-day.2027.embassy-rabat.ar'] .caption .tag", has_text="#BelgianNationalDay")
+    assert tag.evaluate(HASH_BEFORE_WORD)
+    # the same line without the isolates, in the same right-to-left box: the '#' lands after the word
+    page.set_content('<div dir="rtl" lang="ar" style="font: 16px sans-serif">لسنا نحن<br>'
+                     '<span class="tag">#BelgianNationalDay</span> <span>#EmbracingOpenness</span></div>')
+    assert not page.locator(".tag").evaluate(HASH_BEFORE_WORD)
+    page.close()
