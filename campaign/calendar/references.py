@@ -219,6 +219,6 @@ def _usage(calendar: Calendar, _root: Path, _today: dt.date) -> Iterable[Problem
                 yield _warning(f"moments[{m_index}].testimonials", f"moment `{moment.id}` has no testimonial — its posts will be text only")
 
 
-def _translations(calendar: Calendar, root: Path, today: dt.date) -> Iterable[Problem]:
+def _translations(calendar: Calendar, root: Path, _today: dt.date) -> Iterable[Problem]:
     """Text a post or its stamped lower third would carry in another language (warnings)."""
-    return check_translations(calendar, posting_languages, today, root)
+    return check_translations(calendar, posting_languages, root)

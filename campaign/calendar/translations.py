@@ -16,15 +16,14 @@ language, and warn (a person decides: a brand name may rightly stay in English):
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from babel import Locale
 
-from campaign.calendar.models import Calendar
+from campaign.calendar.models import Calendar, Moment
 from campaign.errors import Problem
 from campaign.languages import LANGUAGES, country_code, country_name, has_country_name, language_name, script_code
 
@@ -33,7 +32,11 @@ def _warning(where: str, message: str) -> Problem:
     return Problem("", None, where, message, "warning")
 
 
-def check_translations(calendar: Calendar, posting_languages, today: dt.date, root: Path | None = None) -> Iterable[Problem]:
+PostingLanguages = Callable[[Calendar, Moment], set[str]]
+
+
+def check_translations(calendar: Calendar, posting_languages: PostingLanguages, root: Path | None = None) -> Iterable[Problem]:
+    """Every warning of this module; `root` (the calendar's folder) lets it read the caption templates."""
     yield from _countries(calendar, posting_languages)
     if root is not None:
         yield from _shared_template_words(calendar, posting_languages, root)
@@ -42,7 +45,7 @@ def check_translations(calendar: Calendar, posting_languages, today: dt.date, ro
     yield from _links(calendar, posting_languages)
 
 
-def _countries(calendar: Calendar, posting_languages) -> Iterable[Problem]:
+def _countries(calendar: Calendar, posting_languages: PostingLanguages) -> Iterable[Problem]:
     testimonials = {t.id: (i, t) for i, t in enumerate(calendar.testimonials)}
     needed: dict[str, set[str]] = {}
     for moment in calendar.moments:
@@ -72,19 +75,13 @@ def _countries(calendar: Calendar, posting_languages) -> Iterable[Problem]:
 
 def _whose_name(country: str, written: str, but_not: str) -> str | None:
     """The language whose CLDR name for the country is `written` (English first), if not `but_not`'s."""
-    code = country_code(country)
     for lang in ["en", *LANGUAGES]:
-        if lang == but_not:
-            continue
-        try:
-            if Locale.parse(lang).territories.get(code) == written:
-                return lang
-        except Exception:  # a language CLDR has no locale data for
-            continue
+        if lang != but_not and has_country_name(country, lang) and country_name(country, lang) == written:
+            return lang
     return None
 
 
-def _titles(calendar: Calendar, posting_languages) -> Iterable[Problem]:
+def _titles(calendar: Calendar, posting_languages: PostingLanguages) -> Iterable[Problem]:
     for index, moment in enumerate(calendar.moments):
         missing = sorted(lang for lang in posting_languages(calendar, moment) if lang != "en" and lang not in moment.titles)
         if missing:
@@ -148,7 +145,7 @@ def _url_language(url: str) -> str | None:
     return None
 
 
-def _links(calendar: Calendar, posting_languages) -> Iterable[Problem]:
+def _links(calendar: Calendar, posting_languages: PostingLanguages) -> Iterable[Problem]:
     for index, moment in enumerate(calendar.moments):
         if moment.link is None:
             continue
@@ -173,7 +170,7 @@ def _links(calendar: Calendar, posting_languages) -> Iterable[Problem]:
 _JINJA = re.compile(r"\{#.*?#\}|\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 
 
-def _shared_template_words(calendar: Calendar, posting_languages, root: Path) -> Iterable[Problem]:
+def _shared_template_words(calendar: Calendar, posting_languages: PostingLanguages, root: Path) -> Iterable[Problem]:
     """Words written in a shared caption template reach every language that has no template of its own."""
     captions = root / calendar.templates / "captions"
     for index, moment in enumerate(calendar.moments):
