@@ -28,7 +28,7 @@ from scheduler.post import PlanIssue, PlannedPost
 
 PREVIEW_TEMPLATE = "preview.html.j2"
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-THUMB_SIZE = (400, 400)
+THUMB_SIZE = (640, 640)  # cards are up to ~400 CSS px wide, on phones at 2-3 device px each
 
 # Each platform its own colour, told apart at a glance (its brand colour where brands clash:
 # Facebook, LinkedIn and Bluesky are all blue, so LinkedIn takes its dark navy and Bluesky a sky cyan).
