@@ -17,6 +17,7 @@ from campaign.errors import AssetError
 from campaign.languages import RIGHT_TO_LEFT, script_of
 
 FONTS_DIR = Path(__file__).resolve().parent / "brand" / "fonts"
+LAYOUT_VERSION = "2"  # part of every overlay's fingerprint: a change to the layout code redraws the cached PNGs
 
 
 @dataclass(frozen=True)
@@ -115,5 +116,6 @@ def overlay_fingerprint(brand: BrandAssets, text: OverlayText) -> str:
         "colours": [brand.primary, brand.text, brand.band],
         "margin": brand.safe_margin,
         "text": asdict(text),
+        "layout": LAYOUT_VERSION,
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

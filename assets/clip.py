@@ -8,6 +8,7 @@ normalised to about -14 LUFS / -1 dBTP.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -26,7 +27,7 @@ CRF = 21
 PRESET = "veryfast"
 LOUDNORM = "loudnorm=I=-14:TP=-1:LRA=11"
 SUBTITLE_FAMILIES = {"latin": "Noto Sans", "japanese": "Noto Sans CJK JP", "arabic": "Noto Sans Arabic"}
-ASS_PLAY_RES_Y = 288  # ffmpeg converts SRT/WebVTT to ASS with this script height; styles are in its units
+SUBTITLE_FONT_FILES = {"latin": "NotoSans-Bold.ttf", "japanese": "NotoSansJP-Bold.otf", "arabic": "NotoSansArabic-Bold.ttf"}
 
 
 @dataclass(frozen=True)
@@ -56,16 +57,35 @@ def _escape(value: str) -> str:
 
 
 def subtitle_style(target: ClipTarget) -> str:
-    """ASS style overrides: brand font for the script, sized to the frame, above the lower third."""
+    """ASS style overrides: brand font for the script, sized for a 390 px feed, above the lower third, inside the safe area.
+
+    PlayResX/PlayResY are set to the frame, so every number here is in frame pixels (ffmpeg's
+    SRT conversion says 384x288, which libass stretches unevenly on a 9:16 frame).
+    """
     v = target.variant
-    scale = ASS_PLAY_RES_Y / v.height
-    size = max(6, round(0.045 * min(v.width, v.height) * scale))
-    margin_v = max(2, round((v.height - target.layout.lower_top + target.layout.pad) * scale))
+    box = target.layout
+    size = subtitle_font_size(box.subtitle_cap_px, target.subtitle_script)
+    left, _, right, _ = box.area
     family = SUBTITLE_FAMILIES.get(target.subtitle_script, "Noto Sans")
+    outline = max(1.0, round(size * 0.06, 1))
     return (
+        f"PlayResX={v.width},PlayResY={v.height},WrapStyle=0,"
         f"FontName={family},FontSize={size},Bold=1,PrimaryColour=&H00FFFFFF,OutlineColour=&H00000000,"
-        f"BackColour=&H80000000,BorderStyle=1,Outline=1.5,Shadow=0.5,Alignment=2,MarginV={margin_v}"
+        f"BackColour=&H80000000,BorderStyle=1,Outline={outline},Shadow={round(outline / 2, 1)},Alignment=2,"
+        f"MarginL={left},MarginR={v.width - right},MarginV={max(2, v.height - box.subtitle_bottom)}"
     )
+
+
+def subtitle_font_size(cap_px: float, script: str) -> int:
+    """ASS FontSize giving capitals `cap_px` tall: libass sizes a font by its ascent + descent, not its em."""
+    from PIL import ImageFont
+
+    latin = ImageFont.truetype(str(FONTS_DIR / SUBTITLE_FONT_FILES["latin"]), 1000)
+    top, bottom = latin.getbbox("H")[1::2]
+    font = ImageFont.truetype(str(FONTS_DIR / SUBTITLE_FONT_FILES.get(script, SUBTITLE_FONT_FILES["latin"])), 1000)
+    ascent, descent = font.getmetrics()
+    scale = 1.2 if script == "arabic" else 1.0  # as the stamped text: Arabic letters are small for their size
+    return max(6, math.ceil(cap_px * scale * (ascent + descent) / (bottom - top)))
 
 
 def clip_command(source: Path, info: MediaInfo, focus: Focus, targets: list[ClipTarget], fonts_dir: Path, temp_outputs: list[Path]) -> list[str]:

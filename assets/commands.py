@@ -65,6 +65,9 @@ def _print_summary(summary: RenderSummary, out: Path) -> None:
     for entry in summary.rendered:
         notes = f" ({'; '.join(entry['notes'])})" if entry.get("notes") else ""
         print(f"rendered  {out / entry['output']}  [{', '.join(entry['platforms'])}]{notes}", file=err)
+    for entry in summary.rendered:
+        for warning in entry.get("warnings") or []:
+            print(f"WARNING   {out / entry['output']}: {warning}", file=err)
     for entry in summary.rejected:
         where = f" -> moved to {entry['moved_to']}" if entry.get("moved_to") else ""
         label = entry.get("output") or entry["source"]
@@ -74,8 +77,9 @@ def _print_summary(summary: RenderSummary, out: Path) -> None:
     for entry in summary.errors:
         print(f"ERROR     {entry.get('output') or entry['source']}: {'; '.join(entry['problems'])}", file=err)
     counts = summary.to_dict()["counts"]
+    warned = sum(1 for entry in summary.rendered if entry.get("warnings"))
     print(
-        f"{counts['rendered']} rendered, {counts['skipped']} up to date or unused, {counts['rejected']} rejected, "
+        f"{counts['rendered']} rendered ({warned} with a warning), {counts['skipped']} up to date or unused, {counts['rejected']} rejected, "
         f"{counts['missing']} missing, {counts['errors']} failed the platform check — {summary.seconds:.1f} s",
         file=err,
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PIPELINE_VERSION = "1"  # bump when a change to the renderer should re-render everything
+PIPELINE_VERSION = "2"  # bump when a change to the renderer should re-render everything
 MANIFEST_NAME = "manifest.json"
 
 

@@ -13,7 +13,7 @@ import math
 import os
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PIL import Image, ImageCms, UnidentifiedImageError
@@ -51,6 +51,8 @@ class PhotoOutcome:
     output: Path
     error: str | None = None  # why this variant was not rendered (the others still are)
     quality: int = JPEG_QUALITY
+    upscale: float = 1.0  # how much the crop was enlarged to fill the frame (> 1: softer than the frame promises)
+    focus_at: tuple[float, float] | None = None  # where the focus point landed in the frame, as shares of it
 
 
 def open_photo(path: Path) -> Image.Image:
@@ -179,8 +181,9 @@ def render_photo(
         small = decoded.reduce(max(1, max(decoded.size) // DETECT_MAX_SIDE)) if manual_focus is None else None
         focus = choose_focus(manual_focus, np.asarray(small) if small is not None else None)
         rendered = [_run(pool, _render_variant, decoded, focus, target, overlay) for (target, _), overlay in zip(usable, overlays)]
-        for (target, _), outcome in zip(usable, rendered):
-            outcomes[target.output] = outcome.result()
+        for (target, scale), outcome in zip(usable, rendered):
+            result = outcome.result()
+            outcomes[target.output] = replace(result, upscale=1 / scale) if scale < 1 else result
         return focus, [outcomes[t.output] for t in targets]
     finally:
         image.close()  # again is harmless
@@ -214,7 +217,9 @@ def _render_variant(decoded: Image.Image, focus: Focus, target: PhotoTarget, ove
     frame = decoded.resize((v.width, v.height), Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP)
     stamp = overlay.result()
     frame.paste(stamp, (0, 0), stamp)
-    return _save(frame, target)
+    left, top, right, bottom = box
+    at = ((focus.x * decoded.width - left) / (right - left), (focus.y * decoded.height - top) / (bottom - top))
+    return replace(_save(frame, target), focus_at=at)
 
 
 def _save(image: Image.Image, target: PhotoTarget) -> PhotoOutcome:

@@ -209,8 +209,11 @@ def _collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, i
             summary.errors.append({**base, "problems": job.problems,
                                    "reason": "the rendered file breaks a platform rule and was removed: " + "; ".join(job.problems)})
         else:
-            summary.rendered.append({**base, "bytes": job.bytes, "platforms": list(spec.job.platforms), "focus": result.focus, "notes": job.notes})
+            upscale = round(job.upscale, 2) if job.upscale > 1 else None
+            summary.rendered.append({**base, "bytes": job.bytes, "platforms": list(spec.job.platforms), "focus": result.focus,
+                                     "notes": job.notes, "warnings": job.warnings, "upscale": upscale})
             manifest.record(job.output, {
+                "upscale": upscale, "warnings": job.warnings,  # the preview shows them beside the post
                 **base, "input_key": job.input_key, "source_sha256": manifest.sources.get(task.source.name, {}).get("sha256"),
                 "brand_fingerprint": spec.fingerprint, "platforms": list(spec.job.platforms),
                 "bytes": job.bytes, "sha256": job.sha256, "pipeline_version": PIPELINE_VERSION,

@@ -14,13 +14,14 @@ from pathlib import Path
 
 from assets.branding import BrandAssets, OverlayText
 from assets.conformance import check_clip, check_photo
-from assets.focus import Focus
+from assets.focus import Focus, crop_box
 from assets.needs import RenderJob
 from assets.overlay import ensure_overlay, layout
-from assets.specs import PLATFORMS
+from assets.specs import PLATFORMS, VARIANT_PLACEMENTS, Variant, safe_insets
 from campaign.errors import AssetError
 from campaign.languages import script_of
 
+UPSCALE_WARNING = 1.05  # enlarging a source by more than this is visible on a sharp phone screen
 SILENT_DBFS = -50.0  # a voice peaks far above this; a muted export sits at -inf or in the noise floor
 
 
@@ -55,6 +56,8 @@ class JobResult:
     bytes: int = 0
     sha256: str = ""
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # rendered, but a person should look (an enlarged source)
+    upscale: float = 1.0
 
 
 @dataclass
@@ -80,16 +83,34 @@ def run_source(task: SourceTask) -> SourceResult:
 
 def _overlay(task: SourceTask, spec: JobSpec) -> Path:
     v = spec.job.variant
-    return ensure_overlay(task.cache_dir / task.testimonial_id, spec.fingerprint, v.width, v.height, task.brand, spec.text)
+    return ensure_overlay(task.cache_dir / task.testimonial_id, spec.fingerprint, v.width, v.height, task.brand, spec.text, v.name)
 
 
-def _finish(task: SourceTask, spec: JobSpec, problems: list[str], notes: list[str]) -> JobResult:
+def _finish(task: SourceTask, spec: JobSpec, problems: list[str], notes: list[str], upscale: float = 1.0) -> JobResult:
     path = task.out / spec.job.output
+    warnings = [upscale_warning(task.source.name, spec.job.variant, upscale)] if upscale > UPSCALE_WARNING else []
     if problems:
         path.unlink(missing_ok=True)  # a file a platform would refuse must not be picked up by the planner
-        return JobResult(spec.job.output, spec.input_key, problems=problems, notes=notes)
+        return JobResult(spec.job.output, spec.input_key, problems=problems, notes=notes, warnings=warnings, upscale=upscale)
     data = path.read_bytes()
-    return JobResult(spec.job.output, spec.input_key, bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), notes=notes)
+    return JobResult(spec.job.output, spec.input_key, bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), notes=notes,
+                     warnings=warnings, upscale=upscale)
+
+
+def face_zone_warnings(source: str, variant: Variant, face: tuple[float, float]) -> list[str]:
+    """The speaker's face (its centre, as shares of the frame) inside a zone the app covers on this variant."""
+    left, top, right, bottom = safe_insets(variant.name)
+    x, y = face
+    if left <= x <= 1 - right and top <= y <= 1 - bottom:
+        return []
+    placements = " and ".join(VARIANT_PLACEMENTS.get(variant.name, ()))
+    return [f"{source}: the face is at {x:.0%} across, {y:.0%} down the {variant.name} frame, under the {placements} interface "
+            f"(keep it {top:.0%}-{1 - bottom:.0%} down) — set the testimonial's `focus:` or supply footage framed for 9:16"]
+
+
+def upscale_warning(source: str, variant: Variant, factor: float) -> str:
+    return (f"{source} was enlarged {factor:.1f}x to fill {variant.name} {variant.width}x{variant.height}: it will look soft — "
+            f"supply a source at least {factor:.1f}x larger")
 
 
 def _photo(task: SourceTask) -> SourceResult:
@@ -106,7 +127,10 @@ def _photo(task: SourceTask) -> SourceResult:
             continue
         notes = [f"JPEG quality lowered to {outcome.quality} to fit the size limit"] if outcome.quality < 88 else []
         problems = check_photo(outcome.output, spec.job.variant, spec.job.platforms)
-        result.jobs.append(_finish(task, spec, problems, notes))
+        finished = _finish(task, spec, problems, notes, outcome.upscale)
+        if focus.source != "centre" and outcome.focus_at is not None:
+            finished.warnings += face_zone_warnings(task.source.name, spec.job.variant, outcome.focus_at)
+        result.jobs.append(finished)
     return result
 
 
@@ -157,7 +181,7 @@ def _clip(task: SourceTask) -> SourceResult:
             output=task.out / job.output,
             subtitles=spec.subtitles,
             subtitle_script=script_of(job.language),
-            layout=layout(job.variant.width, job.variant.height, task.brand),
+            layout=layout(job.variant.width, job.variant.height, task.brand, spec.text, job.variant.name),
             seconds=seconds,
         )
         targets.append(target)
@@ -166,7 +190,13 @@ def _clip(task: SourceTask) -> SourceResult:
         render_clip(task.source, info, focus, targets)
     for spec, target, notes in rendered:
         problems = check_clip(target.output, spec.job.variant, spec.job.platforms, expected_seconds=target.seconds)
-        result.jobs.append(_finish(task, spec, problems, notes))
+        v = spec.job.variant
+        left, top, right, bottom = crop_box(info.width, info.height, v.width, v.height, focus.x, focus.y)
+        finished = _finish(task, spec, problems, notes, v.width / max(1, right - left))
+        if focus.source != "centre":
+            finished.warnings += face_zone_warnings(task.source.name, v, ((focus.x * info.width - left) / (right - left),
+                                                                          (focus.y * info.height - top) / (bottom - top)))
+        result.jobs.append(finished)
     return result
 
 
