@@ -13,6 +13,7 @@ from pathlib import Path
 
 from campaign.calendar.loader import LoadedCalendar
 from campaign.calendar.models import Testimonial
+from campaign.calendar.brand_files import font_problem, logo_problem
 from campaign.errors import AssetError
 from campaign.languages import RIGHT_TO_LEFT, script_of
 
@@ -68,6 +69,11 @@ def brand_assets(loaded: LoadedCalendar) -> BrandAssets:
     for path in [logo, *fonts.values()]:
         if not path.is_file():
             raise AssetError(f"brand file {path} does not exist — fix `brand:` in the calendar")
+    # Checked again here (validate did it too): the files may have changed since, and a broken
+    # brand file must be named as such, not reported against every photo it was stamped on.
+    problem = logo_problem(logo) or next(filter(None, (font_problem(p, s) for s, p in fonts.items())), None)
+    if problem:
+        raise AssetError(f"brand file: {problem}; fix it or `brand:` in the calendar — nothing was rendered")
     return BrandAssets(
         logo=logo,
         fonts=fonts,

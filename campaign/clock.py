@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import threading
 import time
+from pathlib import Path
 from typing import Protocol
 
 UTC = dt.timezone.utc
@@ -104,3 +107,62 @@ class ScaledClock:
 def real_seconds(clock: Clock, campaign_seconds: float) -> float:
     """How long `campaign_seconds` of this clock's time take in real time (wake-ups, leases)."""
     return campaign_seconds / float(getattr(clock, "speed", 1.0))
+
+
+class FileClock:
+    """Campaign time shared by several processes (the fault harness: daemons, emulators and
+    the harness itself read one clock). A small JSON file holds `start` (campaign time),
+    `origin` (Unix time when it was `start`) and `speed`; every process computes the same
+    `now()` from it, and whoever rewrites the file (`leap_to`) moves every process at once."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._stamp: int | None = None
+        self._start = dt.datetime.now(UTC)
+        self._origin = time.time()
+        self.speed = 1.0
+        self._lock = threading.Lock()
+        self._load()
+
+    @classmethod
+    def create(cls, path: str | Path, start: dt.datetime, speed: float) -> "FileClock":
+        write_clock_file(Path(path), start, speed)
+        return cls(path)
+
+    def _load(self) -> None:
+        try:
+            stamp = self.path.stat().st_mtime_ns
+        except OSError:
+            return  # keep the last reading (a rewrite is an atomic rename)
+        if stamp == self._stamp:
+            return
+        data = json.loads(self.path.read_text(encoding="utf-8"))
+        with self._lock:
+            self._start = dt.datetime.fromisoformat(data["start"]).astimezone(UTC)
+            self._origin = float(data["origin"])
+            self.speed = float(data["speed"])
+            self._stamp = stamp
+
+    def now(self) -> dt.datetime:
+        self._load()
+        with self._lock:
+            return self._start + dt.timedelta(seconds=(time.time() - self._origin) * self.speed)
+
+    def sleep(self, seconds: float) -> None:
+        self._load()
+        time.sleep(max(0.0, seconds) / self.speed)
+
+    def leap_to(self, moment: dt.datetime) -> bool:
+        """Jump every process's clock forward to `moment` (never back); True if it moved."""
+        if moment <= self.now():
+            return False
+        write_clock_file(self.path, moment, self.speed)
+        self._load()
+        return True
+
+
+def write_clock_file(path: Path, start: dt.datetime, speed: float) -> None:
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"start": start.astimezone(UTC).isoformat(), "origin": time.time(), "speed": speed}),
+                   encoding="utf-8")
+    os.replace(tmp, path)

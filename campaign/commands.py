@@ -2,19 +2,45 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import typer
 
-from campaign.cli_support import DEFAULT_CALENDAR, CalendarOption, load_or_exit
+from campaign.calendar import LoadedCalendar
+from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption, load_or_exit
+
+
+def validated_or_exit(calendar: Path) -> tuple[LoadedCalendar, int]:
+    """The calendar, checked, and every caption it will post rendered once (how many); on any
+    problem print each as file:line and exit 2."""
+    from scheduler.plan.template_check import template_problems
+
+    loaded = load_or_exit(calendar)
+    problems, captions = template_problems(loaded)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        count = len(problems)
+        print(f"{count} template problem{'s' if count != 1 else ''} for {calendar}: nothing was done.", file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return loaded, captions
 
 
 def validate(calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
-    """Check the calendar; print every problem as file:line: where: what — fix (exit 2 if any)."""
-    loaded = load_or_exit(calendar)
+    """Check the calendar and render every caption it will post; print every problem as
+    file:line: where: what — fix (exit 2 if any)."""
+    from campaign.secrets import secrets_file_warning
+
+    loaded, captions = validated_or_exit(calendar)
+    warning = secrets_file_warning()
+    if warning:
+        print(warning, file=sys.stderr)
     cal = loaded.calendar
     warnings = len(loaded.warnings)
     print(
         f"{calendar}: valid — {len(cal.channels)} channels, {len(cal.testimonials)} testimonials, "
-        f"{len(cal.moments)} moments, {len(cal.blackouts)} blackouts"
+        f"{len(cal.moments)} moments, {len(cal.blackouts)} blackouts, {captions} captions rendered"
         + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
     )
 

@@ -22,7 +22,7 @@ from rich.table import Table
 
 import assets
 from campaign.calendar import LoadedCalendar
-from campaign.cli_support import DEFAULT_CALENDAR, EXIT_OK, EXIT_PARTIAL, CalendarOption, load_or_exit
+from campaign.cli_support import DEFAULT_CALENDAR, EXIT_OK, EXIT_PARTIAL, CalendarOption
 
 MONTH_PER_MINUTE = 30 * 24 * 3600 / 60  # campaign seconds per real second in the demo
 
@@ -97,8 +97,10 @@ def _heading(console: Console, number: int, text: str) -> None:
 
 
 def _step_validate(console: Console, calendar: Path) -> LoadedCalendar:
+    from campaign.commands import validated_or_exit
+
     _heading(console, 1, f"Validating {calendar}")
-    loaded = load_or_exit(calendar)
+    loaded, _captions = validated_or_exit(calendar)
     cal = loaded.calendar
     console.print(f"valid: {len(cal.channels)} channels, {len(cal.testimonials)} testimonials, "
                   f"{len(cal.moments)} moments, {len(cal.blackouts)} blackouts")

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
 from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, CalendarOption, load_or_exit
 from campaign.clock import Clock, ScaledClock, SystemClock
+from campaign.errors import CampaignError
 from scheduler.store.engine import ENV_URL
 
 SANDBOX_DB = "sqlite:///sandbox.db"
@@ -23,20 +25,87 @@ BuildOption = Annotated[Path, typer.Option("--build", "--build-dir", help="Where
 
 
 def make_clock() -> Clock:
-    """System time, or campaign time from CAMPAIGN_CLOCK_START (+ CAMPAIGN_CLOCK_SPEED) for demos and tests."""
+    """System time, or campaign time from CAMPAIGN_CLOCK_START (+ CAMPAIGN_CLOCK_SPEED) for demos and tests,
+    or the campaign clock several processes share through the file CAMPAIGN_CLOCK_FILE (the fault harness);
+    a malformed value is one line and exit 2, never a traceback."""
+    shared = os.environ.get("CAMPAIGN_CLOCK_FILE")
+    if shared:
+        from campaign.clock import FileClock
+
+        return FileClock(shared)
     start = os.environ.get("CAMPAIGN_CLOCK_START")
     if not start:
         return SystemClock()
-    moment = dt.datetime.fromisoformat(start)
+    try:
+        moment = dt.datetime.fromisoformat(start.strip())
+    except ValueError:
+        print(f"CAMPAIGN_CLOCK_START={start!r} is not a date and time — write it like 2027-05-09T06:55:00+02:00 "
+              "(or unset it to use the real time)", file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
-    return ScaledClock(moment, float(os.environ.get("CAMPAIGN_CLOCK_SPEED", "1")))
+    speed_text = os.environ.get("CAMPAIGN_CLOCK_SPEED", "1")
+    try:
+        speed = float(speed_text)
+        if not 0 < speed < float("inf"):
+            raise ValueError
+    except ValueError:
+        print(f"CAMPAIGN_CLOCK_SPEED={speed_text!r} is not a positive number — write how many campaign seconds pass "
+              "per real second, e.g. 60", file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    return ScaledClock(moment, speed)
 
 
-def _store(db: str | None):  # type: ignore[no-untyped-def]
+def _store(db: str | None, *, existing: bool = True):  # type: ignore[no-untyped-def]
+    """Open the store; with `existing` (every command but schedule and daemon) a SQLite file
+    that is not there is a mistyped --db, not a new empty store to report on."""
     from scheduler.store import Store
+    from scheduler.store.engine import resolve_url, sqlite_file
+    from scheduler.store.problems import EXIT_STORE, masked_url
 
+    url = resolve_url(db)
+    path = sqlite_file(url)
+    if existing and path is not None and not path.exists():
+        print(f"no store at {path} ({masked_url(url)}) — run `python run.py schedule` there first, or fix --db / "
+              "$CAMPAIGN_DB_URL", file=sys.stderr)
+        raise typer.Exit(EXIT_STORE)
     return Store(db)
+
+
+def store_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Any failure of the store (bad URL, missing folder, corrupt or read-only file, no such
+    PostgreSQL database, locked) becomes one line and exit `EXIT_STORE`, and a named error of
+    the tool (a broken template) its message and exit 2: never a traceback."""
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> None:
+        from scheduler.store.engine import resolve_url
+        from scheduler.store.problems import EXIT_STORE, describe, is_store_error
+
+        try:
+            command(*args, **kwargs)
+        except CampaignError as error:  # a broken caption template met while planning, ...
+            print(str(error), file=sys.stderr)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except Exception as error:
+            if not is_store_error(error):
+                raise
+            print(describe(error, resolve_url(kwargs.get("db"))), file=sys.stderr)
+            raise typer.Exit(EXIT_STORE) from None
+
+    return guarded
+
+
+def _refuse_unknown(kind: str, value: str | None, known: frozenset[str], store: Any, calendar: Path | None = None) -> None:
+    from scheduler.store.known import unknown_message
+
+    if value is None:
+        return
+    where = f"the store {store.shown_url}" + (f" or {calendar}" if calendar is not None and calendar.is_file() else "")
+    message = unknown_message(kind, value, known, where)
+    if message:
+        print(message, file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def _who(by: str | None) -> str:
@@ -60,9 +129,9 @@ def schedule(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     for issue in plan.issues:
         print(f"{issue.severity}: {issue.moment_id}/{issue.channel_id or '-'}/{issue.language or '-'}: {issue.message}",
               file=sys.stderr)
-    store = _store(db)
+    store = _store(db, existing=False)
     report = sync_plan(store, plan, clock.now(), actor=_who(None))
-    print(f"{store.url}: {report.summary()}")
+    print(f"{store.shown_url}: {report.summary()}")
     for post_id, why in report.drift:
         print(f"drift: {post_id}: {why}")
     for post_id in report.unapproved:
@@ -75,11 +144,12 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
            sandbox: Annotated[bool, typer.Option("--sandbox", help="Rehearse in real time: publish to local emulators, not real accounts (store: sandbox.db unless --db).")] = False,
            json_logs: Annotated[bool, typer.Option("--json-logs", help="Log JSON lines.")] = False,
            once: Annotated[bool, typer.Option("--once", help="Sync, publish what is due now, exit.")] = False,
-           interval: Annotated[float, typer.Option("--interval", help="Seconds between dispatch ticks.")] = 30.0,
+           interval: Annotated[float, typer.Option("--interval", min=0.5, help="Seconds between dispatch ticks (at least 0.5: a due post arms its own wake-up).")] = 30.0,
            heartbeat_file: Annotated[Path, typer.Option("--heartbeat-file")] = Path("campaign.heartbeat"),
            build_dir: BuildOption = Path("build"),
            outbox_dir: Annotated[Path, typer.Option("--outbox-dir")] = Path("outbox"),
-           inbox_dir: Annotated[Path, typer.Option("--inbox-dir")] = Path("inbox")) -> None:
+           inbox_dir: Annotated[Path, typer.Option("--inbox-dir")] = Path("inbox"),
+           emulators: Annotated[Optional[Path], typer.Option("--emulators", help="Publish to emulators running in another process (the state file `python -m scheduler.emulators.serve` writes), as in --sandbox.")] = None) -> None:
     """Publish due posts unattended: SIGTERM stops cleanly, SIGHUP reloads the calendar."""
     from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
     from scheduler.daemon.logs import EventLog, configure
@@ -87,20 +157,29 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
 
     log = EventLog(configure(json_lines=json_logs))
     clock = make_clock()
+    if not heartbeat_file.parent.is_dir():
+        print(f"--heartbeat-file {heartbeat_file}: the folder {heartbeat_file.parent} does not exist — create it or "
+              "choose another place", file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT)
     loaded = load_or_exit(calendar, quiet_warnings=True)  # bad calendar: problems with lines, exit 2
     if sandbox and db is None and not os.environ.get(ENV_URL):
         db = SANDBOX_DB  # a rehearsal never marks posts published in the real store
-    store = _store(db)
+    store = _store(db, existing=False)
     holder: dict = {}
     box = None
-    if sandbox:
+    if emulators is not None:
+        from scheduler.emulators.serve import RemoteSandbox
+
+        box = RemoteSandbox(emulators)
+        log.event("sandbox", f"publishing to the emulators described in {emulators}")
+    elif sandbox:
         from scheduler.emulators import Sandbox
 
         box = Sandbox(loaded.calendar, build_dir, clock=clock)
         for platform in sorted({c.platform.value for c in loaded.calendar.channels} - {"outbox"}):
             log.event("sandbox", f"{platform} emulator listening at {box.emulator(platform).base_url}")
-        log.event("sandbox", f"store {store.url}; outbox {outbox_dir}/; posts of channels that need approval "
-                             "wait for `python run.py approve --db " + store.url + " ...`")
+        log.event("sandbox", f"store {store.shown_url}; outbox {outbox_dir}/; posts of channels that need approval "
+                             "wait for `python run.py approve --db " + store.shown_url + " ...`")
     pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir, clock=clock)
     config = DaemonConfig(calendar_path=calendar, interval_seconds=interval, heartbeat_file=heartbeat_file,
                           inbox_dir=inbox_dir, dispatch=DispatchConfig(build_dir=build_dir))
@@ -125,35 +204,58 @@ def status(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json", 
     """Posts per state and channel, what goes out next, what failed and why, what needs a human."""
     from scheduler.store.status import build_status, render_status
 
+    from campaign.secrets import scrub
+
     report = build_status(_store(db), make_clock().now())
-    print(json.dumps(report, ensure_ascii=False, indent=2) if as_json else render_status(report))
+    # Rows stored before secrets were scrubbed on the way in may still hold one: never print it.
+    print(scrub(json.dumps(report, ensure_ascii=False, indent=2) if as_json else render_status(report)))
 
 
 def approve(post: Annotated[Optional[str], typer.Option("--post")] = None,
             moment: Annotated[Optional[str], typer.Option("--moment")] = None,
             channel: Annotated[Optional[str], typer.Option("--channel")] = None,
-            by: ByOption = None, db: DbOption = None) -> None:
+            by: ByOption = None, db: DbOption = None, calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
     """Approve the waiting posts of one post, moment or channel (recorded in the audit trail)."""
+    from scheduler.store.known import known_ids
+
     if sum(x is not None for x in (post, moment, channel)) != 1:
         print("give exactly one of --post ID, --moment ID or --channel ID", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT)
-    ids = _store(db).approve(by=_who(by), now=make_clock().now(), post_id=post, moment_id=moment, channel_id=channel)
+    store = _store(db)
+    known = known_ids(store, calendar)
+    _refuse_unknown("post", post, known.posts, store)
+    _refuse_unknown("moment", moment, known.moments, store, calendar)
+    _refuse_unknown("channel", channel, known.channels, store, calendar)
+    ids = store.approve(by=_who(by), now=make_clock().now(), post_id=post, moment_id=moment, channel_id=channel)
     print(f"approved {len(ids)} post{'s' if len(ids) != 1 else ''}" + (": " + ", ".join(ids[:10]) if ids else
           " — nothing waits for approval there (`python run.py status` lists what does)"))
 
 
 def pause(reason: Annotated[str, typer.Option("--reason", help="Why (shown in status and the audit trail).")],
           channel: Annotated[Optional[str], typer.Option("--channel", help="One channel; default: all.")] = None,
-          by: ByOption = None, db: DbOption = None) -> None:
+          by: ByOption = None, db: DbOption = None, calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
     """Stop posting at once (one channel or all) until `resume`."""
-    _store(db).pause(channel, reason, _who(by), make_clock().now())
+    from scheduler.store.known import known_ids
+
+    if not reason.strip():
+        print("--reason is empty — say why posting stops (it is shown in status and the audit trail)", file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    store = _store(db)
+    if channel is not None:
+        _refuse_unknown("channel", channel, known_ids(store, calendar).channels, store, calendar)
+    store.pause(channel, reason, _who(by), make_clock().now())
     print(f"paused {channel or 'all channels'}: {reason}")
 
 
 def resume(channel: Annotated[Optional[str], typer.Option("--channel", help="One channel; default: all paused.")] = None,
-           by: ByOption = None, db: DbOption = None) -> None:
+           by: ByOption = None, db: DbOption = None, calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
     """Start posting again after `pause` (or after re-authorising an account)."""
-    resumed = _store(db).resume(channel, _who(by), make_clock().now())
+    from scheduler.store.known import known_ids
+
+    store = _store(db)
+    if channel is not None:
+        _refuse_unknown("channel", channel, known_ids(store, calendar).channels, store, calendar)
+    resumed = store.resume(channel, _who(by), make_clock().now())
     print(f"resumed {', '.join('all channels' if c == '*' else c for c in resumed)}" if resumed else "nothing was paused")
 
 
@@ -161,17 +263,17 @@ def resolve(post: Annotated[str, typer.Option("--post")],
             published: Annotated[bool, typer.Option("--published/--not-published", help="What you found on the platform.")],
             url: Annotated[Optional[str], typer.Option("--url")] = None, by: ByOption = None, db: DbOption = None) -> None:
     """Settle an "unknown, check" post after looking at the platform."""
-    if not _store(db).resolve(post, published=published, by=_who(by), now=make_clock().now(), remote_url=url):
+    from scheduler.store.known import known_ids
+
+    store = _store(db)
+    _refuse_unknown("post", post, known_ids(store).posts, store)
+    if not store.resolve(post, published=published, by=_who(by), now=make_clock().now(), remote_url=url):
         print(f"{post} is not an 'unknown, check' post", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT)
     print(f"{post}: recorded as {'published' if published else 'not published (it will go out again)'}")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("schedule")(schedule)
-    app.command("daemon")(daemon)
-    app.command("status")(status)
-    app.command("approve")(approve)
-    app.command("pause")(pause)
-    app.command("resume")(resume)
-    app.command("resolve")(resolve)
+    for name, command in (("schedule", schedule), ("daemon", daemon), ("status", status), ("approve", approve),
+                          ("pause", pause), ("resume", resume), ("resolve", resolve)):
+        app.command(name)(store_errors(command))

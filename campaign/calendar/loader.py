@@ -22,7 +22,9 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from campaign.calendar.models import Calendar
 from campaign.calendar.references import check_references
+from campaign.calendar.yaml_limits import MAX_BYTES, bidi_problems, yaml_limit_problem
 from campaign.errors import CalendarError, Problem
+from campaign.secrets import token_findings
 
 Path_ = tuple[str | int, ...]
 
@@ -63,8 +65,11 @@ def load_calendar(path: str | Path, today: dt.date | None = None) -> LoadedCalen
     path = Path(path)
     shown = path.name if path.parent == Path(".") else str(path)
     raw = _read(path, shown)
+    bound = yaml_limit_problem(raw, shown)
+    if bound is not None:
+        raise CalendarError([bound])
     data, lines = _parse(raw, shown)
-    problems = list(_secrets(data, data, lines, shown))
+    problems = bidi_problems(raw, shown) + list(_secrets(data, data, lines, shown))
     secret_paths = {p.where for p in problems}
     try:
         calendar = Calendar.model_validate(data)
@@ -132,14 +137,23 @@ def _broken_ids(data: dict[str, Any], calendar: Calendar) -> set[str]:
 
 
 def _read(path: Path, shown: str) -> str:
+    if path.exists() and not path.is_dir() and not path.is_file():  # a FIFO or a device (/dev/zero) never ends
+        raise CalendarError([Problem(shown, None, "", "this is not a regular file (a pipe or a device?) — pass the path of calendar.yaml")])
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)  # never more than the bound, whatever the file claims
+        if len(data) > MAX_BYTES:
+            raise CalendarError([Problem(shown, 1, "", f"the calendar is larger than the {MAX_BYTES // 1_000_000} MB a calendar "
+                                                       "may be — is this the right file?")])
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise CalendarError(
             [Problem(shown, None, "", "the calendar file does not exist — create it (copy the sample calendar.yaml) or pass --calendar PATH")]
         ) from None
     except IsADirectoryError:
         raise CalendarError([Problem(shown, None, "", "this is a folder, not a calendar file — pass the path of calendar.yaml")]) from None
+    except PermissionError:
+        raise CalendarError([Problem(shown, None, "", "the calendar cannot be read (permission denied) — give this user read access to it")]) from None
     except UnicodeDecodeError as error:
         raise CalendarError(
             [Problem(shown, None, "", f"the file is not UTF-8 text ({error.reason}) — save it as UTF-8")]
@@ -238,6 +252,9 @@ def _secrets(root: Any, node: Any, lines: dict[Path_, int], shown: str, path: Pa
     elif isinstance(node, str) and SECRET_VALUE.match(node.strip()):
         yield Problem(shown, _line_of(path, lines), _where(path, root),
                       f"this value looks like an access token — remove it; {WHERE_CREDENTIALS_GO}")
+    elif isinstance(node, str) and (found := token_findings(node)):
+        yield Problem(shown, _line_of(path, lines), _where(path, root),
+                      f"this text holds {' and '.join(found)} — remove it (links work without it); {WHERE_CREDENTIALS_GO}")
 
 
 _HINTS = {

@@ -249,7 +249,8 @@ class Moment(Strict):
     languages: list[Language] | None = None
     testimonials: list[Identifier] = []
     media: Literal["photo", "clip", "auto"] = "auto"
-    template: str = "testimonial"
+    # a file name in templates/captions/, never a path: `../` must not reach another folder
+    template: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")] = "testimonial"
     hashtags: OneOrPerLanguage(Hashtags) = []
     link: OneOrPerLanguage(Link) | None = None
 

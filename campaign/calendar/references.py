@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterable
 
 from assets.specs import VARIANTS
+from campaign.calendar.brand_files import font_problem, logo_problem
 from campaign.calendar.models import Calendar, Moment
 from campaign.errors import Problem
 from campaign.calendar.translations import check_translations
@@ -174,9 +175,18 @@ def _templates(calendar: Calendar, root: Path, _today: dt.date) -> Iterable[Prob
 def _brand_files(calendar: Calendar, root: Path, _today: dt.date) -> Iterable[Problem]:
     brand = calendar.brand
     files = [("brand.logo", brand.logo)] + [(f"brand.fonts.{k}", v) for k, v in brand.fonts.model_dump().items() if v]
+    baselines: dict[str, str] = {}
+    for language, text in calendar.campaign.baseline.items():
+        baselines[script_of(language)] = baselines.get(script_of(language), "") + text
     for where, relative in files:
-        if not (root / relative).is_file():
+        path = root / relative
+        if not path.is_file():
             yield _error(where, f"file {relative} not found (paths are relative to the calendar's folder) — fix the path or add the file")
+            continue
+        script = where.rsplit(".", 1)[-1]
+        problem = logo_problem(path) if where == "brand.logo" else font_problem(path, script, baselines.get(script, ""))
+        if problem:
+            yield _error(where, problem)
     for c_index, channel in enumerate(calendar.channels):
         for l_index, language in enumerate(channel.languages):
             script = script_of(language)

@@ -66,6 +66,8 @@ def raise_graph_error(publisher: Any, response: requests.Response, *, creates: b
         error = response.json().get("error", {})
     except (ValueError, AttributeError):
         error = {}
+    if not isinstance(error, dict):  # a server that is not the Graph API (or echoes the request) answers text
+        error = {"message": str(error)}
     code = error.get("code")
     subcode = error.get("error_subcode")
     message = publisher.scrub(str(error.get("error_user_msg") or error.get("message") or publisher.body_text(response, 200)))

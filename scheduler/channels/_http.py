@@ -15,9 +15,11 @@ from requests import exceptions as rex
 from campaign.clock import Clock, SystemClock
 from scheduler.channels.base import (
     OutcomeUnknown,
+    Pending,
     PermanentError,
     Publisher,
     PublishError,
+    StepLedger,
     TransientError,
 )
 from scheduler.channels.credentials import Credentials, scrub_text
@@ -80,6 +82,8 @@ class HttpPublisher(Publisher):
         chunk_retries: int = 3,
         poll_interval: float = 2.0,
         max_processing_wait: float = 900.0,
+        inline_wait: float = 10.0,
+        check_again_after: float = 30.0,
         session: requests.Session | None = None,
     ) -> None:
         self.channel_id = channel_id
@@ -92,6 +96,9 @@ class HttpPublisher(Publisher):
         self.chunk_retries = chunk_retries
         self.poll_interval = poll_interval
         self.max_processing_wait = max_processing_wait
+        #: with a durable ledger: seconds of processing waited inline before answering `Pending`
+        self.inline_wait = inline_wait
+        self.check_again_after = check_again_after
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = "embracing-openness-scheduler/0.1"
 
@@ -109,19 +116,29 @@ class HttpPublisher(Publisher):
     def url(self, key: str, path: str) -> str:
         return self.api[key].rstrip("/") + "/" + path.lstrip("/")
 
-    def request(self, method: str, url: str, *, creates: bool = False, what: str = "", **kwargs: Any) -> requests.Response:
+    def request(self, method: str, url: str, *, creates: bool = False, what: str = "",
+                ledger: StepLedger | None = None, **kwargs: Any) -> requests.Response:
         """Send one request with a time-out; classify transport failures and error answers.
 
         `creates=True` marks the request that creates the post: if it was sent and the answer
         was lost, the post may exist, so on platforms without safe retry this is OutcomeUnknown.
+        With a `ledger`, "create sent" is recorded just before it goes out, and withdrawn when
+        the platform answers with a refusal (4xx, 429: nothing was created by this request).
         """
         kwargs.setdefault("timeout", self.timeout)
         what = what or f"{method} {url.split('?')[0].rsplit('/', 1)[-1]}"
+        first_send = creates and ledger is not None and ledger.get("create_sent") is None
+        if creates and ledger is not None:
+            ledger.create_sent()
         try:
             response = self.session.request(method, url, **kwargs)
         except rex.RequestException as exc:
+            if first_send and _never_sent(exc):
+                ledger.create_refused()  # type: ignore[union-attr]
             raise self._transport_error(exc, creates=creates, what=what) from None
         if response.status_code >= 400:
+            if first_send and response.status_code < 500:
+                ledger.create_refused()  # type: ignore[union-attr]
             self.raise_for(response, creates=creates)
         return response
 
@@ -156,13 +173,19 @@ class HttpPublisher(Publisher):
                 f"{self.platform} answered HTTP {response.status_code} with something that is not JSON: {self.body_text(response, 120)!r}"
             ) from None
 
-    def poll(self, check: Callable[[], T | None], *, what: str) -> T:
-        """Call `check` until it returns a value, sleeping on the injected clock between calls."""
+    def poll(self, check: Callable[[], T | None], *, what: str, ledger: StepLedger | None = None) -> T:
+        """Call `check` until it returns a value, sleeping on the injected clock between calls.
+
+        With a durable ledger the wait is short (`inline_wait`): then `Pending` tells the
+        dispatcher to come back later, so a slow platform never holds up other posts."""
         waited = 0.0
         while True:
             result = check()
             if result is not None:
                 return result
+            if ledger is not None and ledger.durable and waited >= self.inline_wait:
+                raise Pending(f"{self.platform} is still processing {what}: checking again later",
+                              max(self.poll_interval, self.check_again_after))
             if waited >= self.max_processing_wait:
                 raise TransientError(
                     f"{self.platform} is still processing {what} after {waited:.0f} s — the publish will be retried later"

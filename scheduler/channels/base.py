@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,98 @@ class AuthError(PublishError):
     """Credentials are missing, expired or lack permission; the message names the account."""
 
 
+class Pending(PublishError):
+    """Nothing failed: the platform is still working on the post (video processing, an
+    Instagram container). The ledger holds every step done so far; publish again after
+    `check_after` seconds and the publisher continues from there. Slow work is a state,
+    never a wait that holds up other channels."""
+
+    def __init__(self, message: str, check_after: float, *, platform_code: str | None = None) -> None:
+        super().__init__(message, platform_code=platform_code)
+        self.check_after = check_after
+
+
 class OutcomeUnknown(PublishError):
     """The request may have created the post (connection dropped after sending) and this
     platform offers no way to check: hold the post as "unknown, check" for a human."""
+
+
+class ClaimLost(Exception):
+    """This daemon no longer owns the post (its lease was taken over): stop, change nothing."""
+
+
+#: Ledger step names the dispatcher itself reads.
+CREATE_SENT = "create_sent"  # the request that creates the post is about to go out (ISO time)
+CREATE_ANSWERED = "create_answered"  # the platform confirmed the create; later steps (processing) remain
+CREATED = "created"  # the post is out with this remote id: publishing is complete
+
+
+class StepLedger:
+    """What a publish has already done on the platform, one named step at a time (media id,
+    container id, upload session, "create sent", the created post). The dispatcher gives a
+    ledger backed by the store, so a retry or a restarted daemon resumes from the last step
+    that completed instead of redoing it; a bare `StepLedger()` keeps steps in memory."""
+
+    def __init__(self, steps: dict[str, str] | None = None, *, save: Callable[[str, str | None], None] | None = None,
+                 durable: bool = False, now: Callable[[], dt.datetime] | None = None) -> None:
+        self._steps = dict(steps or {})
+        self._save = save
+        self._lock = threading.Lock()
+        #: True when steps survive this process (then publishers may answer `Pending`).
+        self.durable = durable
+        self._now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+
+    def get(self, name: str) -> str | None:
+        with self._lock:
+            return self._steps.get(name)
+
+    def steps(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._steps)
+
+    def record(self, name: str, value: str) -> None:
+        """Keep a step's result the moment it exists (raises `ClaimLost` if the post is no longer ours)."""
+        if self._save is not None:
+            self._save(name, value)
+        with self._lock:
+            self._steps[name] = value
+
+    def forget(self, name: str) -> None:
+        if self.get(name) is None:
+            return
+        if self._save is not None:
+            self._save(name, None)
+        with self._lock:
+            self._steps.pop(name, None)
+
+    def once(self, name: str, make: Callable[[], str]) -> str:
+        """The step's recorded result, or run `make` and record what it returns."""
+        found = self.get(name)
+        if found is not None:
+            return found
+        value = str(make())
+        self.record(name, value)
+        return value
+
+    def create_sent(self) -> None:
+        """Called just before the request that creates the post: from now on a lost answer
+        means the post may exist. Keeps the first time (an idempotency window runs from it)."""
+        if self.get(CREATE_SENT) is None:
+            self.record(CREATE_SENT, self._now().isoformat())
+
+    def create_answered(self, remote_id: str) -> None:
+        """The create request was answered: the post exists as `remote_id`, and what remains
+        (processing) is resumed, never re-sent."""
+        self.record(CREATE_ANSWERED, remote_id)
+
+    def create_refused(self) -> None:
+        """The platform answered the create request with a refusal (4xx, 429): nothing was created."""
+        self.forget(CREATE_SENT)
+
+    @property
+    def create_sent_at(self) -> dt.datetime | None:
+        value = self.get(CREATE_SENT)
+        return dt.datetime.fromisoformat(value) if value else None
 
 
 class Publisher(abc.ABC):
@@ -88,10 +179,18 @@ class Publisher(abc.ABC):
     #: Seconds during which re-sending the creating request cannot duplicate the post
     #: (Mastodon keeps an Idempotency-Key 1 h; Bluesky's own record key: forever); None: never safe.
     idempotency_window_seconds: float | None = None
+    #: True when `publish` takes a `StepLedger` and calls `ledger.create_sent()` itself just
+    #: before its creating request; otherwise the dispatcher records "create sent" before
+    #: calling `publish` (it cannot know when the post is created).
+    uses_ledger: bool = False
 
     @abc.abstractmethod
     def publish(self, post: OutgoingPost) -> PublishResult:
-        """Publish the post with its media; raise a `PublishError` subclass on failure."""
+        """Publish the post with its media; raise a `PublishError` subclass on failure.
+
+        Publishers with `uses_ledger` take `publish(post, ledger)`: they record each remote
+        object in the ledger as it is created, reuse what it already holds, and may raise
+        `Pending` when the platform is still processing and the ledger is durable."""
 
     def find_existing(self, post: OutgoingPost) -> PublishResult | None:
         """The post already published under this idempotency key, if the platform can tell.

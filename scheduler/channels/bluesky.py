@@ -63,7 +63,8 @@ class BlueskyPublisher(HttpPublisher):
         status = response.status_code
         try:
             body = response.json()
-            error, message = str(body.get("error", "")), self.scrub(str(body.get("message") or body.get("error") or ""))
+            # a server may echo the request in `error` too: it is scrubbed like the message
+            error, message = self.scrub(str(body.get("error", ""))), self.scrub(str(body.get("message") or body.get("error") or ""))
         except (ValueError, AttributeError):
             error, message = "", self.body_text(response, 200)
         if status == 429 or error == "RateLimitExceeded":

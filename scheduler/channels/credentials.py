@@ -8,12 +8,12 @@ from responses or URLs before that text reaches a log or an exception.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from campaign.secrets import scrub, secrets_file_warning
 from scheduler.channels.base import AuthError
 
 DEFAULT_SECRETS_FILE = Path("~/.config/embracing-openness/secrets.toml")
@@ -29,12 +29,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "outbox": (),
 }
 
-_TOKEN_PATTERNS = (
-    re.compile(r"(access_token=)[^&\s\"']+", re.IGNORECASE),
-    re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE),
-    re.compile(r"(\"(?:accessJwt|refreshJwt|access_token|password)\"\s*:\s*\")[^\"]*", re.IGNORECASE),
-)
-
 
 def env_prefix(channel_id: str) -> str:
     """`be-x` -> `CAMPAIGN_BE_X_`: the prefix of this channel's environment variables."""
@@ -42,13 +36,8 @@ def env_prefix(channel_id: str) -> str:
 
 
 def scrub_text(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove known secret values and anything shaped like a token from `text`."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret:
-            text = text.replace(secret, "***")
-    for pattern in _TOKEN_PATTERNS:
-        text = pattern.sub(r"\1***", text)
-    return text
+    """Remove `secrets`, every configured secret and anything shaped like a token from `text`."""
+    return scrub(text, extra=secrets)
 
 
 @dataclass(frozen=True, repr=False)
@@ -92,14 +81,15 @@ class Credentials:
         platform: str,
         *,
         env: Mapping[str, str] = os.environ,
-        secrets_file: Path = DEFAULT_SECRETS_FILE.expanduser(),
+        secrets_file: Path | None = None,
     ) -> "Credentials":
         """Environment variables win over the secrets file; missing required names raise AuthError."""
         platform = getattr(platform, "value", platform)
         values: dict[str, str] = {}
         source = "none"
-        secrets_file = Path(secrets_file).expanduser()
+        secrets_file = Path(secrets_file or env.get("CAMPAIGN_SECRETS_FILE") or DEFAULT_SECRETS_FILE).expanduser()
         if secrets_file.is_file():
+            _warn_once(secrets_file)
             try:
                 table = tomllib.loads(secrets_file.read_text(encoding="utf-8")).get(channel_id, {})
             except tomllib.TOMLDecodeError as exc:
@@ -117,6 +107,19 @@ class Credentials:
         if missing:
             raise AuthError(_missing_message(channel_id, platform, missing, secrets_file))
         return cls(channel_id, platform, values, source)
+
+
+_WARNED: set[Path] = set()
+
+
+def _warn_once(path: Path) -> None:
+    """Say once per process (in the log) that the secrets file is readable by others."""
+    warning = secrets_file_warning(path)
+    if warning and path not in _WARNED:
+        _WARNED.add(path)
+        import logging
+
+        logging.getLogger("campaign.daemon").warning(warning)
 
 
 def _missing_message(channel_id: str, platform: str, names: tuple[str, ...], secrets_file: Path | None = None) -> str:

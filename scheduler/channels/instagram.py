@@ -3,6 +3,8 @@
 Instagram fetches the media itself from a public URL: `OutgoingMedia.public_url` when the
 caller knows it, else `api.media_base_url + "/" + relative_path` (the sandbox serves the
 build folder there). No idempotency: a lost answer to media_publish is `OutcomeUnknown`.
+The container id goes into the step ledger; a container still processing answers `Pending`
+and a later pass continues from it.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import requests
 
 from scheduler.channels._graph import raise_graph_error
 from scheduler.channels._http import HttpPublisher
-from scheduler.channels.base import OutgoingMedia, OutgoingPost, PermanentError, PublishResult
+from scheduler.channels.base import OutgoingMedia, OutgoingPost, PermanentError, PublishResult, StepLedger
 
 
 class InstagramPublisher(HttpPublisher):
     platform = "instagram"
     can_find_existing = False
+    uses_ledger = True
     DEFAULTS = {"base_url": "https://graph.facebook.com", "version": "v21.0"}
 
     def _graph(self, path: str) -> str:
@@ -43,7 +46,8 @@ class InstagramPublisher(HttpPublisher):
         relative = media.relative_path or "/".join(media.path.parts[-2:])
         return base.rstrip("/") + "/" + quote(relative)
 
-    def publish(self, post: OutgoingPost) -> PublishResult:
+    def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
+        ledger = ledger or StepLedger()
         if not post.media:
             raise PermanentError(f"Instagram posts need a photo or a clip; post {post.post_id} has none — add media to the moment")
         media = post.media[0]
@@ -52,10 +56,12 @@ class InstagramPublisher(HttpPublisher):
             data.update(media_type="REELS", video_url=self.media_url(media), share_to_feed="true")
         else:
             data.update(image_url=self.media_url(media), alt_text=media.alt_text)
-        container = self.json(self.request("POST", self._graph(f"{self.account}/media"), what="the media container",
-                                           data=data, headers=self._auth))["id"]
-        self.poll(lambda: self._container_ready(container), what=f"container {container}")
-        body = self.json(self.request("POST", self._graph(f"{self.account}/media_publish"), creates=True,
+        container = ledger.once("container", lambda: self.json(self.request(
+            "POST", self._graph(f"{self.account}/media"), what="the media container", data=data, headers=self._auth))["id"])
+        if ledger.get("container:ready") is None:
+            self.poll(lambda: self._container_ready(container), what=f"container {container}", ledger=ledger)
+            ledger.record("container:ready", "1")
+        body = self.json(self.request("POST", self._graph(f"{self.account}/media_publish"), creates=True, ledger=ledger,
                                       what="media_publish", data={"creation_id": container}, headers=self._auth))
         media_id = str(body["id"])
         return PublishResult(media_id, self._permalink(media_id), {"container_id": str(container)})

@@ -22,6 +22,7 @@ from scheduler.channels.base import (
     PermanentError,
     PublishResult,
     RateLimited,
+    StepLedger,
     TransientError,
 )
 
@@ -34,6 +35,7 @@ DEFAULT_RATE_WAIT = 3600.0
 class LinkedInPublisher(HttpPublisher):
     platform = "linkedin"
     can_find_existing = False
+    uses_ledger = True
     DEFAULTS = {"base_url": "https://api.linkedin.com/rest", "version": "202505"}
 
     @property
@@ -67,7 +69,8 @@ class LinkedInPublisher(HttpPublisher):
             raise TransientError(f"LinkedIn had a temporary problem (HTTP {status}): {message}", platform_code=code)
         raise PermanentError(f"LinkedIn refused the request for {self.who} (HTTP {status}): {message}", platform_code=code)
 
-    def publish(self, post: OutgoingPost) -> PublishResult:
+    def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
+        ledger = ledger or StepLedger()
         text = post.text if not post.link or post.link in post.text else f"{post.text}\n{post.link}"
         payload: dict[str, Any] = {
             "author": self.owner,
@@ -79,10 +82,13 @@ class LinkedInPublisher(HttpPublisher):
         }
         if post.media:
             media = post.media[0]
-            urn = self._upload_video(media) if media.kind == "clip" else self._upload_image(media)
+            urn = ledger.once("media:0", lambda: self._upload_video(media) if media.kind == "clip" else self._upload_image(media))
+            if media.kind == "clip" and ledger.get("media:0:ready") is None:
+                self.poll(lambda: self._video_ready(urn), what=f"video {urn}", ledger=ledger)
+                ledger.record("media:0:ready", "1")
             payload["content"] = {"media": {"id": urn, "altText": media.alt_text[:4086]}
                                   if media.kind != "clip" else {"id": urn, "title": post.text.split("\n", 1)[0][:200]}}
-        response = self.request("POST", self.url("base_url", "/posts"), creates=True, what="the post",
+        response = self.request("POST", self.url("base_url", "/posts"), creates=True, what="the post", ledger=ledger,
                                 json=payload, headers=self._headers)
         urn = response.headers.get("x-restli-id") or response.headers.get("x-linkedin-id")
         if not urn:
@@ -125,8 +131,7 @@ class LinkedInPublisher(HttpPublisher):
                      headers=self._headers,
                      json={"finalizeUploadRequest": {"video": video, "uploadToken": value.get("uploadToken", ""),
                                                      "uploadedPartIds": etags}})
-        self.poll(lambda: self._video_ready(video), what=f"video {video}")
-        return video
+        return video  # processing is polled by `publish`
 
     def _video_ready(self, video: str) -> bool | None:
         body = self.json(self.request("GET", self.url("base_url", f"/videos/{quote(video, safe='')}"), what="video status",

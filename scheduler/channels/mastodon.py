@@ -1,10 +1,12 @@
 """Mastodon publisher: v2 media upload (async processing polled via 206), then a status
 with `language` and an `Idempotency-Key` header.
 
-Mastodon keeps an Idempotency-Key for one hour: re-sending the same status within that
-hour returns the first one instead of creating a second (so a lost answer is a plain
-`TransientError`). After the hour, `find_existing` reads the account's recent statuses and
-matches the text and language, so a retry much later still does not duplicate.
+Mastodon keeps an Idempotency-Key for one hour (`idempotency_window_seconds`): re-sending
+the same status within that hour returns the first one instead of creating a second (so a
+lost answer is a plain `TransientError`). The dispatcher reads the window: a retry later
+than that first calls `find_existing` (the account's recent statuses, matched on text and
+language), so a retry hours later does not duplicate. Media ids go into the step ledger, so
+a retry reuses them; a video still processing answers `Pending`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from scheduler.channels.base import (
     PermanentError,
     PublishResult,
     RateLimited,
+    StepLedger,
     TransientError,
 )
 
@@ -57,6 +60,7 @@ class MastodonPublisher(HttpPublisher):
     can_find_existing = True
     safe_create_retry = True
     idempotency_window_seconds = IDEMPOTENCY_WINDOW
+    uses_ledger = True
 
     def __init__(self, channel_id: str, account: str, credentials: Any, **kwargs: Any) -> None:
         super().__init__(channel_id, account, credentials, **kwargs)
@@ -92,17 +96,31 @@ class MastodonPublisher(HttpPublisher):
             raise TransientError(f"Mastodon had a temporary problem (HTTP {status}): {message}", platform_code=str(status))
         raise PermanentError(f"Mastodon refused the post for {self.who} (HTTP {status}): {message}", platform_code=str(status))
 
-    def publish(self, post: OutgoingPost) -> PublishResult:
-        media_ids = [self._upload(m) for m in post.media[:4]]
+    def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
+        ledger = ledger or StepLedger()
+        media_ids = []
+        for i, item in enumerate(post.media[:4]):  # each upload once, even across retries and restarts
+            media_id = ledger.get(f"media:{i}")
+            if media_id is None:
+                media_id, ready = self._upload(item)
+                ledger.record(f"media:{i}", media_id)
+                if ready:
+                    ledger.record(f"media:{i}:ready", "1")
+            media_ids.append(media_id)
+        for i, media_id in enumerate(media_ids):  # still processing (video): poll, or come back later
+            if ledger.get(f"media:{i}:ready") is None:
+                self.poll(lambda media_id=media_id: self._processed(media_id), what=f"media {media_id}", ledger=ledger)
+                ledger.record(f"media:{i}:ready", "1")
         text = post.text if not post.link or post.link in post.text else f"{post.text}\n\n{post.link}"
         data: list[tuple[str, str]] = [("status", text), ("visibility", "public"), ("language", post.language)]
         data += [("media_ids[]", media_id) for media_id in media_ids]
-        response = self.request("POST", self.url("base_url", "/api/v1/statuses"), creates=True, what="the status",
+        response = self.request("POST", self.url("base_url", "/api/v1/statuses"), creates=True, what="the status", ledger=ledger,
                                 data=data, headers={**self._auth, "Idempotency-Key": post.idempotency_key})
         body = self.json(response)
         return PublishResult(str(body["id"]), body.get("url"))
 
-    def _upload(self, media: OutgoingMedia) -> str:
+    def _upload(self, media: OutgoingMedia) -> tuple[str, bool]:
+        """(media id, processed already); a 202 with url null is still processing."""
         spec = PLATFORMS["mastodon"]
         blob = self.read_media(media.path, limit=spec.video_max_bytes if media.kind == "clip" else spec.image_max_bytes)
         response = self.request(
@@ -111,10 +129,7 @@ class MastodonPublisher(HttpPublisher):
             files={"file": (media.path.name, blob, media.mime_type)},
         )
         body = self.json(response)
-        media_id = str(body["id"])
-        if response.status_code == 202 or body.get("url") is None:
-            self.poll(lambda: self._processed(media_id), what=f"media {media_id}")
-        return media_id
+        return str(body["id"]), response.status_code != 202 and body.get("url") is not None
 
     def _processed(self, media_id: str) -> bool | None:
         try:

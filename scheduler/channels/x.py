@@ -22,6 +22,7 @@ from scheduler.channels.base import (
     PermanentError,
     PublishResult,
     RateLimited,
+    StepLedger,
     TransientError,
 )
 
@@ -32,6 +33,7 @@ DEFAULT_RATE_WAIT = 900.0
 class XPublisher(HttpPublisher):
     platform = "x"
     can_find_existing = False
+    uses_ledger = True
     DEFAULTS = {"base_url": "https://api.x.com"}
 
     @property
@@ -69,21 +71,37 @@ class XPublisher(HttpPublisher):
                 return self.scrub("; ".join(str(e.get("message") or e.get("detail") or e) for e in errors))
         return self.body_text(response, 200)
 
-    def publish(self, post: OutgoingPost) -> PublishResult:
-        media_ids = [self._upload(m) for m in post.media[:4]]
+    def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
+        ledger = ledger or StepLedger()
+        media_ids = [self._uploaded(item, index, ledger) for index, item in enumerate(post.media[:4])]
         text = post.text if not post.link or post.link in post.text else f"{post.text} {post.link}"
         payload: dict[str, Any] = {"text": text}
         if media_ids:
             payload["media"] = {"media_ids": media_ids}
-        response = self.request("POST", self.url("base_url", "/2/tweets"), creates=True, what="the post",
+        response = self.request("POST", self.url("base_url", "/2/tweets"), creates=True, what="the post", ledger=ledger,
                                 json=payload, headers=self._auth)
         tweet_id = str(self.json(response)["data"]["id"])
         return PublishResult(tweet_id, f"https://x.com/{self.account.lstrip('@')}/status/{tweet_id}")
 
-    def _upload(self, media: OutgoingMedia) -> str:
+    def _uploaded(self, media: OutgoingMedia, index: int, ledger: StepLedger) -> str:
+        """The media id of one attachment: uploaded once, then polled until processed."""
+        media_id = ledger.get(f"media:{index}")
+        if media_id is None:
+            media_id, ready = self._upload(media)
+            ledger.record(f"media:{index}", media_id)
+            if ready:
+                ledger.record(f"media:{index}:ready", "1")
+        if ledger.get(f"media:{index}:ready") is None:
+            self.poll(lambda: self._processed(media_id), what=f"video {media_id}", ledger=ledger)
+            ledger.record(f"media:{index}:ready", "1")
+        return media_id
+
+    def _upload(self, media: OutgoingMedia) -> tuple[str, bool]:
+        """(media id, processed already)."""
         spec = PLATFORMS["x"]
+        ready = True
         if media.kind == "clip":
-            media_id = self._upload_video(self.read_media(media.path, limit=spec.video_max_bytes), media.mime_type)
+            media_id, ready = self._upload_video(self.read_media(media.path, limit=spec.video_max_bytes), media.mime_type)
         else:
             blob = self.read_media(media.path, limit=spec.image_max_bytes)
             body = self.json(self.request(
@@ -95,9 +113,9 @@ class XPublisher(HttpPublisher):
         if media.alt_text:
             self.request("POST", self.url("base_url", "/2/media/metadata"), what="alt text", headers=self._auth,
                          json={"id": media_id, "metadata": {"alt_text": {"text": media.alt_text[:1000]}}})
-        return media_id
+        return media_id, ready
 
-    def _upload_video(self, blob: bytes, mime: str) -> str:
+    def _upload_video(self, blob: bytes, mime: str) -> tuple[str, bool]:
         init = self.json(self.request("POST", self.url("base_url", "/2/media/upload/initialize"), what="video upload initialize",
                                       headers=self._auth,
                                       json={"media_type": mime, "total_bytes": len(blob), "media_category": "tweet_video"}))
@@ -111,10 +129,7 @@ class XPublisher(HttpPublisher):
             self.send_chunk(send, what=f"video segment {index}")
         final = self.json(self.request("POST", self.url("base_url", f"/2/media/upload/{media_id}/finalize"),
                                        what="video upload finalize", headers=self._auth))
-        info = final.get("data", {}).get("processing_info")
-        if info:
-            self.poll(lambda: self._processed(media_id), what=f"video {media_id}")
-        return media_id
+        return media_id, not final.get("data", {}).get("processing_info")
 
     def _processed(self, media_id: str) -> bool | None:
         body = self.json(self.request("GET", self.url("base_url", "/2/media/upload"), what="video status", headers=self._auth,

@@ -11,7 +11,8 @@ from typing import Callable
 class RetryPolicy:
     base_seconds: float = 60.0
     cap_seconds: float = 3600.0
-    max_failures: int = 6  # transient failures before the post is marked failed
+    #: transient failures before the post is marked failed; None: retry while the grace window lasts
+    max_failures: int | None = None
 
     def delay(self, failures: int, rng: Callable[[], float] = random.random) -> float:
         """Delay after the `failures`-th transient failure (1-based): base * 2^(n-1), capped,

@@ -7,6 +7,8 @@ import logging
 import sys
 from typing import Any
 
+from campaign.secrets import scrub
+
 LOGGER_NAME = "campaign.daemon"
 
 
@@ -19,8 +21,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 
+class ScrubSecrets(logging.Filter):
+    """Removes configured secrets and token-shaped text from every record this handler writes
+    (a library's own log line, an exception message nobody scrubbed)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage()), ()
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            record.fields = {k: scrub(v) if isinstance(v, str) else v for k, v in fields.items()}
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
 def configure(json_lines: bool = False, level: int = logging.INFO) -> logging.Logger:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(ScrubSecrets())
     handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger = logging.getLogger(LOGGER_NAME)
     logger.handlers[:] = [handler]
@@ -36,6 +54,8 @@ class EventLog:
         self.logger = logger or logging.getLogger(LOGGER_NAME)
 
     def event(self, event: str, message: str = "", *, level: int = logging.INFO, **fields: Any) -> None:
+        message = scrub(message)
+        fields = {k: scrub(v) if isinstance(v, str) else v for k, v in fields.items()}
         shown = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
         text = f"{event}: {message}" if message else event
         self.logger.log(level, f"{text} [{shown}]" if shown else text,

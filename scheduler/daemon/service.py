@@ -27,6 +27,7 @@ from scheduler.daemon.blackouts import blacked_out_channels, first_blackout_end
 from scheduler.daemon.crash import install_http_hook
 from scheduler.daemon.dispatch import DispatchConfig, Dispatcher, PassReport, PublisherFactory
 from scheduler.daemon.logs import EventLog
+from scheduler.daemon.store_outage import OutagePolicy, StoreOutage
 from scheduler.store import Store, sync_plan
 
 UTC = dt.timezone.utc
@@ -42,6 +43,7 @@ class DaemonConfig:
     heartbeat_file: Path | None = Path("campaign.heartbeat")
     inbox_dir: Path | None = Path("inbox")  # None: this daemon renders nothing (rehearsals)
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
+    store_outage: OutagePolicy = field(default_factory=OutagePolicy)
 
 
 def default_planner() -> Planner:
@@ -65,6 +67,13 @@ class Daemon:
         self._calendar_mtime: float | None = None
         self._inbox_signature: tuple | None = None
         self._scheduler: BackgroundScheduler | None = None
+        self.exit_code = 0
+        self.outage = StoreOutage(getattr(store, "url", "the store"), self.log, config.store_outage,
+                                  on_give_up=self._give_up)
+
+    def _give_up(self, code: int) -> None:
+        self.exit_code = code
+        self.stop_event.set()
 
     @property
     def worker(self) -> str:
@@ -104,11 +113,15 @@ class Daemon:
         return report
 
     def _dispatch_job(self) -> None:
-        try:
-            self.dispatcher.run_once(self.stop_event)
+        if self.outage.waiting():
+            return
+        try:  # channel workers keep publishing after the pass returns: a slow channel never holds up a tick
+            self.dispatcher.run_once(self.stop_event, wait=False)
+            self._arm_next()
+            self.outage.answered()
         except Exception as error:  # noqa: BLE001 - a bad pass must not kill the daemon; the next tick retries
-            self.log.event("dispatch_error", f"{type(error).__name__}: {error}")
-        self._arm_next()
+            if not self.outage.failed(error):
+                self.log.event("dispatch_error", f"{type(error).__name__}: {error}")
 
     def _arm_next(self) -> None:
         """Wake up exactly when the next post is due if that is sooner than the next tick."""
@@ -137,6 +150,8 @@ class Daemon:
         return min((t for t in (due, ends) if t is not None), default=None)
 
     def _sweep_job(self) -> None:
+        if self.outage.waiting():
+            return
         try:
             if self.reload_requested.is_set() or _mtime(self.config.calendar_path) != self._calendar_mtime:
                 self.reload_requested.clear()
@@ -144,7 +159,9 @@ class Daemon:
                 self.load_and_sync()
             self.beat()
         except Exception as error:  # noqa: BLE001
-            self.log.event("sweep_error", f"{type(error).__name__}: {error}")
+            if not self.outage.failed(error):
+                self.log.event("sweep_error", f"{type(error).__name__}: {error}")
+            return
         self._dispatch_job()
 
     def _inbox_job(self) -> None:
@@ -164,7 +181,13 @@ class Daemon:
             self.log.event("render_error", f"{type(error).__name__}: {error}")
             return
         if summary.rendered:
-            self.store.record_assets(summary.rendered, self.clock.now())
+            try:
+                self.store.record_assets(summary.rendered, self.clock.now())
+            except Exception as error:  # noqa: BLE001 - the files are rendered; the next change records them again
+                if not self.outage.failed(error):
+                    raise
+                self._inbox_signature = None
+                return
         if summary.rendered or not first:
             self.log.event("rendered", f"inbox: {len(summary.rendered)} rendered, {len(summary.skipped)} up to date, "
                            f"{len(summary.rejected)} rejected, {len(summary.missing)} missing")
@@ -214,6 +237,7 @@ class Daemon:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+        self.dispatcher.close()  # the publishes in flight finish and are recorded
         self.log.event("stopped", f"worker {self.worker}")
 
     def run_forever(self) -> int:
@@ -224,9 +248,10 @@ class Daemon:
         self.start()
         while not self.stop_event.wait(1.0):
             pass
-        self.log.event("stopping", "signal received: finishing the publish in flight")
+        if not self.outage.gave_up:
+            self.log.event("stopping", "signal received: finishing the publish in flight")
         self.stop()
-        return 0
+        return self.exit_code
 
     def _wake_sweep(self) -> None:
         if self._scheduler is not None:

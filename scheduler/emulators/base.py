@@ -129,21 +129,31 @@ class Reject(Exception):
 
 @dataclass
 class Job:
-    """Asynchronous media processing: in progress for `polls` status checks, then done or failed."""
+    """Asynchronous media processing: in progress for `polls` status checks (or, with
+    `ready_at`, until that time on the emulator's clock), then done or failed."""
 
     polls: int
     fails: bool = False
     reason: str = "the media could not be processed"
+    ready_at: dt.datetime | None = None
+    clock: Clock | None = None
+
+    def _waiting(self) -> bool:
+        if self.ready_at is not None and self.clock is not None:
+            return self.clock.now() < self.ready_at
+        return self.polls > 0
 
     def step(self) -> str:
-        if self.polls > 0:
+        if self.ready_at is None and self.polls > 0:
             self.polls -= 1
+            return "processing"
+        if self._waiting():
             return "processing"
         return "failed" if self.fails else "done"
 
     @property
     def state(self) -> str:
-        return "processing" if self.polls > 0 else ("failed" if self.fails else "done")
+        return "processing" if self._waiting() else ("failed" if self.fails else "done")
 
 
 class Emulator:
@@ -175,6 +185,10 @@ class Emulator:
         self.token = self.add_account(self.account, token=token)
         self._faults: list[tuple[str, list[int], dict[str, Any]]] = []
         self._published: list[dict[str, Any]] = []
+        #: every create the emulator refused as a repeat of an earlier post (X 403, Facebook 506,
+        #: LinkedIn 422 DUPLICATE_POST): a test of "never twice" requires this to stay empty,
+        #: so no test passes because an emulator refused a duplicate.
+        self.duplicate_refusals: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str]] = []
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
@@ -229,11 +243,19 @@ class Emulator:
 
     def inject(self, fault: str, count: int = 1, **params: Any) -> None:
         """Make the next `count` matching requests fail. `on=` limits it to one action
-        (e.g. "create", "upload", "status"); other params tune the fault (retry_after, polls, seconds)."""
+        (e.g. "create", "upload", "status"), `after=n` spares the first n matching requests; other params
+        tune the fault (retry_after, polls, seconds;
+        `slow_processing` with `seconds=` processes for that long on the emulator's clock)."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; choose one of {', '.join(FAULTS)}")
         with self._lock:
             self._faults.append((fault, [count], params))
+
+    def pending_faults(self) -> list[dict[str, Any]]:
+        """Injected faults that have not fired yet (a test can require that every planned fault did)."""
+        with self._lock:
+            return [{"fault": name, "remaining": remaining[0], **params} for name, remaining, params in self._faults
+                    if remaining[0] > 0]
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -262,6 +284,9 @@ class Emulator:
                 target = params.get("on")
                 if target is not None and target != action:
                     continue
+                if params.get("after", 0) > 0:  # let the first `after` matching requests through
+                    params["after"] -= 1
+                    continue
                 remaining[0] -= 1
                 return params
         return None
@@ -270,7 +295,9 @@ class Emulator:
         slow = self.take("slow_processing")
         failed = self.take("processing_failed")
         polls = int(slow.get("polls", 3)) if slow else self.processing_polls
-        return Job(polls=polls, fails=failed is not None, reason=(failed or {}).get("reason", "the media could not be processed"))
+        ready_at = self.now() + dt.timedelta(seconds=float(slow["seconds"])) if slow and "seconds" in slow else None
+        return Job(polls=polls, fails=failed is not None, reason=(failed or {}).get("reason", "the media could not be processed"),
+                   ready_at=ready_at, clock=self.clock)
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
         """Keep a created post; `entry` names its `account` (the acting account's name)."""
@@ -283,6 +310,14 @@ class Emulator:
 
     def action_of(self, request: Request) -> str:
         return "other"
+
+    def refuse_duplicate(self, account: str, text: str, existing: dict[str, Any], status: int, message: str,
+                         **extra: Any) -> None:
+        """Refuse a create as the platform does for a repeated post, and count the refusal."""
+        with self._lock:
+            self.duplicate_refusals.append({"account": account, "text": text, "existing": existing.get("id"),
+                                            "at": self.now().isoformat()})
+        raise Reject(status, message, **extra)
 
     def route(self, request: Request) -> Reply | object:  # pragma: no cover - abstract
         raise NotImplementedError

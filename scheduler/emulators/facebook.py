@@ -1,5 +1,9 @@
 """Facebook Page emulator: /feed, /photos (multipart `source` or `url`), /videos (chunked
-start/transfer/finish, or one-shot `source`), video status, 506 on a repeated message."""
+start/transfer/finish, or one-shot `source`), video status, 506 on a repeated status message.
+
+Only a repeated *status* (a /feed text post) is refused with code 506 ("Duplicate status
+message"); Facebook posts a repeated photo or video again (client libraries report duplicate
+photos and reels after retried requests), so the emulator does too."""
 
 from __future__ import annotations
 
@@ -46,13 +50,15 @@ class FacebookEmulator(GraphEmulator):
         return text
 
     def _duplicate(self, page: str, text: str) -> None:
-        if text and any(p["text"] == text for p in self.published_by(page)):
-            raise Reject(400, "(#506) Duplicate status message", code=506)
+        same = next((p for p in self.published_by(page) if text and p["text"] == text and p.get("kind") == "status"), None)
+        if same is not None:
+            self.refuse_duplicate(page, text, same, 400, "(#506) Duplicate status message", code=506)
 
     def _create(self, page: str, kind: str, text: str, media_list: list[dict[str, Any]], alt: str | None = None,
                 object_id: str | None = None) -> dict[str, Any]:
         with self._lock:  # check and record at once, per Page
-            self._duplicate(page, text)
+            if kind == "status":
+                self._duplicate(page, text)
             number = self.next_id()
             post_id = object_id or f"{page}_{1000 + number}"
             return self.record({"id": post_id, "object_id": str(5000 + number), "url": f"https://www.facebook.com/{post_id}",

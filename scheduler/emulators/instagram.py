@@ -1,6 +1,9 @@
 """Instagram content-publishing emulator: it fetches `image_url` / `video_url` itself over
 HTTP (and fails like Meta when it cannot), processes the container, and enforces the
-order container -> FINISHED -> media_publish and the 50-posts-per-24-h quota."""
+order container -> FINISHED -> media_publish and the 50-posts-per-24-h quota.
+
+Instagram has no duplicate check: a new container with the same caption and media is
+published again. Only publishing one container twice is refused (9007/2207028)."""
 
 from __future__ import annotations
 

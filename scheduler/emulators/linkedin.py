@@ -1,11 +1,13 @@
 """LinkedIn REST emulator: LinkedIn-Version and X-Restli-Protocol-Version headers required,
 images and videos via initializeUpload, PUTs (ETag per part), finalizeUpload, status, and
-/rest/posts (201, urn in x-restli-id). Commentary is read as "little text": an unescaped
+/rest/posts (201, urn in x-restli-id; a repeat of a recent post's commentary is refused with
+422 DUPLICATE_POST "Content is a duplicate of urn:li:share:...", as LinkedIn answers). Commentary is read as "little text": an unescaped
 reserved character cuts the text there, as LinkedIn silently does. The token says which
 account acts; it may upload and post only as its own author (organization or member urn)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from typing import Any
@@ -15,6 +17,8 @@ from assets.specs import PLATFORMS
 from scheduler.emulators import media
 from scheduler.emulators.base import DROP, Emulator, Job, Reject, Reply, Request, require
 
+#: how long LinkedIn remembers a post's text for its duplicate check (reported as 24-48 h)
+DUPLICATE_WINDOW = dt.timedelta(hours=24)
 RESERVED = set("\\|{}@[]()<>#*_~")
 HASHTAG_TEMPLATE = re.compile(r"\{hashtag\|\\#\|([^{}|]+)\}")
 
@@ -212,10 +216,16 @@ class LinkedInEmulator(Emulator):
                 assert video is not None
                 require(video["job"] and video["job"].state == "done", f"video {urn} is not AVAILABLE yet", code=100)
                 media_list.append(video["info"].as_dict())
-        urn = f"urn:li:share:{7_000_000_000_000_000_000 + self.next_id()}"
-        self.record({"id": urn, "url": f"https://www.linkedin.com/feed/update/{urn}", "text": read_little_text(commentary),
-                     "commentary": commentary, "language": None, "languages": [], "alt_texts": alts, "media": media_list,
-                     "account": account, "author": body["author"]})
+        with self._lock:
+            same = next((p for p in self.published_by(account) if p.get("commentary") == commentary
+                         and self.now() - dt.datetime.fromisoformat(p["received_at"]) < DUPLICATE_WINDOW), None)
+            if same is not None:
+                self.refuse_duplicate(account, commentary, same, 422, f"Content is a duplicate of {same['id']}",
+                                      code="DUPLICATE_POST")
+            urn = f"urn:li:share:{7_000_000_000_000_000_000 + self.next_id()}"
+            self.record({"id": urn, "url": f"https://www.linkedin.com/feed/update/{urn}", "text": read_little_text(commentary),
+                         "commentary": commentary, "language": None, "languages": [], "alt_texts": alts,
+                         "media": media_list, "account": account, "author": body["author"]})
         if self.take("drop_after_create", "create") is not None:
             return DROP
         return Reply(201, None, headers={"x-restli-id": urn})

@@ -157,8 +157,9 @@ class XEmulator(Emulator):
         videos = [i for i in items if i["info"] and i["info"].kind == "video"]
         require(len(ids) <= 4 and (not videos or len(ids) == 1), "a post carries 1-4 images or 1 video")
         with self._lock:  # check and record at once: two concurrent equal posts make one post
-            if any(p["text"] == text for p in self.published_by(account)):
-                raise Reject(403, "You are not allowed to create a Tweet with duplicate content.")
+            same = next((p for p in self.published_by(account) if p["text"] == text), None)
+            if same is not None:  # X refuses a repeat of an earlier post's text (403, as the v2 API answers)
+                self.refuse_duplicate(account, text, same, 403, "You are not allowed to create a Tweet with duplicate content.")
             tweet_id = str(1_900_000_000_000_000_000 + self.next_id())
             self.record({"id": tweet_id, "url": f"https://x.com/{account}/status/{tweet_id}", "text": text, "language": None,
                          "languages": [], "alt_texts": [i["alt"] for i in items if i["alt"]],

@@ -9,16 +9,15 @@ internals) and undefined variables raise: a typo must never post "Hello ," to a 
 from __future__ import annotations
 
 import re
-import traceback
 from pathlib import Path
 from typing import Any, Iterable
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, TemplateSyntaxError, UndefinedError
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import StrictUndefined
 
 from campaign.calendar.references import template_candidates
 from campaign.errors import TemplateError
+from scheduler.plan.template_errors import reported_as
+from scheduler.plan.template_limits import BoundedSandbox, ConfinedLoader, render_bounded
 
 CAPTION_VARIABLES = ("speaker", "country", "quote", "baseline", "tagline", "title", "hashtags", "link",
                      "quote_open", "quote_close", "separator")
@@ -30,8 +29,8 @@ class CaptionRenderer:
     def __init__(self, templates_dir: Path) -> None:
         self.templates_dir = templates_dir
         self.captions_dir = templates_dir / "captions"
-        self.env = SandboxedEnvironment(
-            loader=FileSystemLoader(str(self.captions_dir)),
+        self.env = BoundedSandbox(
+            loader=ConfinedLoader(str(self.captions_dir)),
             undefined=StrictUndefined,
             autoescape=False,  # captions are plain text, not HTML
             keep_trailing_newline=False,
@@ -50,26 +49,8 @@ class CaptionRenderer:
         """The caption text, stripped of leading/trailing blank space; raises `TemplateError`."""
         path = self.template_file(name, language)
         shown = self._shown(path)
-        try:
-            template = self.env.get_template(path.name)
-            text = template.render(**variables)
-        except TemplateSyntaxError as error:
-            raise TemplateError(f"{shown}:{error.lineno}: template syntax error: {error.message} — fix the template") from None
-        except UndefinedError as error:
-            line = _template_line(error, template.filename if "template" in locals() else str(path))
-            variable = _variable_name(str(error.message or error))
-            known = ", ".join(CAPTION_VARIABLES)
-            raise TemplateError(
-                f"{shown}:{line or '?'}: undefined variable `{variable}` — the caption variables are {known}"
-            ) from None
-        except SecurityError as error:
-            line = _template_line(error, str(path))
-            raise TemplateError(f"{shown}:{line or '?'}: the template does something unsafe ({error}) — use only the caption variables and filters") from None
-        except TemplateNotFound as error:  # an {% include %} of a missing file
-            raise TemplateError(f"{shown}: included template {error.name} not found — create it in {self.captions_dir}") from None
-        except (TypeError, ValueError, ZeroDivisionError) as error:
-            line = _template_line(error, str(path))
-            raise TemplateError(f"{shown}:{line or '?'}: {error} — fix the expression on that line") from None
+        with reported_as(shown, str(path), variables=CAPTION_VARIABLES, folder=str(self.captions_dir)):
+            text = render_bounded(self.env.get_template(path.name), variables)
         return _tidy(text)
 
     def _shown(self, path: Path) -> str:
@@ -77,20 +58,6 @@ class CaptionRenderer:
             return str(path.relative_to(self.templates_dir.parent))
         except ValueError:
             return str(path)
-
-
-def _template_line(error: BaseException, filename: str) -> int | None:
-    """Jinja rewrites tracebacks so template frames carry the template's file and line."""
-    line = None
-    for frame, lineno in traceback.walk_tb(error.__traceback__):
-        if frame.f_code.co_filename == filename:
-            line = lineno
-    return line
-
-
-def _variable_name(message: str) -> str:
-    match = re.search(r"'([^']+)' is undefined", message) or re.search(r"has no attribute '([^']+)'", message)
-    return match.group(1) if match else message
 
 
 def _tidy(text: str) -> str:

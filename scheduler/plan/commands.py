@@ -155,8 +155,12 @@ def preview(
 ) -> None:
     """Write one static HTML page showing every planned post as it will look, week by week."""
     loaded, result = _plan_or_exit(calendar, build)
-    html = render_preview(result, loaded.calendar, templates_dir=loaded.root / loaded.calendar.templates, root=loaded.root,
-                          generated=SystemClock().now(), source=str(calendar))
+    try:
+        html = render_preview(result, loaded.calendar, templates_dir=loaded.root / loaded.calendar.templates,
+                              root=loaded.root, generated=SystemClock().now(), source=str(calendar))
+    except TemplateError as error:
+        print(f"{error}", file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(html, encoding="utf-8")
     errors = len(result.errors)

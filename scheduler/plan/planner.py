@@ -49,14 +49,16 @@ class Plan:
         return path is not None and path.is_file()
 
 
-def plan_posts(loaded: LoadedCalendar, *, build_dir: Path = Path("build"), today: dt.date | None = None) -> Plan:
-    """Plan every post of the calendar. Raises `TemplateError` for a broken caption template.
+def plan_posts(loaded: LoadedCalendar, *, build_dir: Path = Path("build"), today: dt.date | None = None,
+               captions: CaptionRenderer | None = None) -> Plan:
+    """Plan every post of the calendar. Raises `TemplateError` for a broken caption template
+    (unless `captions` is a renderer that collects them, as `validate` does).
 
     With `today`, posts before it carry a warning (they stay in the plan: the daemon decides
     whether they are missed).
     """
     calendar = loaded.calendar
-    planner = _Planner(calendar, CaptionRenderer(loaded.root / calendar.templates), today)
+    planner = _Planner(calendar, captions or CaptionRenderer(loaded.root / calendar.templates), today)
     for occurrence in occurrences(calendar):
         planner.plan_occurrence(occurrence)
     posts = sorted(planner.posts, key=lambda p: (p.scheduled_at, p.id))

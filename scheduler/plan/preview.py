@@ -16,19 +16,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import StrictUndefined, select_autoescape
 from PIL import Image, UnidentifiedImageError
 
 from assets.specs import SAFE_ZONES, VARIANT_PLACEMENTS
 from campaign.calendar.models import Calendar, Channel
 from campaign.languages import RIGHT_TO_LEFT, language_name
 from scheduler.plan.textrules import bluesky_display_link, find_urls
+from campaign.secrets import scrub
 from scheduler.plan.planner import Plan
 from scheduler.post import PlanIssue, PlannedPost
+from scheduler.plan.template_errors import reported_as
+from scheduler.plan.template_limits import BoundedSandbox, ConfinedLoader, render_bounded
 
 PREVIEW_TEMPLATE = "preview.html.j2"
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 THUMB_SIZE = (640, 640)  # cards are up to ~400 CSS px wide, on phones at 2-3 device px each
+PREVIEW_SECONDS = 60.0  # a year of posts renders in well under a second
+PREVIEW_MAX_OUTPUT = 200_000_000  # characters; thumbnails and fonts are inlined
 
 # Each platform its own colour, told apart at a glance (its brand colour where brands clash:
 # Facebook, LinkedIn and Bluesky are all blue, so LinkedIn takes its dark navy and Bluesky a sky cyan).
@@ -295,18 +300,22 @@ def build_weeks(plan: Plan, calendar: Calendar) -> list[Week]:
 
 def render_preview(plan: Plan, calendar: Calendar, *, templates_dir: Path | None = None, root: Path | None = None,
                    generated: dt.datetime | None = None, source: str = "calendar.yaml") -> str:
-    """The HTML page. `templates_dir` holds preview.html.j2 (the calendar's, else the tool's)."""
+    """The HTML page. `templates_dir` holds preview.html.j2 (the calendar's, else the tool's);
+    raises `TemplateError` (`file:LINE:`) when that template is broken or breaks the sandbox."""
     folders = [str(p) for p in (templates_dir, DEFAULT_TEMPLATES) if p is not None and (p / PREVIEW_TEMPLATE).is_file()]
-    env = Environment(loader=FileSystemLoader(folders), autoescape=select_autoescape(["html", "j2"], default=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    template = env.get_template(PREVIEW_TEMPLATE)
+    # A calendar folder's preview.html.j2 is someone else's code: sandboxed and bounded like captions.
+    env = BoundedSandbox(loader=ConfinedLoader(folders), autoescape=select_autoescape(["html", "j2"], default=True),
+                         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    source_file = next(Path(folder) / PREVIEW_TEMPLATE for folder in folders)
+    shown = str(source_file if templates_dir is None or not str(source_file).startswith(str(templates_dir))
+                else Path(templates_dir.name) / PREVIEW_TEMPLATE)
     weeks = build_weeks(plan, calendar)
     platforms = sorted({p.platform for p in plan.posts})
     page_text = "".join(p.caption + p.account + p.channel_id + p.moment_id + "".join(p.warnings) for p in plan.posts)
     page_text += "".join(i.message for i in plan.issues) + calendar.campaign.name + "".join(calendar.campaign.baseline.values())
     page_text += "0123456789:·–—…/()@✓✋ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,'\"“”"
     fonts = embedded_fonts(calendar, root, page_text) if root is not None else []
-    return template.render(
+    variables = dict(
         fonts=fonts,
         campaign=calendar.campaign,
         weeks=weeks,
@@ -321,6 +330,10 @@ def render_preview(plan: Plan, calendar: Calendar, *, templates_dir: Path | None
         generated=generated,
         source=source,
     )
+    with reported_as(shown, str(source_file), variables=tuple(variables), folder=folders[0]):
+        template = env.get_template(PREVIEW_TEMPLATE)
+        page = render_bounded(template, variables, seconds=PREVIEW_SECONDS, max_output=PREVIEW_MAX_OUTPUT)
+    return scrub(page, shapes=False)  # a page is mailed around: no configured secret ever reaches it
 
 
 def issue_label(issue: PlanIssue) -> str:

@@ -7,6 +7,7 @@ SQLite runs in WAL mode with a busy timeout, and every transaction starts with
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 
@@ -20,14 +21,61 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get(ENV_URL) or DEFAULT_URL
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases, in-memory and URI-style names)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:" \
+            or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
+
+
 def make_engine(url: str, *, schema: str | None = None) -> Engine:
     """An engine configured for concurrent daemons on SQLite or PostgreSQL."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
         _sqlite_setup(engine)
-        return engine
-    connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
-    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    else:
+        connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+        engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    _never_store_secrets(engine)
+    return engine
+
+
+def _never_store_secrets(engine: Engine) -> None:
+    """Every text the store writes passes here: a configured secret that reached an error
+    message (a server echoing the request) is masked before it is stored, whatever the path."""
+    from campaign.secrets import MASK, configured_secrets
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _scrub(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        secrets = configured_secrets()  # once per statement: a sync writes thousands of values
+        if not secrets or statement.lstrip()[:6].upper() not in ("INSERT", "UPDATE"):
+            return statement, parameters
+
+        def clean(value):  # type: ignore[no-untyped-def]
+            if isinstance(value, str):
+                for secret in secrets:
+                    if secret in value:
+                        value = value.replace(secret, MASK)
+            return value
+
+        def clean_set(params):  # type: ignore[no-untyped-def]
+            if isinstance(params, dict):
+                return {k: clean(v) for k, v in params.items()}
+            if isinstance(params, (list, tuple)):
+                return type(params)(clean(v) for v in params)
+            return params
+
+        if executemany:
+            return statement, [clean_set(p) for p in parameters]
+        return statement, clean_set(parameters)
 
 
 def _sqlite_setup(engine: Engine) -> None:

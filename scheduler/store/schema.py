@@ -105,6 +105,17 @@ channel_state = Table(
     Column("rate_limited_until", DateTime),  # the platform said "wait": every post of the channel waits
 )
 
+post_steps = Table(
+    "post_steps",
+    metadata,
+    # What a publish already did on the platform (media id, container id, upload session,
+    # "create sent", the created post), stored the moment it exists so a retry resumes there.
+    Column("post_id", String(255), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("at", DateTime, nullable=False),
+)
+
 heartbeat = Table(
     "heartbeat",
     metadata,

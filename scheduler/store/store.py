@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from scheduler.store import states
 from scheduler.store.engine import make_engine, resolve_url
 from scheduler.store.rows import Claim, StoredPost, from_db, to_db
-from scheduler.store.schema import assets, attempts, audit, channel_state, heartbeat, metadata, posts
+from scheduler.store.schema import assets, attempts, audit, channel_state, heartbeat, metadata, post_steps, posts
 
 ALL_CHANNELS = "*"  # the channel_state row that pauses everything
 
@@ -64,6 +64,13 @@ class Store:
         self.engine: Engine = make_engine(self.url, schema=schema)
         if create:
             metadata.create_all(self.engine)
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as printed and logged: its password masked."""
+        from scheduler.store.problems import masked_url
+
+        return masked_url(self.url)
 
     @property
     def is_postgres(self) -> bool:
@@ -133,9 +140,10 @@ class Store:
         return {r["channel_id"] for r in rows}
 
     def claim_next(self, worker: str, now: dt.datetime, *, lease_seconds: float,
-                   skip_channels: Iterable[str] = ()) -> Claim | None:
+                   skip_channels: Iterable[str] = (), channel: str | None = None) -> Claim | None:
         """Claim the earliest due post (its time and retry time reached, channel not paused,
-        rate-limited or skipped) and commit the intent: state publishing, lease, attempt row."""
+        rate-limited or skipped; only `channel`'s when given) and commit the intent: state
+        publishing, lease, attempt row."""
         now_db = to_db(now)
         with self.engine.begin() as conn:
             blocked = self._blocked_channels(conn, now_db) | set(skip_channels)
@@ -148,6 +156,8 @@ class Store:
                 .with_for_update(skip_locked=True))
             if blocked:
                 query = query.where(posts.c.channel_id.not_in(sorted(blocked)))
+            if channel is not None:
+                query = query.where(posts.c.channel_id == channel)
             post_id = conn.execute(query).scalar()
             if post_id is None:
                 return None
@@ -176,9 +186,54 @@ class Store:
                 claimed_by=None, claimed_until=None, next_attempt_at=None, last_error=None,
                 state_reason=message, updated_at=now_db)).rowcount == 1
             self._finish_attempt(conn, claim.attempt_id, now_db, outcome, None, message, remote_id)
+            if not done:  # the claim was lost, but the post is out: keep its id for whoever holds it now
+                self._put_step(conn, claim.post.id, "created", remote_id, now_db)
             if before_commit is not None:
                 before_commit()  # the crash tests die here: written, not committed
         return done
+
+    # -- the ledger of steps ---------------------------------------------------------------------
+
+    def steps(self, post_id: str) -> dict[str, str]:
+        """What earlier attempts already did on the platform for this post (name -> value)."""
+        with self.engine.begin() as conn:
+            return {r.name: r.value for r in conn.execute(
+                select(post_steps.c.name, post_steps.c.value).where(post_steps.c.post_id == post_id))}
+
+    def save_step(self, claim: Claim, name: str, value: str | None, now: dt.datetime) -> bool:
+        """Record (or, with None, withdraw) one step, only while `claim` still owns the post;
+        False when it does not (the lease was taken over)."""
+        now_db = to_db(now)
+        with self.engine.begin() as conn:
+            owned = conn.execute(select(posts.c.id).where(
+                posts.c.id == claim.post.id, posts.c.claimed_by == claim.worker,
+                posts.c.state == states.PUBLISHING)).first() is not None
+            if not owned:
+                return False
+            if value is None:
+                conn.execute(post_steps.delete().where(post_steps.c.post_id == claim.post.id, post_steps.c.name == name))
+            else:
+                self._put_step(conn, claim.post.id, name, value, now_db)
+        return True
+
+    @staticmethod
+    def _put_step(conn: Connection, post_id: str, name: str, value: str, now_db: dt.datetime) -> None:
+        if conn.execute(update(post_steps).where(post_steps.c.post_id == post_id, post_steps.c.name == name).values(
+                value=value, at=now_db)).rowcount == 0:
+            conn.execute(insert(post_steps).values(post_id=post_id, name=name, value=value, at=now_db))
+
+    @staticmethod
+    def _clear_steps(conn: Connection, post_ids: list[str]) -> None:
+        for chunk in _chunks(post_ids, 500):
+            conn.execute(post_steps.delete().where(post_steps.c.post_id.in_(chunk)))
+
+    def renew(self, claim: Claim, now: dt.datetime, *, lease_seconds: float) -> bool:
+        """Extend the lease of a publish still alive; False when the claim is no longer ours."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(posts).where(
+                posts.c.id == claim.post.id, posts.c.claimed_by == claim.worker,
+                posts.c.state == states.PUBLISHING).values(
+                claimed_until=to_db(now + dt.timedelta(seconds=lease_seconds)))).rowcount == 1
 
     def record_outcome(self, claim: Claim, now: dt.datetime, *, state: str, outcome: str,
                        error_class: str | None, message: str, next_attempt_at: dt.datetime | None = None,
@@ -230,6 +285,10 @@ class Store:
             attempt_id = conn.execute(insert(attempts).values(
                 post_id=post.id, worker=worker, started_at=now_db, outcome=None,
                 message=f"reconciling after {post.claimed_by} stopped mid-publish").returning(attempts.c.id)).scalar_one()
+            # Count claims that ended without an outcome (a post that crashes the daemon is held after a few).
+            crashes = conn.execute(select(post_steps.c.value).where(
+                post_steps.c.post_id == post.id, post_steps.c.name == "interrupted")).scalar()
+            self._put_step(conn, post.id, "interrupted", str(int(crashes or 0) + 1), now_db)
             # The dead daemon's attempt never finished: say so.
             conn.execute(update(attempts).where(
                 attempts.c.post_id == post.id, attempts.c.finished_at.is_(None), attempts.c.id != attempt_id).values(
@@ -242,8 +301,10 @@ class Store:
         now_db = to_db(now)
         missed: list[StoredPost] = []
         with self.engine.begin() as conn:
-            rows = conn.execute(select(posts).where(
-                posts.c.state.in_(states.CLAIMABLE + (states.PLANNED,)), posts.c.scheduled_at <= now_db)).mappings().all()
+            sent = select(post_steps.c.post_id).where(post_steps.c.name == "create_sent")
+            rows = conn.execute(select(posts).where(  # a post whose create went out may exist: the dispatcher decides
+                posts.c.state.in_(states.MISSABLE + (states.PLANNED,)), posts.c.scheduled_at <= now_db,
+                posts.c.id.not_in(sent))).mappings().all()
             for row in rows:
                 post = StoredPost.from_row(row)
                 if post.grace_ends >= now:
@@ -328,6 +389,8 @@ class Store:
                 values = dict(state=states.APPROVED if row["needs_approval"] else states.DUE,
                               state_reason=f"confirmed not published by {by}; will go out again", next_attempt_at=None)
             conn.execute(update(posts).where(posts.c.id == post_id).values(updated_at=now_db, **values))
+            if not published:  # a person looked: the next attempt starts afresh
+                self._clear_steps(conn, [post_id])
             self._audit(conn, now, by, "resolve", post_id, "published" if published else "not published")
         return True
 

@@ -15,7 +15,7 @@ from sqlalchemy import and_, bindparam, insert, select, update
 from scheduler.post import PlannedPost
 from scheduler.store import states
 from scheduler.store.rows import post_values, to_db
-from scheduler.store.schema import audit, posts
+from scheduler.store.schema import audit, post_steps, posts
 from scheduler.store.store import Store, _chunks
 
 SYNC_ACTOR = "schedule"
@@ -92,6 +92,10 @@ def sync_plan(store: Store, plan: object, now: dt.datetime, *, actor: str = SYNC
 
         if inserts:
             conn.execute(insert(posts), inserts)
+        changed = [u["b_id"] for u in updates]
+        for chunk in _chunks(changed, 500):  # media ids and containers of the old content must not be reused;
+            conn.execute(post_steps.delete().where(  # evidence that a create went out stays
+                post_steps.c.post_id.in_(chunk), post_steps.c.name.not_in(("create_sent", "created", "interrupted"))))
         for group in _group_by_keys(updates):
             stmt = (update(posts).where(and_(posts.c.id == bindparam("b_id"), posts.c.state == bindparam("b_state")))
                     .values({k[2:]: bindparam(k) for k in group[0] if k.startswith("v_")}))

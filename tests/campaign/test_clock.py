@@ -45,3 +45,24 @@ def test_scaled_clock_refuses_naive_times_and_bad_speeds() -> None:
         ScaledClock(START.replace(tzinfo=None), speed=2)
     with pytest.raises(ValueError):
         ScaledClock(START, speed=0)
+
+
+def test_file_clock_is_one_campaign_time_for_every_process(tmp_path):
+    """The fault harness shares campaign time between the daemons, the emulators and itself
+    through a clock file: two readers agree, and a leap written by one moves the other."""
+    import datetime as dt
+    import subprocess
+    import sys
+
+    from campaign.clock import FileClock
+
+    start = dt.datetime(2027, 5, 9, 6, 0, tzinfo=dt.timezone.utc)
+    path = tmp_path / "clock.json"
+    ours = FileClock.create(path, start, 600)
+    code = "import sys; from campaign.clock import FileClock; print(FileClock(sys.argv[1]).now().isoformat())"
+    theirs = dt.datetime.fromisoformat(subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                                                      text=True, check=True).stdout.strip())
+    assert abs((theirs - ours.now()).total_seconds()) < 600 * 2  # the same clock, give or take 2 real seconds
+    reader = FileClock(path)
+    assert ours.leap_to(start + dt.timedelta(days=3))
+    assert reader.now() >= start + dt.timedelta(days=3) and not ours.leap_to(start)

@@ -136,16 +136,40 @@ def test_dropped_answer_is_outcome_unknown_where_nothing_can_tell(rigs, media_di
         r.publisher.find_existing(post)
 
 
-@pytest.mark.parametrize("platform", ["facebook", "x"])
-def test_retry_after_a_drop_is_refused_as_duplicate_and_stays_unknown(rigs, media_dir, platform: str) -> None:
+@pytest.mark.parametrize("platform,kind", [("facebook", None), ("x", "photo")])
+def test_retry_after_a_drop_is_refused_as_duplicate_and_stays_unknown(rigs, media_dir, platform: str, kind) -> None:
+    """A repeated X post or Facebook status is refused as a duplicate (and the refusal counted)."""
     r = rigs(platform)
     r.emulator.inject("drop_after_create")
-    post = make_post(platform, make_media(media_dir, "photo"))
+    post = make_post(platform, make_media(media_dir, kind) if kind else None)
     with pytest.raises(OutcomeUnknown):
         r.publisher.publish(post)
     with pytest.raises(OutcomeUnknown, match="duplicate"):
         r.publisher.publish(post)
-    assert len(r.emulator.published) == 1
+    assert len(r.emulator.published) == 1 and len(r.emulator.duplicate_refusals) == 1
+
+
+@pytest.mark.parametrize("kind", ["photo", "clip"])
+def test_facebook_posts_a_repeated_photo_or_video_again_as_facebook_does(rigs, media_dir, kind: str) -> None:
+    """Only statuses get code 506; a blind retry of a photo or video duplicates it, so the
+    daemon must never re-send after "create sent" (the emulator must not hide that)."""
+    r = rigs("facebook")
+    post = make_post("facebook", make_media(media_dir, kind))
+    r.publisher.publish(post)
+    r.publisher.publish(post)
+    assert len(r.emulator.published) == 2 and r.emulator.duplicate_refusals == []
+
+
+def test_linkedin_refuses_a_repeated_post_with_duplicate_post(rigs) -> None:
+    r = rigs("linkedin")
+    post = make_post("linkedin", None)
+    r.publisher.publish(post)
+    with pytest.raises(PermanentError, match="duplicate"):
+        r.publisher.publish(post)
+    assert len(r.emulator.published) == 1 and len(r.emulator.duplicate_refusals) == 1
+    r.clock.advance(25 * 3600)  # LinkedIn's duplicate memory is reported as a day or two
+    r.publisher.publish(post)
+    assert len(r.emulator.published) == 2
 
 
 @pytest.mark.parametrize("platform", ["mastodon", "bluesky"])

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
-from scheduler.channels.base import OutgoingPost, PublishResult, Publisher
+from scheduler.channels.base import OutgoingPost, PublishResult, Publisher, StepLedger
 from scheduler.daemon.crash import crash_point
 from scheduler.post import PlannedPost, post_id
 
@@ -42,6 +42,7 @@ def month_of_posts(count: int = 60, channels: tuple[str, ...] = ("be-x", "be-fac
 
 class LedgerPublisher(Publisher):
     platform = "ledger"
+    uses_ledger = True
 
     def __init__(self, ledger: Path, *, can_find_existing: bool = False, faults: list[Exception] | None = None) -> None:
         self.ledger = ledger
@@ -49,10 +50,11 @@ class LedgerPublisher(Publisher):
         self.faults = list(faults or [])
         self.calls: list[str] = []
 
-    def publish(self, post: OutgoingPost) -> PublishResult:
+    def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
         self.calls.append(post.post_id)
         if self.faults:
             raise self.faults.pop(0)
+        (ledger or StepLedger()).create_sent()
         remote = uuid.uuid4().hex[:12]
         line = json.dumps({"post_id": post.post_id, "key": post.idempotency_key, "remote_id": remote,
                            "pid": os.getpid()}) + "\n"

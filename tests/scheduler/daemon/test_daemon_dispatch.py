@@ -163,6 +163,7 @@ def test_dead_claims_are_reconciled_never_blindly_retried(store, tmp_path, find,
     sync_plan(store, [post], START)
     clock = FakeClock(START)
     dead = store.claim_next("otherhost:1:dead", START, lease_seconds=60)
+    assert store.save_step(dead, "create_sent", START.isoformat(), START)  # it got as far as sending
     ledger = tmp_path / "ledger.jsonl"
     if found:
         ledger.write_text(f'{{"post_id": "{post.id}", "key": "{post.idempotency_key}", "remote_id": "r1", "pid": 1}}\n')
@@ -176,3 +177,24 @@ def test_dead_claims_are_reconciled_never_blindly_retried(store, tmp_path, find,
     if not find:
         assert "cannot tell" in row.last_error and "resolve" in row.last_error
     assert dead is not None
+
+
+def test_a_dead_claim_that_never_sent_is_retried_and_says_what_happens(store, tmp_path):
+    """Finding 7 and 8: no "create sent" in the ledger means the crash came before the platform
+    saw anything, so the post is safely retried (not held), and the note says so."""
+    post = make_post("crashed-early", grace_seconds=600)
+    late = make_post("crashed-too-late", grace_seconds=60, channel="be-fb")
+    sync_plan(store, [post, late], START)
+    clock = FakeClock(START)
+    for p in (post, late):
+        assert store.claim_next("otherhost:1:dead", START, lease_seconds=60, channel=p.channel_id) is not None
+    dispatcher, publisher = make(store, tmp_path, clock)  # a platform that cannot be searched
+    clock.advance(61)
+    dispatcher.run_once()
+    assert store.get(post.id).state == states.PUBLISHED
+    assert receipts(tmp_path / "ledger.jsonl") == {post.id: 1}
+    missed = store.get(late.id)
+    assert missed.state == states.MISSED
+    assert "before the post was sent" in missed.state_reason and "published now" not in missed.state_reason
+    notes = [a["message"] for a in store.attempt_rows(post.id)]
+    assert any("back in the queue" in (m or "") for m in notes) or "before the post was sent" in str(notes)

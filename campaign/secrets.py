@@ -1,0 +1,144 @@
+"""Every secret the tool was configured with, and one `scrub` that removes them from any text.
+
+Publishers scrub what they raise, but a server that echoes a request (a Bluesky `error`
+field holding the app password) or an exception nobody anticipated can still carry a secret
+towards a log line, the store or a page. So the edges scrub too, whatever the platform:
+the log handler, every text the store writes, `status` and the preview. The values are the
+channel credentials from the environment (`CAMPAIGN_<CHANNEL>_<NAME>`) and from the secrets
+file, the password of the store's URL, and anything shaped like a token (JWTs, bearer
+values, `access_token=` parameters, `user:password@` in URLs), in the forms a server may
+echo them (as written, URL-encoded, JSON-escaped).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Mapping
+from urllib.parse import quote, quote_plus
+
+SECRETS_FILE = Path("~/.config/embracing-openness/secrets.toml")
+MASK = "***"
+MIN_SECRET_LENGTH = 6  # shorter values would mask ordinary words; no real token is that short
+
+#: CAMPAIGN_* variables that configure the tool and hold no credential.
+NOT_SECRET = re.compile(r"^CAMPAIGN_(CLOCK_\w+|REQUIRE_\w+|TEST_\w+|DB_URL|SECRETS_FILE|LOG\w*)$")
+
+#: Credential names that identify rather than authenticate (a handle is on every public post).
+PUBLIC_NAME = re.compile(r"(IDENTIFIER|HANDLE|USER(NAME)?|ACCOUNT|EMAIL|DID|URL|ID)$", re.IGNORECASE)
+
+#: Token shapes, anywhere in a text: (pattern, group to keep before the mask).
+TOKEN_SHAPES = (
+    re.compile(r"((?<![\w-])(?:access_token|token|api[_-]?key|apikey|key|password|passwd|secret|client_secret|sig|signature)=)"
+               r"[^&\s\"'<>#]+", re.IGNORECASE),
+    re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE),
+    re.compile(r"(\"(?:accessJwt|refreshJwt|access_token|refresh_token|password|token|appPassword)\"\s*:\s*\")[^\"]*",
+               re.IGNORECASE),
+    re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s\"'<>]+:)[^@/\s\"'<>]+(?=@)", re.IGNORECASE),  # user:password@host
+    re.compile(r"()\beyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]+"),  # a JWT (Bluesky sessions, OAuth)
+    re.compile(r"()\b(?:EAA[A-Za-z0-9]{30,}|ghp_\w{20,}|xox[abp]-[\w-]{10,}|sk-[A-Za-z0-9]{20,})"),
+)
+
+
+def configured_secrets(env: Mapping[str, str] | None = None, secrets_file: Path | None = None) -> tuple[str, ...]:
+    """Every configured secret value (and the forms a server may echo it in), longest first."""
+    env = os.environ if env is None else env
+    path = Path(secrets_file or env.get("CAMPAIGN_SECRETS_FILE") or SECRETS_FILE).expanduser()
+    try:
+        status = path.stat()
+        signature: tuple = (status.st_mtime_ns, status.st_size)
+    except OSError:
+        signature = ()
+    relevant = tuple(sorted((k, v) for k, v in env.items() if k.startswith("CAMPAIGN_")))
+    return _secrets(relevant, str(path), signature)
+
+
+@lru_cache(maxsize=8)
+def _secrets(env_items: tuple[tuple[str, str], ...], path: str, _signature: tuple) -> tuple[str, ...]:
+    values: set[str] = set()
+    for key, value in env_items:
+        if key == "CAMPAIGN_DB_URL":
+            values.add(_url_password(value) or "")
+        elif not NOT_SECRET.match(key) and not PUBLIC_NAME.search(key):
+            values.add(value)
+    values |= set(_file_values(Path(path)))
+    return _forms(values)
+
+
+def _forms(values: Iterable[str]) -> tuple[str, ...]:
+    """Each value as written, URL-encoded and JSON-escaped (as a server may echo it), longest first."""
+    forms: set[str] = set()
+    for value in values:
+        value = value.strip()
+        if len(value) >= MIN_SECRET_LENGTH:
+            forms |= {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def _file_values(path: Path) -> Iterable[str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    found: list[str] = []
+
+    def walk(node: object, name: str = "") -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, str(key))
+        elif isinstance(node, str) and not PUBLIC_NAME.search(name):
+            found.append(node)
+
+    walk(data)
+    return found
+
+
+def _url_password(url: str) -> str | None:
+    match = re.match(r"^[a-z][a-z0-9+.-]*://[^:/@\s]*:([^@/\s]+)@", url, re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def scrub(text: str, extra: Iterable[str] = (), *, shapes: bool = True) -> str:
+    """`text` without any configured secret (or `extra` value) and, with `shapes`, without
+    anything shaped like a token (off where text must stay byte-exact, e.g. inline images)."""
+    if not text:
+        return text
+    for secret in (*_forms(extra), *configured_secrets()):
+        if secret in text:
+            text = text.replace(secret, MASK)
+    if shapes:
+        for pattern in TOKEN_SHAPES:
+            text = pattern.sub(lambda m: m.group(1) + MASK, text)
+    return text
+
+
+def token_findings(text: str) -> list[str]:
+    """What in `text` looks like a credential (for `validate`): a short description of each."""
+    found = []
+    names = ("a token in a link parameter", "a bearer token", "a token in JSON", "a user:password in a URL",
+             "an access token (JWT)", "an access token")
+    for name, pattern in zip(names, TOKEN_SHAPES):
+        match = pattern.search(text)
+        if match and not match.group(0).endswith(MASK):
+            found.append(name)
+    if any(secret in text for secret in configured_secrets()):
+        found.append("one of the configured credentials")
+    return found
+
+
+def secrets_file_warning(path: Path | None = None) -> str | None:
+    """A warning when the secrets file can be read or written by others (as ssh warns)."""
+    path = Path(path or os.environ.get("CAMPAIGN_SECRETS_FILE") or SECRETS_FILE).expanduser()
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return (f"warning: the secrets file {path} can be read by other users (mode {stat.filemode(mode)}) — "
+                f"run `chmod 600 {path}` so only you can read the channel credentials")
+    return None
