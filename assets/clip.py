@@ -103,7 +103,7 @@ def clip_command(source: Path, info: MediaInfo, focus: Focus, targets: list[Clip
         left, top, right, bottom = crop_box(info.width, info.height, variant.width, variant.height, focus.x, focus.y)
         # Even crop sizes and offsets keep 4:2:0 chroma aligned.
         cw, ch = (right - left) // 2 * 2, (bottom - top) // 2 * 2
-        chain = f"[s{n}]crop={cw}:{ch}:{left // 2 * 2}:{top // 2 * 2},scale={variant.width}:{variant.height}:flags=bicubic,setsar=1"
+        chain = f"[s{n}]crop={cw}:{ch}:{left // 2 * 2}:{top // 2 * 2},scale={variant.width}:{variant.height}:flags=bicubic:out_range=tv,setsar=1"
         if len(indices) > 1:
             graph.append(chain + f",split={len(indices)}" + "".join(f"[c{i}]" for i in indices))
         else:
@@ -122,7 +122,7 @@ def clip_command(source: Path, info: MediaInfo, focus: Focus, targets: list[Clip
     for i, (target, temp) in enumerate(zip(targets, temp_outputs)):
         args += [
             "-map", f"[v{i}]", "-map", f"[a{i}]", "-t", f"{target.seconds:.3f}",
-            "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-profile:v", "high", "-pix_fmt", "yuv420p",
+            "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-profile:v", "high", "-pix_fmt", "yuv420p", "-color_range", "tv",
             "-r", "30", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-flags", "+cgop",
             "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
             "-map_metadata", "-1", "-map_chapters", "-1", "-movflags", "+faststart", "-f", "mp4", str(temp),

@@ -6,6 +6,7 @@ saying what is wrong and what to do, so a designer sees it in the folder they us
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Iterable
@@ -15,13 +16,39 @@ DEFAULT_SETTLE_SECONDS = 2.0
 
 
 def inbox_files(inbox: Path) -> list[Path]:
-    """Regular, visible files at the top of the inbox (not the rejected/ folder, not temp files)."""
+    """Regular, visible files at the top of the inbox (not the rejected/ folder, not temp files).
+
+    Symbolic links are listed too (also broken ones), so the pipeline can refuse those that
+    leave the inbox with the reason (`link_leaving`) instead of ignoring them in silence.
+    """
     if not inbox.is_dir():
         return []
     return sorted(
         p for p in inbox.iterdir()
-        if p.is_file() and not p.name.startswith(".") and not p.name.endswith((".part", ".crdownload", ".tmp", ".why.txt"))
+        if (p.is_file() or p.is_symlink()) and not p.name.startswith(".")
+        and not p.name.endswith((".part", ".crdownload", ".tmp", ".why.txt"))
     )
+
+
+def link_leaving(path: Path, inbox: Path) -> str | None:
+    """Why a symbolic link in the inbox is refused, or None for a plain file or a link inside it.
+
+    A link to a file elsewhere (`ln -s ~/.ssh/id_rsa talk.en.srt`) would have the pipeline
+    read, stamp and publish a file nobody dropped in the inbox. Only links whose every hop
+    stays inside the inbox are followed.
+    """
+    if not path.is_symlink():
+        return None
+    root = inbox.resolve()
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return (f"{path.name} is a symbolic link to {os.readlink(path)!s}, which does not exist or loops — "
+                "copy the file itself into the inbox")
+    if target != root and root not in target.parents:
+        return (f"{path.name} is a symbolic link to {target}, outside the inbox — links that leave the inbox are "
+                "never followed; copy the file itself into the inbox")
+    return None
 
 
 def still_changing(paths: Iterable[Path], settle_seconds: float) -> set[Path]:
@@ -56,6 +83,8 @@ def still_changing(paths: Iterable[Path], settle_seconds: float) -> set[Path]:
 def reject(path: Path, inbox: Path, reason: str) -> Path:
     """Move a bad source to `<inbox>/rejected/` with a note; never overwrite an earlier reject."""
     folder = inbox / REJECTED_DIR
+    if folder.is_symlink():  # files (and notes) must never be moved or written outside the inbox
+        raise OSError(f"{folder} is a symbolic link — make rejected/ a real folder inside the inbox")
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / path.name
     counter = 1

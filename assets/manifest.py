@@ -2,7 +2,10 @@
 
 An output is up to date when its recorded input key (source hash, brand fingerprint,
 subtitle hash, frame, platforms, pipeline version) matches and the file is still there
-with the recorded size. Written atomically so a crash never leaves half a manifest.
+with the recorded size. Written atomically so a crash never leaves half a manifest, and only
+when something changed. Refusals are recorded with their input key too, so the same inputs are
+not rendered again only to be refused again: bump PIPELINE_VERSION when a renderer fix could
+change an outcome (it forgets every render and refusal).
 """
 
 from __future__ import annotations
@@ -29,17 +32,23 @@ class Manifest:
     path: Path
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # inbox file -> size, mtime_ns, sha256
+    #: Outputs that could not be made from their current inputs: output -> input_key, reason, list.
+    #: Kept so an unchanged input is not rendered again only to be refused again (a no-op stays a no-op),
+    #: and so the planner and the daemon can say why a post's file is not there.
+    refused: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _saved: str | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def load(cls, out: Path) -> "Manifest":
         path = out / MANIFEST_NAME
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            data = json.loads(text)
         except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
             return cls(path)  # no or unreadable manifest: everything is rendered again, nothing is lost
         if not isinstance(data, dict) or data.get("pipeline_version") != PIPELINE_VERSION:
             return cls(path)
-        return cls(path, dict(data.get("outputs", {})), dict(data.get("sources", {})))
+        return cls(path, dict(data.get("outputs", {})), dict(data.get("sources", {})), dict(data.get("refused", {})), text)
 
     def is_current(self, output: str, key: str, out: Path) -> bool:
         entry = self.outputs.get(output)
@@ -64,12 +73,41 @@ class Manifest:
 
     def record(self, output: str, entry: dict[str, Any]) -> None:
         self.outputs[output] = entry
+        self.refused.pop(output, None)
+
+    def refuse(self, output: str, key: str | None, reason: str, listed_as: str) -> None:
+        """Forget a previous render of `output` and remember why its current inputs give none.
+
+        The caller deletes the file: an old render must never be published in place of one
+        that was refused (a new photo too small for a frame must not leave the old photo there).
+        """
+        self.outputs.pop(output, None)
+        self.refused[output] = {"input_key": key, "reason": reason, "listed_as": listed_as}
+
+    def refusal(self, output: str, key: str | None = None) -> dict[str, Any] | None:
+        """The recorded refusal of `output` (only if it was for `key`, when given)."""
+        entry = self.refused.get(output)
+        if entry is None or (key is not None and entry.get("input_key") != key):
+            return None
+        return entry
 
     def save(self) -> None:
+        """Write atomically, and only when something changed: a no-op run leaves the file alone."""
+        data = {"pipeline_version": PIPELINE_VERSION, "outputs": dict(sorted(self.outputs.items())),
+                "sources": dict(sorted(self.sources.items())), "refused": dict(sorted(self.refused.items()))}
+        text = json.dumps(data, indent=1, ensure_ascii=False)
+        if text == self._saved:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"pipeline_version": PIPELINE_VERSION, "outputs": dict(sorted(self.outputs.items())), "sources": dict(sorted(self.sources.items()))}
         handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".manifest.", suffix=".part")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=1, ensure_ascii=False)
+            out.write(text)
         os.chmod(temp, 0o644)  # mkstemp makes it private; the team reads the manifest
         os.replace(temp, self.path)
+        self._saved = text
+
+
+def refusal_reason(out: Path, output: str) -> str | None:
+    """Why the pipeline refused to make `output` from its current inputs (None if it did not)."""
+    entry = Manifest.load(Path(out)).refusal(output)
+    return str(entry["reason"]) if entry else None

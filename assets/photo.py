@@ -12,6 +12,7 @@ import io
 import math
 import os
 import tempfile
+import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +23,14 @@ from assets.focus import DETECT_MAX_SIDE, Focus, choose_focus, crop_box
 from assets.specs import PLATFORMS, Variant
 from campaign.errors import AssetError
 
-Image.MAX_IMAGE_PIXELS = 120_000_000  # a 100 MP camera is fine; a decompression bomb is not
+# A 100 MP camera or a 14000x14000 scan is fine; a decompression bomb is not. Above this a photo is
+# refused with a clear reason (open_photo checks it; Pillow's own warning is not shown to anyone).
+# Decoding holds at most MAX_PHOTO_PIXELS x 4 bytes (800 MB) at once: formats without shrink-on-load
+# are box-reduced right after decoding, before any conversion copies them (`upright`).
+MAX_PHOTO_PIXELS = 200_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PHOTO_PIXELS  # Pillow raises DecompressionBombError at twice this
+# Modes Image.reduce works on; others (palette, 16-bit) are converted first.
+_REDUCIBLE = {"L", "LA", "RGB", "RGBA", "RGBa", "La", "CMYK", "I", "F"}
 MIN_SCALE = 0.6  # the crop may be enlarged at most 1/0.6 = 1.67x before it looks soft
 JPEG_QUALITY = 88
 LOWEST_QUALITY = 60
@@ -61,11 +69,21 @@ def open_photo(path: Path) -> Image.Image:
     if kind:
         raise AssetError(f"{path.name}: {kind} files are not supported — export the photo as JPEG or PNG")
     try:
-        image = Image.open(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked below, in words
+            image = Image.open(path)
     except UnidentifiedImageError:
         raise AssetError(f"{path.name}: not an image we can read — export the photo as JPEG or PNG") from None
-    except (OSError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError:
+        raise AssetError(f"{path.name}: is over {2 * MAX_PHOTO_PIXELS // 1_000_000} megapixels — "
+                         "export it smaller (24 megapixels is plenty for every platform)") from None
+    except OSError as error:
         raise AssetError(f"{path.name}: cannot be opened ({error}) — export it again as JPEG or PNG") from None
+    width, height = image.size
+    if width * height > MAX_PHOTO_PIXELS:
+        image.close()
+        raise AssetError(f"{path.name}: is {width}x{height}, {width * height / 1e6:.0f} megapixels; the largest photo taken is "
+                         f"{MAX_PHOTO_PIXELS // 1_000_000} megapixels — export it smaller (24 megapixels is plenty for every platform)")
     if getattr(image, "n_frames", 1) > 1 and image.format in ("GIF", "WEBP", "PNG"):
         image.close()
         raise AssetError(f"{path.name}: is an animation — give a still photo (JPEG or PNG), or a clip as MP4")
@@ -94,15 +112,53 @@ def oriented_size(image: Image.Image) -> tuple[int, int]:
     return (image.height, image.width) if orientation(image) in (5, 6, 7, 8) else image.size
 
 
-def upright(image: Image.Image) -> Image.Image:
+def upright(image: Image.Image, reduce: int = 1) -> Image.Image:
     """Decode and turn as the EXIF orientation says: the pixels of ImageOps.exif_transpose.
 
     An upright photo (the common case) is not copied: the result shares the decoded pixels (Pillow's
     own `_new`, as its transpose and convert use), so the file can be closed without losing them.
+    With `reduce` > 1 the decoded pixels are box-reduced by that factor first, so a huge PNG or TIFF
+    is turned and converted at its reduced size (the caller closes `image`, freeing the full size).
     """
-    method = _UPRIGHT.get(orientation(image))
+    method = _UPRIGHT.get(orientation(image))  # read before reducing: TIFF keeps it outside `info`
     image.load()
+    if reduce > 1 and (image.mode in _REDUCIBLE or image.mode in ("P", "PA")):
+        # Palette images are expanded first; 16-bit ones are left to to_srgb, which scales them properly.
+        source = image if image.mode in _REDUCIBLE else image.convert("RGBA")
+        # Pillow reduces images with alpha through a premultiplied full-size copy: those go band by band.
+        reduced = _reduce_in_bands(source, reduce) if source.mode in ("RGBA", "LA") else source.reduce(reduce)
+        if source is not image:
+            source.close()
+        return reduced.transpose(method) if method is not None else reduced
     return image.transpose(method) if method is not None else image._new(image.im)
+
+
+def _reduce_in_bands(image: Image.Image, factor: int, band_blocks: int = 16) -> Image.Image:
+    """`image.reduce(factor)` a band of rows at a time: the same pixels, without a second full-size copy.
+
+    Pillow reduces RGBA and LA through a premultiplied copy of the whole image (twice the memory
+    of a 196 MP decode); bands aligned on `factor` give exactly the same result in bounded memory.
+    """
+    width, height = image.size
+    out = Image.new(image.mode, (-(-width // factor), -(-height // factor)))
+    step = factor * band_blocks
+    for top in range(0, height, step):
+        band = image.crop((0, top, width, min(height, top + step)))
+        out.paste(band.reduce(factor), (0, top // factor))
+        band.close()
+    out.info = dict(image.info)
+    return out
+
+
+def reduce_factor(image: Image.Image, smallest_scale: float) -> int:
+    """How much a photo without shrink-on-load (PNG, TIFF, WebP) can be box-reduced right after decoding.
+
+    Keeps at least twice the pixels of the largest crop, so the Lanczos resize that follows has
+    the same quality; photos of ordinary size are not touched (factor 1).
+    """
+    if image.format == "JPEG":
+        return 1  # JPEG shrinks while decoding (draft), which is better still
+    return max(1, int(smallest_scale // 2))
 
 
 def to_srgb(image: Image.Image) -> Image.Image:
@@ -173,7 +229,7 @@ def render_photo(
             stored_w, stored_h = image.size
             image.draft("RGB", (math.ceil(stored_w / smallest_scale), math.ceil(stored_h / smallest_scale)))
         try:
-            decoded = to_srgb(upright(image))
+            decoded = to_srgb(upright(image, reduce_factor(image, smallest_scale)))
         except (OSError, SyntaxError, ValueError) as error:
             raise AssetError(f"{source.name}: the image data is damaged or truncated ({error}) — copy or export it again") from None
         finally:

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from assets.branding import brand_assets, overlay_fingerprint, overlay_text
-from assets.inbox import DEFAULT_SETTLE_SECONDS, inbox_files, reject, still_changing
+from assets.inbox import DEFAULT_SETTLE_SECONDS, inbox_files, link_leaving, reject, still_changing
 from assets.manifest import PIPELINE_VERSION, Manifest, input_key
 from assets.needs import RenderJob, required_renders
 from assets.specs import Variant
+from assets.subtitles import read_subtitles
 from assets.worker import JobSpec, SourceResult, SourceTask, run_source
 from campaign.calendar.loader import LoadedCalendar
 
@@ -90,7 +91,13 @@ def render_all(
     brand = brand_assets(loaded)
     manifest = Manifest.load(out)
     jobs = required_renders(calendar, variants)
-    files = {p.name: p for p in inbox_files(inbox)}
+    files: dict[str, Path] = {}
+    for path in inbox_files(inbox):
+        leaving = link_leaving(path, inbox)
+        if leaving:
+            _reject(summary, path, inbox, leaving, move_rejected)
+        elif path.is_file():
+            files[path.name] = path
     testimonials = {t.id: t for t in calendar.testimonials}
 
     owners: dict[str, str] = {}
@@ -111,6 +118,17 @@ def render_all(
     for name in sorted(set(owners) & set(files) - wanted):
         summary.skipped.append({"source": name, "reason": "no moment in the calendar uses this file"})
     changing = still_changing([files[n] for n in sorted(wanted) if n in files], settle_seconds)
+    # Every subtitle file is parsed before any clip renders: a bad one is refused for its language only.
+    bad_subtitles: dict[str, str] = {}
+    for name in sorted({j.subtitles for j in jobs if j.subtitles}):
+        path = files.get(name)
+        if path is None or path in changing:
+            continue
+        report = read_subtitles(path)
+        if not report.ok:
+            bad_subtitles[name] = f"subtitle file refused: {report.reason()}"
+            _reject(summary, path, inbox, "\n".join(report.problems), move_rejected, testimonial=owners.get(name))
+            manifest.sources.pop(name, None)
 
     tasks: list[SourceTask] = []
     for (testimonial_id, kind), group in sorted(groups.items()):
@@ -132,6 +150,10 @@ def render_all(
         for job in group:
             subtitle_path, subtitle_hash = None, None
             if job.subtitles:
+                if job.subtitles in bad_subtitles:
+                    _refuse(summary, manifest, out, job.output, None, bad_subtitles[job.subtitles], "rejected",
+                            source=job.subtitles, testimonial=testimonial_id, language=job.language)
+                    continue
                 subtitle_path = files.get(job.subtitles)
                 if subtitle_path is None:
                     summary.missing.append({"source": job.subtitles, "testimonial": testimonial_id, "outputs": [job.output],
@@ -152,6 +174,14 @@ def render_all(
             if manifest.is_current(job.output, key, out):
                 summary.skipped.append({"output": job.output, "source": source_name, "reason": "up to date"})
                 continue
+            refused = manifest.refusal(job.output, key)
+            if refused is not None:  # same inputs, same outcome: not rendered again only to be refused again
+                getattr(summary, refused["listed_as"]).append({
+                    "output": job.output, "source": source_name, "testimonial": testimonial_id, "moved_to": None,
+                    "variant": job.variant.name, "language": job.language, "kind": job.kind, "problems": [],
+                    "reason": refused["reason"] + " (inputs unchanged since; not rendered again)"})
+                _remove_output(out, job.output)
+                continue
             specs.append(JobSpec(job, text, fingerprint, subtitle_path, key))
         if specs:
             focus = (testimonial.focus.x, testimonial.focus.y) if testimonial.focus else None
@@ -165,6 +195,7 @@ def render_all(
         manifest.save()  # after each source: an interrupted batch keeps what it finished
         if progress:
             progress(ProgressEvent(done, total, _describe(result)))
+    manifest.save()  # refusals found before rendering; writes nothing when nothing changed
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -194,6 +225,9 @@ def _collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, i
     if result.source_error:
         _reject(summary, task.source, inbox, result.source_error, move, testimonial=task.testimonial_id)
         manifest.sources.pop(task.source.name, None)
+        for spec in task.specs:  # renders of an earlier version of this file are stale now
+            manifest.refuse(spec.job.output, None, result.source_error, "rejected")
+            _remove_output(task.out, spec.job.output)
         return
     if result.crash:
         summary.errors.append({"source": task.source.name, "problems": [result.crash],
@@ -205,9 +239,13 @@ def _collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, i
                 "variant": spec.job.variant.name, "language": spec.job.language, "kind": task.kind}
         if job.error:
             summary.rejected.append({**base, "moved_to": None, "reason": job.error})
+            manifest.refuse(job.output, job.input_key, job.error, "rejected")
+            _remove_output(task.out, job.output)
         elif job.problems:
-            summary.errors.append({**base, "problems": job.problems,
-                                   "reason": "the rendered file breaks a platform rule and was removed: " + "; ".join(job.problems)})
+            reason = "the rendered file breaks a platform rule and was removed: " + "; ".join(job.problems)
+            summary.errors.append({**base, "problems": job.problems, "reason": reason})
+            manifest.refuse(job.output, job.input_key, reason, "errors")
+            _remove_output(task.out, job.output)
         else:
             upscale = round(job.upscale, 2) if job.upscale > 1 else None
             summary.rendered.append({**base, "bytes": job.bytes, "platforms": list(spec.job.platforms), "focus": result.focus,
@@ -218,6 +256,18 @@ def _collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, i
                 "brand_fingerprint": spec.fingerprint, "platforms": list(spec.job.platforms),
                 "bytes": job.bytes, "sha256": job.sha256, "pipeline_version": PIPELINE_VERSION,
             })
+
+
+def _remove_output(out: Path, output: str) -> None:
+    """Delete a stale render: the planner and the daemon must never take it for the current one."""
+    (out / output).unlink(missing_ok=True)
+
+
+def _refuse(summary: RenderSummary, manifest: Manifest, out: Path, output: str, key: str | None, reason: str,
+            listed_as: str, **details: Any) -> None:
+    getattr(summary, listed_as).append({"output": output, "moved_to": None, "reason": reason, **details})
+    manifest.refuse(output, key, reason, listed_as)
+    _remove_output(out, output)
 
 
 def _reject(summary: RenderSummary, path: Path, inbox: Path, reason: str, move: bool, testimonial: str | None = None) -> None:

@@ -9,6 +9,7 @@ a broken subtitle file) becomes that output's `error`.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from assets.focus import Focus, crop_box
 from assets.needs import RenderJob
 from assets.overlay import ensure_overlay, layout
 from assets.specs import PLATFORMS, VARIANT_PLACEMENTS, Variant, safe_insets
+from assets.subtitles import read_subtitles, to_srt
 from campaign.errors import AssetError
 from campaign.languages import script_of
 
@@ -135,7 +137,6 @@ def _photo(task: SourceTask) -> SourceResult:
 
 
 def _clip(task: SourceTask) -> SourceResult:
-    from assets.clip import ClipTarget, render_clip
     from assets.focus import choose_focus
     from assets.probe import audio_peak_dbfs, first_frame_rgb, probe
 
@@ -152,6 +153,13 @@ def _clip(task: SourceTask) -> SourceResult:
             "export it again with the speaker's voice"
         )
     focus: Focus = choose_focus(task.manual_focus, first_frame_rgb(task.source) if task.manual_focus is None else None)
+    with tempfile.TemporaryDirectory(prefix="eo-subs-") as temp:
+        return _clip_outputs(task, info, focus, Path(temp))
+
+
+def _clip_outputs(task: SourceTask, info, focus: Focus, work: Path) -> SourceResult:  # type: ignore[no-untyped-def]
+    from assets.clip import ClipTarget, render_clip
+
     result = SourceResult(task, focus=focus.source)
     targets: list[ClipTarget] = []
     rendered: list[tuple[JobSpec, ClipTarget, list[str]]] = []
@@ -170,16 +178,20 @@ def _clip(task: SourceTask) -> SourceResult:
         if info.duration > longest:
             seconds = longest
             notes.append(f"trimmed from {info.duration:.1f} s to {longest:g} s ({', '.join(job.platforms)} limit)")
+        subtitles = None
         if spec.subtitles is not None:
-            problem = subtitle_problem(spec.subtitles)
-            if problem:
-                result.jobs.append(JobResult(job.output, spec.input_key, error=problem))
+            report = read_subtitles(spec.subtitles, clip_seconds=info.duration)
+            if not report.ok:
+                result.jobs.append(JobResult(job.output, spec.input_key, error=f"subtitle file refused: {report.reason()}"))
                 continue
+            # ffmpeg reads the cues that were checked, written out again, never the dropped file itself.
+            subtitles = work / f"{len(targets)}.srt"
+            subtitles.write_text(to_srt(report.cues), encoding="utf-8")
         target = ClipTarget(
             variant=job.variant,
             overlay=_overlay(task, spec),
             output=task.out / job.output,
-            subtitles=spec.subtitles,
+            subtitles=subtitles,
             subtitle_script=script_of(job.language),
             layout=layout(job.variant.width, job.variant.height, task.brand, spec.text, job.variant.name),
             seconds=seconds,
@@ -200,15 +212,7 @@ def _clip(task: SourceTask) -> SourceResult:
     return result
 
 
-def subtitle_problem(path: Path) -> str | None:
-    """Why a subtitle file cannot be burned in, or None. ffmpeg would fail the whole clip on a bad one."""
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return f"subtitle file {path.name} is not UTF-8 text — save it as UTF-8 (SRT or WebVTT)"
-    if "-->" not in text:
-        return f"subtitle file {path.name} has no cues (`00:00:01,000 --> 00:00:03,000` lines) — export it as SRT or WebVTT"
-    if path.suffix.lower() not in (".srt", ".vtt"):
-        return f"subtitle file {path.name}: use the .srt or .vtt extension"
-    return None
+def subtitle_problem(path: Path, clip_seconds: float | None = None) -> str | None:
+    """Why a subtitle file cannot be burned in, or None (every problem with its `file:LINE:`)."""
+    report = read_subtitles(path, clip_seconds)
+    return None if report.ok else report.reason()

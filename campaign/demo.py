@@ -86,8 +86,9 @@ def run_demo(calendar: Path, *, inbox: Path = SAMPLE_INBOX, build: Path = Path("
     rendered = _step_render(console, loaded, inbox, build)
     if rendered.exit_code:
         return DemoOutcome(loaded, rendered, None, None)
-    _step_preview(console, loaded, paths)
-    result, report = _step_rehearse(console, loaded, paths, speed)
+    plan = _step_preview(console, loaded, paths)
+    unplanned = [i.message for i in plan.errors if not any(p.id == i.post_id for p in plan.posts)]
+    result, report = _step_rehearse(console, loaded, paths, speed, unplanned)
     _print_report(console, report)
     return DemoOutcome(loaded, rendered, result, report)
 
@@ -121,7 +122,7 @@ def _step_render(console: Console, loaded: LoadedCalendar, inbox: Path, build: P
     return summary
 
 
-def _step_preview(console: Console, loaded: LoadedCalendar, paths: DemoPaths) -> None:
+def _step_preview(console: Console, loaded: LoadedCalendar, paths: DemoPaths):  # type: ignore[no-untyped-def]
     from campaign.clock import SystemClock
     from scheduler.plan import plan_posts
     from scheduler.plan.preview import render_preview
@@ -137,9 +138,11 @@ def _step_preview(console: Console, loaded: LoadedCalendar, paths: DemoPaths) ->
     console.print(f"{len(plan.posts)} posts on {channels} channels; preview: {paths.preview}")
     for issue in plan.issues:
         console.print(f"[yellow]{issue.severity}: {issue.message}[/yellow]")
+    return plan
 
 
-def _step_rehearse(console: Console, loaded: LoadedCalendar, paths: DemoPaths, speed: float):  # type: ignore[no-untyped-def]
+def _step_rehearse(console: Console, loaded: LoadedCalendar, paths: DemoPaths, speed: float,  # type: ignore[no-untyped-def]
+                   unplanned: list[str] | None = None):
     import logging
 
     from scheduler.daemon.logs import EventLog
@@ -185,6 +188,7 @@ def _step_rehearse(console: Console, loaded: LoadedCalendar, paths: DemoPaths, s
              "rehearsal store": str(paths.db_file), "daemon log": str(log_file),
              "report": str(paths.work / "report.md"), "report (JSON)": str(paths.work / "report.json")}
     report = build_report(result, loaded.calendar, files, build_dir=paths.build)
+    report.unplanned = list(unplanned or [])  # a post that could not be planned did not go out as planned
     (paths.work / "report.md").write_text(report.to_markdown(), encoding="utf-8")
     (paths.work / "report.json").write_text(report.to_json(), encoding="utf-8")
     if result.approved:
@@ -207,6 +211,8 @@ def _print_report(console: Console, report) -> None:  # type: ignore[no-untyped-
     for title, items in (("late", report.late), ("held", report.held), ("failed or missed", report.failed)):
         for post in items:
             out.print(f"[yellow]{title}: {post.id}: {post.why or post.state}[/yellow]")
+    for message in report.unplanned:
+        out.print(f"[red]could not be planned: {message}[/red]")
     if report.mismatches:
         for problem in report.mismatches:
             out.print(f"[red]store and platforms disagree: {problem}[/red]")

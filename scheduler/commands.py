@@ -134,6 +134,10 @@ def schedule(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     print(f"{store.shown_url}: {report.summary()}")
     for post_id, why in report.drift:
         print(f"drift: {post_id}: {why}")
+    for post_id in report.cancelled:
+        print(f"cancelled: {post_id}: {report.cancel_reasons.get(post_id, 'removed from the calendar')}")
+    for post_id in report.held:
+        print(f"held (plan error, will not be published until the calendar is fixed): {post_id}")
     for post_id in report.unapproved:
         print(f"needs approval again (changed after approval): {post_id}")
     errors = [i for i in plan.issues if i.severity == "error"]

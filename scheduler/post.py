@@ -53,6 +53,13 @@ class PlannedPost:
     needs_approval: bool
     grace_seconds: int
     warnings: tuple[str, ...] = field(default=())
+    #: Plan errors that make the post unpublishable as it stands (a caption over the platform's
+    #: limit, alt text too long): it is stored as held with these reasons, never sent.
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def held(self) -> bool:
+        return bool(self.problems)
 
     @property
     def idempotency_key(self) -> str:
@@ -63,6 +70,8 @@ class PlannedPost:
         parts = [self.scheduled_at.isoformat(), self.caption, self.link or "", ",".join(self.hashtags),
                  self.media.path if self.media else "", self.media.alt_text if self.media else "",
                  str(self.needs_approval), str(self.grace_seconds)]
+        if self.problems:  # only then: the hashes of publishable posts stay what they were
+            parts.append("held:" + "\x1e".join(self.problems))
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
 
 

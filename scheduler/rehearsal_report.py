@@ -20,7 +20,7 @@ from scheduler.rehearsal import Received, RehearsalResult
 from scheduler.store import StoredPost, states
 
 LATE_AFTER = dt.timedelta(minutes=5)  # published this long after its slot counts as late
-HELD = (states.PLANNED, states.UNKNOWN)  # waiting for a person: approval, or "unknown, check"
+HELD = (states.PLANNED, states.UNKNOWN, states.HELD)  # waiting for a person: approval, "unknown, check", a plan error
 
 
 @dataclass
@@ -64,6 +64,8 @@ class RehearsalReport:
     leaps: int
     paths: dict[str, str] = field(default_factory=dict)
     emulators: dict[str, str] = field(default_factory=dict)  # platform -> emulator base URL during the run
+    #: Posts the plan could not make at all (no slot, no usable testimonial): they never reached the store.
+    unplanned: list[str] = field(default_factory=list)
 
     @property
     def late(self) -> list[PostLine]:
@@ -79,7 +81,7 @@ class RehearsalReport:
 
     @property
     def ok(self) -> bool:
-        return not self.mismatches and all(p.state == states.PUBLISHED for p in self.posts)
+        return not self.mismatches and not self.unplanned and all(p.state == states.PUBLISHED for p in self.posts)
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, **asdict(self), "late": [asdict(p) for p in self.late]}
@@ -106,6 +108,8 @@ class RehearsalReport:
         for title, items in (("Late", self.late), ("Held", self.held), ("Failed or missed", self.failed)):
             if items:
                 out += ["", f"## {title}", ""] + [f"- {p.id}: {p.why or p.state}" for p in items]
+        if self.unplanned:
+            out += ["", "## Could not be planned", ""] + [f"- {m}" for m in self.unplanned]
         if self.mismatches:
             out += ["", "## Store and platforms disagree", ""] + [f"- {m}" for m in self.mismatches]
         if self.emulators:

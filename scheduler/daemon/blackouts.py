@@ -6,16 +6,15 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from campaign.calendar.models import Blackout, Calendar
+from scheduler.plan.timing import local_instant
 
 
 def blackout_window(blackout: Blackout, default_zone: str) -> tuple[dt.datetime, dt.datetime]:
-    """The blackout as aware datetimes; naive times are in its own zone, else the campaign's."""
+    """The blackout as aware (UTC) datetimes; naive times are in its own zone, else the campaign's."""
     zone = ZoneInfo(blackout.timezone or default_zone)
-
-    def aware(moment: dt.datetime) -> dt.datetime:
-        return moment if moment.tzinfo else moment.replace(tzinfo=zone)
-
-    return aware(blackout.start), aware(blackout.end)
+    # The planner's rule for local times (a bound inside a DST gap moves forward), so the daemon
+    # holds exactly the instants the plan avoided.
+    return local_instant(blackout.start, zone), local_instant(blackout.end, zone)
 
 
 def active_blackout(calendar: Calendar, channel_id: str, at: dt.datetime) -> Blackout | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
+from assets.manifest import refusal_reason
 from scheduler.channels.base import OutgoingMedia, OutgoingPost
 from scheduler.store.rows import StoredPost
 
@@ -18,6 +19,10 @@ def to_outgoing(post: StoredPost, *, build_dir: Path, media_base_url: str | None
     if post.media is not None:
         path = build_dir / post.media.path
         if not path.is_file():
+            refused = refusal_reason(build_dir, post.media.path)
+            if refused:
+                raise MediaNotReady(f"{post.media.path} was refused by the render pipeline: {refused} — "
+                                   "drop a usable file in the inbox; the post waits for it")
             raise MediaNotReady(
                 f"{post.media.path} is not rendered yet: drop {post.media.testimonial_id}'s "
                 f"{post.media.kind} in the inbox or run `python run.py render`")

@@ -103,6 +103,8 @@ class Daemon:
         self.log.event("synced", report.summary(), calendar=str(path))
         for post_id, why in report.drift:
             self.log.event("drift", why, post_id=post_id)
+        for post_id in report.cancelled:  # say why each one will not go out, not only how many
+            self.log.event("cancelled", report.cancel_reasons.get(post_id, "removed from the calendar"), post_id=post_id)
 
     # -- jobs ----------------------------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ def post_as_json(post: PlannedPost, rendered: bool) -> dict[str, Any]:
         "scheduled_at": post.scheduled_at.isoformat(), "local_time": post.local_time.isoformat(),
         "timezone": str(post.local_time.tzinfo), "caption": post.caption, "link": post.link,
         "hashtags": list(post.hashtags), "media": media, "needs_approval": post.needs_approval,
-        "grace_seconds": post.grace_seconds, "warnings": list(post.warnings),
+        "grace_seconds": post.grace_seconds, "warnings": list(post.warnings), "held": post.held, "problems": list(post.problems),
         "idempotency_key": post.idempotency_key,
     }
 
@@ -124,8 +124,9 @@ def _print_table(posts: list[PlannedPost], result: Plan, ics: Path | None, *, wi
         if wide:
             if post.media:
                 asset = Text(post.media.path)
-                asset.append(" ✓" if result.is_rendered(post) else " (not rendered)",
-                             style="green" if result.is_rendered(post) else "yellow")
+                refused = None if result.is_rendered(post) else result.media_refusal(post)
+                asset.append(" ✓" if result.is_rendered(post) else f" (refused: {refused})" if refused else " (not rendered)",
+                             style="green" if result.is_rendered(post) else "red" if refused else "yellow")
             else:
                 asset = Text("text only", style="dim")
             row.append(asset)

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from assets.specs import PLATFORMS, output_name, variant_for
 from campaign.calendar.loader import LoadedCalendar
@@ -23,7 +24,7 @@ from scheduler.plan.alttext import generated_alt_text
 from scheduler.plan.captions import CaptionRenderer, with_hashtags
 from scheduler.plan.expand import Occurrence, occurrences
 from scheduler.plan.textrules import bluesky_display_link, check_caption
-from scheduler.plan.timing import ChannelBook, Placement, blackout_windows, place
+from scheduler.plan.timing import ChannelBook, Placement, blackout_windows, place, resolve_local
 from scheduler.plan.utm import add_utm
 from scheduler.post import MediaRef, PlanIssue, PlannedPost, post_id
 
@@ -35,6 +36,7 @@ class Plan:
     posts: list[PlannedPost]
     issues: list[PlanIssue]
     build_dir: Path = Path("build")
+    _refused: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def errors(self) -> list[PlanIssue]:
@@ -47,6 +49,16 @@ class Plan:
         """Whether the post's asset exists under the build folder (it may be rendered later)."""
         path = self.media_path(post)
         return path is not None and path.is_file()
+
+    def media_refusal(self, post: PlannedPost) -> str | None:
+        """Why the render pipeline refused to make this post's file from the current inputs, if it did."""
+        if post.media is None:
+            return None
+        if self._refused is None:
+            from assets.manifest import Manifest
+
+            self._refused = {k: str(v.get("reason")) for k, v in Manifest.load(self.build_dir).refused.items()}
+        return self._refused.get(post.media.path)
 
 
 def plan_posts(loaded: LoadedCalendar, *, build_dir: Path = Path("build"), today: dt.date | None = None,
@@ -73,6 +85,10 @@ class _Planner:
     posts: list[PlannedPost] = field(default_factory=list)
     issues: list[PlanIssue] = field(default_factory=list)
     books: dict[str, ChannelBook] = field(default_factory=dict)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.calendar.campaign.timezone)
 
     def book_of(self, channel: Channel) -> ChannelBook:
         if channel.id not in self.books:
@@ -105,13 +121,16 @@ class _Planner:
                                channel, language, pid)
                     continue
                 until = max(t.consent_until for t in usable) if usable else None
-                days = occurrence.days(until)
+                # Consent is counted in the campaign's time zone (where it was given): a post at 22:30 in
+                # Los Angeles on the last day is already the next day in Brussels, so it may not go out.
+                deadline = consent_deadline(until, self.zone) if until else None
+                days = occurrence.days(until + dt.timedelta(days=1) if until else None)
                 preferred = (index * len(days)) // len(languages) if len(days) > 1 else 0
-                placement = place(self.book_of(channel), days, preferred)
+                placement = place(self.book_of(channel), days, preferred, deadline=deadline)
                 if placement.slot is None:
-                    self.issue("error", moment, _cannot_fit(pid, occurrence, days, placement), channel, language, pid)
+                    self.issue("error", moment, _cannot_fit(pid, occurrence, days, placement, until), channel, language, pid)
                     continue
-                day = placement.slot.local.date()
+                day = placement.slot.utc.astimezone(self.zone).date()
                 valid = [t for t in usable if t.consent_until >= day]
                 testimonial = _choose(valid, language, rotation) if valid else None
                 rotation += 1
@@ -124,6 +143,7 @@ class _Planner:
         assert slot is not None
         platform = channel.platform.value
         warnings: list[str] = []
+        problems: list[str] = []  # plan errors: the post is held, never published as it is
         if slot.note:
             warnings.append(slot.note)
         for window in placement.skipped_blackouts:
@@ -156,6 +176,7 @@ class _Planner:
             caption = isolate_ltr_runs(caption)
         for problem in check_caption(platform, caption):
             warnings.append(problem)
+            problems.append(problem)
             self.issue("error", moment, f"{pid}: {problem}", channel, language, pid)
         media = _media(moment, channel, language, testimonial, variables) if testimonial else None
         if media is not None:
@@ -163,6 +184,7 @@ class _Planner:
             if limit is not None and len(media.alt_text) > limit:
                 problem = f"alt text is {len(media.alt_text)} characters, over {platform}'s {limit} — shorten alt_text.{language} of {media.testimonial_id}"
                 warnings.append(problem)
+                problems.append(problem)
                 self.issue("error", moment, f"{pid}: {problem}", channel, language, pid)
         return PlannedPost(
             id=pid,
@@ -181,6 +203,7 @@ class _Planner:
             needs_approval=channel.approval,
             grace_seconds=int(channel.grace.total_seconds()),
             warnings=tuple(warnings),
+            problems=tuple(problems),
         )
 
 
@@ -209,9 +232,20 @@ def _media(moment: Moment, channel: Channel, language: str, testimonial: Testimo
     )
 
 
-def _cannot_fit(pid: str, occurrence: Occurrence, days: list[dt.date], placement: Placement) -> str:
-    span = f"{days[0]:%Y-%m-%d}" if len(days) == 1 else f"{days[0]:%Y-%m-%d} to {days[-1]:%Y-%m-%d}" if days else "no day"
+def consent_deadline(until: dt.date, zone: ZoneInfo) -> dt.datetime:
+    """The first instant after the last day of consent, midnight in the campaign's zone (UTC)."""
+    return resolve_local(until + dt.timedelta(days=1), dt.time(0), zone).utc
+
+
+def _cannot_fit(pid: str, occurrence: Occurrence, days: list[dt.date], placement: Placement,
+                until: dt.date | None = None) -> str:
     reasons = placement.reasons
+    if until is not None and days and days[-1] > until:
+        days = days[:-1] or days  # the extra day only serves zones behind the campaign's
+    span = f"{days[0]:%Y-%m-%d}" if len(days) == 1 else f"{days[0]:%Y-%m-%d} to {days[-1]:%Y-%m-%d}" if days else "no day"
+    if reasons and set(reasons) == {"consent"}:
+        return (f"{pid}: consent of its testimonials ends {until:%Y-%m-%d} (counted in the campaign's time zone) "
+                "before any slot of this channel — move the moment earlier or renew a consent_until")
     if reasons and set(reasons) == {"blackout"}:
         why = "; ".join(sorted({w.reason for w in placement.skipped_blackouts}))
         return f"{pid}: blocked by blackout “{why}” on every slot of {span} — move the moment or narrow the blackout"
@@ -222,6 +256,8 @@ def _cannot_fit(pid: str, occurrence: Occurrence, days: list[dt.date], placement
         parts.append(f"{reasons['spacing']} too close to other posts (min_spacing)")
     if reasons.get("blackout"):
         parts.append(f"{reasons['blackout']} in a blackout")
+    if reasons.get("consent"):
+        parts.append(f"{reasons['consent']} after consent ends (counted in the campaign's time zone)")
     detail = ", ".join(parts) or "no slot on those days"
     if days and occurrence.last > days[-1]:
         detail += f"; consent of its testimonials ends {days[-1]:%Y-%m-%d}"

@@ -8,10 +8,14 @@ Daylight-saving rule (on purpose, not by accident):
   March) moves to the first valid instant after the gap (03:00 local, the moment the clocks
   jump) and the post carries a warning saying so.
 * A slot that happens twice (fall back: 02:30 Europe/Brussels on the last Sunday of October)
-  takes the first occurrence (``fold=0``, still summer time).
+  takes the first occurrence (``fold=0``, still summer time), and the post carries a warning
+  saying so.
 
 Blackouts are written as naive local times in the blackout's own `timezone:` or else the
-campaign's; they are compared as UTC instants, so a blackout in Brussels also blocks an
+campaign's; their bounds are resolved by the same rule as slots (`local_instant`: a bound in a
+gap moves forward to the jump, an ambiguous one takes the first occurrence), so a blackout
+from 02:30 to 03:15 on the night clocks go forward covers 03:00-03:15, the time a 02:30 slot
+moves to. They are compared as UTC instants, so a blackout in Brussels also blocks an
 embassy in Tokyo at the same instant.
 """
 
@@ -42,6 +46,12 @@ def resolve_local(day: dt.date, wall: dt.time, zone: ZoneInfo) -> Slot:
     first = naive.replace(tzinfo=zone, fold=0)
     utc = first.astimezone(UTC)
     if utc.astimezone(zone).replace(tzinfo=None) == naive:
+        second = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+        if second != utc:  # the wall time happens twice (clocks go back): the first one is taken
+            local = utc.astimezone(zone)
+            note = (f"{wall:%H:%M} happens twice on {day:%Y-%m-%d} in {zone.key} (clocks go back) — "
+                    f"posted at the first {wall:%H:%M} ({local:%Z}, UTC{local:%z}), not the second")
+            return Slot(local, utc, note)
         return Slot(utc.astimezone(zone), utc)
     # `naive` falls in a gap: find the instant the clocks jump (first local time after it).
     low = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)  # read with the offset after the jump
@@ -84,14 +94,18 @@ def blackout_windows(blackouts: list[Blackout], channel_id: str, campaign_zone: 
         if not blackout.applies_to(channel_id):
             continue
         zone = ZoneInfo(blackout.timezone or campaign_zone)
-        windows.append(Window(_instant(blackout.start, zone), _instant(blackout.end, zone), blackout.reason))
+        windows.append(Window(local_instant(blackout.start, zone), local_instant(blackout.end, zone), blackout.reason))
     return windows
 
 
-def _instant(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+def local_instant(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """A calendar date-time (naive: local to `zone`) as a UTC instant, by the slots' DST rule.
+
+    Used for blackout bounds by the planner and by the daemon, so both agree with where slots land.
+    """
     if value.tzinfo is not None:
         return value.astimezone(UTC)
-    return value.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    return resolve_local(value.date(), value.time(), zone).utc
 
 
 @dataclass
@@ -140,11 +154,12 @@ class Placement:
     reasons: dict[str, int] = field(default_factory=dict)
 
 
-def place(book: ChannelBook, days: list[dt.date], preferred: int = 0) -> Placement:
+def place(book: ChannelBook, days: list[dt.date], preferred: int = 0, deadline: dt.datetime | None = None) -> Placement:
     """Book the first free slot, trying days from `days[preferred]` onwards, then earlier days.
 
     Spreading over a range: the caller passes a different `preferred` day to each post of a
-    multi-day moment, so five languages over five days do not all land on day one.
+    multi-day moment, so five languages over five days do not all land on day one. No slot at
+    or after `deadline` (UTC; the end of consent) is taken.
     """
     order = days[preferred:] + days[:preferred][::-1]
     reasons: dict[str, int] = {}
@@ -154,7 +169,7 @@ def place(book: ChannelBook, days: list[dt.date], preferred: int = 0) -> Placeme
             slot = resolve_local(day, wall, book.zone)
             if slot.local.date() != day:
                 continue  # a gap at midnight pushed it to the next day: not this day's slot
-            why = book.why_not(slot)
+            why = "consent" if deadline is not None and slot.utc >= deadline else book.why_not(slot)
             if why is None:
                 book.book(slot)
                 return Placement(slot, tuple(dict.fromkeys(skipped)), reasons)

@@ -11,6 +11,7 @@ from scheduler.store import states
 from scheduler.store.rows import StoredPost, from_db, to_db
 from scheduler.store.schema import posts
 from scheduler.store.store import ALL_CHANNELS, Store
+from scheduler.store.sync import DISPLACED_PREFIX
 
 
 #: How `status` names a `due` post whose time has not come: it is scheduled, not due yet.
@@ -32,7 +33,10 @@ def build_status(store: Store, now: dt.datetime, *, limit: int = 10) -> dict[str
             select(posts).where(posts.c.state.in_(states.CLAIMABLE + (states.PLANNED,)))
             .order_by(posts.c.scheduled_at, posts.c.id).limit(limit)).mappings()]
         troubled = [StoredPost.from_row(r) for r in conn.execute(
-            select(posts).where(posts.c.state.in_((states.UNKNOWN, states.FAILED, states.MISSED, states.RETRY_WAIT)))
+            select(posts).where(posts.c.state.in_((states.UNKNOWN, states.FAILED, states.MISSED, states.RETRY_WAIT, states.HELD)))
+            .order_by(posts.c.scheduled_at).limit(200)).mappings()]
+        displaced = [StoredPost.from_row(r) for r in conn.execute(
+            select(posts).where(posts.c.state == states.CANCELLED, posts.c.state_reason.startswith(DISPLACED_PREFIX))
             .order_by(posts.c.scheduled_at).limit(200)).mappings()]
         waiting = [StoredPost.from_row(r) for r in conn.execute(
             select(posts).where(posts.c.state == states.PLANNED).order_by(posts.c.scheduled_at).limit(limit)).mappings()]
@@ -53,6 +57,8 @@ def build_status(store: Store, now: dt.datetime, *, limit: int = 10) -> dict[str
             "unknown": [_brief(p) for p in troubled if p.state == states.UNKNOWN],
             "failed": [_brief(p) for p in troubled if p.state == states.FAILED],
             "missed": [_brief(p) for p in troubled if p.state == states.MISSED],
+            "held": [_brief(p) for p in troubled if p.state == states.HELD],
+            "cannot_be_planned": [_brief(p) for p in displaced],
             "paused_channels": paused,
             "awaiting_approval": {"count": totals.get(states.PLANNED, 0), "first": [_brief(p, now) for p in waiting]},
         },
@@ -86,8 +92,10 @@ def render_status(status: dict[str, Any]) -> str:
     for paused in human["paused_channels"]:
         lines.append(f"  PAUSED {paused['channel']} since {paused['since']} by {paused['by']}: {paused['reason']}")
         shown += 1
-    for key, label in (("unknown", "UNKNOWN, CHECK"), ("failed", "FAILED"), ("missed", "MISSED")):
-        for p in human[key]:
+    for key, label in (("unknown", "UNKNOWN, CHECK"), ("failed", "FAILED"), ("missed", "MISSED"),
+                       ("held", "HELD (fix the calendar, then `schedule`)"),
+                       ("cannot_be_planned", "CANCELLED, NO SLOT (fix the calendar, then `schedule`)")):
+        for p in human.get(key, []):
             lines.append(f"  {label} {p['id']}: {p['reason'] or p['last_error']}")
             shown += 1
     waiting = human["awaiting_approval"]

@@ -19,6 +19,15 @@ from scheduler.store.schema import audit, post_steps, posts
 from scheduler.store.store import Store, _chunks
 
 SYNC_ACTOR = "schedule"
+REMOVED = "removed from the calendar"
+#: The reason of a post cancelled because the plan could no longer place it (a blackout added after
+#: `schedule`, a slot removed...): `status` lists these under what needs a person.
+DISPLACED_PREFIX = "could not be planned: "
+
+
+def held_reason(post: PlannedPost) -> str | None:
+    """Why a post is held (its plan errors), or None when it can be published."""
+    return ("not published: " + "; ".join(post.problems)) if post.problems else None
 
 
 @dataclass
@@ -26,6 +35,10 @@ class SyncReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
+    #: Why each cancelled post was cancelled (removed from the calendar, or why it can no longer be planned).
+    cancel_reasons: dict[str, str] = field(default_factory=dict)
+    #: Posts stored as held because the plan found an error in them.
+    held: list[str] = field(default_factory=list)
     unchanged: int = 0
     #: Posts whose calendar entry changed after they went out (or while in flight): (id, why).
     drift: list[tuple[str, str]] = field(default_factory=list)
@@ -39,13 +52,16 @@ class SyncReport:
     def summary(self) -> str:
         return (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.cancelled)} cancelled, "
                 f"{self.unchanged} unchanged, {len(self.drift)} drifted"
-                + (f", {len(self.unapproved)} need approval again" if self.unapproved else ""))
+                + (f", {len(self.unapproved)} need approval again" if self.unapproved else "")
+                + (f", {len(self.held)} held by plan errors" if self.held else ""))
 
 
 def sync_plan(store: Store, plan: object, now: dt.datetime, *, actor: str = SYNC_ACTOR) -> SyncReport:
     """Sync `plan.posts` (a Plan, or any iterable of PlannedPost) into the store."""
     planned: Iterable[PlannedPost] = getattr(plan, "posts", plan)  # type: ignore[assignment]
     wanted = {p.id: p for p in planned}
+    unplaced = {i.post_id: i.message.removeprefix(f"{i.post_id}: ")
+                for i in getattr(plan, "issues", []) if i.severity == "error" and i.post_id}
     report = SyncReport()
     now_db = to_db(now)
     with store.engine.begin() as conn:
@@ -54,13 +70,15 @@ def sync_plan(store: Store, plan: object, now: dt.datetime, *, actor: str = SYNC
         inserts, updates, audits = [], [], []
         for post_id, post in wanted.items():
             found = existing.get(post_id)
+            if post.held:
+                report.held.append(post_id)
             if found is not None and found[0] == post.content_hash() and found[1] != states.CANCELLED:
                 report.unchanged += 1  # the common case on every restart: no serialisation needed
                 continue
             values = post_values(post)
             if found is None:
-                inserts.append({**values, "id": post_id, "state": states.initial_state(post.needs_approval),
-                                "attempts": 0, "transient_failures": 0, "updated_at": now_db})
+                inserts.append({**values, "id": post_id, "state": states.initial_state(post.needs_approval, post.held),
+                                "state_reason": held_reason(post), "attempts": 0, "transient_failures": 0, "updated_at": now_db})
                 report.added.append(post_id)
                 continue
             old_hash, old_state, _ = found
@@ -73,22 +91,24 @@ def sync_plan(store: Store, plan: object, now: dt.datetime, *, actor: str = SYNC
                 else:
                     report.unchanged += 1
                 continue
-            new_state = _state_after_change(old_state, post.needs_approval)
+            new_state = _state_after_change(old_state, post)
             if old_state == states.APPROVED and new_state == states.PLANNED:
                 report.unapproved.append(post_id)
                 audits.append(dict(at=now_db, actor=actor, action="approval-withdrawn", target=post_id,
                                    detail="the post changed after it was approved: it needs approval again"))
             reset = old_state in (states.FAILED, states.MISSED, states.CANCELLED, states.RETRY_WAIT)
             updates.append({**{f"v_{k}": v for k, v in values.items()}, "b_id": post_id, "b_state": old_state,
-                            "v_state": new_state, "v_updated_at": now_db,
-                            **({"v_next_attempt_at": None, "v_transient_failures": 0, "v_last_error": None,
-                                "v_state_reason": None} if reset else {})})
+                            "v_state": new_state, "v_updated_at": now_db, "v_state_reason": held_reason(post),
+                            **({"v_next_attempt_at": None, "v_transient_failures": 0, "v_last_error": None}
+                               if reset else {})})
             report.updated.append(post_id)
         to_cancel = [pid for pid, (_, state, _) in existing.items() if pid not in wanted and state in states.CANCELLABLE]
         for row in existing.items():
             pid, (_, state, _) = row
             if pid not in wanted and state in (states.PUBLISHED, states.PUBLISHING, states.UNKNOWN):
-                report.drift.append((pid, f"removed from the calendar but {_drift_reason(state)}"))
+                why = DISPLACED_PREFIX + unplaced[pid] if pid in unplaced else REMOVED
+                report.drift.append((pid, f"{why} but {_drift_reason(state)}"))
+        reasons = {pid: DISPLACED_PREFIX + unplaced[pid] if pid in unplaced else REMOVED for pid in to_cancel}
 
         if inserts:
             conn.execute(insert(posts), inserts)
@@ -100,13 +120,14 @@ def sync_plan(store: Store, plan: object, now: dt.datetime, *, actor: str = SYNC
             stmt = (update(posts).where(and_(posts.c.id == bindparam("b_id"), posts.c.state == bindparam("b_state")))
                     .values({k[2:]: bindparam(k) for k in group[0] if k.startswith("v_")}))
             conn.execute(stmt, group)
-        for chunk in _chunks(to_cancel, 500):
-            conn.execute(update(posts).where(posts.c.id.in_(chunk), posts.c.state.in_(states.CANCELLABLE)).values(
-                state=states.CANCELLED, state_reason="removed from the calendar", claimed_by=None, updated_at=now_db))
+        for reason, group in _group_by_reason(reasons).items():
+            for chunk in _chunks(group, 500):
+                conn.execute(update(posts).where(posts.c.id.in_(chunk), posts.c.state.in_(states.CANCELLABLE)).values(
+                    state=states.CANCELLED, state_reason=reason, claimed_by=None, updated_at=now_db))
         report.cancelled = to_cancel
+        report.cancel_reasons = reasons
         if to_cancel:
-            audits += [dict(at=now_db, actor=actor, action="cancel", target=pid, detail="removed from the calendar")
-                       for pid in to_cancel]
+            audits += [dict(at=now_db, actor=actor, action="cancel", target=pid, detail=reasons[pid]) for pid in to_cancel]
         if report.updated:
             audits.append(dict(at=now_db, actor=actor, action="update", target=f"{len(report.updated)} posts",
                                detail=", ".join(report.updated[:20])))
@@ -115,9 +136,16 @@ def sync_plan(store: Store, plan: object, now: dt.datetime, *, actor: str = SYNC
     return report
 
 
-def _state_after_change(old_state: str, needs_approval: bool) -> str:
-    """A changed post must be (re-)approved where its channel needs approval; else it is due."""
-    return states.initial_state(needs_approval)
+def _state_after_change(old_state: str, post: PlannedPost) -> str:
+    """A changed post must be (re-)approved where its channel needs approval; else it is due (held if it has plan errors)."""
+    return states.initial_state(post.needs_approval, post.held)
+
+
+def _group_by_reason(reasons: dict[str, str]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for pid, reason in reasons.items():
+        groups.setdefault(reason, []).append(pid)
+    return groups
 
 
 def _drift_reason(state: str) -> str:

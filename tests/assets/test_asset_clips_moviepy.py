@@ -8,8 +8,10 @@ with moviepy's VideoFileClip and checked for length, frame size, sound and brand
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -24,6 +26,23 @@ from campaign.calendar import LoadedCalendar, load_calendar
 from conftest import TODAY, calendar_data, make_clip, write_srt
 
 SECONDS = 2.0
+
+
+@contextmanager
+def read_clip(path: Path) -> Iterator[VideoFileClip]:
+    """VideoFileClip, closed completely: moviepy 2.2's readers leave the pipes of an ffmpeg that has
+    already exited open (their close() only closes them while it runs), a ResourceWarning each."""
+    clip = VideoFileClip(str(path))
+    try:
+        yield clip
+    finally:
+        readers = [clip.reader, getattr(clip.audio, "reader", None)]
+        procs = [getattr(reader, "proc", None) for reader in readers]
+        clip.close()
+        for proc in procs:
+            for pipe in (getattr(proc, "stdout", None), getattr(proc, "stderr", None), getattr(proc, "stdin", None)):
+                if pipe is not None:
+                    pipe.close()
 OUTPUTS = {"ben/landscape_16x9.en.mp4": VARIANTS["landscape_16x9"], "ben/square_1x1.en.mp4": VARIANTS["square_1x1"]}
 
 
@@ -59,7 +78,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
 
 @pytest.mark.parametrize("output", sorted(OUTPUTS))
 def test_moviepy_reads_the_source_duration(rendered: Rendered, output: str) -> None:
-    with VideoFileClip(str(rendered.source)) as source, VideoFileClip(str(rendered.build / output)) as clip:
+    with read_clip(rendered.source) as source, read_clip(rendered.build / output) as clip:
         assert abs(source.duration - SECONDS) < 0.1
         assert abs(clip.duration - source.duration) < 0.1, f"{output}: {clip.duration:.3f} s, source {source.duration:.3f} s"
         assert clip.audio is not None and abs(clip.audio.duration - source.duration) < 0.1
@@ -68,7 +87,7 @@ def test_moviepy_reads_the_source_duration(rendered: Rendered, output: str) -> N
 @pytest.mark.parametrize("output", sorted(OUTPUTS))
 def test_moviepy_reads_the_variant_size_from_specs(rendered: Rendered, output: str) -> None:
     variant = OUTPUTS[output]
-    with VideoFileClip(str(rendered.build / output)) as clip:
+    with read_clip(rendered.build / output) as clip:
         assert tuple(clip.size) == (variant.width, variant.height)
         assert clip.get_frame(1.0).shape == (variant.height, variant.width, 3), "decoded frames have that size too"
         assert abs(clip.fps - 30) < 0.01
@@ -76,7 +95,7 @@ def test_moviepy_reads_the_variant_size_from_specs(rendered: Rendered, output: s
 
 @pytest.mark.parametrize("output", sorted(OUTPUTS))
 def test_moviepy_hears_the_voice_track(rendered: Rendered, output: str) -> None:
-    with VideoFileClip(str(rendered.build / output)) as clip:
+    with read_clip(rendered.build / output) as clip:
         assert clip.audio is not None, "no audio track"
         # clip.audio.fps is the rate moviepy resamples to when reading (44100 by default); the file's rate is in the header it parsed
         assert clip.reader.infos["audio_fps"] == 48000 and clip.audio.nchannels == 2
@@ -109,7 +128,7 @@ def test_first_frame_carries_the_branding_where_the_overlay_is_stamped(rendered:
     alpha = np.asarray(build_overlay(variant.width, variant.height, brand_assets(loaded), text))[:, :, 3]
     stamped, clear = alpha >= BAND_ALPHA, alpha == 0
     assert stamped.sum() > 0.03 * alpha.size and clear.sum() > 0.5 * alpha.size
-    with VideoFileClip(str(rendered.source)) as source, VideoFileClip(str(rendered.build / output)) as clip:
+    with read_clip(rendered.source) as source, read_clip(rendered.build / output) as clip:
         before = reframe(source.get_frame(0), variant)
         after = clip.get_frame(0).astype(int)
     diff = np.abs(after - before).mean(axis=2)

@@ -8,6 +8,7 @@ frame with the overlay and a subtitle cue.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -47,7 +48,7 @@ def sample_frames(sample, tmp_path_factory) -> list[tuple[str, str, Path]]:  # t
     inbox, out = work / "inbox", work / "build"
     inbox.mkdir()
     for photo in RAW.glob("*.jpg"):
-        (inbox / photo.name).symlink_to(photo)
+        shutil.copyfile(photo, inbox / photo.name)  # a copy: links that leave the inbox are refused
     summary = render_all(sample, inbox, out, workers=2, settle_seconds=0, move_rejected=False)
     frames = [(e["output"], e["language"], out / e["output"]) for e in summary.rendered]
     assert len(frames) == sum(1 for j in required_renders(sample.calendar) if j.kind == "photo")

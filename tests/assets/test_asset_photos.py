@@ -204,6 +204,7 @@ def test_real_size_square_is_squeezed_under_the_byte_limit(write_calendar, inbox
     summary = render_all(loaded, inbox, tmp_path / "build", workers=1, settle_seconds=0.01)
     assert summary.exit_code == 0, summary.to_dict()
     out = tmp_path / "build/ana/square_1x1.en.jpg"
-    assert Image.open(out).size == (1080, 1080)
+    with Image.open(out) as image:
+        assert image.size == (1080, 1080)
     assert out.stat().st_size <= 600_000
     assert "quality lowered" in summary.rendered[0]["notes"][0]

@@ -112,3 +112,32 @@ def test_second_run_through_the_cli_renders_nothing_and_reports_the_same(first_r
     assert [(p["id"], p["state"], p["published_local"]) for p in second["posts"]] == \
         [(p["id"], p["state"], p["published_local"]) for p in first["posts"]]
     assert "store and platforms disagree" not in done.stdout and "checked: the emulators" in done.stdout
+
+
+def test_demo_fails_when_a_post_could_not_be_planned(tmp_path: Path) -> None:
+    """Its own table promises exit 1 unless every post went out as planned: a post a full-day
+    blackout leaves without a slot did not."""
+    import shutil
+
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    brand = ROOT / "assets" / "brand"
+    calendar = tmp_path / "calendar.yaml"
+    calendar.write_text(json.dumps({
+        "campaign": {"name": "Small", "tagline": "Small", "baseline": {"en": "Others say it"}, "pillars": ["innovation"],
+                     "timezone": "Europe/Brussels", "start": "2027-05-01", "end": "2027-05-31"},
+        "brand": {"logo": str(brand / "logo.png"), "fonts": {"latin": str(brand / "fonts/NotoSans-Bold.ttf")}},
+        "channels": [{"id": "press", "platform": "outbox", "account": "press", "languages": ["en"],
+                      "timezone": "Europe/Brussels", "slots": ["09:00"]}],
+        "moments": [{"id": "europe-day", "title": "Europe Day", "date": "2027-05-09", "pillar": "innovation", "channels": ["press"]},
+                    {"id": "mourning", "title": "A day", "date": "2027-05-12", "pillar": "innovation", "channels": ["press"]}],
+        "blackouts": [{"start": "2027-05-12 00:00", "end": "2027-05-13 00:00", "reason": "National mourning", "channels": "all"}],
+    }), encoding="utf-8")
+    (tmp_path / "inbox").mkdir()
+    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "demo", "--calendar", str(calendar), "--inbox", str(tmp_path / "inbox"),
+                           "--build", str(tmp_path / "build"), "--work", str(tmp_path / "demo"), "--speed", "2000000"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, (done.stdout[-2000:], done.stderr[-2000:])
+    report = json.loads((tmp_path / "demo" / "report.json").read_text(encoding="utf-8"))
+    assert report["ok"] is False and any("National mourning" in m for m in report["unplanned"])
+    assert [p["state"] for p in report["posts"]] == ["published"], "the post that could be planned went out"
+    assert "could not be planned" in done.stdout

@@ -71,7 +71,8 @@ def test_two_daemon_processes_share_a_month_without_duplicates(store_spec, tmp_p
     cmd = [sys.executable, str(ENTRY), url, schema or "-", str(ledger), "month"]
     procs = [subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     for proc in procs:
-        assert proc.wait(timeout=120) == 0, proc.stderr.read()
+        with proc:  # closes its stderr pipe (no ResourceWarning)
+            assert proc.wait(timeout=120) == 0, proc.stderr.read()
     counts = receipts(ledger)
     assert counts == {p.id: 1 for p in plan}
     assert {p.state for p in store.all_posts()} == {states.PUBLISHED}

@@ -25,6 +25,12 @@ class _Lines:
         self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
         self._thread.start()
 
+    def close(self, process: subprocess.Popen) -> None:
+        """After the process ended: let the reader reach EOF, then close the pipe."""
+        self._thread.join(timeout=10)
+        if process.stderr is not None:
+            process.stderr.close()
+
     def _read(self, process: subprocess.Popen) -> None:
         assert process.stderr is not None
         for line in process.stderr:
@@ -49,8 +55,8 @@ def test_sighup_reloads_the_calendar_and_sigterm_stops_cleanly(tmp_path: Path) -
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "run.py"), "daemon", "--calendar", "calendar.yaml", "--db", db, "--interval", "1"],
         cwd=tmp_path, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    log = _Lines(process)
     try:
-        log = _Lines(process)
         log.wait_for("started: worker")
         store = Store(db)
         before = {p.id for p in store.all_posts()}
@@ -78,3 +84,4 @@ def test_sighup_reloads_the_calendar_and_sigterm_stops_cleanly(tmp_path: Path) -
         if process.poll() is None:
             process.kill()
             process.wait()
+        log.close(process)

@@ -188,10 +188,10 @@ class Daemons:
         env.pop("CAMPAIGN_CRASH_AT", None)
         if self.crash_at[index]:
             env["CAMPAIGN_CRASH_AT"] = self.crash_at[index]
-        log = open(self.work / f"daemon{index}.log", "ab")  # noqa: SIM115 - the child owns it
-        self.procs[index] = subprocess.Popen(
-            [sys.executable, str(ROOT / "run.py"), "daemon", *self.args, "--heartbeat-file", str(self.work / f"hb{index}")],
-            cwd=self.work, env=env, stdout=log, stderr=log)
+        with open(self.work / f"daemon{index}.log", "ab") as log:  # the child has its own copy; ours closes
+            self.procs[index] = subprocess.Popen(
+                [sys.executable, str(ROOT / "run.py"), "daemon", *self.args, "--heartbeat-file", str(self.work / f"hb{index}")],
+                cwd=self.work, env=env, stdout=log, stderr=log)
         self.started[index] = time.monotonic()
 
     def revive(self) -> None:
@@ -256,23 +256,24 @@ def run_plan(plan: FaultPlan, work: Path, *, timeout: float = 240.0) -> Verdict:
                 store.approve(by="harness", now=clock.now(), channel_id=channel.id)
         env = {**os.environ, "CAMPAIGN_CLOCK_FILE": str(clock_file), "PYTHONPATH": str(ROOT)}
         state_file = work / "emulators.json"
-        emulators = subprocess.Popen([sys.executable, "-m", "scheduler.emulators.serve", "--calendar", str(CALENDAR),
-                                      "--build", str(build), "--state", str(state_file)], cwd=work, env=env,
-                                     stdout=open(work / "emulators.log", "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        with open(work / "emulators.log", "wb") as emulator_log:  # the child has its own copy; ours closes
+            emulators = subprocess.Popen([sys.executable, "-m", "scheduler.emulators.serve", "--calendar", str(CALENDAR),
+                                          "--build", str(build), "--state", str(state_file)], cwd=work, env=env,
+                                         stdout=emulator_log, stderr=subprocess.STDOUT)
         try:
             while not state_file.exists():
-                if emulators.poll() is not None or time.monotonic() - began > 60:
+                if emulators.poll() is not None or time.monotonic() - began > 180:
                     raise RuntimeError(f"the emulators did not start: see {work / 'emulators.log'}")
                 time.sleep(0.05)
             control = json.loads(state_file.read_text())["control_url"]
             for platform, fault, count, params in plan.faults:
                 _post(control + "/inject", {"platform": platform, "fault": fault, "count": count, "params": params})
-            args = ["--calendar", str(CALENDAR), "--db", url, "--emulators", str(state_file), "--interval", "0.3",
+            args = ["--calendar", str(CALENDAR), "--db", url, "--emulators", str(state_file), "--interval", "0.5",
                     "--build", str(build), "--outbox-dir", str(outbox), "--inbox-dir", str(work / "no-inbox"), "--json-logs"]
             daemons = Daemons(work, env, args, plan.crash_at, plan.daemons)
             while not all((work / f"hb{i}").exists() for i in range(plan.daemons)):  # every daemon is up
                 daemons.revive()
-                if time.monotonic() - began > 120:
+                if time.monotonic() - began > 300:
                     raise RuntimeError(f"the daemons did not start: see {work}/daemon*.log")
                 time.sleep(0.05)
             # Start the campaign clock only now: a slow start must not make the first posts "missed".

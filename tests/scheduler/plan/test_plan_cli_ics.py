@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import icalendar
@@ -20,8 +22,15 @@ REPO = Path(__file__).resolve().parents[3]
 STAMP = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.timezone.utc)
 
 
-def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(REPO / "run.py"), *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI as a manager runs it, but never from the repository: what a demo or a person left in
+    the working folder (build/, campaign.db, CAMPAIGN_* variables) must not change a test's outcome."""
+    if cwd is None:
+        cwd = Path(tempfile.mkdtemp(prefix="plan-cli-"))
+        if "--calendar" not in args:
+            args = (*args, "--calendar", str(REPO / "calendar.yaml"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_") or k.startswith(("CAMPAIGN_TEST_", "CAMPAIGN_REQUIRE_"))}
+    return subprocess.run([sys.executable, str(REPO / "run.py"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +77,22 @@ def test_plan_command_prints_table_and_exits_zero(tmp_path: Path) -> None:
     assert "3 planned posts" in result.stdout
     assert "2027-03-08 09:00 JST Asia/Tokyo" in result.stdout and "03-08 00:00Z" in result.stdout
     assert "not rendered" in result.stdout and "no plan errors" in result.stdout
+
+
+def test_plan_does_not_depend_on_the_working_folder(tmp_path: Path) -> None:
+    """After `python run.py demo` the repository holds build/ with every asset rendered: a test
+    that ran `plan` there saw "✓" instead of "not rendered". Here the working folder is the
+    test's own, with a build/ of its own that says the opposite of an empty one."""
+    empty = run("plan", "--json", "--from", "2027-05-09", "--to", "2027-05-09")
+    first = json.loads(empty.stdout)["posts"][0]
+    assert first["media"]["rendered"] is False
+    rendered = tmp_path / "build" / first["media"]["path"]
+    rendered.parent.mkdir(parents=True)
+    rendered.write_bytes(b"stand-in")
+    inside = run("plan", "--json", "--from", "2027-05-09", "--to", "2027-05-09", "--calendar", str(REPO / "calendar.yaml"), cwd=tmp_path)
+    assert json.loads(inside.stdout)["posts"][0]["media"]["rendered"] is True
+    again = run("plan", "--json", "--from", "2027-05-09", "--to", "2027-05-09")
+    assert json.loads(again.stdout)["posts"][0]["media"]["rendered"] is False
 
 
 def test_plan_json_and_ics_from_the_cli(tmp_path: Path) -> None:

@@ -100,3 +100,19 @@ def test_preview_autoescapes_captions(sample: LoadedCalendar, sample_copy) -> No
     loaded = sample_copy(moments=moments)
     html = render_preview(plan_posts(loaded), loaded.calendar, templates_dir=REPO / "templates")
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html
+
+
+def test_a_held_post_says_so_on_the_preview(tmp_path: Path) -> None:
+    """A post the plan calls unpublishable (caption over X's 280) is marked held with the reason,
+    so a manager reading the page does not take it for a post that will go out."""
+    import datetime as dt
+
+    import plankit
+
+    cal = plankit.calendar([plankit.channel("be-x", platform="x")],
+                           [plankit.moment("long", channels=("be-x",), date=dt.date(2027, 5, 10), title="z" * 300)])
+    plan = plan_posts(plankit.loaded(cal, plankit.write_templates(tmp_path)))
+    assert plan.posts[0].held
+    html = render_preview(plan, cal)
+    card = html.split('id="long.2027.be-x.en"')[1].split("</article>")[0]
+    assert 'class="held"' in card and "will not be published" in card and "280" in card
