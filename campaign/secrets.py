@@ -42,6 +42,7 @@ TOKEN_SHAPES = (
     re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s\"'<>]+:)[^@/\s\"'<>]+(?=@)", re.IGNORECASE),  # user:password@host
     re.compile(r"()\beyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]+"),  # a JWT (Bluesky sessions, OAuth)
     re.compile(r"()\b(?:EAA[A-Za-z0-9]{30,}|ghp_\w{20,}|xox[abp]-[\w-]{10,}|sk-[A-Za-z0-9]{20,})"),
+    re.compile(r"(OAuth\s+)[A-Za-z0-9._~+/=:-]{8,}", re.IGNORECASE),  # Meta's upload API: Authorization: OAuth <token>
 )
 
 
@@ -121,7 +122,7 @@ def token_findings(text: str) -> list[str]:
     """What in `text` looks like a credential (for `validate`): a short description of each."""
     found = []
     names = ("a token in a link parameter", "a bearer token", "a token in JSON", "a user:password in a URL",
-             "an access token (JWT)", "an access token")
+             "an access token (JWT)", "an access token")  # the OAuth shape (last) only scrubs: "OAuth login" is prose
     for name, pattern in zip(names, TOKEN_SHAPES):
         match = pattern.search(text)
         if match and not match.group(0).endswith(MASK):

@@ -204,6 +204,41 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     raise typer.Exit(code)
 
 
+def check(calendar: CalendarOption = DEFAULT_CALENDAR,
+          channel: Annotated[Optional[list[str]], typer.Option("--channel", help="Only this channel (repeatable).")] = None,
+          sandbox: Annotated[bool, typer.Option("--sandbox", help="Check against the local emulators (what the rehearsal uses).")] = False,
+          build_dir: BuildOption = Path("build")) -> None:
+    """Before a campaign: per channel, credentials present and accepted by the platform, API
+    version served, Instagram's media host reachable. One line per problem with the fix; exit 1 if any."""
+    from scheduler.channels.checkup import check_channels
+    from scheduler.daemon.publishers import PublisherPool
+
+    clock = make_clock()
+    loaded = load_or_exit(calendar, quiet_warnings=True)
+    box = None
+    if sandbox:
+        from scheduler.emulators import Sandbox
+
+        box = Sandbox(loaded.calendar, build_dir, clock=clock)
+    pool = PublisherPool(lambda: loaded.calendar, sandbox=box, clock=clock, timeout=15.0)
+    try:
+        unknown = sorted(set(channel or ()) - {c.id for c in loaded.calendar.channels})
+        if unknown:
+            print(f"no channel {', '.join(unknown)} in {calendar}", file=sys.stderr)
+            raise typer.Exit(EXIT_BAD_INPUT)
+        reports = check_channels(loaded.calendar, pool, channel)
+    finally:
+        pool.close()
+        if box is not None:
+            box.stop()
+    lines = [line for report in reports for line in report.lines()]
+    for line in lines:
+        print(line)
+    ok = sum(1 for r in reports if not r.problems)
+    print(f"{ok} of {len(reports)} channels ready" + (f"; {len(lines)} problem{'s' if len(lines) != 1 else ''}" if lines else ""))
+    raise typer.Exit(EXIT_PARTIAL if lines else EXIT_OK)
+
+
 def status(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
     """Posts per state and channel, what goes out next, what failed and why, what needs a human."""
     from scheduler.store.status import build_status, render_status
@@ -281,3 +316,4 @@ def register(app: typer.Typer) -> None:
     for name, command in (("schedule", schedule), ("daemon", daemon), ("status", status), ("approve", approve),
                           ("pause", pause), ("resume", resume), ("resolve", resolve)):
         app.command(name)(store_errors(command))
+    app.command("check")(check)  # reads no store

@@ -166,7 +166,7 @@ class ApiSettings(Strict):
     base_url: str | None = None
     version: str | None = None
     media_base_url: str | None = None  # Instagram fetches media from a public URL
-    video_base_url: str | None = None  # Bluesky's video service, Facebook's graph-video host
+    video_base_url: str | None = None  # Bluesky's video service
 
 
 class Variants(Strict):

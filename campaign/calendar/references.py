@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterable
 
 from assets.specs import VARIANTS
+from campaign.api_versions import graph_version_problem, linkedin_version_problem
 from campaign.calendar.brand_files import font_problem, logo_problem
 from campaign.calendar.models import Calendar, Moment
 from campaign.errors import Problem
@@ -194,8 +195,20 @@ def _brand_files(calendar: Calendar, root: Path, _today: dt.date) -> Iterable[Pr
                 yield _error(f"channels[{c_index}].languages[{l_index}]", f"`{language}` needs a {script} font but brand.fonts.{script} is not set — add a font file that covers it (e.g. Noto Sans {'JP' if script == 'japanese' else 'Arabic'})")
 
 
-def _channel_settings(calendar: Calendar, _root: Path, _today: dt.date) -> Iterable[Problem]:
+def _channel_settings(calendar: Calendar, _root: Path, today: dt.date) -> Iterable[Problem]:
     for c_index, channel in enumerate(calendar.channels):
+        if channel.platform.value == "linkedin" and channel.api.version:
+            found = linkedin_version_problem(channel.api.version, today)
+            if found:
+                severity, message = found
+                where = f"channels[{c_index}].api.version"
+                yield _error(where, message) if severity == "error" else _warning(where, message)
+        if channel.platform.value in ("facebook", "instagram") and channel.api.version:
+            found = graph_version_problem(channel.api.version, today)
+            if found:
+                severity, message = found
+                where = f"channels[{c_index}].api.version"
+                yield _error(where, message) if severity == "error" else _warning(where, message)
         for kind in ("photo", "clip"):
             name = getattr(channel.variants, kind)
             if name and name not in VARIANTS:

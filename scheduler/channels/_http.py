@@ -14,11 +14,14 @@ from requests import exceptions as rex
 
 from campaign.clock import Clock, SystemClock
 from scheduler.channels.base import (
+    AuthError,
+    ChannelProblem,
     OutcomeUnknown,
     Pending,
     PermanentError,
     Publisher,
     PublishError,
+    RateLimited,
     StepLedger,
     TransientError,
 )
@@ -211,6 +214,28 @@ class HttpPublisher(Publisher):
                 self.clock.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")
+
+    def ask(self, call: Callable[[], T], *, what: str) -> tuple[T | None, list[ChannelProblem]]:
+        """Run one check call: its answer, or the problem it revealed (credentials refused or
+        missing: blocking; platform unreachable or busy: not blocking, try again later)."""
+        try:
+            return call(), []
+        except AuthError as exc:
+            return None, [ChannelProblem(str(exc))]
+        except (TransientError, RateLimited, OutcomeUnknown) as exc:
+            return None, [ChannelProblem(f"could not check {what} of {self.who}: {exc}", blocking=False)]
+        except PublishError as exc:
+            return None, [ChannelProblem(f"{self.platform} refused {what} of {self.who}: {exc}")]
+
+    def acting_as(self, expected: str, *names: Any) -> list[ChannelProblem]:
+        """A problem when the token acts as another account than the channel's (`expected`
+        compared with each name the platform gave: id, handle, username)."""
+        wanted = expected.lower().lstrip("@")
+        if any(str(n).lower().lstrip("@") == wanted for n in names if n):
+            return []
+        shown = " / ".join(dict.fromkeys(str(n) for n in names if n)) or "an unknown account"
+        return [ChannelProblem(f"the credentials of channel {self.channel_id} act as {shown}, not as {self.account} — store the "
+                               f"credentials of {self.account}, or fix the channel's account in calendar.yaml")]
 
     def read_media(self, path: Any, *, limit: int | None = None) -> bytes:
         try:

@@ -92,6 +92,14 @@ class OutcomeUnknown(PublishError):
     platform offers no way to check: hold the post as "unknown, check" for a human."""
 
 
+@dataclass(frozen=True)
+class ChannelProblem:
+    """Something that stops (or may stop) a channel from publishing, found before any post."""
+
+    message: str  # what is wrong and how to fix it, naming the channel's account
+    #: True when no post can go out until a person fixes it (credentials, API version);
+    #: False when it may pass by itself (platform unreachable) or affects only some posts.
+    blocking: bool = True
 class ClaimLost(Exception):
     """This daemon no longer owns the post (its lease was taken over): stop, change nothing."""
 
@@ -198,6 +206,11 @@ class Publisher(abc.ABC):
         Raises `OutcomeUnknown` on platforms that cannot tell (see `can_find_existing`).
         """
         raise OutcomeUnknown(f"{self.platform} cannot tell whether post {post.post_id} was already published")
+
+    def check(self) -> list[ChannelProblem]:
+        """Before a campaign: are the credentials present and accepted (the platform's own
+        "who am I" call), is the API version served? Empty when the channel can publish."""
+        return []
 
     def close(self) -> None:
         """Release sessions and connections."""

@@ -32,6 +32,7 @@ from scheduler.channels.base import (
     RateLimited,
     TransientError,
 )
+from scheduler.channels.base import ChannelProblem  # what check() returns
 from scheduler.channels.credentials import scrub_text
 from scheduler.channels.tid import tid_for
 from scheduler.plan.textrules import bluesky_facets
@@ -112,6 +113,14 @@ class BlueskyPublisher(HttpPublisher):
                 self._refresh()
                 kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
         raise AssertionError("unreachable")
+
+    def check(self) -> list[ChannelProblem]:
+        """Sign in and ask the PDS whose session it is (com.atproto.server.getSession)."""
+        me, problems = self.ask(lambda: self.json(self._call("GET", "com.atproto.server.getSession", what="who am I")),
+                                what="the app password")
+        if me is None:
+            return problems
+        return self.acting_as(self.account, me.get("handle"), me.get("did"))
 
     # ---- publishing -------------------------------------------------------------------
     def rkey(self, post: OutgoingPost) -> str:

@@ -20,7 +20,7 @@ DEFAULT_SECRETS_FILE = Path("~/.config/embracing-openness/secrets.toml")
 
 #: What each platform needs; names are the suffix of CAMPAIGN_<CHANNEL_ID>_<NAME>.
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "facebook": ("TOKEN",),  # Page access token
+    "facebook": ("TOKEN",),  # Page access token; clips also need APP_ID and USER_TOKEN (see OPTIONAL)
     "instagram": ("TOKEN",),  # token with instagram_content_publish
     "x": ("TOKEN",),  # OAuth 2.0 user-context bearer (tweet.write, media.write)
     "linkedin": ("TOKEN",),  # OAuth 2.0 bearer (w_organization_social or w_member_social)
@@ -28,6 +28,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "bluesky": ("IDENTIFIER", "PASSWORD"),  # handle or DID + app password
     "outbox": (),
 }
+
+#: What some posts need: Facebook clips go through Meta's Resumable Upload API, which stores the
+#: file under an app (its id) with a user access token of a Page admin who has a role on the app.
+OPTIONAL: dict[str, tuple[str, ...]] = {"facebook": ("APP_ID", "USER_TOKEN")}
 
 
 def env_prefix(channel_id: str) -> str:

@@ -13,16 +13,17 @@ from urllib.parse import quote
 
 import requests
 
+from campaign.api_versions import GRAPH_DEFAULT_VERSION, graph_version_problem
 from scheduler.channels._graph import raise_graph_error
 from scheduler.channels._http import HttpPublisher
-from scheduler.channels.base import OutgoingMedia, OutgoingPost, PermanentError, PublishResult, StepLedger
+from scheduler.channels.base import ChannelProblem, OutgoingMedia, OutgoingPost, PermanentError, PublishResult, StepLedger
 
 
 class InstagramPublisher(HttpPublisher):
     platform = "instagram"
     can_find_existing = False
     uses_ledger = True
-    DEFAULTS = {"base_url": "https://graph.facebook.com", "version": "v21.0"}
+    DEFAULTS = {"base_url": "https://graph.facebook.com", "version": GRAPH_DEFAULT_VERSION}
 
     def _graph(self, path: str) -> str:
         return f"{self.api['base_url'].rstrip('/')}/{self.api['version']}/{path.lstrip('/')}"
@@ -45,6 +46,33 @@ class InstagramPublisher(HttpPublisher):
             )
         relative = media.relative_path or "/".join(media.path.parts[-2:])
         return base.rstrip("/") + "/" + quote(relative)
+
+    def check(self) -> list[ChannelProblem]:
+        me, problems = self.ask(lambda: self.json(self.request("GET", self._graph("me"), what="who am I", headers=self._auth,
+                                                               params={"fields": "id,username"})), what="the token")
+        if me is not None:
+            problems = self.acting_as(self.account, me.get("id"), me.get("username"))
+        found = graph_version_problem(str(self.api["version"]), self.clock.now().date())
+        if found:
+            problems.append(ChannelProblem(f"channel {self.channel_id}: {found[1]}", blocking=False))
+        return problems + self._media_host_problems()
+
+    def _media_host_problems(self) -> list[ChannelProblem]:
+        """Instagram fetches every photo and clip from `media_base_url`: it must answer."""
+        base = self.api.get("media_base_url")
+        if not base:
+            return [ChannelProblem(f"Instagram fetches media from a public URL, but channel {self.channel_id} has no "
+                                   "api.media_base_url — set it in calendar.yaml to where the build folder is served")]
+        try:
+            answer = self.session.get(base.rstrip("/") + "/", timeout=self.timeout, stream=True)
+            answer.close()
+        except requests.RequestException as exc:
+            return [ChannelProblem(f"Instagram's media host {base} is not reachable ({type(exc).__name__}) — Instagram could "
+                                   f"not fetch any photo or clip of channel {self.channel_id}; start or fix the web server")]
+        if answer.status_code >= 500:
+            return [ChannelProblem(f"Instagram's media host {base} answers HTTP {answer.status_code} — fix the web server",
+                                   blocking=False)]
+        return []
 
     def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
         ledger = ledger or StepLedger()

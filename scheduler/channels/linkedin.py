@@ -17,6 +17,7 @@ from assets.specs import PLATFORMS
 from scheduler.channels._http import HttpPublisher
 from scheduler.channels.base import (
     AuthError,
+    ChannelProblem,
     OutgoingMedia,
     OutgoingPost,
     PermanentError,
@@ -26,6 +27,7 @@ from scheduler.channels.base import (
     TransientError,
 )
 
+from campaign.api_versions import LINKEDIN_DEFAULT_VERSION, linkedin_version_problem
 from scheduler.plan.textrules import linkedin_escape  # the planner owns LinkedIn's little-text rules
 
 #: LinkedIn answers 429 on its daily limits without any header saying when they reset: wait an hour.
@@ -36,7 +38,7 @@ class LinkedInPublisher(HttpPublisher):
     platform = "linkedin"
     can_find_existing = False
     uses_ledger = True
-    DEFAULTS = {"base_url": "https://api.linkedin.com/rest", "version": "202505"}
+    DEFAULTS = {"base_url": "https://api.linkedin.com/rest", "version": LINKEDIN_DEFAULT_VERSION}
 
     @property
     def owner(self) -> str:
@@ -55,9 +57,13 @@ class LinkedInPublisher(HttpPublisher):
         try:
             body = response.json()
             message = self.scrub(str(body.get("message") or body))
-            code = str(body.get("serviceErrorCode") or status)
+            code = str(body.get("serviceErrorCode") or body.get("code") or status)
         except (ValueError, AttributeError):
             message, code = self.body_text(response, 200), str(status)
+        if status == 426:  # NONEXISTENT_VERSION: every call of this channel fails until its version is changed
+            raise AuthError(f"LinkedIn no longer serves API version {self.api['version']} for {self.who} ({message}) — set "
+                            f"api.version of channel {self.channel_id} in calendar.yaml to a supported version "
+                            f"(e.g. \"{LINKEDIN_DEFAULT_VERSION}\")", platform_code=code)
         if status == 429:
             raise RateLimited(f"LinkedIn limit reached for {self.who}: {message}", DEFAULT_RATE_WAIT, platform_code=code)
         if status == 401:
@@ -68,6 +74,22 @@ class LinkedInPublisher(HttpPublisher):
         if status >= 500:
             raise TransientError(f"LinkedIn had a temporary problem (HTTP {status}): {message}", platform_code=code)
         raise PermanentError(f"LinkedIn refused the request for {self.who} (HTTP {status}): {message}", platform_code=code)
+
+    def check(self) -> list[ChannelProblem]:
+        problems = []
+        found = linkedin_version_problem(str(self.api["version"]), self.clock.now().date())
+        if found:
+            severity, message = found
+            problems.append(ChannelProblem(f"channel {self.channel_id}: {message}", blocking=severity == "error"))
+            if severity == "error":
+                return problems
+        if self.owner.startswith("urn:li:organization:"):
+            path, what = f"/organizations/{quote(self.owner.rsplit(':', 1)[-1])}", "organization lookup"
+        else:
+            path, what = "/me", "who am I"
+        _, asked = self.ask(lambda: self.json(self.request("GET", self.url("base_url", path), what=what, headers=self._headers)),
+                             what="the token")
+        return problems + asked
 
     def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
         ledger = ledger or StepLedger()

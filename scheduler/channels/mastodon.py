@@ -22,6 +22,7 @@ from assets.specs import PLATFORMS
 from scheduler.channels._http import HttpPublisher
 from scheduler.channels.base import (
     AuthError,
+    ChannelProblem,
     OutgoingMedia,
     OutgoingPost,
     PermanentError,
@@ -95,6 +96,14 @@ class MastodonPublisher(HttpPublisher):
         if status >= 500:
             raise TransientError(f"Mastodon had a temporary problem (HTTP {status}): {message}", platform_code=str(status))
         raise PermanentError(f"Mastodon refused the post for {self.who} (HTTP {status}): {message}", platform_code=str(status))
+
+    def check(self) -> list[ChannelProblem]:
+        me, problems = self.ask(lambda: self.json(self.request(
+            "GET", self.url("base_url", "/api/v1/accounts/verify_credentials"), what="who am I", headers=self._auth)),
+            what="the token")
+        if me is None:
+            return problems
+        return self.acting_as(self.account.lstrip("@").split("@", 1)[0], me.get("username"), me.get("acct"))
 
     def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
         ledger = ledger or StepLedger()

@@ -16,6 +16,7 @@ from assets.specs import PLATFORMS
 from scheduler.channels._http import HttpPublisher, seconds_until_epoch
 from scheduler.channels.base import (
     AuthError,
+    ChannelProblem,
     OutcomeUnknown,
     OutgoingMedia,
     OutgoingPost,
@@ -70,6 +71,14 @@ class XPublisher(HttpPublisher):
             if isinstance(errors, list) and errors:
                 return self.scrub("; ".join(str(e.get("message") or e.get("detail") or e) for e in errors))
         return self.body_text(response, 200)
+
+    def check(self) -> list[ChannelProblem]:
+        me, problems = self.ask(lambda: self.json(self.request("GET", self.url("base_url", "/2/users/me"), what="who am I",
+                                                               headers=self._auth)), what="the token")
+        if me is None:
+            return problems
+        data = me.get("data", {})
+        return self.acting_as(self.account, data.get("username"), data.get("id"))
 
     def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
         ledger = ledger or StepLedger()

@@ -206,9 +206,41 @@ class Daemon:
 
     # -- life --------------------------------------------------------------------------------------
 
+    # -- can each channel publish? ------------------------------------------------------------------
+
+    CHECK_ACTOR = "daemon check"
+
+    def check_channels(self) -> list:
+        """Ask every channel's platform whether it can publish (credentials, version), log the
+        answer, and pause a channel that cannot: its posts wait, and `status` says why. A channel
+        this check paused earlier is resumed once it passes (the fix was made)."""
+        from scheduler.channels.checkup import check_channels
+
+        if self.loaded is None:
+            return []
+        reports = check_channels(self.loaded.calendar, self.dispatcher.publishers)
+        now = self.clock.now()
+        states = self.store.channel_states()
+        for report in reports:
+            state = states.get(report.channel_id, {})
+            for problem in report.problems:
+                self.log.event("channel_check", problem.message, channel=report.channel_id, blocking=problem.blocking)
+            blocking = report.blocking
+            if blocking and not state.get("paused"):
+                self.store.pause(report.channel_id, f"cannot publish: {blocking[0].message} — fix it, then run "
+                                 f"`python run.py resume --channel {report.channel_id}` (or restart the daemon)", self.CHECK_ACTOR, now)
+                self.log.event("channel_paused", blocking[0].message, channel=report.channel_id)
+            elif not blocking and state.get("paused") and state.get("paused_by") == self.CHECK_ACTOR:
+                self.store.resume(report.channel_id, self.CHECK_ACTOR, now)
+                self.log.event("channel_resumed", "the channel passes its check again", channel=report.channel_id)
+        ready = sum(1 for r in reports if not r.blocking)
+        self.log.event("checked", f"{ready} of {len(reports)} channels can publish")
+        return reports
+
     def start(self) -> None:
         install_http_hook()
         self.load_and_sync()
+        self.check_channels()
         scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()}, executors={"default": ThreadPoolExecutor(3)},
             job_defaults={"coalesce": True, "max_instances": 1}, timezone=UTC)

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from campaign.clock import Clock, SystemClock
 
 FAULTS = ("rate_limit", "server_error", "timeout", "slow_processing", "processing_failed", "expired_token",
-          "quota_exhausted", "drop_after_create")
+          "quota_exhausted", "drop_after_create", "cut_upload")
 
 DROP = object()  # close the connection without answering
 

@@ -127,6 +127,7 @@ class BlueskyEmulator(Emulator):
             ("GET", "app.bsky.video.getJobStatus"): self._job_status,
             ("POST", "com.atproto.repo.createRecord"): self._create_record,
             ("GET", "com.atproto.repo.getRecord"): self._get_record,
+            ("GET", "com.atproto.server.getSession"): self._get_session,
         }.get((method, nsid))
         require(handler, f"Method not implemented: {method} {nsid}", 501, error="MethodNotImplemented")
         return handler(request)
@@ -139,6 +140,10 @@ class BlueskyEmulator(Emulator):
                 "Invalid identifier or password", 401, error="AuthenticationRequired")
         assert repo is not None
         return Reply(200, self._session(repo))
+
+    def _get_session(self, request: Request) -> Reply:
+        repo = self._auth(request)
+        return Reply(200, {"handle": repo.handle, "did": repo.did, "active": True})
 
     def _refresh_session(self, request: Request) -> Reply:
         token = request.bearer() or ""

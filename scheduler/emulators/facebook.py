@@ -1,5 +1,10 @@
-"""Facebook Page emulator: /feed, /photos (multipart `source` or `url`), /videos (chunked
-start/transfer/finish, or one-shot `source`), video status, 506 on a repeated status message.
+"""Facebook Page emulator: /feed, /photos (multipart `source` or `url`), video status, 506 on
+a repeated message, GET /me, and video as Meta documents it today: the Resumable Upload API
+(POST /{app-id}/uploads with a *user* token -> "upload:<session>"; POST /upload:<session> with
+`Authorization: OAuth <user token>` and a `file_offset` header, the bytes as the body -> file
+handle `h`; GET /upload:<session> -> the `file_offset` to resume from), then POST
+/{page-id}/videos with the Page token and `fbuploader_video_file_chunk=<h>`. The deprecated
+graph-video `upload_phase` flow is refused.
 
 Only a repeated *status* (a /feed text post) is refused with code 506 ("Duplicate status
 message"); Facebook posts a repeated photo or video again (client libraries report duplicate
@@ -7,6 +12,8 @@ photos and reels after retried requests), so the emulator does too."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any
 
 import requests
@@ -19,23 +26,55 @@ from scheduler.emulators.graph import GraphEmulator
 
 class FacebookEmulator(GraphEmulator):
     platform = "facebook"
+    #: The MIME types the Resumable Upload API accepts (Meta's upload guide).
+    UPLOAD_TYPES = ("application/pdf", "image/jpeg", "image/jpg", "image/png", "video/mp4")
 
-    def __init__(self, *, upload_chunk: int = 1024 * 1024, **options: Any) -> None:
+    def __init__(self, *, upload_chunk: int = 1024 * 1024, app_id: str = "438200000000001", **options: Any) -> None:
         self.upload_chunk = upload_chunk
+        self.app_id = app_id
+        self._user_tokens: dict[str, str] = {}  # user token -> the person (a Page admin with a role on the app)
         self._sessions: dict[str, dict[str, Any]] = {}
+        self._handles: dict[str, dict[str, Any]] = {}
         self._video_jobs: dict[str, dict[str, Any]] = {}
         super().__init__(**options)
+        self.user_token = self.add_user()
+
+    def add_user(self, name: str = "page-admin", *, token: str | None = None) -> str:
+        """A person with a role on the app; their *user* access token starts uploads."""
+        token = token or f"sandbox-facebook-user-{self.next_id()}-{base64.urlsafe_b64encode(name.encode()).decode().rstrip('=')}"
+        with self._lock:
+            self._user_tokens[token] = name
+        return token
 
     def action_of(self, request: Request) -> str:
-        if request.path.endswith("/videos"):
-            phase = request.field("upload_phase")
-            return {"start": "upload", "transfer": "chunk", "finish": "create"}.get(phase or "", "create")
-        if request.path.endswith(("/photos", "/feed")):
+        if "/upload:" in request.path:
+            return "chunk" if request.method == "POST" else "status"
+        if request.path.endswith("/uploads"):
+            return "upload"
+        if request.path.endswith(("/photos", "/feed", "/videos")):
             return "create"
         return "status" if request.method == "GET" else "other"
 
+    def dispatch(self, request: Request) -> Reply | object:
+        if "/upload:" in request.path and request.method == "POST" and self.take("cut_upload", "chunk") is not None:
+            # An interrupted upload: half of the bytes arrive, then the connection drops.
+            with self._lock:
+                self.requests.append((request.method, request.path))
+            session = self._sessions.get(request.path.rsplit("/", 1)[-1])
+            offset = request.headers.get("file_offset", "")
+            if session is not None and offset.isdigit() and int(offset) == len(session["data"]):
+                session["data"].extend(request.body[: len(request.body) // 2])
+            return DROP
+        return super().dispatch(request)
+
     def route(self, request: Request) -> Reply | object:
         parts = self.split(request)
+        if len(parts) == 1 and parts[0].startswith("upload:"):
+            return self._upload(parts[0], request)
+        if len(parts) == 2 and parts[1] == "uploads":
+            return self._start_session(parts[0], request)
+        if request.method == "GET" and parts == ["me"]:
+            return self._me(request)
         account = self.authorize(request)
         if request.method == "POST" and len(parts) == 2 and parts[1] in ("feed", "photos", "videos"):
             self.require_owner(account, parts[0])
@@ -43,6 +82,15 @@ class FacebookEmulator(GraphEmulator):
         if request.method == "GET" and len(parts) == 1 and parts[0] in self._video_jobs:
             return self._status(parts[0])
         raise Reject(400, f"Unsupported {request.method} request. Object with ID '{parts[0]}' does not exist", code=100, subcode=33)
+
+    def _me(self, request: Request) -> Reply:
+        """Who a token acts as: a Page token is the Page, a user token the person."""
+        token = request.bearer() or request.field("access_token")
+        if token in self._user_tokens:
+            name = self._user_tokens[token]
+            return Reply(200, {"id": str(int(hashlib.sha256(name.encode()).hexdigest()[:12], 16)), "name": name})
+        page = self.authorize(request)
+        return Reply(200, {"id": page, "name": page, "username": page})
 
     def _message(self, request: Request, *names: str) -> str:
         text = next((request.field(n) for n in names if request.field(n)), "") or ""
@@ -100,40 +148,67 @@ class FacebookEmulator(GraphEmulator):
             raise Reject(400, f"(#100) {exc.message}", code=100) from None
         return info
 
-    def _videos(self, page: str, request: Request) -> Reply | object:
-        phase = request.field("upload_phase")
-        if phase == "start":
-            size = int(request.field("file_size") or 0)
-            require(size > 0, "(#100) file_size is required for upload_phase=start", code=100)
-            video_id, session_id = str(7000 + self.next_id()), f"sess{self.next_id()}"
-            self._sessions[session_id] = {"page": page, "size": size, "data": bytearray(), "video_id": video_id}
-            return Reply(200, {"video_id": video_id, "upload_session_id": session_id, "start_offset": "0",
-                               "end_offset": str(min(size, self.upload_chunk))})
-        if phase in ("transfer", "finish"):
-            session = self._sessions.get(request.field("upload_session_id") or "")
-            require(session and session["page"] == page, "(#100) Invalid upload_session_id", code=100)
-            assert session is not None
-            if phase == "transfer":
-                return self._transfer(session, request)
-            require(len(session["data"]) == session["size"], "(#6000) There was a problem uploading your video: not all bytes were sent",
-                    code=6000)
-            return self._publish_video(page, bytes(session["data"]), session["video_id"], request)
-        fields, files = request.form()
-        require("source" in files, "(#100) Upload the video as `source` or use upload_phase=start", code=100)
-        return self._publish_video(page, files["source"].data, str(7000 + self.next_id()), request)
+    # ---- the Resumable Upload API --------------------------------------------------------
+    def _user(self, token: str | None) -> str:
+        user = self._user_tokens.get(token or "")
+        if user is not None:
+            return user
+        if self.account_for(token) is not None:
+            raise Reject(400, "(#200) The Resumable Upload API needs a User access token; a Page token cannot start uploads",
+                         code=200, type="OAuthException")
+        raise Reject(400, "Invalid OAuth access token - Cannot parse access token", code=190, type="OAuthException")
 
-    def _transfer(self, session: dict[str, Any], request: Request) -> Reply:
-        offset = int(request.field("start_offset") or -1)
-        require(offset == len(session["data"]), f"(#6001) start_offset {offset} does not match the expected {len(session['data'])}",
-                code=6001)
+    def _start_session(self, app_id: str, request: Request) -> Reply:
+        require(request.method == "POST", f"Unsupported {request.method} request", code=100)
+        user = self._user(request.bearer() or request.field("access_token"))
+        require(app_id == self.app_id, f"(#100) Application {app_id} does not exist or you have no role on it", code=100)
+        length = int(request.field("file_length") or 0)
+        file_type = request.field("file_type") or ""
+        require(length > 0, "(#100) The parameter file_length is required", code=100)
+        require(file_type in self.UPLOAD_TYPES, f"(#100) file_type must be one of {', '.join(self.UPLOAD_TYPES)}", code=100)
+        session = "upload:" + base64.urlsafe_b64encode(f"session-{self.next_id()}".encode()).decode().rstrip("=")
+        self._sessions[session] = {"user": user, "length": length, "type": file_type, "name": request.field("file_name") or "",
+                                   "data": bytearray(), "handle": None}
+        return Reply(200, {"id": session})
+
+    def _upload(self, session_id: str, request: Request) -> Reply:
+        auth = request.headers.get("authorization", "")
+        user = self._user(auth[6:].strip() if auth.lower().startswith("oauth ") else None)
+        session = self._sessions.get(session_id)
+        require(session is not None and session["user"] == user, "(#100) Invalid upload session id", code=100)
+        assert session is not None
+        received = len(session["data"])
+        if request.method == "GET":
+            return Reply(200, {"id": session_id, "file_offset": received})
+        require(request.method == "POST", f"Unsupported {request.method} request", code=100)
+        offset = request.headers.get("file_offset", "")
+        require(offset.isdigit(), "(#100) The file_offset header is required", code=100)
+        require(int(offset) == received, f"(#100) file_offset {offset} does not match the {received} bytes received; "
+                                         "GET the upload session for the offset to resume from", code=100)
+        room = session["length"] - received
+        require(0 < len(request.body) <= room, f"(#100) the body must hold 1-{room} bytes", code=100)
+        session["data"].extend(request.body)
+        if len(session["data"]) < session["length"]:
+            return Reply(200, {"id": session_id, "file_offset": len(session["data"])})
+        if session["handle"] is None:
+            session["handle"] = "4:" + base64.b64encode(f"{session_id}:{self.next_id()}".encode()).decode()
+            self._handles[session["handle"]] = session
+        return Reply(200, {"h": session["handle"]})
+
+    def _videos(self, page: str, request: Request) -> Reply | object:
+        require(not request.field("upload_phase"), "(#100) upload_phase uploads on graph-video.facebook.com are deprecated: "
+                "upload with the Resumable Upload API and publish its file handle", code=100)
+        handle = request.field("fbuploader_video_file_chunk")
+        if handle:
+            session = self._handles.get(handle)
+            require(session is not None, "(#100) The uploaded file handle is invalid or expired", code=100)
+            assert session is not None
+            require(session["type"] == "video/mp4", "(#352) The file handle is not a video", code=352)
+            return self._publish_video(page, bytes(session["data"]), str(7000 + self.next_id()), request)
         files = request.form()[1]
-        require("video_file_chunk" in files, "(#100) video_file_chunk is required", code=100)
-        chunk = files["video_file_chunk"].data
-        window = min(session["size"], offset + self.upload_chunk) - offset
-        require(0 < len(chunk) <= window, f"(#6001) the chunk must hold 1-{window} bytes", code=6001)
-        session["data"].extend(chunk)
-        start = len(session["data"])
-        return Reply(200, {"start_offset": str(start), "end_offset": str(min(session["size"], start + self.upload_chunk))})
+        require("source" in files, "(#100) Publish a video with fbuploader_video_file_chunk (a Resumable Upload API file "
+                "handle) or upload it as `source`", code=100)
+        return self._publish_video(page, files["source"].data, str(7000 + self.next_id()), request)
 
     def _publish_video(self, page: str, data: bytes, video_id: str, request: Request) -> Reply | object:
         info = self._checked(data)

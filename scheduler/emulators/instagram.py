@@ -39,6 +39,8 @@ class InstagramEmulator(GraphEmulator):
     def route(self, request: Request) -> Reply | object:
         parts = self.split(request)
         account = self.authorize(request)
+        if request.method == "GET" and parts == ["me"]:  # who the token acts as (the Instagram professional account)
+            return Reply(200, {"id": account, "username": account})
         if len(parts) == 2 and parts[1] in ("media", "media_publish", "content_publishing_limit"):
             self.require_owner(account, parts[0])
         if request.method == "POST" and len(parts) == 2 and parts[1] == "media":

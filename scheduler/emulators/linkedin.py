@@ -66,6 +66,8 @@ class LinkedInEmulator(Emulator):
         return "upload"
 
     def error_reply(self, status: int, message: str, **extra: Any) -> Reply:
+        if extra.get("name"):
+            return Reply(status, {"status": status, "code": extra["name"], "message": message})
         body = {"message": message, "status": status}
         if extra.get("code"):
             body["serviceErrorCode"] = extra["code"]
@@ -83,8 +85,21 @@ class LinkedInEmulator(Emulator):
             version = request.headers.get("linkedin-version", "")
             require(re.fullmatch(r"\d{6}(\.\d{2})?", version), "A version must be present. Please specify a version by adding the "
                     "LinkedIn-Version header", code=100)
+            if not self._version_active(version):  # LinkedIn's answer, as its API gives it (status, code, message)
+                raise Reject(426, f"Requested version {version[:6]}01 is not active", name="NONEXISTENT_VERSION")
             require(request.headers.get("x-restli-protocol-version") == "2.0.0", "X-Restli-Protocol-Version: 2.0.0 is required")
         return account
+
+    #: Sunsets LinkedIn's migrations page states; other versions live until the 15th a year on.
+    DOCUMENTED_SUNSETS = {"202510": dt.date(2026, 10, 15), "202511": dt.date(2026, 11, 16)}
+
+    def _version_active(self, version: str) -> bool:
+        """LinkedIn serves a monthly version from its release until about a year later."""
+        year, month = int(version[:4]), int(version[4:6])
+        if not 1 <= month <= 12:
+            return False
+        sunset = self.DOCUMENTED_SUNSETS.get(version[:6], dt.date(year + 1, month, 15))
+        return dt.date(year, month, 1) <= self.clock.now().date() < sunset
 
     @staticmethod
     def _acts_as(account: str, urn: str) -> None:
@@ -111,6 +126,13 @@ class LinkedInEmulator(Emulator):
             return self._video_status(unquote(path[len("/rest/videos/"):]))
         if method == "POST" and path == "/rest/posts":
             return self._post(account, request)
+        organization = re.fullmatch(r"/rest/organizations/(\d+)", path)
+        if method == "GET" and organization:  # who the token may act for (`check` looks the organization up)
+            self._acts_as(account, f"urn:li:organization:{organization.group(1)}")
+            return Reply(200, {"id": int(organization.group(1)), "localizedName": account, "vanityName": account.rsplit(":", 1)[-1]})
+        if method == "GET" and path == "/rest/me":
+            require(account.startswith("urn:li:person:"), "Not enough permissions to access: me.GET.20240101", 403, code=100)
+            return Reply(200, {"id": account.rsplit(":", 1)[-1], "localizedFirstName": "", "localizedLastName": ""})
         raise Reject(404, f"no route for {method} {path}")
 
     def _owner(self, account: str, body: Any, wrapper: str) -> dict[str, Any]:

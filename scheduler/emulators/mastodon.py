@@ -18,6 +18,9 @@ from scheduler.emulators import media, textcount
 from scheduler.emulators.base import DROP, Emulator, Job, Reject, Reply, Request, require
 
 IDEMPOTENCY_TTL = dt.timedelta(hours=1)
+#: The Mastodon release this emulator follows (instance discovery reports it, clients read it).
+VERSION = "4.3.2"
+API_VERSION = 2
 ACCOUNT_ID = "109000000000000001"  # the first account's id; later accounts count up from it
 
 
@@ -60,7 +63,36 @@ class MastodonEmulator(Emulator):
             "X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
             "X-RateLimit-Reset": reset.isoformat(timespec="milliseconds").replace("+00:00", "Z")})
 
+    def _configuration(self) -> dict[str, Any]:
+        """The limits a client reads from instance discovery (the same ones this emulator enforces)."""
+        return {"statuses": {"max_characters": PLATFORMS["mastodon"].text_limit, "max_media_attachments": 4,
+                             "characters_reserved_per_url": 23},
+                "media_attachments": {"supported_mime_types": ["image/jpeg", "image/png", "image/webp", "video/mp4"],
+                                      "image_size_limit": 16 * 1024 * 1024, "video_size_limit": 99 * 1024 * 1024,
+                                      "description_limit": PLATFORMS["mastodon"].alt_text_limit or 1500}}
+
+    def _instance(self, version: int) -> Reply:
+        """GET /api/v1/instance and /api/v2/instance: public, no token (clients call them first)."""
+        host = self.base_url.split("://", 1)[1]
+        if version == 1:
+            return Reply(200, {"uri": host, "title": "Mastodon emulator", "short_description": "", "description": "",
+                               "email": "", "version": VERSION, "urls": {"streaming_api": f"ws://{host}"},
+                               "stats": {"user_count": len(self._account_ids), "status_count": len(self.published), "domain_count": 1},
+                               "languages": ["en"], "registrations": False, "approval_required": False,
+                               "invites_enabled": False, "configuration": self._configuration(), "contact_account": None,
+                               "rules": []})
+        return Reply(200, {"domain": host, "title": "Mastodon emulator", "version": VERSION, "source_url": "", "description": "",
+                           "usage": {"users": {"active_month": len(self._account_ids)}}, "thumbnail": {"url": ""},
+                           "languages": ["en"], "configuration": {**self._configuration(), "urls": {"streaming": f"ws://{host}"}},
+                           "registrations": {"enabled": False, "approval_required": False, "message": None},
+                           "api_versions": {"mastodon": API_VERSION},
+                           "contact": {"email": "", "account": None}, "rules": []})
+
     def route(self, request: Request) -> Reply | object:
+        request.path = request.path.rstrip("/") or "/"  # clients (Mastodon.py) add a trailing slash
+        instance = re.fullmatch(r"/api/v([12])/instance", request.path)
+        if request.method == "GET" and instance:
+            return self._instance(int(instance.group(1)))
         account = self.account_for(request.bearer())
         if self.take("expired_token") is not None or account is None:
             raise Reject(401, "The access token is invalid")
@@ -73,6 +105,9 @@ class MastodonEmulator(Emulator):
             return self._status(account, request)
         if method == "GET" and path == "/api/v1/accounts/verify_credentials":
             return Reply(200, self._profile(account))
+        one = re.fullmatch(r"/api/v1/statuses/(\d+)", path)
+        if method == "GET" and one:
+            return self._one_status(one.group(1))
         listing = re.fullmatch(r"/api/v1/accounts/(\d+)/statuses", path)
         if method == "GET" and listing and listing.group(1) in self._account_ids.values():
             limit = int(request.query.get("limit", "20"))
@@ -80,6 +115,12 @@ class MastodonEmulator(Emulator):
                 statuses = list(reversed(self._statuses.get(listing.group(1), [])))
             return Reply(200, statuses[:limit])
         raise Reject(404, "Record not found")
+
+    def _one_status(self, status_id: str) -> Reply:
+        with self._lock:
+            found = [s for statuses in self._statuses.values() for s in statuses if s["id"] == status_id]
+        require(found, "Record not found", 404)
+        return Reply(200, found[0])
 
     def _upload(self, account: str, request: Request) -> Reply:
         fields, files = request.form()
@@ -95,10 +136,17 @@ class MastodonEmulator(Emulator):
         media_id = str(110_000_000_000_000_000 + self.next_id())
         job = self.new_job() if info.kind == "video" else None
         self._media[media_id] = {"info": info, "description": description, "job": job, "owner": account}
-        kind = "video" if info.kind == "video" else "image"
-        body = {"id": media_id, "type": kind, "url": None if job else f"https://files.example/{media_id}",
-                "description": description, "meta": {"original": {"width": info.width, "height": info.height}}}
-        return Reply(202 if job else 200, body)
+        return Reply(202 if job else 200, self._attachment(media_id, ready=job is None))
+
+    def _attachment(self, media_id: str, *, ready: bool) -> dict[str, Any]:
+        """A MediaAttachment entity as Mastodon returns it from upload and from GET /api/v1/media/:id."""
+        item = self._media[media_id]
+        info = item["info"]
+        url = f"https://files.example/{media_id}"
+        return {"id": media_id, "type": "video" if info.kind == "video" else "image", "url": url if ready else None,
+                "preview_url": url + "/small" if ready else None, "remote_url": None, "text_url": None,
+                "description": item["description"], "blurhash": None,
+                "meta": {"original": {"width": info.width, "height": info.height}}}
 
     def _media_status(self, account: str, media_id: str) -> Reply:
         item = self._media.get(media_id)
@@ -107,10 +155,10 @@ class MastodonEmulator(Emulator):
         job: Job | None = item["job"]
         state = job.step() if job else "done"
         if state == "processing":
-            return Reply(206, {"id": media_id, "url": None})
+            return Reply(206, self._attachment(media_id, ready=False))
         if state == "failed":
             return Reply(422, {"error": job.reason if job else "failed"})
-        return Reply(200, {"id": media_id, "url": f"https://files.example/{media_id}", "description": item["description"]})
+        return Reply(200, self._attachment(media_id, ready=True))
 
     def _status(self, account: str, request: Request) -> Reply | object:
         key = request.headers.get("idempotency-key")

@@ -76,7 +76,7 @@ class Sandbox:
             return {}
         base = self._emulators[platform].base_url
         overrides = {"base_url": self._emulators[platform].api_url}
-        if platform in ("facebook", "bluesky"):
+        if platform == "bluesky":
             overrides["video_base_url"] = base
         if platform == "instagram":
             overrides["media_base_url"] = self.media.base_url
@@ -89,6 +89,9 @@ class Sandbox:
             return Credentials(channel_id, platform, {}, "sandbox")
         token = self._tokens[channel_id]
         values = {"IDENTIFIER": channel.account, "PASSWORD": token} if platform == "bluesky" else {"TOKEN": token}
+        if platform == "facebook":  # clips: Meta's Resumable Upload API stores them under the app with a user token
+            emulator = self._emulators[platform]
+            values.update(APP_ID=emulator.app_id, USER_TOKEN=emulator.user_token)  # type: ignore[attr-defined]
         return Credentials(channel_id, platform, values, "sandbox")
 
     def received(self, channel_id: str | None = None) -> list[dict[str, Any]]:

@@ -68,7 +68,12 @@ class XEmulator(Emulator):
             return self._metadata(account, request)
         if method == "POST" and path == "/2/tweets":
             return self._tweet(account, request)
+        if method == "GET" and path == "/2/users/me":  # who the token acts as (clients and `check` call it)
+            return Reply(200, {"data": {"id": self._user_id(account), "name": account, "username": account}})
         raise Reject(404, f"no route for {method} {path}")
+
+    def _user_id(self, account: str) -> str:
+        return str(1_500_000_000 + self.accounts.index(account))
 
     def _new(self, account: str, **fields: Any) -> tuple[str, dict[str, Any]]:
         media_id = str(1_880_000_000_000_000_000 + self.next_id())
@@ -149,8 +154,9 @@ class XEmulator(Emulator):
         text = body.get("text", "") if isinstance(body, dict) else ""
         ids = [str(i) for i in ((body.get("media") or {}).get("media_ids") or [])]
         require(text or ids, "text or media is required")
-        length = textcount.x_weighted_length(text)
-        require(length <= 280, f"the text is {length} weighted characters; 280 at most")
+        parsed = textcount.x_parse(text)
+        require(parsed.weightedLength <= 280, f"the text is {parsed.weightedLength} weighted characters; 280 at most")
+        require(not text or parsed.valid, "the text contains characters that are not allowed (U+FEFF, U+FFFE, U+FFFF)")
         items = [self._media.get(i) for i in ids]
         require(all(item and item["owner"] == account for item in items), "a media id is unknown or expired")
         require(all(item["state"] == "succeeded" for item in items), "media is still processing; wait for STATUS succeeded")

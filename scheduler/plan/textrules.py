@@ -2,7 +2,8 @@
 time and the platform emulators enforce the same rules on 127.0.0.1.
 
 Sources (see ../../shared/platform-apis.md): X counts *weighted* characters with the
-twitter-text v3 configuration; Bluesky counts grapheme clusters and wants rich-text facets in
+twitter-text v3 configuration (counted by twitter-text-parser, held to the official conformance
+cases); Bluesky counts grapheme clusters and wants rich-text facets in
 UTF-8 byte offsets; Mastodon counts every URL as 23 characters; LinkedIn's "little text"
 format needs its reserved characters backslash-escaped or the post is silently cut.
 """
@@ -14,6 +15,7 @@ import unicodedata
 from typing import Iterator
 
 import grapheme
+from twitter_text import ParsedResult, parse_tweet
 
 # --- links -----------------------------------------------------------------------------------
 
@@ -38,54 +40,39 @@ def find_urls(text: str) -> list[tuple[int, int, str]]:
 # --- X (twitter-text v3) -------------------------------------------------------------------
 
 X_MAX_WEIGHTED = 280
-X_URL_LENGTH = 23
-X_SCALE = 100
-X_DEFAULT_WEIGHT = 200
-# twitter-text config/v3.json: these code point ranges weigh 100 (one character), all else 200.
-X_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 
 
-def _is_emoji_cluster(cluster: str) -> bool:
-    """Emoji, emoji sequences (ZWJ families, skin tones), flags and keycaps: one emoji each."""
-    if "\ufe0f" in cluster or "\u20e3" in cluster:
-        return True
-    for char in cluster:
-        code = ord(char)
-        if 0x1F000 <= code <= 0x1FAFF or 0x2600 <= code <= 0x27BF or 0x2B00 <= code <= 0x2BFF:
-            return True
-        if 0x2300 <= code <= 0x23FF and unicodedata.category(char) == "So":
-            return True
-    return False
+def x_parse(text: str) -> ParsedResult:
+    """X's own reading of a post (twitter-text v3 configuration, which X's API applies).
 
-
-def _code_point_weight(char: str) -> int:
-    code = ord(char)
-    return X_SCALE if any(low <= code <= high for low, high in X_LIGHT_RANGES) else X_DEFAULT_WEIGHT
+    Counted by `twitter-text-parser`, which passes the official twitter-text conformance cases
+    (tests/conformance/twitter_text/validate.yml): a URL counts 23 even without a scheme
+    (``imec.be``, ``t.co``) and ends where X ends it (before CJK text); an emoji sequence (ZWJ
+    family, flag, skin tone) counts 2; CJK counts 2; text is NFC-normalised first; characters X
+    refuses (U+FEFF, U+FFFE, U+FFFF) make the post invalid whatever its length.
+    """
+    return parse_tweet(text)
 
 
 def x_weighted_length(text: str) -> int:
-    """Length of a post as X counts it (twitter-text v3): NFC first; every URL counts 23; code
-    points in the Latin/common ranges count 1; everything else (CJK, Arabic is light: it is below
-    U+1100) counts 2; an emoji, even a ZWJ sequence or a flag, counts 2 in total."""
-    text = unicodedata.normalize("NFC", text)
-    weighted = 0
-    position = 0
-    for start, end, _url in find_urls(text):
-        weighted += _weigh_plain(text[position:start])
-        weighted += X_URL_LENGTH * X_SCALE
-        position = end
-    weighted += _weigh_plain(text[position:])
-    return weighted // X_SCALE
+    """Length of a post as X counts it (see `x_parse`)."""
+    return x_parse(text).weightedLength
 
 
-def _weigh_plain(text: str) -> int:
-    total = 0
-    for cluster in grapheme.graphemes(text):
-        if _is_emoji_cluster(cluster):
-            total += X_DEFAULT_WEIGHT
-        else:
-            total += sum(_code_point_weight(char) for char in cluster)
-    return total
+def x_check(text: str) -> list[str]:
+    """What X would refuse in this post, as messages a manager can act on."""
+    parsed = x_parse(text)
+    problems = []
+    if parsed.weightedLength > X_MAX_WEIGHTED:
+        problems.append(f"X counts {parsed.weightedLength} weighted characters, over the {X_MAX_WEIGHTED} limit (links count 23 even without https://, CJK and emoji 2) — shorten it by {parsed.weightedLength - X_MAX_WEIGHTED}")
+    invalid = sorted({f"U+{ord(char):04X}" for char in text if char in X_INVALID_CHARACTERS})
+    if invalid:
+        problems.append(f"X refuses posts containing the invisible character(s) {', '.join(invalid)} — delete them from the caption or template (often pasted from a word processor)")
+    return problems
+
+
+#: The characters twitter-text calls invalid (a post holding one is refused).
+X_INVALID_CHARACTERS = frozenset("\ufffe\ufeff\uffff")
 
 
 # --- Bluesky -------------------------------------------------------------------------------
@@ -183,12 +170,19 @@ LINKEDIN_MAX = 3000
 _HASHTAG = re.compile(_BEFORE_TAG + r"[#＃](\w+)")
 
 
+_REMOTE_MENTION = re.compile(r"(?<![\w/])(@\w+)@[\w.-]+\w")
+
+
 def mastodon_length(text: str) -> int:
-    """Mastodon counts characters (code points) with every URL as 23."""
-    length = len(text)
+    """Mastodon's StatusLengthValidator: grapheme clusters (an emoji sequence is one), every
+    URL as 23, a remote mention `@name@server` as just `@name`."""
+    pieces, position = [], 0
     for start, end, _url in find_urls(text):
-        length += MASTODON_URL_LENGTH - (end - start)
-    return length
+        pieces.append(text[position:start])
+        pieces.append("x" * MASTODON_URL_LENGTH)
+        position = end
+    pieces.append(text[position:])
+    return grapheme.length(_REMOTE_MENTION.sub(r"\1", "".join(pieces)))
 
 
 def hashtags_in(text: str) -> list[str]:
@@ -248,9 +242,7 @@ def check_caption(platform: str, text: str) -> list[str]:
     """Every rule the caption breaks on `platform`, as messages a manager can act on (empty: fine)."""
     problems: list[str] = []
     if platform == "x":
-        length = x_weighted_length(text)
-        if length > X_MAX_WEIGHTED:
-            problems.append(f"X counts {length} weighted characters, over the {X_MAX_WEIGHTED} limit (URLs count 23, CJK and emoji 2) — shorten it by {length - X_MAX_WEIGHTED}")
+        problems.extend(x_check(text))
     elif platform == "bluesky":
         length = bluesky_graphemes(text)
         if length > BLUESKY_MAX_GRAPHEMES:

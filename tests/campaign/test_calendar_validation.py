@@ -232,3 +232,46 @@ def test_missing_brand_file(tmp_path: Path) -> None:
     assert problems_of(path) == [
         f"calendar.yaml:{line}: brand.logo: file assets/brand/logo-2027.png not found (paths are relative to the calendar's folder) — fix the path or add the file"
     ]
+
+
+# --- LinkedIn API versions (issue 11, finding 6) ---------------------------------------------
+
+def test_sunset_linkedin_version_fails_validation(tmp_path: Path) -> None:
+    path, text = broken(tmp_path, 'api: {version: "202611"}', 'api: {version: "202510"}')
+    with pytest.raises(CalendarError) as caught:
+        load_calendar(path, today=dt.date(2026, 12, 1))
+    problems = [str(p) for p in caught.value.problems]
+    assert len(problems) == 1
+    line = line_of(text, 'version: "202510"')
+    assert problems[0].startswith(f"calendar.yaml:{line}:")
+    assert "sunset on 2026-10-15" in problems[0] and "426" in problems[0] and "set api.version" in problems[0]
+
+
+def test_linkedin_version_warns_60_days_before_its_sunset(tmp_path: Path) -> None:
+    path, text = broken(tmp_path, 'api: {version: "202611"}', 'api: {version: "202511"}')
+    loaded = load_calendar(path, today=dt.date(2026, 9, 17))  # 60 days before 2026-11-16
+    warnings = [str(w) for w in loaded.warnings if "LinkedIn" in str(w)]
+    assert len(warnings) == 1 and "sunset on 2026-11-16 (in 60 days)" in warnings[0]
+    line = line_of(text, 'version: "202511"')
+    assert warnings[0].startswith(f"calendar.yaml:{line}:")
+    quiet = load_calendar(path, today=dt.date(2026, 9, 16))  # 61 days before: nothing yet
+    assert not [w for w in quiet.warnings if "LinkedIn" in str(w)]
+
+
+def test_linkedin_version_not_released_yet_or_malformed(tmp_path: Path) -> None:
+    path, _ = broken(tmp_path, 'api: {version: "202611"}', 'api: {version: "202705"}')
+    assert any("not released yet" in p for p in problems_of(path))
+    path, _ = broken(tmp_path, 'api: {version: "202611"}', 'api: {version: "2026-11"}')
+    assert any("write it as YYYYMM" in p for p in problems_of(path))
+
+
+def test_graph_api_version_expiry_warns_then_fails(tmp_path: Path) -> None:
+    """Meta lists v21.0 as available until 2027-01-21, inside this campaign."""
+    path, text = broken(tmp_path, "api: {version: v25.0}", "api: {version: v21.0}")
+    loaded = load_calendar(path, today=dt.date(2026, 12, 1))
+    warnings = [str(w) for w in loaded.warnings if "Graph API" in str(w)]
+    assert len(warnings) == 1 and "expires on 2027-01-21 (in 51 days)" in warnings[0]
+    assert warnings[0].startswith(f"calendar.yaml:{line_of(text, 'version: v21.0')}:")
+    with pytest.raises(CalendarError) as caught:
+        load_calendar(path, today=dt.date(2027, 1, 21))
+    assert any("expired on 2027-01-21" in str(p) and "v25.0" in str(p) for p in caught.value.problems)

@@ -106,6 +106,9 @@ def rig(platform: str, media_server: StaticServer | None = None, *, timeout: flo
         overrides["media_base_url"] = media_server.base_url
     if platform == "bluesky":
         credentials = Credentials("be-bluesky", "bluesky", {"IDENTIFIER": emulator.identifier, "PASSWORD": FAKE_TOKEN})  # type: ignore[attr-defined]
+    elif platform == "facebook":
+        credentials = Credentials("be-facebook", "facebook", {"TOKEN": FAKE_TOKEN, "APP_ID": emulator.app_id,  # type: ignore[attr-defined]
+                                                              "USER_TOKEN": emulator.user_token})  # type: ignore[attr-defined]
     else:
         credentials = Credentials(f"be-{platform}", platform, {"TOKEN": FAKE_TOKEN})
     publisher = publisher_for(channel(platform), credentials=credentials, api_overrides=overrides, timeout=timeout, clock=clock,

@@ -56,15 +56,15 @@ def test_bluesky_record_has_facets_rkey_and_aspect_ratio(rigs, media_dir) -> Non
 
 
 def test_chunked_video_retries_only_the_failed_chunk(rigs, media_dir) -> None:
-    for platform, path_part in (("x", "/append"), ("facebook", "/videos"), ("linkedin", "/upload/video/")):
+    for platform, path_part in (("x", "/append"), ("linkedin", "/upload/video/")):
         r = rigs(platform)
         r.emulator.inject("server_error", on="chunk")
         r.publisher.publish(make_post(platform, make_media(media_dir, "clip")))
         size = media_dir.joinpath("aiko-tanaka/clip.ja.mp4").stat().st_size
-        chunk = 48 * 1024 if platform == "x" else 64 * 1024 if platform == "linkedin" else 48 * 1024
+        chunk = 48 * 1024 if platform == "x" else 64 * 1024
         chunks = -(-size // chunk)
         sent = [p for m, p in r.emulator.requests if path_part in p and m in ("POST", "PUT")]
-        expected = chunks + 1 + (2 if platform == "facebook" else 0)  # facebook: start and finish on the same path
+        expected = chunks + 1
         assert len(sent) == expected, (platform, len(sent), expected)
         assert len(r.emulator.published) == 1
 

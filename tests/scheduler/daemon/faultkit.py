@@ -81,8 +81,11 @@ class Platforms:
                               timezone="Europe/Brussels", slots=["09:00"])
             overrides = {"base_url": emulator.api_url, "video_base_url": emulator.base_url,
                          "media_base_url": self.media.base_url}
+            values = {"TOKEN": emulator.token}
+            if platform == "facebook":  # clips go through Meta's Resumable Upload API: app id and a user token
+                values.update(APP_ID=emulator.app_id, USER_TOKEN=emulator.user_token)  # type: ignore[attr-defined]
             self._publishers[channel_id] = publisher_for(
-                channel, credentials=Credentials(channel_id, platform, {"TOKEN": emulator.token}), api_overrides=overrides,
+                channel, credentials=Credentials(channel_id, platform, values), api_overrides=overrides,
                 timeout=5.0, clock=self.clock, **self._options)
         return self._publishers[channel_id]
 

@@ -26,6 +26,7 @@ def _postgres_reachable() -> bool:
         return False
 
 
+@pytest.mark.timeout(900)  # the harness keeps its own limits (daemons up within 5 min, the plan within 4)
 @pytest.mark.parametrize("plan", short_plans(), ids=lambda p: p.name)
 def test_every_planned_post_is_out_once_held_or_missed(plan, tmp_path):
     if plan.postgres and not _postgres_reachable():

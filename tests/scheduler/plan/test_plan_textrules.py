@@ -119,3 +119,16 @@ def test_facebook_limit_and_empty_caption() -> None:
     assert check_caption("facebook", "a" * 63206) == []
     assert check_caption("facebook", "a" * 63207)
     assert check_caption("x", "   ") == ["the caption is empty — check the caption template"]
+
+
+def test_mastodon_counts_graphemes_and_remote_mentions_by_their_local_part() -> None:
+    """Mastodon's StatusLengthValidator counts grapheme clusters (platform-apis.md, checked
+    against real servers): a ZWJ family is 1, not 7; `@name@server` counts as `@name`."""
+    from scheduler.emulators import textcount
+
+    for count in (mastodon_length, textcount.mastodon_length):
+        assert count(FAMILY) == 1
+        assert count(f"{FAMILY} {FLAG_BE}") == 3
+        assert count("thanks @aiko@social.example") == len("thanks @aiko")
+        assert count(f"Hi {URL}") == 3 + 23
+    assert check_caption("mastodon", FAMILY * 500) == []  # 500 emoji fit; 3,500 code points
