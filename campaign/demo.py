@@ -8,6 +8,7 @@ a fresh store and outbox each time, and rendering skips what is already up to da
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import sys
 from dataclasses import dataclass
@@ -52,6 +53,14 @@ class DemoOutcome:
     render: Any  # assets.pipeline.RenderSummary
     result: Any  # scheduler.rehearsal.RehearsalResult (with what the emulators received)
     report: Any  # scheduler.rehearsal_report.RehearsalReport
+
+
+def clock_label(campaign_time: dt.datetime, zone: str) -> str:
+    """What the progress line shows: the rehearsal's campaign clock (running a month a minute),
+    said to be that, in the campaign's time zone; not the time any post was published."""
+    from zoneinfo import ZoneInfo
+
+    return f"campaign clock {campaign_time.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M %Z}"
 
 
 def demo(
@@ -177,9 +186,7 @@ def _step_rehearse(console: Console, loaded: LoadedCalendar, paths: DemoPaths, s
         shown = {"done": -1}
 
         def progress(event: RehearsalProgress) -> None:
-            from zoneinfo import ZoneInfo
-
-            when = f"{event.campaign_time.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M}"
+            when = clock_label(event.campaign_time, zone)
             text = f"{event.published} published" + (f", {event.problems} problems" if event.problems else "")
             bar.update(task, completed=event.done, total=event.total, description=text, when=when)
             if not console.is_terminal and event.done != shown["done"]:
