@@ -174,6 +174,23 @@ class Variants(Strict):
     clip: str | None = None
 
 
+class ResultsSettings(Strict):
+    """When the daemon collects a published post's figures (ages after publication)."""
+
+    ages: list[Duration] = Field(
+        default_factory=lambda: [dt.timedelta(hours=1), dt.timedelta(hours=24), dt.timedelta(days=7), dt.timedelta(days=30)],
+        min_length=1, max_length=12)
+
+    @field_validator("ages")
+    @classmethod
+    def _positive_unique(cls, ages: list[dt.timedelta]) -> list[dt.timedelta]:
+        if any(a.total_seconds() < 60 for a in ages):
+            raise ValueError("a collection age must be at least 1m after publication")
+        if len(set(ages)) != len(ages):
+            raise ValueError("a collection age is listed twice — list each age once")
+        return sorted(ages)
+
+
 class Channel(Strict):
     id: Identifier
     platform: Platform
@@ -188,6 +205,8 @@ class Channel(Strict):
     grace: Duration = dt.timedelta(hours=3)
     variants: Variants = Variants()
     api: ApiSettings = ApiSettings()
+    country: str | None = None  # where the account speaks from (an embassy's host country): results by country
+    results: ResultsSettings = ResultsSettings()
 
     @field_validator("slots")
     @classmethod

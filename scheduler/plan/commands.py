@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from campaign.cli_support import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, DEFAULT_CALENDAR, CalendarOption, load_or_exit
+from campaign.cli_support import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, DEFAULT_CALENDAR, CalendarOption, date_or_exit, load_or_exit
 from campaign.clock import SystemClock
 from campaign.errors import TemplateError
 from scheduler.plan.export_ics import plan_to_ics
@@ -24,16 +24,6 @@ from scheduler.post import PlanIssue, PlannedPost
 
 BuildOption = Annotated[Path, typer.Option("--build", help="Folder of rendered assets (to mark what is not rendered yet).")]
 DEFAULT_BUILD = Path("build")
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        print(f"{option} {value!r} is not a date — write it as YYYY-MM-DD, e.g. 2027-05-09", file=sys.stderr)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def _plan_or_exit(calendar: Path, build: Path) -> tuple[Any, Plan]:
@@ -79,7 +69,7 @@ def plan(
     wide: Annotated[bool, typer.Option("--wide", help="Every column (UTC, asset, warnings in full), however wide the terminal.")] = False,
 ) -> None:
     """List every planned post (local time, channel, language, moment, caption; --wide adds UTC, asset and warnings); exit 1 if some cannot be planned."""
-    start, end = _date(from_date, "--from"), _date(to_date, "--to")
+    start, end = date_or_exit(from_date, "--from"), date_or_exit(to_date, "--to")
     loaded, result = _plan_or_exit(calendar, build)
     posts = [p for p in result.posts if _in_range(p, start, end)]
     if ics is not None:
