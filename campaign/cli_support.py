@@ -38,3 +38,14 @@ def load_or_exit(path: Path, today: dt.date | None = None, quiet_warnings: bool 
         for warning in loaded.warnings:
             print(f"{warning} (warning)", file=sys.stderr)
     return loaded
+
+
+def date_or_exit(value: str | None, option: str) -> dt.date | None:
+    """A `--from`/`--to` day as a date (None when not given); a malformed one exits 2 with the format."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        print(f"{option} {value!r} is not a date — write it as YYYY-MM-DD, e.g. 2027-05-09", file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -101,6 +101,8 @@ class ScaledClock:
             if moment <= current:
                 return False
             self._start, self._origin = moment.astimezone(UTC), time.monotonic()
+            if self._limit is not None and self._limit < self._start:
+                self._limit = self._start  # a hold below the target would pull the clock back at the next now()
             return True
 
 

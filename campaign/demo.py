@@ -8,6 +8,7 @@ a fresh store and outbox each time, and rendering skips what is already up to da
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import sys
 from dataclasses import dataclass
@@ -54,6 +55,14 @@ class DemoOutcome:
     report: Any  # scheduler.rehearsal_report.RehearsalReport
 
 
+def clock_label(campaign_time: dt.datetime, zone: str) -> str:
+    """What the progress line shows: the rehearsal's campaign clock (running a month a minute),
+    said to be that, in the campaign's time zone; not the time any post was published."""
+    from zoneinfo import ZoneInfo
+
+    return f"campaign clock {campaign_time.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M %Z}"
+
+
 def demo(
     calendar: CalendarOption = DEFAULT_CALENDAR,
     inbox: Annotated[Path, typer.Option("--inbox", help="Raw testimonials to render (default: the samples shipped with the project).")] = SAMPLE_INBOX,
@@ -81,6 +90,7 @@ def run_demo(calendar: Path, *, inbox: Path = SAMPLE_INBOX, build: Path = Path("
     unplanned = [i.message for i in plan.errors if not any(p.id == i.post_id for p in plan.posts)]
     result, report = _step_rehearse(console, loaded, paths, speed, unplanned)
     _print_report(console, report)
+    _step_results(console, loaded, paths, result)
     _console_account(console, paths, calendar)
     return DemoOutcome(loaded, rendered, result, report)
 
@@ -176,9 +186,7 @@ def _step_rehearse(console: Console, loaded: LoadedCalendar, paths: DemoPaths, s
         shown = {"done": -1}
 
         def progress(event: RehearsalProgress) -> None:
-            from zoneinfo import ZoneInfo
-
-            when = f"{event.campaign_time.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M}"
+            when = clock_label(event.campaign_time, zone)
             text = f"{event.published} published" + (f", {event.problems} problems" if event.problems else "")
             bar.update(task, completed=event.done, total=event.total, description=text, when=when)
             if not console.is_terminal and event.done != shown["done"]:
@@ -234,6 +242,27 @@ def _print_report(console: Console, report) -> None:  # type: ignore[no-untyped-
               "the one its emulator answered, shaped like the real platform's. `python run.py daemon --sandbox` "
               "runs the same rehearsal in real time, with the emulators up for you to inspect.")
     sys.stdout.flush()
+
+
+def _step_results(console: Console, loaded: LoadedCalendar, paths: DemoPaths, result) -> None:  # type: ignore[no-untyped-def]
+    """The figures the daemon collected from the emulators during the rehearsal, as the results page."""
+    from scheduler.results.html import write_results_page
+    from scheduler.results.report import build_results
+    from scheduler.store import Store
+
+    _heading(console, 6, "Results (figures the daemon collected from the emulators, 1 hour to 30 days after each post)")
+    store = Store(f"sqlite:///{paths.db_file}")
+    try:
+        results = build_results(store, loaded.calendar)
+    finally:
+        store.close()
+    page = write_results_page(results, loaded.calendar, paths.work / "results.html", build_dir=paths.build,
+                              now=result.finished)
+    total = results.totals().totals
+    with_figures = sum(p.age is not None for p in results.posts)
+    console.print(f"{with_figures} of {len(results.posts)} published posts have figures: "
+                  f"{total['impressions'] or 0:,} impressions, {total['reach'] or 0:,} reached, {total['likes'] or 0:,} likes")
+    console.print(f"results page: {page}  (and `python run.py results --db sqlite:///{paths.db_file} --by pillar`)")
 
 
 def register(app: typer.Typer) -> None:

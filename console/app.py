@@ -281,7 +281,11 @@ async def operations_page(request: Request, console: Console, me: Account) -> Re
 
 @page("viewer")
 async def results_page(request: Request, console: Console, me: Account) -> Response:
-    return render(request, console, "results.html.j2", me, posts=views.published(console.store, console.calendar()))
+    from scheduler.results.store import ResultsStore
+
+    posts = views.published(console.store, console.calendar())
+    return render(request, console, "results.html.j2", me, posts=posts,
+                  figures=ResultsStore(console.store).latest(p.id for p in posts))
 
 
 @page("viewer")

@@ -171,6 +171,7 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
            build_dir: BuildOption = Path("build"),
            outbox_dir: Annotated[Path, typer.Option("--outbox-dir")] = Path("outbox"),
            inbox_dir: Annotated[Path, typer.Option("--inbox-dir")] = Path("inbox"),
+           results: Annotated[bool, typer.Option("--results/--no-results", help="Collect published posts' figures at their set ages (default: on).")] = True,
            emulators: Annotated[Optional[Path], typer.Option("--emulators", help="Publish to emulators running in another process (the state file `python -m scheduler.emulators.serve` writes), as in --sandbox.")] = None) -> None:
     """Publish due posts unattended: SIGTERM stops cleanly, SIGHUP reloads the calendar."""
     from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
@@ -205,7 +206,10 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir, clock=clock)
     config = DaemonConfig(calendar_path=calendar, interval_seconds=interval, heartbeat_file=heartbeat_file,
                           inbox_dir=inbox_dir, dispatch=DispatchConfig(build_dir=build_dir))
-    service = Daemon(store, clock, pool, config, log=log)
+    # Figures are read through publishers of their own: a slow figures request never holds a publish.
+    collect_pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir,
+                                 clock=clock) if results else None
+    service = Daemon(store, clock, pool, config, log=log, collect_with=collect_pool)
     holder["daemon"] = service
     try:
         if once:
@@ -216,6 +220,8 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
             code = service.run_forever()
     finally:
         pool.close()
+        if collect_pool is not None:
+            collect_pool.close()
         if box is not None:
             box.stop()
         store.close()

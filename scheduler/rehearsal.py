@@ -103,9 +103,12 @@ def rehearse(loaded: LoadedCalendar, *, build_dir: Path, db_url: str, outbox_dir
         with Sandbox(loaded.calendar, build_dir, clock=clock) as box:
             holder: dict[str, Daemon] = {}
             pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir, clock=clock)  # type: ignore[union-attr]
+            collect_pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir,  # type: ignore[union-attr]
+                                         clock=clock)
             config = DaemonConfig(calendar_path=loaded.path, interval_seconds=0.5, sweep_seconds=2.0, heartbeat_file=None,
-                                  inbox_dir=None, dispatch=DispatchConfig(build_dir=build_dir, actor="rehearsal"))
-            daemon = Daemon(store, clock, pool, config, log=log or EventLog())
+                                  inbox_dir=None, collect_seconds=0.5,
+                                  dispatch=DispatchConfig(build_dir=build_dir, actor="rehearsal"))
+            daemon = Daemon(store, clock, pool, config, log=log or EventLog(), collect_with=collect_pool)
             holder["daemon"] = daemon
             daemon.load_and_sync()
             approved = _approve_all(store, loaded, approve_as, clock.now()) if approve_as else 0
@@ -116,6 +119,10 @@ def rehearse(loaded: LoadedCalendar, *, build_dir: Path, db_url: str, outbox_dir
             finally:
                 daemon.stop()
                 pool.close()
+            try:
+                collect_remaining(daemon.collector, clock)
+            finally:
+                collect_pool.close()
             received = collect_received(box, loaded, outbox_dir)
             urls = {platform: box.emulator(platform).base_url for platform in _platforms(loaded)}
         return RehearsalResult(posts=store.all_posts(), received=received, emulator_urls=urls, started=begin,
@@ -123,6 +130,21 @@ def rehearse(loaded: LoadedCalendar, *, build_dir: Path, db_url: str, outbox_dir
                                approved=approved)
     finally:
         store.close()
+
+
+def collect_remaining(collector: Any, clock: ScaledClock) -> int:
+    """After the last post: move campaign time to each collection still due (1 h to 30 days after
+    the last posts) and collect it there, so every published post has figures at every age."""
+    done = 0
+    clock.hold_at(None)
+    while (due := collector.results.next_due_at()) is not None:
+        clock.leap_to(due)
+        clock.hold_at(due)
+        report = collector.run_once()
+        done += len(report.collected) + len(report.not_given)
+        if not (report.collected or report.not_given or report.retrying or report.scheduled):
+            break  # nothing could be collected at this time: stop rather than spin
+    return done
 
 
 def _platforms(loaded: LoadedCalendar) -> list[str]:

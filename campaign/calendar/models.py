@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -19,12 +19,14 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     field_validator,
     model_validator,
+    Tag,
 )
 
-from campaign.languages import LANGUAGES
+from campaign.languages import LANGUAGES, country_name
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -93,6 +95,22 @@ Duration = Annotated[dt.timedelta, BeforeValidator(_duration)]
 Colour = Annotated[str, AfterValidator(_colour)]
 Identifier = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=64)]
 Pillar = Literal["innovation", "partnerships", "diversity"]
+Hashtags = list[Annotated[str, Field(pattern=r"^[^\s#]+$")]]
+Link = Annotated[str, Field(pattern=r"^https?://\S+$")]
+
+
+def _one_or_per_language(value: object) -> str:
+    return "per-language[]" if isinstance(value, dict) else "one[]"
+
+
+def OneOrPerLanguage(kind):  # noqa: N802 - a type factory, read like a type
+    """`kind` for every language, or a mapping of language to `kind`. The discriminator picks the
+    branch by shape, so a mistake is reported once, against the branch the manager wrote (the
+    loader hides the branch names: they contain "[")."""
+    return Annotated[
+        Union[Annotated[kind, Tag("one[]")], Annotated[dict[Language, kind], Tag("per-language[]")]],
+        Discriminator(_one_or_per_language),
+    ]
 
 
 class Platform(str, Enum):
@@ -156,10 +174,28 @@ class Variants(Strict):
     clip: str | None = None
 
 
+class ResultsSettings(Strict):
+    """When the daemon collects a published post's figures (ages after publication)."""
+
+    ages: list[Duration] = Field(
+        default_factory=lambda: [dt.timedelta(hours=1), dt.timedelta(hours=24), dt.timedelta(days=7), dt.timedelta(days=30)],
+        min_length=1, max_length=12)
+
+    @field_validator("ages")
+    @classmethod
+    def _positive_unique(cls, ages: list[dt.timedelta]) -> list[dt.timedelta]:
+        if any(a.total_seconds() < 60 for a in ages):
+            raise ValueError("a collection age must be at least 1m after publication")
+        if len(set(ages)) != len(ages):
+            raise ValueError("a collection age is listed twice — list each age once")
+        return sorted(ages)
+
+
 class Channel(Strict):
     id: Identifier
     platform: Platform
     account: str = Field(min_length=1)
+    name: str | None = None  # how readers see the account (the preview shows it instead of a raw id)
     languages: list[Language] = Field(min_length=1)
     timezone: TimeZone
     slots: list[LocalTime] = Field(min_length=1)
@@ -169,6 +205,8 @@ class Channel(Strict):
     grace: Duration = dt.timedelta(hours=3)
     variants: Variants = Variants()
     api: ApiSettings = ApiSettings()
+    country: str | None = None  # where the account speaks from (an embassy's host country): results by country
+    results: ResultsSettings = ResultsSettings()
 
     @field_validator("slots")
     @classmethod
@@ -212,7 +250,9 @@ class Testimonial(Strict):
         return self
 
     def country_in(self, language: str) -> str:
-        return self.country_names.get(language, self.country)
+        """The country as `language` writes it: `country_names` wins, then CLDR's name for
+        `country` (an English country name or an ISO 3166 code), then `country` as written."""
+        return self.country_names.get(language) or country_name(self.country, language) or self.country
 
 
 class Moment(Strict):
@@ -230,8 +270,8 @@ class Moment(Strict):
     media: Literal["photo", "clip", "auto"] = "auto"
     # a file name in templates/captions/, never a path: `../` must not reach another folder
     template: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")] = "testimonial"
-    hashtags: list[Annotated[str, Field(pattern=r"^[^\s#]+$")]] = []
-    link: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+    hashtags: OneOrPerLanguage(Hashtags) = []
+    link: OneOrPerLanguage(Link) | None = None
 
     @model_validator(mode="after")
     def _one_kind_of_date(self) -> "Moment":
@@ -253,6 +293,39 @@ class Moment(Strict):
 
     def title_in(self, language: str) -> str:
         return self.titles.get(language, self.title)
+
+    def link_in(self, language: str) -> str | None:
+        """The link a post in `language` carries: its own, else the English one, else the first."""
+        return _per_language(self.link, language)
+
+    def link_language(self, language: str) -> str | None:
+        """Whose link a post in `language` falls back to (None: its own, or the moment has one link)."""
+        return _fallback_language(self.link, language)
+
+    def hashtags_in(self, language: str) -> list[str]:
+        """The hashtags of a post in `language`: its own list, else the English one, else the first."""
+        return list(_per_language(self.hashtags, language) or [])
+
+    @property
+    def all_hashtags(self) -> list[str]:
+        """Every hashtag of the moment, in any language, without repeats."""
+        lists = self.hashtags.values() if isinstance(self.hashtags, dict) else [self.hashtags]
+        return list(dict.fromkeys(tag for tags in lists for tag in tags))
+
+
+def _fallback_language(value: object, language: str) -> str | None:
+    if not isinstance(value, dict) or not value or language in value:
+        return None
+    return "en" if "en" in value else next(iter(value))
+
+
+def _per_language(value, language: str):
+    """A value given once for every language, or per language with a fallback to English."""
+    if not isinstance(value, dict):
+        return value
+    if not value:
+        return None
+    return value.get(language) or value.get("en") or next(iter(value.values()))
 
 
 class Blackout(Strict):

@@ -17,13 +17,15 @@ from campaign.api_versions import graph_version_problem, linkedin_version_proble
 from campaign.calendar.brand_files import font_problem, logo_problem
 from campaign.calendar.models import Calendar, Moment
 from campaign.errors import Problem
+from campaign.calendar.translations import check_translations
 from campaign.languages import script_of
 
 
 def check_references(calendar: Calendar, root: Path, today: dt.date, partial: bool = False) -> list[Problem]:
     """Run every whole-file check. With `partial` (some entries were invalid and left out),
     a check that cannot run on what is left is skipped rather than guessed."""
-    checks = (_duplicates, _moment_references, _languages, _dates, _consent, _templates, _brand_files, _channel_settings, _usage)
+    checks = (_duplicates, _moment_references, _languages, _dates, _consent, _templates, _brand_files, _channel_settings, _usage,
+              _translations)
     problems: list[Problem] = []
     for check in checks:
         try:
@@ -238,3 +240,8 @@ def _usage(calendar: Calendar, _root: Path, _today: dt.date) -> Iterable[Problem
                 yield _error(f"moments[{m_index}].testimonials", f"moment `{moment.id}` posts to Instagram, which cannot post text alone, but has no testimonial — add one")
             else:
                 yield _warning(f"moments[{m_index}].testimonials", f"moment `{moment.id}` has no testimonial — its posts will be text only")
+
+
+def _translations(calendar: Calendar, root: Path, _today: dt.date) -> Iterable[Problem]:
+    """Text a post or its stamped lower third would carry in another language (warnings)."""
+    return check_translations(calendar, posting_languages, root)

@@ -42,6 +42,7 @@ class DaemonConfig:
     inbox_seconds: float = 30.0
     heartbeat_file: Path | None = Path("campaign.heartbeat")
     inbox_dir: Path | None = Path("inbox")  # None: this daemon renders nothing (rehearsals)
+    collect_seconds: float = 300.0  # how often published posts' figures are looked for (results)
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     store_outage: OutagePolicy = field(default_factory=OutagePolicy)
 
@@ -54,7 +55,10 @@ def default_planner() -> Planner:
 
 class Daemon:
     def __init__(self, store: Store, clock: Clock, publishers: PublisherFactory, config: DaemonConfig, *,
-                 planner: Planner | None = None, log: EventLog | None = None) -> None:
+                 planner: Planner | None = None, log: EventLog | None = None,
+                 collect_with: PublisherFactory | None = None) -> None:
+        """`collect_with`: publishers of its own for collecting figures (never the dispatcher's, so
+        a slow figures request cannot hold a publish); None: this daemon collects no figures."""
         self.store = store
         self.clock = clock
         self.config = config
@@ -70,6 +74,11 @@ class Daemon:
         self.exit_code = 0
         self.outage = StoreOutage(getattr(store, "url", "the store"), self.log, config.store_outage,
                                   on_give_up=self._give_up)
+        self.collector: Any = None  # scheduler.results.collect.Collector when collecting
+        if collect_with is not None:
+            from scheduler.results.collect import Collector  # results sit above the daemon's modules
+
+            self.collector = Collector(store, clock, collect_with, log=self.log, publishing_due=self._publishing_due)
 
     def _give_up(self, code: int) -> None:
         self.exit_code = code
@@ -99,6 +108,8 @@ class Daemon:
         report = sync_plan(self.store, plan, now, actor="daemon")
         self.loaded = loaded
         self.dispatcher.calendar = loaded.calendar
+        if self.collector is not None:
+            self.collector.calendar = loaded.calendar
         self._calendar_mtime = _mtime(path)
         self.log.event("synced", report.summary(), calendar=str(path))
         for post_id, why in report.drift:
@@ -150,6 +161,20 @@ class Daemon:
         due = self.store.next_due_at(skip_channels=silenced)
         ends = first_blackout_end(calendar, now) if silenced else None
         return min((t for t in (due, ends) if t is not None), default=None)
+
+    def _publishing_due(self, now: dt.datetime) -> bool:
+        due = self.next_wakeup()
+        return due is not None and due <= now
+
+    def _collect_job(self) -> None:
+        """Collect due figures on its own thread; it defers whenever a post is due."""
+        if self.collector is None or self.stop_event.is_set() or self.outage.waiting():
+            return
+        try:
+            self.collector.run_once()
+        except Exception as error:  # noqa: BLE001 - results must never stop the daemon
+            if not self.outage.failed(error):
+                self.log.event("collect_error", f"{type(error).__name__}: {error}")
 
     def _sweep_job(self) -> None:
         if self.outage.waiting():
@@ -242,7 +267,7 @@ class Daemon:
         self.load_and_sync()
         self.check_channels()
         scheduler = BackgroundScheduler(
-            jobstores={"default": MemoryJobStore()}, executors={"default": ThreadPoolExecutor(3)},
+            jobstores={"default": MemoryJobStore()}, executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1}, timezone=UTC)
         interval = self.config.interval_seconds
         now = dt.datetime.now(UTC)
@@ -254,6 +279,9 @@ class Daemon:
         if self.config.inbox_dir is not None:
             scheduler.add_job(self._inbox_job, "interval", seconds=self.config.inbox_seconds, id="inbox", next_run_time=now,
                               misfire_grace_time=max(1, int(self.config.inbox_seconds)), replace_existing=True)
+        if self.collector is not None:
+            scheduler.add_job(self._collect_job, "interval", seconds=self.config.collect_seconds, id="collect",
+                              misfire_grace_time=max(1, int(self.config.collect_seconds)), replace_existing=True)
         self._scheduler = scheduler
         scheduler.start()
         self.beat()

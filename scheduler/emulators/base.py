@@ -335,7 +335,9 @@ class Emulator:
     def dispatch(self, request: Request) -> Reply | object:
         with self._lock:
             self.requests.append((request.method, request.path))
-        action = self.action_of(request)
+        from scheduler.emulators import metrics  # the figures endpoints every platform serves (results)
+
+        action = "metrics" if metrics.handles(self, request) else self.action_of(request)
         timeout = self.take("timeout", action)
         if timeout is not None:
             time.sleep(float(timeout.get("seconds", self.timeout_seconds)))
@@ -346,7 +348,7 @@ class Emulator:
         if limited is not None:
             return self.rate_limit_reply(float(limited.get("retry_after", 60)), limited)
         try:
-            return self.route(request)
+            return metrics.route(self, request) if action == "metrics" else self.route(request)
         except Reject as exc:
             return self.error_reply(exc.status, exc.message, **exc.extra)
 

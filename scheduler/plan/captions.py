@@ -19,7 +19,8 @@ from campaign.errors import TemplateError
 from scheduler.plan.template_errors import reported_as
 from scheduler.plan.template_limits import BoundedSandbox, ConfinedLoader, render_bounded
 
-CAPTION_VARIABLES = ("speaker", "country", "quote", "baseline", "tagline", "title", "hashtags", "link")
+CAPTION_VARIABLES = ("speaker", "country", "quote", "baseline", "tagline", "title", "hashtags", "link",
+                     "quote_open", "quote_close", "separator")
 
 
 class CaptionRenderer:

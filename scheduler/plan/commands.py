@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from campaign.cli_support import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, DEFAULT_CALENDAR, CalendarOption, load_or_exit
+from campaign.cli_support import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, DEFAULT_CALENDAR, CalendarOption, date_or_exit, load_or_exit
 from campaign.clock import SystemClock
 from campaign.errors import TemplateError
 from scheduler.plan.export_ics import plan_to_ics
@@ -23,16 +24,6 @@ from scheduler.post import PlanIssue, PlannedPost
 
 BuildOption = Annotated[Path, typer.Option("--build", help="Folder of rendered assets (to mark what is not rendered yet).")]
 DEFAULT_BUILD = Path("build")
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        print(f"{option} {value!r} is not a date — write it as YYYY-MM-DD, e.g. 2027-05-09", file=sys.stderr)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def _plan_or_exit(calendar: Path, build: Path) -> tuple[Any, Plan]:
@@ -75,9 +66,10 @@ def plan(
     to_date: Annotated[str | None, typer.Option("--to", help="Only posts on or before this local date (YYYY-MM-DD).")] = None,
     ics: Annotated[Path | None, typer.Option("--ics", help="Also write the posts as an RFC 5545 calendar file.")] = None,
     build: BuildOption = DEFAULT_BUILD,
+    wide: Annotated[bool, typer.Option("--wide", help="Every column (UTC, asset, warnings in full), however wide the terminal.")] = False,
 ) -> None:
-    """List every planned post (local and UTC time, channel, language, asset, caption); exit 1 if some cannot be planned."""
-    start, end = _date(from_date, "--from"), _date(to_date, "--to")
+    """List every planned post (local time, channel, language, moment, caption; --wide adds UTC, asset and warnings); exit 1 if some cannot be planned."""
+    start, end = date_or_exit(from_date, "--from"), date_or_exit(to_date, "--to")
     loaded, result = _plan_or_exit(calendar, build)
     posts = [p for p in result.posts if _in_range(p, start, end)]
     if ics is not None:
@@ -88,43 +80,60 @@ def plan(
                    "issues": [issue_as_json(i) for i in result.issues]}
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        _print_table(posts, result, ics)
+        _print_table(posts, result, ics, wide=wide)
     raise typer.Exit(EXIT_PARTIAL if result.errors else EXIT_OK)
 
 
-def _print_table(posts: list[PlannedPost], result: Plan, ics: Path | None) -> None:
-    console = Console(soft_wrap=False, width=max(Console().width, 200))
-    table = Table(title=f"{len(posts)} planned posts", show_lines=False, header_style="bold")
-    for column in ("local time", "UTC", "channel", "lang", "moment", "asset"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("caption", overflow="fold", max_width=36)
-    table.add_column("warnings", overflow="fold")
+def _print_table(posts: list[PlannedPost], result: Plan, ics: Path | None, *, wide: bool = False) -> None:
+    """The plan as a table that fits the terminal (80 columns when not a terminal): local time,
+    channel, language, moment, the caption's start and a warnings count; `wide` adds UTC, the
+    asset and the warnings in full, at 200 columns or more."""
+    console = Console(soft_wrap=False, width=max(Console().width, 200)) if wide else Console(soft_wrap=False)
+    title = f"{len(posts)} planned posts" + ("" if wide else ", in each channel's local time")
+    table = Table(title=title, show_lines=False, header_style="bold", pad_edge=False,
+                  collapse_padding=True, box=None if not wide else box.HEAVY_HEAD)
+    table.add_column("local time", no_wrap=True, min_width=16)
+    if wide:
+        table.add_column("UTC", no_wrap=True)
+    table.add_column("channel", no_wrap=True, overflow="ellipsis", max_width=18 if not wide else None)
+    table.add_column("lang", no_wrap=True, min_width=4)
+    table.add_column("moment", no_wrap=True, overflow="ellipsis", max_width=16 if not wide else None)
+    if wide:
+        table.add_column("asset", no_wrap=True)
+    # narrow: the caption gets what the other columns leave (16+18+4+16+1 and a space between each)
+    caption_width = 36 if wide else max(8, console.width - 61)
+    table.add_column("caption", no_wrap=not wide, overflow="ellipsis" if not wide else "fold", max_width=caption_width)
+    table.add_column("warnings" if wide else "⚠", overflow="fold", no_wrap=not wide, min_width=1)
     for post in posts:
         local = post.local_time
-        if post.media:
-            asset = Text(post.media.path)
-            refused = None if result.is_rendered(post) else result.media_refusal(post)
-            asset.append(" ✓" if result.is_rendered(post) else f" (refused: {refused})" if refused else " (not rendered)",
-                         style="green" if result.is_rendered(post) else "red" if refused else "yellow")
-        else:
-            asset = Text("text only", style="dim")
         start = " ".join(post.caption.split())
-        table.add_row(
-            f"{local:%Y-%m-%d %H:%M} {local:%Z} {local.tzinfo}",
-            f"{post.scheduled_at:%m-%d %H:%M}Z",
-            post.channel_id + (" ✋" if post.needs_approval else ""),
-            post.language,
-            post.moment_id,
-            asset,
-            start[:34] + ("…" if len(start) > 34 else ""),
-            Text("\n".join(post.warnings), style="yellow") if post.warnings else "",
-        )
+        row: list[Any] = [f"{local:%Y-%m-%d %H:%M}" + (f" {local:%Z} {local.tzinfo}" if wide else "")]
+        if wide:
+            row.append(f"{post.scheduled_at:%m-%d %H:%M}Z")
+        row += [post.channel_id + (" ✋" if post.needs_approval else ""), post.language, post.moment_id]
+        if wide:
+            if post.media:
+                asset = Text(post.media.path)
+                refused = None if result.is_rendered(post) else result.media_refusal(post)
+                asset.append(" ✓" if result.is_rendered(post) else f" (refused: {refused})" if refused else " (not rendered)",
+                             style="green" if result.is_rendered(post) else "red" if refused else "yellow")
+            else:
+                asset = Text("text only", style="dim")
+            row.append(asset)
+            row.append(start[:34] + ("…" if len(start) > 34 else ""))
+            row.append(Text("\n".join(post.warnings), style="yellow") if post.warnings else "")
+        else:
+            row.append(start[:caption_width - 1] + "…" if len(start) > caption_width else start)
+            row.append(Text(str(len(post.warnings)), style="yellow") if post.warnings else "")
+        table.add_row(*row)
     console.print(table)
     for issue in result.issues:
         style = "bold red" if issue.severity == "error" else "yellow"
         console.print(Text(f"{issue.severity}: {issue.message}", style=style))
     errors = len(result.errors)
     summary = f"{len(posts)} posts planned" + (f", {errors} could not be planned" if errors else ", no plan errors")
+    if not wide:
+        summary += "; ⚠ counts warnings (--wide shows them with UTC times and assets)"
     if ics is not None:
         summary += f"; calendar written to {ics}"
     console.print(summary)

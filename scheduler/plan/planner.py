@@ -19,6 +19,7 @@ from assets.specs import PLATFORMS, output_name, variant_for
 from campaign.calendar.loader import LoadedCalendar
 from campaign.calendar.models import Calendar, Channel, Moment, Testimonial
 from campaign.calendar.usage import media_kind, moment_channels, moment_languages
+from campaign.languages import RIGHT_TO_LEFT, isolate_ltr_runs, list_separator, quotation_marks
 from scheduler.plan.alttext import generated_alt_text
 from scheduler.plan.captions import CaptionRenderer, with_hashtags
 from scheduler.plan.expand import Occurrence, occurrences
@@ -149,7 +150,10 @@ class _Planner:
             warnings.append(f"moved to {slot.local:%a %d %b %H:%M} by the blackout “{window.reason}”")
         if self.today is not None and slot.local.date() < self.today:
             warnings.append(f"scheduled for {slot.local:%Y-%m-%d}, before today ({self.today:%Y-%m-%d})")
-        link = add_utm(moment.link, source=platform, campaign=moment.id, content=language) if moment.link else None
+        own_link = moment.link_in(language)
+        link = add_utm(own_link, source=platform, campaign=moment.id, content=language) if own_link else None
+        hashtags = moment.hashtags_in(language)
+        quote_open, quote_close = quotation_marks(language)
         variables: dict[str, Any] = {
             "speaker": testimonial.name if testimonial else None,
             "country": testimonial.country_in(language) if testimonial else None,
@@ -157,13 +161,19 @@ class _Planner:
             "baseline": campaign.baseline.get(language, campaign.baseline.get("en", next(iter(campaign.baseline.values())))),
             "tagline": campaign.tagline,
             "title": moment.title_in(language),
-            "hashtags": list(moment.hashtags),
+            "hashtags": hashtags,
             "link": link,
+            "quote_open": quote_open,    # CLDR's quotation marks: „…“ in German, «…» in French, 「…」 in Japanese
+            "quote_close": quote_close,
+            "separator": list_separator(language),  # CLDR's list separator: ", ", "、", "، "
         }
-        caption = with_hashtags(self.captions.render(moment.template, language, variables), moment.hashtags)
+        caption = with_hashtags(self.captions.render(moment.template, language, variables), hashtags)
         if platform == "bluesky" and link:
             # Bluesky shows links short; the link facet built from `post.link` carries the full URL.
             caption = caption.replace(link, bluesky_display_link(link))
+        if language in RIGHT_TO_LEFT:
+            # Names, links and hashtags stay whole and in place when the platform lays the text out right to left.
+            caption = isolate_ltr_runs(caption)
         for problem in check_caption(platform, caption):
             warnings.append(problem)
             problems.append(problem)
@@ -188,7 +198,7 @@ class _Planner:
             local_time=slot.local,
             caption=caption,
             link=link,
-            hashtags=tuple(moment.hashtags),
+            hashtags=tuple(hashtags),
             media=media,
             needs_approval=channel.approval,
             grace_seconds=int(channel.grace.total_seconds()),

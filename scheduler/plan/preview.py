@@ -13,15 +13,17 @@ import io
 import re
 import subprocess
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import StrictUndefined, select_autoescape
 from PIL import Image, UnidentifiedImageError
 
-from campaign.calendar.models import Calendar
+from assets.specs import SAFE_ZONES, VARIANT_PLACEMENTS
+from campaign.calendar.models import Calendar, Channel
+from campaign.languages import RIGHT_TO_LEFT, language_name
 from scheduler.plan.textrules import bluesky_display_link, find_urls
-from campaign.languages import LANGUAGES, RIGHT_TO_LEFT
 from campaign.secrets import scrub
 from scheduler.plan.planner import Plan
 from scheduler.post import PlanIssue, PlannedPost
@@ -30,19 +32,46 @@ from scheduler.plan.template_limits import BoundedSandbox, ConfinedLoader, rende
 
 PREVIEW_TEMPLATE = "preview.html.j2"
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-THUMB_SIZE = (400, 400)
+THUMB_SIZE = (640, 640)  # cards are up to ~400 CSS px wide, on phones at 2-3 device px each
 PREVIEW_SECONDS = 60.0  # a year of posts renders in well under a second
 PREVIEW_MAX_OUTPUT = 200_000_000  # characters; thumbnails and fonts are inlined
 
+# Each platform its own colour, told apart at a glance (its brand colour where brands clash:
+# Facebook, LinkedIn and Bluesky are all blue, so LinkedIn takes its dark navy and Bluesky a sky cyan).
 PLATFORM_LOOK = {
     "facebook": {"name": "Facebook", "colour": "#1877F2", "mark": "f"},
     "instagram": {"name": "Instagram", "colour": "#D62976", "mark": "◎"},
     "x": {"name": "X", "colour": "#0F1419", "mark": "𝕏"},
-    "linkedin": {"name": "LinkedIn", "colour": "#0A66C2", "mark": "in"},
+    "linkedin": {"name": "LinkedIn", "colour": "#004182", "mark": "in"},
     "mastodon": {"name": "Mastodon", "colour": "#6364FF", "mark": "M"},
-    "bluesky": {"name": "Bluesky", "colour": "#1185FE", "mark": "🦋"},
-    "outbox": {"name": "Press outbox", "colour": "#5B6470", "mark": "✉"},
+    "bluesky": {"name": "Bluesky", "colour": "#00A3D9", "mark": "🦋"},
+    "outbox": {"name": "Press outbox", "colour": "#B54708", "mark": "✉"},
 }
+
+# How a feed crops a post's media before anyone taps it: (platform, variant) -> shown aspect
+# (width / height). Instagram and Facebook show a 9:16 Reel as 4:5 in the feed; X crops an image
+# in the timeline to 16:9.
+FEED_CROPS: dict[tuple[str, str], float] = {
+    ("instagram", "story_9x16"): 4 / 5,
+    ("facebook", "story_9x16"): 4 / 5,
+    ("x", "feed_4x5"): 16 / 9,
+    ("x", "square_1x1"): 16 / 9,
+    ("x", "story_9x16"): 16 / 9,
+}
+
+
+def feed_crop(platform: str, variant: str) -> float | None:
+    """The aspect the platform's feed shows the variant at, when it crops it (None: shown whole)."""
+    return FEED_CROPS.get((platform, variant))
+
+
+def account_label(channel: Channel | None, account: str) -> str:
+    """What a reader sees as the account: the channel's `name`, else the account unless it is a raw id."""
+    if channel is not None and channel.name:
+        return channel.name
+    if re.fullmatch(r"\d{6,}|urn:[\w:.-]+", account) and channel is not None:
+        return channel.id  # a numeric id or a URN means nothing to a reader; the channel id at least does
+    return account
 
 
 @dataclass
@@ -56,6 +85,19 @@ class Card:
     utc_label: str
     language_name: str
     segments: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, text, href)
+    account_label: str = ""
+    crop: float | None = None  # the feed's aspect, when it crops the media
+    zones: list[dict[str, float]] = field(default_factory=list)  # safe zones, % of the full frame
+
+    @property
+    def frame(self) -> str:
+        media = self.post.media
+        return f"{media.width} / {media.height}" if media else "1 / 1"
+
+    @property
+    def shown(self) -> str:
+        """CSS aspect-ratio of the media as the feed shows it."""
+        return f"{self.crop:.4f}" if self.crop else self.frame
 
 
 @dataclass
@@ -84,12 +126,17 @@ class Week:
         return sum(len(d.cards) for d in self.days)
 
     @property
-    def columns(self) -> str:
-        """CSS grid columns: busy days get room for several cards side by side, empty days shrink."""
-        return " ".join(f"minmax(0, {min(len(d.cards), 4)}fr)" if d.cards else "56px" for d in self.days)
+    def busy_days(self) -> list[Day]:
+        """Days with posts, as a list (a phone shows one under the other; empty days take no room)."""
+        return [d for d in self.days if d.cards]
+
+    @property
+    def quiet(self) -> str:
+        """The days without posts, e.g. "Tue, Thu, Sun"."""
+        return ", ".join(f"{d.date:%a}" for d in self.days if not d.cards)
 
 
-_TAG = re.compile(r"(?:(?<=\s)|^)#\w+")
+_TAG = re.compile(r"(?:(?<=[\s\u2066\u2067\u2068\u200e\u200f])|^)#\w+")
 
 
 def caption_segments(caption: str) -> list[tuple[str, str, str]]:
@@ -192,9 +239,29 @@ def _clip_frame(path: Path) -> bytes:
     return result.stdout
 
 
-def make_card(post: PlannedPost, *, thumbnail: str | None, rendered: bool) -> Card:
-    """One post as the card template shows it (`thumbnail`: a data: URI or a URL)."""
+def safe_zone_boxes(variant: str) -> list[dict[str, str | float]]:
+    """The zones each full-screen placement of the variant covers (assets.specs.SAFE_ZONES),
+    as CSS boxes in % of the full frame."""
+    boxes: list[dict[str, str | float]] = []
+    for placement in VARIANT_PLACEMENTS.get(variant, ()):
+        zone = SAFE_ZONES[placement]
+        for side, share, left, top, width, height in (
+            ("top", zone.top, 0, 0, 100, zone.top * 100),
+            ("bottom", zone.bottom, 0, 100 - zone.bottom * 100, 100, zone.bottom * 100),
+            ("left", zone.left, 0, 0, zone.left * 100, 100),
+            ("right", zone.right, 100 - zone.right * 100, 0, zone.right * 100, 100),
+        ):
+            if share:
+                boxes.append({"placement": placement, "side": side, "left": round(left, 2), "top": round(top, 2),
+                              "width": round(width, 2), "height": round(height, 2)})
+    return boxes
+
+
+def make_card(post: PlannedPost, *, thumbnail: str | None, rendered: bool, channel: Any = None) -> Card:
+    """One post as the card template shows it (`thumbnail`: a data: URI or a URL); the preview and
+    the console both build their cards here."""
     local = post.local_time
+    variant = post.media.variant if post.media else ""
     return Card(
         post=post,
         look=PLATFORM_LOOK.get(post.platform, {"name": post.platform, "colour": "#444", "mark": "•"}),
@@ -202,15 +269,19 @@ def make_card(post: PlannedPost, *, thumbnail: str | None, rendered: bool) -> Ca
         rendered=rendered,
         rtl=post.language in RIGHT_TO_LEFT,
         local_label=f"{local:%a %-d %b %H:%M} {local.tzname()} · {local.tzinfo}",
-        utc_label=f"{post.scheduled_at:%H:%M} UTC",
-        language_name=LANGUAGES.get(post.language, post.language),
+        utc_label=f"{post.scheduled_at.astimezone(dt.timezone.utc):%a %-d %b %H:%M} UTC",
+        language_name=language_name(post.language),
         segments=caption_segments(post.caption),
+        account_label=account_label(channel, post.account),
+        crop=feed_crop(post.platform, variant),
+        zones=safe_zone_boxes(variant),
     )
 
 
 def build_weeks(plan: Plan, calendar: Calendar) -> list[Week]:
     """Posts grouped by ISO week and day of the campaign's time zone (weeks without posts left out)."""
     zone = ZoneInfo(calendar.campaign.timezone)
+    channels = {c.id: c for c in calendar.channels}
     thumbs: dict[Path, str | None] = {}
     by_day: dict[dt.date, list[Card]] = {}
     for post in plan.posts:
@@ -221,7 +292,7 @@ def build_weeks(plan: Plan, calendar: Calendar) -> list[Week]:
             if path not in thumbs:
                 thumbs[path] = thumbnail_data_uri(path, post.media.kind)
             thumb = thumbs[path]
-        card = make_card(post, thumbnail=thumb, rendered=rendered)
+        card = make_card(post, thumbnail=thumb, rendered=rendered, channel=channels.get(post.channel_id))
         by_day.setdefault(post.scheduled_at.astimezone(zone).date(), []).append(card)
     weeks: dict[tuple[int, int], Week] = {}
     for day in sorted(by_day):

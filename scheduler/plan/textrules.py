@@ -81,7 +81,11 @@ BLUESKY_MAX_GRAPHEMES = 300
 BLUESKY_TAG_MAX = 64
 LINK_FEATURE = "app.bsky.richtext.facet#link"
 TAG_FEATURE = "app.bsky.richtext.facet#tag"
-_TAG = re.compile(r"(?:^|(?<=\s))[#＃]([^\s\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2]+)")
+# A tag starts after white space or at the start, or right after the left-to-right isolate or
+# mark that keeps it whole in a right-to-left caption (campaign.languages.isolate_ltr_runs); it
+# ends before white space or the isolate's closing PDI.
+_BEFORE_TAG = r"(?:^|(?<=[\s\u2066\u2067\u2068\u200e\u200f]))"
+_TAG = re.compile(_BEFORE_TAG + r"[#＃]([^\s\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2\u2066-\u2069\u200e\u200f]+)")
 
 
 def bluesky_graphemes(text: str) -> int:
@@ -163,7 +167,7 @@ INSTAGRAM_MAX = 2200
 INSTAGRAM_MAX_HASHTAGS = 30
 FACEBOOK_MAX = 63206
 LINKEDIN_MAX = 3000
-_HASHTAG = re.compile(r"(?:^|(?<=\s))[#＃](\w+)")
+_HASHTAG = re.compile(_BEFORE_TAG + r"[#＃](\w+)")
 
 
 _REMOTE_MENTION = re.compile(r"(?<![\w/])(@\w+)@[\w.-]+\w")
@@ -201,7 +205,7 @@ def instagram_check(text: str) -> list[str]:
 # --- LinkedIn ------------------------------------------------------------------------------
 
 LINKEDIN_RESERVED = set("\\|{}@[]()<>#*_~")
-_LINKEDIN_TAG = re.compile(r"(^|(?<=\s))#(\w+)")
+_LINKEDIN_TAG = re.compile(r"(^|(?<=[\s\u2066\u2067\u2068\u200e\u200f]))#(\w+)")
 
 
 def linkedin_escape(text: str, *, hashtags: bool = True) -> str:

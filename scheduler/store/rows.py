@@ -104,6 +104,7 @@ class StoredPost:
     claimed_by: str | None
     claimed_until: dt.datetime | None
     published_at: dt.datetime | None
+    local_time: dt.datetime | None = None  # the channel's local time the plan gave it (with its UTC offset)
 
     @property
     def grace_ends(self) -> dt.datetime:
@@ -124,6 +125,7 @@ class StoredPost:
             next_attempt_at=from_db(row["next_attempt_at"]), last_error=row["last_error"],
             claimed_by=row["claimed_by"], claimed_until=from_db(row["claimed_until"]),
             published_at=from_db(row["published_at"]),
+            local_time=dt.datetime.fromisoformat(row["local_time"]) if row.get("local_time") else None,
         )
 
 

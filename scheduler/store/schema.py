@@ -125,3 +125,56 @@ heartbeat = Table(
     Column("at", DateTime, nullable=False),
     Column("detail", Text),
 )
+
+# -- results: what each published post achieved (scheduler/results) -------------------------------
+
+# The collector looks for newly published posts by publication time (scheduler/results/store.py).
+Index("ix_posts_published_at", posts.c.published_at)
+
+collections = Table(
+    "collections",
+    metadata,
+    # One row per (post, age): when its figures are due, and whether they were collected.
+    Column("post_id", String(255), primary_key=True),
+    Column("age", String(16), primary_key=True),  # "1h", "24h", "7d", "30d"
+    Column("channel_id", String(64), nullable=False),
+    Column("due_at", DateTime, nullable=False),
+    Column("next_try_at", DateTime, nullable=False),  # due_at, then later after an error
+    Column("done_at", DateTime),
+    Column("tries", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Index("ix_collections_open", "done_at", "next_try_at"),
+)
+
+figures = Table(
+    "figures",
+    metadata,
+    # Append-only: a later collection never overwrites an earlier one.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("post_id", String(255), nullable=False, index=True),
+    Column("age", String(16), nullable=False),
+    Column("collected_at", DateTime, nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("raw", Text, nullable=False),  # JSON: the figures as the platform names them
+    Column("impressions", Integer),  # NULL: the platform does not give it (never a made-up zero)
+    Column("reach", Integer),
+    Column("likes", Integer),
+    Column("reposts", Integer),
+    Column("replies", Integer),
+    Column("link_clicks", Integer),
+    Column("video_views", Integer),
+    Column("not_given", Text),  # why this platform gives this account nothing (permission, access level)
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    # Imported web analytics (Matomo / GA4 export): sessions per UTM campaign, source, content.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("utm_campaign", String(255), nullable=False),
+    Column("utm_source", String(255), nullable=False),
+    Column("utm_content", String(255), nullable=False),
+    Column("sessions", Integer, nullable=False),
+    Column("source_file", Text, nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+)

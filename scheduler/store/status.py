@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from scheduler.store import states
 from scheduler.store.rows import StoredPost, from_db, to_db
@@ -14,8 +14,15 @@ from scheduler.store.store import ALL_CHANNELS, Store
 from scheduler.store.sync import DISPLACED_PREFIX
 
 
+#: How `status` names a `due` post whose time has not come: it is scheduled, not due yet.
+SCHEDULED = "scheduled"
+
+
 def build_status(store: Store, now: dt.datetime, *, limit: int = 10) -> dict[str, Any]:
+    """The report `status` prints. `totals` and `by_channel` count the store's states; of the
+    `due` posts, `not_yet_due` counts those whose time has not come (shown as "scheduled")."""
     counts = store.counts()
+    not_yet = _not_yet_due(store, now)
     by_channel: dict[str, dict[str, int]] = {}
     totals: dict[str, int] = {}
     for (channel, state), n in sorted(counts.items()):
@@ -46,7 +53,7 @@ def build_status(store: Store, now: dt.datetime, *, limit: int = 10) -> dict[str
         "now": _iso(now),
         "totals": totals,
         "by_channel": by_channel,
-        "next": [_brief(p) for p in upcoming],
+        "next": [_brief(p, now) for p in upcoming],
         "problems": [_brief(p) for p in troubled],
         "needs_human": {
             "unknown": [_brief(p) for p in troubled if p.state == states.UNKNOWN],
@@ -56,8 +63,9 @@ def build_status(store: Store, now: dt.datetime, *, limit: int = 10) -> dict[str
             "cannot_be_planned": [_brief(p) for p in displaced],
             "sent_back": [_brief(p) for p in sent_back],
             "paused_channels": paused,
-            "awaiting_approval": {"count": totals.get(states.PLANNED, 0), "first": [_brief(p) for p in waiting]},
+            "awaiting_approval": {"count": totals.get(states.PLANNED, 0), "first": [_brief(p, now) for p in waiting]},
         },
+        "not_yet_due": {"total": sum(not_yet.values()), "by_channel": not_yet},
         "rate_limited": limited,
         "daemons": [{"worker": b["worker"], "last_beat": _iso(b["at"]), "pid": b["pid"], "host": b["host"]}
                     for b in beats[:5]],
@@ -69,17 +77,18 @@ def render_status(status: dict[str, Any]) -> str:
     totals = status["totals"]
     if not totals:
         return lines[0] + "\nNo posts in the store yet: run `python run.py schedule`."
+    totals, by_channel = _as_shown(status)
     lines.append("Posts: " + ", ".join(f"{n} {s}" for s, n in sorted(totals.items())))
     lines.append("")
-    order = [s for s in states.ALL if s in totals]
-    width = max(len(c) for c in status["by_channel"])
+    order = [s for s in (SCHEDULED, *states.ALL) if s in totals]
+    width = max(len(c) for c in by_channel)
     lines.append(f"{'channel':<{width}}  " + "  ".join(f"{s:>10}" for s in order))
-    for channel, row in status["by_channel"].items():
+    for channel, row in by_channel.items():
         lines.append(f"{channel:<{width}}  " + "  ".join(f"{row.get(s, 0):>10}" for s in order))
     human = status["needs_human"]
     lines.append("")
     lines.append("Next:")
-    lines += [f"  {p['scheduled_at']}  {p['id']}  ({p['state']})" for p in status["next"]] or ["  nothing scheduled"]
+    lines += [f"  {_when(p)}  {p['id']}  ({p['shown_state']})" for p in status["next"]] or ["  nothing scheduled"]
     lines.append("")
     lines.append("Needs a human:")
     shown = 0
@@ -98,7 +107,7 @@ def render_status(status: dict[str, Any]) -> str:
     waiting = human["awaiting_approval"]
     if waiting["count"]:
         lines.append(f"  {waiting['count']} posts await approval (`python run.py approve --post|--moment|--channel`), "
-                     f"first: {waiting['first'][0]['id']} at {waiting['first'][0]['scheduled_at']}")
+                     f"first: {waiting['first'][0]['id']} at {_when(waiting['first'][0])}")
         shown += 1
     if not shown:
         lines.append("  nothing")
@@ -115,8 +124,52 @@ def render_status(status: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _brief(post: StoredPost) -> dict[str, Any]:
-    return {"id": post.id, "channel": post.channel_id, "state": post.state, "scheduled_at": _iso(post.scheduled_at),
+def _not_yet_due(store: Store, now: dt.datetime) -> dict[str, int]:
+    """channel -> posts that wait for their time (`due` in the store, but not yet)."""
+    with store.engine.begin() as conn:
+        rows = conn.execute(select(posts.c.channel_id, func.count())
+                            .where(posts.c.state == states.DUE, posts.c.scheduled_at > to_db(now))
+                            .group_by(posts.c.channel_id)).all()
+    return {channel: n for channel, n in rows}
+
+
+def _as_shown(status: dict[str, Any]) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Totals and per-channel counts with `due` posts whose time has not come counted as "scheduled"."""
+    waiting = status.get("not_yet_due", {}).get("by_channel", {})
+    by_channel: dict[str, dict[str, int]] = {}
+    for channel, row in status["by_channel"].items():
+        row = dict(row)
+        if waiting.get(channel):
+            row[SCHEDULED] = waiting[channel]
+            row[states.DUE] = row.get(states.DUE, 0) - waiting[channel]
+        by_channel[channel] = {state: n for state, n in row.items() if n}
+    totals: dict[str, int] = {}
+    for row in by_channel.values():
+        for state, n in row.items():
+            totals[state] = totals.get(state, 0) + n
+    return totals, by_channel
+
+
+def _when(post: dict[str, Any]) -> str:
+    """The post's time in its channel's local time, then in UTC, each with its date:
+    "Mon 18 Jan 2027 08:00 (UTC+01:00) · Mon 18 Jan 07:00 UTC"."""
+    utc = dt.datetime.fromisoformat(post["scheduled_at"]).astimezone(dt.timezone.utc)
+    if not post.get("local_time"):
+        return f"{utc:%a %d %b %Y %H:%M} UTC"
+    local = dt.datetime.fromisoformat(post["local_time"])
+    offset = local.strftime("%z")
+    return f"{local:%a %d %b %Y %H:%M} (UTC{offset[:3]}:{offset[3:]}) · {utc:%a %d %b %H:%M} UTC"
+
+
+def _shown_state(post: StoredPost, now: dt.datetime | None) -> str:
+    if post.state == states.DUE and now is not None and post.scheduled_at > now:
+        return SCHEDULED
+    return post.state
+
+
+def _brief(post: StoredPost, now: dt.datetime | None = None) -> dict[str, Any]:
+    return {"id": post.id, "channel": post.channel_id, "state": post.state, "shown_state": _shown_state(post, now),
+            "scheduled_at": _iso(post.scheduled_at), "local_time": _iso(post.local_time),
             "next_attempt_at": _iso(post.next_attempt_at), "attempts": post.attempts, "last_error": post.last_error,
             "reason": post.state_reason, "remote_url": post.remote_url}
 

@@ -47,6 +47,18 @@ def test_scaled_clock_refuses_naive_times_and_bad_speeds() -> None:
         ScaledClock(START, speed=0)
 
 
+def test_a_leap_past_a_hold_is_not_pulled_back() -> None:
+    """The rehearsal holds at one due post, then leaps to the next: the leap must stick."""
+    clock = ScaledClock(START, speed=100_000)
+    clock.hold_at(START + dt.timedelta(minutes=1))
+    time.sleep(0.01)
+    target = START + dt.timedelta(days=3)
+    assert clock.leap_to(target)
+    assert clock.now() == target  # held at the leap's target, not back at the old hold
+    clock.hold_at(target)
+    assert clock.now() == target
+
+
 def test_file_clock_is_one_campaign_time_for_every_process(tmp_path):
     """The fault harness shares campaign time between the daemons, the emulators and itself
     through a clock file: two readers agree, and a leap written by one moves the other."""

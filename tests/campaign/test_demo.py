@@ -118,6 +118,32 @@ def test_report_matches_the_store(first_run) -> None:  # type: ignore[no-untyped
     assert len(list((root / "demo" / "outbox").glob("*/*/post.json"))) == sum(p.platform == "outbox" for p in posts)
 
 
+def test_the_daemon_collected_figures_of_every_post_from_every_emulator(first_run) -> None:  # type: ignore[no-untyped-def]
+    from scheduler.results.report import build_results
+    from scheduler.results.store import DEFAULT_AGES, ResultsStore
+
+    root, outcome = first_run
+    store = Store(f"sqlite:///{root / 'demo' / 'rehearsal.db'}")
+    try:
+        rows = ResultsStore(store).figure_rows()
+        results = build_results(store, outcome.loaded.calendar)
+    finally:
+        store.close()
+    published = {p.post_id: p for p in results.posts}
+    ages = {label for label, _ in DEFAULT_AGES}
+    for post_id, post in published.items():
+        got = {r["age"] for r in rows if r["post_id"] == post_id}
+        assert got == ages, (post_id, got)  # 1 h, 24 h, 7 d and 30 d, each once
+        if post.platform == "outbox":
+            assert post.not_given
+            continue
+        assert post.not_given is None and post.figures["likes"], post_id  # every emulator gave figures
+    platforms = {p.platform for p in published.values() if p.figures["likes"]}
+    assert platforms == {c.platform.value for c in outcome.loaded.calendar.channels} - {"outbox"}
+    page = (root / "demo" / "results.html").read_text(encoding="utf-8")
+    assert page.count("<svg") >= 3 and "Top posts" in page
+
+
 def test_second_run_through_the_cli_renders_nothing_and_reports_the_same(first_run) -> None:  # type: ignore[no-untyped-def]
     root, _ = first_run
     build = root / "build"

@@ -341,3 +341,30 @@ def test_a_mistyped_id_is_refused_with_a_suggestion_as_in_the_cli(client_for, ri
     refused = client.post("/approve", data={"csrf": csrf, "moment": "davos"})
     assert "did you mean `davos-2027`" in refused.text
     assert [r for r in rig.store.audit_rows() if r["action"] in ("pause", "approve")] == []
+
+
+def test_the_results_page_shows_each_posts_latest_figures(client_for, rig) -> None:
+    """Issue 16: the console shows what the daemon collected, the latest collection per post."""
+    import json
+
+    from sqlalchemy import insert, update
+
+    from consolekit import login
+    from scheduler.store.rows import to_db
+    from scheduler.store.schema import figures, posts
+
+    first, second = [p.id for p in rig.store.all_posts()][:2]
+    at = to_db(rig.clock.now())
+    with rig.store.engine.begin() as conn:
+        conn.execute(update(posts).where(posts.c.id.in_([first, second]))
+                     .values(state="published", published_at=at, remote_id="r", remote_url="https://x.com/Belgium/status/1"))
+        for age, likes in (("1h", 12), ("24h", 3456)):  # appended: the latest one shows
+            conn.execute(insert(figures).values(post_id=first, age=age, collected_at=at, platform="x", raw=json.dumps({}),
+                                                impressions=98765, likes=likes, reposts=7, replies=None))
+        conn.execute(insert(figures).values(post_id=second, age="1h", collected_at=at, platform="x", raw="{}",
+                                            not_given="x gives this account no figures: client-not-enrolled"))
+    client = client_for()
+    login(client, "vera")
+    page = client.get("/results").text
+    assert "98,765" in page and "3,456" in page and ">12<" not in page and "24h" in page
+    assert "client-not-enrolled" in page  # said, not shown as zeros

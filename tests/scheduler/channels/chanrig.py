@@ -130,3 +130,30 @@ def rigs(media_server: StaticServer) -> Iterator[Any]:
     for r in started:
         r.publisher.close()
         r.emulator.stop()
+
+
+class _ToEmulator:
+    """tweepy hard-codes https://api.twitter.com: send its requests to the emulator instead,
+    unchanged otherwise (tweepy still builds every request and reads every answer)."""
+
+    def __init__(self, base_url: str) -> None:
+        from requests.adapters import HTTPAdapter
+
+        self._adapter = HTTPAdapter()
+        self.base_url = base_url
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        request.url = request.url.replace("https://api.twitter.com", self.base_url, 1)
+        return self._adapter.send(request, **kwargs)
+
+    def close(self) -> None:
+        self._adapter.close()
+
+
+def tweepy_on(x_emulator: Emulator, token: str) -> Any:
+    """A tweepy Client with an OAuth 2.0 user-context token, talking to `x_emulator`."""
+    import tweepy
+
+    client = tweepy.Client(bearer_token=token)
+    client.session.mount("https://api.twitter.com", _ToEmulator(x_emulator.base_url))  # type: ignore[arg-type]
+    return client

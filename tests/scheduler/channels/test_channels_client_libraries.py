@@ -12,11 +12,10 @@ import io
 from typing import Iterator
 
 import pytest
-import requests
 import tweepy
+from chanrig import tweepy_on
 from mastodon import Mastodon
 from PIL import Image
-from requests.adapters import HTTPAdapter
 
 from scheduler.emulators import Emulator, start_emulator
 
@@ -75,23 +74,8 @@ def test_mastodon_py_sees_a_refusal_as_an_error(mastodon_server) -> None:
         client.status_post("x" * 501, language="en")
 
 
-class _ToEmulator(HTTPAdapter):
-    """tweepy hard-codes https://api.twitter.com: send its requests to the emulator instead,
-    unchanged otherwise (tweepy still builds every request and reads every answer)."""
-
-    def __init__(self, base_url: str) -> None:
-        super().__init__()
-        self.base_url = base_url
-
-    def send(self, request: requests.PreparedRequest, **kwargs):  # type: ignore[override]
-        request.url = request.url.replace("https://api.twitter.com", self.base_url, 1)
-        return super().send(request, **kwargs)
-
-
 def _tweepy(x_server: Emulator, token: str = TOKEN) -> tweepy.Client:
-    client = tweepy.Client(bearer_token=token)  # an OAuth 2.0 user-context access token
-    client.session.mount("https://api.twitter.com", _ToEmulator(x_server.base_url))
-    return client
+    return tweepy_on(x_server, token)
 
 
 def test_tweepy_creates_a_tweet_with_an_oauth2_user_token(x_server) -> None:

@@ -25,7 +25,7 @@ from scheduler.plan.captions import CaptionRenderer
 
 REPO = Path(__file__).resolve().parents[3]
 VARIABLES = {"title": "T", "speaker": "Aiko", "country": "Japan", "quote": "Belgium is open", "baseline": "B",
-             "tagline": "E", "hashtags": ["a"], "link": None}
+             "tagline": "E", "hashtags": ["a"], "link": None, "quote_open": "“", "quote_close": "”", "separator": ", "}
 ESCAPE = "{{ cycler.__init__.__globals__.os.popen('touch MARKER').read() }}"
 
 HOSTILE_CAPTIONS = {

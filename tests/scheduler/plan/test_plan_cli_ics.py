@@ -70,8 +70,9 @@ def test_ics_parsed_by_the_independent_ics_package(sample_ics, monkeypatch) -> N
         assert event.name == f"{post.channel_id} · {post.language} · {post.moment_id}"
 
 
-def test_plan_command_prints_table_and_exits_zero() -> None:
-    result = run("plan", "--from", "2027-03-08", "--to", "2027-03-08")
+def test_plan_command_prints_table_and_exits_zero(tmp_path: Path) -> None:
+    # an empty build folder: the assets are "not rendered" even where the demo has rendered build/
+    result = run("plan", "--wide", "--build", str(tmp_path), "--from", "2027-03-08", "--to", "2027-03-08")
     assert result.returncode == 0, result.stderr
     assert "3 planned posts" in result.stdout
     assert "2027-03-08 09:00 JST Asia/Tokyo" in result.stdout and "03-08 00:00Z" in result.stdout
@@ -96,7 +97,7 @@ def test_plan_does_not_depend_on_the_working_folder(tmp_path: Path) -> None:
 
 def test_plan_json_and_ics_from_the_cli(tmp_path: Path) -> None:
     out = tmp_path / "plan.ics"
-    result = run("plan", "--json", "--from", "2027-05-09", "--to", "2027-05-09", "--ics", str(out))
+    result = run("plan", "--json", "--build", str(tmp_path / "build"), "--from", "2027-05-09", "--to", "2027-05-09", "--ics", str(out))
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert len(payload["posts"]) == 15 and payload["issues"] == []

@@ -1,0 +1,144 @@
+"""The results page: one self-contained HTML file (charts as inline SVG drawn by matplotlib, thumbnails
+as data URIs), readable offline and on a phone. Charts are pictures people look at; the tables under
+them carry the exact figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+
+from campaign.calendar.models import Calendar
+from scheduler.results.figures import LABELS
+from scheduler.results.report import Results
+
+PALETTE = ("#1f4e79", "#d4a017", "#b8433b", "#3f7f5f", "#7a5195", "#ef5675", "#4b8bbe", "#8c6d31")
+TOP_POSTS = 8
+
+
+def _figure(width: float, height: float) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "path", "svg.hashsalt": "embracing-openness", "font.size": 11,
+                         "axes.spines.top": False, "axes.spines.right": False})
+    return plt.subplots(figsize=(width, height), dpi=100)
+
+
+def _svg(fig: Any) -> str:
+    """The figure as inline SVG that scales to its container (no fixed size, no timestamp)."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    return re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 role="img"', svg, count=1)
+
+
+def _thousands(value: float, _pos: Any = None) -> str:
+    return f"{value / 1000:.0f}k" if value >= 10_000 else f"{value:,.0f}"
+
+
+def reach_over_time(results: Results, calendar: Calendar | None) -> str | None:
+    """Cumulative reach (impressions where no reach is given) of each moment's posts over campaign time."""
+    by_post = {p.post_id: p for p in results.posts}
+    lines: dict[str, list[tuple[dt.datetime, int]]] = defaultdict(list)
+    current: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in results.series:
+        post = by_post.get(row["post_id"])
+        value = row["reach"] if row["reach"] is not None else row["impressions"]
+        if post is None or value is None:
+            continue
+        current[post.moment][post.post_id] = value
+        lines[post.moment].append((row["collected_at"], sum(current[post.moment].values())))
+    if not lines:
+        return None
+    from matplotlib.ticker import FuncFormatter
+    import matplotlib.dates as mdates
+
+    titles = {m.id: m.title for m in calendar.moments} if calendar else {}
+    fig, ax = _figure(5.6, 4.2)  # small figures with large type: the page shows them ~350 px wide on a phone
+    for index, (moment, points) in enumerate(sorted(lines.items(), key=lambda item: -item[1][-1][1])):
+        xs, ys = zip(*points)
+        ax.step(xs, ys, where="post", color=PALETTE[index % len(PALETTE)], linewidth=2, label=titles.get(moment, moment))
+    ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.set_ylabel("people reached")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=10, frameon=False, ncol=1)
+    ax.grid(axis="y", alpha=0.3)
+    fig.autofmt_xdate()
+    return _svg(fig)
+
+
+def bars(results: Results, dimension: str, *, horizontal: bool = False) -> str | None:
+    groups = [g for g in results.group(dimension) if g.key != "-"]
+    if not groups:
+        return None
+    from matplotlib.ticker import FuncFormatter
+
+    keys = [g.key for g in groups]
+    reach = [(g.totals["reach"] if g.totals["reach"] is not None else g.totals["impressions"]) or 0 for g in groups]
+    engaged = [sum(g.totals[c] or 0 for c in ("likes", "reposts", "replies")) for g in groups]
+    fig, ax = _figure(5, max(2.6, 0.5 * len(keys) + 1.2) if horizontal else 3.4)
+    positions = range(len(keys))
+    if horizontal:
+        ax.barh(list(positions), reach, color=PALETTE[0], label="reached")
+        ax.barh(list(positions), engaged, color=PALETTE[1], label="likes, reposts and replies")
+        ax.set_yticks(list(positions), keys)
+        ax.invert_yaxis()
+        ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+    else:
+        width = 0.4
+        ax.bar([p - width / 2 for p in positions], reach, width, color=PALETTE[0], label="reached")
+        ax.bar([p + width / 2 for p in positions], engaged, width, color=PALETTE[1], label="likes, reposts and replies")
+        ax.set_xticks(list(positions), keys)
+        ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+    ax.legend(fontsize=10, frameon=False, loc="lower right" if horizontal else "upper right")
+    return _svg(fig)
+
+
+def _cell(value: int | None) -> str:
+    return "not given" if value is None else f"{value:,}"
+
+
+def write_results_page(results: Results, calendar: Calendar | None, out: Path, *, build_dir: Path, now: dt.datetime) -> Path:
+    from scheduler.plan.preview import thumbnail_data_uri
+
+    def rank(post: Any) -> tuple[int, int]:  # people reached first; engagement for platforms that count no views
+        engaged = sum(post.figures[c] or 0 for c in ("likes", "reposts", "replies"))
+        return (-(post.audience or 0), -engaged)
+
+    ranked = sorted((p for p in results.posts if p.age is not None and not p.not_given), key=rank)[:TOP_POSTS]
+    top = []
+    for post in ranked:
+        kind = "clip" if post.media_path and post.media_path.endswith(".mp4") else "photo"
+        thumb = thumbnail_data_uri(build_dir / post.media_path, kind) if post.media_path else None
+        top.append({"post": post, "thumb": thumb, "figures": {LABELS.get(c, c): _cell(post.figures[c]) for c in results.columns}})
+    titles = {m.id: m.title for m in calendar.moments} if calendar else {}
+    tables = {}
+    for dimension in ("moment", "pillar", "country", "channel", "language", "testimonial"):
+        tables[dimension] = [{"key": titles.get(g.key, g.key) if dimension == "moment" else g.key, "posts": g.posts,
+                              "cells": [_cell(g.totals[c]) for c in results.columns]} for g in results.group(dimension)]
+    total = results.totals()
+    env = SandboxedEnvironment(loader=FileSystemLoader(str(Path(__file__).parent)), autoescape=select_autoescape(default=True),
+                               undefined=StrictUndefined)
+    html = env.get_template("results.html.j2").render(
+        campaign=calendar.campaign.name if calendar else "Campaign", generated=now, posts=len(results.posts),
+        total={LABELS.get(c, c): _cell(total.totals[c]) for c in results.columns}, notes=results.notes,
+        charts={"time": reach_over_time(results, calendar), "pillar": bars(results, "pillar"),
+                "country": bars(results, "country", horizontal=True)},
+        top=top, tables=tables, columns=[LABELS.get(c, c) for c in results.columns])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out
