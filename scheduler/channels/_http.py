@@ -176,6 +176,23 @@ class HttpPublisher(Publisher):
                 f"{self.platform} answered HTTP {response.status_code} with something that is not JSON: {self.body_text(response, 120)!r}"
             ) from None
 
+    def media_once(self, ledger: StepLedger, index: int, upload: Callable[[], tuple[str, bool]]) -> str:
+        """The media id of attachment `index`: `upload()` (-> id, ready now) runs once, even across
+        retries and restarts; its readiness is recorded as well."""
+        media_id = ledger.get(f"media:{index}")
+        if media_id is None:
+            media_id, ready = upload()
+            ledger.record(f"media:{index}", media_id)
+            if ready:
+                ledger.record(f"media:{index}:ready", "1")
+        return media_id
+
+    def media_ready(self, ledger: StepLedger, index: int, check: Callable[[], bool | None], *, what: str) -> None:
+        """Wait (or come back later, see `poll`) until attachment `index` is processed, once."""
+        if ledger.get(f"media:{index}:ready") is None:
+            self.poll(check, what=what, ledger=ledger)
+            ledger.record(f"media:{index}:ready", "1")
+
     def poll(self, check: Callable[[], T | None], *, what: str, ledger: StepLedger | None = None) -> T:
         """Call `check` until it returns a value, sleeping on the injected clock between calls.
 

@@ -107,19 +107,10 @@ class MastodonPublisher(HttpPublisher):
 
     def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
         ledger = ledger or StepLedger()
-        media_ids = []
-        for i, item in enumerate(post.media[:4]):  # each upload once, even across retries and restarts
-            media_id = ledger.get(f"media:{i}")
-            if media_id is None:
-                media_id, ready = self._upload(item)
-                ledger.record(f"media:{i}", media_id)
-                if ready:
-                    ledger.record(f"media:{i}:ready", "1")
-            media_ids.append(media_id)
+        # Every upload first (each once, even across retries and restarts), then wait for processing.
+        media_ids = [self.media_once(ledger, i, lambda item=item: self._upload(item)) for i, item in enumerate(post.media[:4])]
         for i, media_id in enumerate(media_ids):  # still processing (video): poll, or come back later
-            if ledger.get(f"media:{i}:ready") is None:
-                self.poll(lambda media_id=media_id: self._processed(media_id), what=f"media {media_id}", ledger=ledger)
-                ledger.record(f"media:{i}:ready", "1")
+            self.media_ready(ledger, i, lambda media_id=media_id: self._processed(media_id), what=f"media {media_id}")
         text = post.text if not post.link or post.link in post.text else f"{post.text}\n\n{post.link}"
         data: list[tuple[str, str]] = [("status", text), ("visibility", "public"), ("language", post.language)]
         data += [("media_ids[]", media_id) for media_id in media_ids]

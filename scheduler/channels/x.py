@@ -94,15 +94,8 @@ class XPublisher(HttpPublisher):
 
     def _uploaded(self, media: OutgoingMedia, index: int, ledger: StepLedger) -> str:
         """The media id of one attachment: uploaded once, then polled until processed."""
-        media_id = ledger.get(f"media:{index}")
-        if media_id is None:
-            media_id, ready = self._upload(media)
-            ledger.record(f"media:{index}", media_id)
-            if ready:
-                ledger.record(f"media:{index}:ready", "1")
-        if ledger.get(f"media:{index}:ready") is None:
-            self.poll(lambda: self._processed(media_id), what=f"video {media_id}", ledger=ledger)
-            ledger.record(f"media:{index}:ready", "1")
+        media_id = self.media_once(ledger, index, lambda: self._upload(media))
+        self.media_ready(ledger, index, lambda: self._processed(media_id), what=f"video {media_id}")
         return media_id
 
     def _upload(self, media: OutgoingMedia) -> tuple[str, bool]:

@@ -45,15 +45,11 @@ class CollectReport:
 
 
 def ages_from_calendar(calendar: Calendar | None) -> Callable[[str], Sequence[tuple[str, int]]]:
-    """The ages of a channel: its `results.ages` in the calendar, else 1 h, 24 h, 7 d, 30 d."""
-    def ages_of(channel_id: str) -> Sequence[tuple[str, int]]:
-        channel = next((c for c in calendar.channels if c.id == channel_id), None) if calendar else None
-        ages = getattr(getattr(channel, "results", None), "ages", None)
-        if not ages:
-            return DEFAULT_AGES
-        return tuple((age_label(a.total_seconds()), int(a.total_seconds())) for a in ages)
-
-    return ages_of
+    """The ages of a channel: its `results.ages` in the calendar, else 1 h, 24 h, 7 d, 30 d
+    (worked out once per calendar, not once per post)."""
+    by_channel = {c.id: tuple((age_label(a.total_seconds()), int(a.total_seconds())) for a in c.results.ages)
+                  for c in (calendar.channels if calendar else [])}
+    return lambda channel_id: by_channel.get(channel_id) or DEFAULT_AGES
 
 
 class Collector:

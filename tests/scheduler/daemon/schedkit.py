@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -111,3 +112,23 @@ def drop_pg_schema(schema: str) -> None:
 
     with psycopg.connect(PG_URL.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def render_stand_ins(posts: list, build: Path) -> None:
+    """Small stand-ins for rendered media at the planned sizes (solid colour, 3 s clips)."""
+    import imageio_ffmpeg
+    from PIL import Image
+
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    for media in {p.media for p in posts if p.media}:
+        target = build / media.path
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if media.kind == "photo":
+            Image.new("RGB", (media.width, media.height), (253, 218, 36)).save(target, quality=60)
+        else:
+            subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i",
+                            f"color=c=yellow:s={media.width // 4 * 2}x{media.height // 4 * 2}:d=3:r=25", "-f", "lavfi", "-i",
+                            "anullsrc=r=44100:cl=stereo", "-t", "3", "-c:v", "libx264", "-preset", "ultrafast", "-r", "25",
+                            "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", str(target)], check=True)

@@ -4,10 +4,7 @@ FakeClock: every post once, at its time (or held per its rules), nothing twice."
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 from pathlib import Path
-
-from PIL import Image
 
 from campaign.calendar import load_calendar
 from campaign.clock import FakeClock
@@ -15,28 +12,10 @@ from scheduler.daemon import DispatchConfig, Dispatcher
 from scheduler.daemon.publishers import PublisherPool
 from scheduler.plan import plan_posts
 from scheduler.store import states, sync_plan
+from schedkit import render_stand_ins
 
 ROOT = Path(__file__).resolve().parents[3]
 TODAY = dt.date(2026, 11, 1)
-
-
-def render_stand_ins(posts, build: Path) -> None:
-    """Small stand-ins for rendered media at the planned sizes (solid colour, 3 s clips)."""
-    import imageio_ffmpeg
-
-    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    for media in {p.media for p in posts if p.media}:
-        target = build / media.path
-        if target.exists():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if media.kind == "photo":
-            Image.new("RGB", (media.width, media.height), (253, 218, 36)).save(target, quality=60)
-        else:
-            subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i",
-                            f"color=c=yellow:s={media.width // 4 * 2}x{media.height // 4 * 2}:d=3:r=25", "-f", "lavfi", "-i",
-                            "anullsrc=r=44100:cl=stereo", "-t", "3", "-c:v", "libx264", "-preset", "ultrafast", "-r", "25",
-                            "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", str(target)], check=True)
 
 
 def test_sample_campaign_through_the_emulators(sqlite_store, tmp_path):

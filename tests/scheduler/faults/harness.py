@@ -32,12 +32,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "scheduler" / "daemon"))  # schedkit: stand-in media
 
 from campaign.calendar import load_calendar  # noqa: E402
 from campaign.clock import FileClock, write_clock_file  # noqa: E402
 from scheduler.daemon.crash import POINTS  # noqa: E402
 from scheduler.plan import plan_posts  # noqa: E402
 from scheduler.store import Store, states, sync_plan  # noqa: E402
+from schedkit import render_stand_ins  # noqa: E402
 
 UTC = dt.timezone.utc
 CALENDAR = ROOT / "calendar.yaml"
@@ -119,26 +121,6 @@ def long_plans() -> list[FaultPlan]:
 
 
 # -- running one plan ------------------------------------------------------------------------------
-
-def render_stand_ins(posts: list, build: Path) -> None:
-    """Small stand-ins for rendered media at the planned sizes (solid colour, 3 s clips)."""
-    import imageio_ffmpeg
-    from PIL import Image
-
-    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    for media in {p.media for p in posts if p.media}:
-        target = build / media.path
-        if target.exists():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if media.kind == "photo":
-            Image.new("RGB", (media.width, media.height), (253, 218, 36)).save(target, quality=60)
-        else:
-            subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i",
-                            f"color=c=yellow:s={media.width // 4 * 2}x{media.height // 4 * 2}:d=3:r=25", "-f", "lavfi", "-i",
-                            "anullsrc=r=44100:cl=stereo", "-t", "3", "-c:v", "libx264", "-preset", "ultrafast", "-r", "25",
-                            "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", str(target)], check=True)
-
 
 def _pg_store_url() -> tuple[str, str]:
     import psycopg
