@@ -162,3 +162,15 @@ def test_the_atproto_sdk_reads_our_posts_as_valid_records(real_pds, publisher, m
         client._request.close()  # the SDK's httpx client: no socket left for the garbage collector
     assert isinstance(got.value, models.AppBskyFeedPost.Record) and got.value.text == TEXT
     assert [f.features[0].uri for f in got.value.facets if isinstance(f.features[0], models.AppBskyRichtextFacet.Link)] == [LINK]
+
+
+def test_figures_from_a_pds_without_an_appview_are_said_not_given(real_pds, publisher, media_dir) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16: the real PDS has no AppView to count likes and reposts; the results collector must
+    report that, not zeros (the emulator's "denied" answer copies this one)."""
+    from scheduler.results.figures import FiguresNotGiven
+    from scheduler.results.platforms import collector_for
+
+    result = publisher.publish(_post(None, media_dir, "national-day.2027.be-bluesky.en.figures"))
+    with pytest.raises(FiguresNotGiven) as caught:
+        collector_for("bluesky")(publisher, result.remote_id, None)
+    assert "no AppView" in str(caught.value) and "no figures" in str(caught.value)
