@@ -130,8 +130,8 @@ class Daemon:
             return
         try:  # channel workers keep publishing after the pass returns: a slow channel never holds up a tick
             self.dispatcher.run_once(self.stop_event, wait=False)
+            self.outage.answered()  # the store answered this pass: say so before anything else uses it
             self._arm_next()
-            self.outage.answered()
         except Exception as error:  # noqa: BLE001 - a bad pass must not kill the daemon; the next tick retries
             if not self.outage.failed(error):
                 self.log.event("dispatch_error", f"{type(error).__name__}: {error}")
