@@ -353,6 +353,7 @@ class Calendar(Strict):
     moments: list[Moment] = []
     blackouts: list[Blackout] = []
     templates: str = "templates"
+    speech_model: str | None = None  # a faster-whisper model folder for subtitle drafts (else the packaged one)
 
     def channel(self, channel_id: str) -> Channel:
         return next(c for c in self.channels if c.id == channel_id)
