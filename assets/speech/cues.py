@@ -73,7 +73,9 @@ def cut_cues(transcript: Transcript, rules: Rules, *, fps: float = 24.0) -> list
         return onset if i == 0 else (pause_at[i][1] if i in pause_at else units[i].start)
 
     def end_of(j: int) -> float:  # speech end of a cue ending before unit j
-        return offset if j == n else (pause_at[j][0] if j in pause_at else units[j - 1].end)
+        if j == n:
+            return offset
+        return pause_at[j][0] if j in pause_at else min(units[j - 1].end, units[j].start - gap)
 
     def room(j: int) -> float:  # how late the cue ending before unit j may stay
         limit = duration if j == n else start_of(j) - gap
@@ -124,7 +126,10 @@ def cut_cues(transcript: Transcript, rules: Rules, *, fps: float = 24.0) -> list
         start, end = start_of(i), end_of(j)
         wanted = max(end, start + rules.min_seconds, start + length(text, rules) / rules.max_cps)
         end = max(end, min(wanted, room(j)))
-        cues.append(Cue(math.floor(start * 1000) / 1000, math.ceil(end * 1000) / 1000, "\n".join(lines or [text]), number))
+        written = math.ceil(end * 1000) / 1000  # SRT keeps milliseconds: round up to keep the minimum...
+        if written > room(j) + 1e-9:
+            written = math.floor(end * 1000) / 1000  # ...unless that eats into the gap before the next cue
+        cues.append(Cue(math.floor(start * 1000) / 1000, written, "\n".join(lines or [text]), number))
     return cues
 
 
