@@ -200,3 +200,40 @@ def checks(cues: list[Cue], language: str, fps: float = 24.0) -> list[list[Check
     rules = rules_for(language)
     return [check_cue(cue.text, cue.start, cue.end, rules, next_start=cues[n + 1].start if n + 1 < len(cues) else None, fps=fps)
             for n, cue in enumerate(cues)]
+
+
+def draft_missing(store: Store, calendar: Calendar, inbox: Path, *, now: dt.datetime, root: Path | None = None,
+                  tried: set[tuple[str, int]] | None = None) -> list[str]:
+    """Draft every clip in the inbox that has no subtitles in its spoken language (the daemon's job).
+
+    `tried` remembers clips (name, mtime) whose speech could not be drafted, so a bad clip is not
+    transcribed again at every pass. Raises SpeechUnavailable when there is no engine or model.
+    """
+    from assets.speech.drafts import make_draft
+    from assets.speech.model import SpeechUnavailable
+    from campaign.errors import AssetError
+
+    done: list[str] = []
+    for testimonial in calendar.testimonials:
+        if not testimonial.clip or not (inbox / testimonial.clip).is_file():
+            continue
+        state = subtitle_state(inbox, testimonial, testimonial.spoken_language)
+        if state.state != MISSING:
+            continue
+        key = (testimonial.clip, (inbox / testimonial.clip).stat().st_mtime_ns)
+        if tried is not None and key in tried:
+            continue
+        model = calendar.speech_model
+        try:
+            draft = make_draft(inbox, testimonial, model_dir=(root / model) if model and root else model)
+        except SpeechUnavailable:
+            raise
+        except AssetError as error:
+            if tried is not None:
+                tried.add(key)
+            done.append(f"{testimonial.clip}: no draft — {error}")
+            continue
+        record_draft(store, testimonial_id=testimonial.id, language=draft.language, origin=TRANSCRIBED,
+                     file=draft.path.name, by="daemon", now=now)
+        done.append(f"{draft.path.name}: {len(draft.cues)} cues drafted from the speech, waiting for approval")
+    return done
