@@ -107,11 +107,12 @@ def _cache_root() -> Path:
 
 
 @lru_cache(maxsize=2)
-def load_model(folder: str, threads: int = 0) -> Any:
-    """The model, loaded once per process and folder (about 1 s and 150 MB): int8 on the CPU."""
+def load_model(folder: str) -> Any:
+    """The model, loaded once per process and folder (about 1 s and 150 MB): int8 on the CPU,
+    one thread per core (at most 4: more does not pay for a clip of seconds)."""
     if not engine_installed():
         raise SpeechUnavailable(f"faster-whisper is not installed — {HOW_TO_GET}")
     from faster_whisper import WhisperModel  # optional dependency: the [speech] extra
 
-    return WhisperModel(folder, device="cpu", compute_type="int8", cpu_threads=threads or min(4, os.cpu_count() or 1),
+    return WhisperModel(folder, device="cpu", compute_type="int8", cpu_threads=min(4, os.cpu_count() or 1),
                         local_files_only=True)

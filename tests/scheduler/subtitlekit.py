@@ -36,7 +36,7 @@ def calendar_data(languages: tuple[str, ...] = ("en", "nl")) -> dict:
              "consent_until": "2027-12-31"},
         ],
         "moments": [
-            {"id": "vaccines", "title": "Vaccines for the world", "date": "2027-06-01", "pillar": "innovation",
+            {"id": "vaccines", "title": "Vaccines for the world", "titles": {"nl": "Vaccins voor de wereld"}, "date": "2027-06-01", "pillar": "innovation",
              "channels": ["be-x", "nl-x"], "testimonials": ["james-carter"], "media": "clip"},
         ],
     }
