@@ -22,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from campaign.calendar import LoadedCalendar, load_calendar
 from campaign.clock import Clock, real_seconds
+from assets.pipeline import render_all
 from campaign.errors import CalendarError
 from scheduler.daemon.blackouts import blacked_out_channels, first_blackout_end
 from scheduler.daemon.crash import install_http_hook
@@ -29,6 +30,7 @@ from scheduler.daemon.dispatch import DispatchConfig, Dispatcher, PassReport, Pu
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.store_outage import OutagePolicy, StoreOutage
 from scheduler.store import Store, sync_plan
+from scheduler.render_queue.queue import QueueUnavailable, dispatcher
 from scheduler.store.renders import StoreRenderListener
 
 UTC = dt.timezone.utc
@@ -43,6 +45,7 @@ class DaemonConfig:
     inbox_seconds: float = 30.0
     heartbeat_file: Path | None = Path("campaign.heartbeat")
     inbox_dir: Path | None = Path("inbox")  # None: this daemon renders nothing (rehearsals)
+    render_queue: str | None = None  # PostgreSQL URL: inbox drops become jobs for render workers, not local renders
     collect_seconds: float = 300.0  # how often published posts' figures are looked for (results)
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     store_outage: OutagePolicy = field(default_factory=OutagePolicy)
@@ -201,11 +204,15 @@ class Daemon:
             return
         first = self._inbox_signature is None
         self._inbox_signature = signature
-        from assets.pipeline import render_all
-
+        queue = self.config.render_queue
         try:
             summary = render_all(self.loaded, inbox, self.config.dispatch.build_dir, workers=1,
-                                 listener=StoreRenderListener(self.store, self.clock.now))
+                                 listener=StoreRenderListener(self.store, self.clock.now),
+                                 dispatch=dispatcher(queue) if queue else None)
+        except QueueUnavailable as error:  # the drop is not lost: it is queued on a later pass
+            self._inbox_signature = None
+            self.log.event("render_error", str(error))
+            return
         except Exception as error:  # noqa: BLE001 - a bad drop must not stop publishing
             self.log.event("render_error", f"{type(error).__name__}: {error}")
             return
@@ -217,9 +224,9 @@ class Daemon:
                     raise
                 self._inbox_signature = None
                 return
-        if summary.rendered or not first:
-            self.log.event("rendered", f"inbox: {len(summary.rendered)} rendered, {len(summary.skipped)} up to date, "
-                           f"{len(summary.rejected)} rejected, {len(summary.missing)} missing")
+        if summary.rendered or summary.queued or not first:
+            self.log.event("rendered", f"inbox: {len(summary.rendered)} rendered, {len(summary.queued)} queued for render "
+                           f"workers, {len(summary.skipped)} up to date, {len(summary.rejected)} rejected, {len(summary.missing)} missing")
         for entry in summary.rejected + summary.errors:
             self.log.event("render_rejected", entry.get("reason", ""), source=entry.get("source"))
 
