@@ -15,6 +15,13 @@ from pathlib import Path
 from scheduler.store import Store, states
 
 
+#: The longest comment and reason a person may give (anywhere: CLI, console, API). Every page
+#: and live poll shows them, so a 900 KB comment would make each of those 900 KB.
+MAX_COMMENT = 2_000
+MAX_REASON = 500
+MAX_URL = 2_000
+
+
 class ActionError(ValueError):
     """The action cannot be done as asked; the message says what to do instead."""
 
@@ -27,6 +34,14 @@ class NotAllowed(ActionError):
 class Outcome:
     message: str
     post_ids: tuple[str, ...] = ()
+
+
+def bounded(text: str | None, limit: int, what: str) -> str:
+    """`text` stripped, or ActionError if it is longer than `limit` characters."""
+    text = (text or "").strip()
+    if len(text) > limit:
+        raise ActionError(f"{what} has {len(text):,} characters; at most {limit:,} characters, please")
+    return text
 
 
 def _refuse_unknown(store: Store, kind: str, value: str | None, calendar: Path | None = None) -> None:
@@ -80,7 +95,7 @@ def approve(store: Store, *, by: str, now: dt.datetime, post: str | None = None,
 def send_back(store: Store, *, post: str, comment: str, by: str, now: dt.datetime,
               channels: Collection[str] | None = None) -> Outcome:
     """Hold a post that has not gone out, with a comment for whoever edits the calendar or assets."""
-    comment = (comment or "").strip()
+    comment = bounded(comment, MAX_COMMENT, "the comment")
     if not comment:
         raise ActionError("say why you send it back (the comment is what the editor sees)")
     _refuse_unknown(store, "post", post)
@@ -95,7 +110,7 @@ def send_back(store: Store, *, post: str, comment: str, by: str, now: dt.datetim
 def pause(store: Store, *, channel: str | None, reason: str, by: str, now: dt.datetime,
           calendar: Path | None = None) -> Outcome:
     """Stop posting at once on one channel, or on all (channel None)."""
-    reason = (reason or "").strip()
+    reason = bounded(reason, MAX_REASON, "the reason")
     if not reason:
         raise ActionError("the reason is empty — say why posting stops (it is shown in status and the audit trail)")
     _refuse_unknown(store, "channel", channel, calendar)
@@ -113,7 +128,7 @@ def resume(store: Store, *, channel: str | None, by: str, now: dt.datetime, cale
 
 def resolve(store: Store, *, post: str, published: bool, by: str, now: dt.datetime, url: str | None = None) -> Outcome:
     """Settle an "unknown, check" post after a person looked at the platform."""
-    url = (url or "").strip() or None
+    url = bounded(url, MAX_URL, "the post's URL") or None
     if url and not url.lower().startswith(("https://", "http://")):
         raise ActionError(f"the post's URL must start with https:// (got {url[:60]!r})")
     _refuse_unknown(store, "post", post)
