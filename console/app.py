@@ -32,6 +32,7 @@ from starlette.staticfiles import StaticFiles
 
 from campaign.clock import Clock, SystemClock
 from console.accounts import ROLE_TABLE, Account, AccountError, Accounts, change_role, role_names
+from console.api import PREFIX as API_PREFIX, create_api
 from console.security import FormLimit, ScrubAnswers, same_origin
 from console.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, SessionSigner, csrf_ok, same
 from console import views
@@ -690,6 +691,7 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Route("/welcome", welcome_action, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Mount(API_PREFIX, create_api(console)),  # JSON, Bearer tokens: its own auth and errors (console/api)
     ]
     app = Starlette(routes=routes)
     app.router.redirect_slashes = False  # its redirect names the Host the client sent (`Host: evil.example`)

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-#: The largest urlencoded form the console reads (a comment is at most 2,000 characters;
+#: The largest urlencoded form the console reads (a comment is at most 4,000 characters;
 #: uploads are multipart or tus and have their own limits).
 MAX_FORM_BYTES = 1024 * 1024
 
