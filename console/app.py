@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from campaign.clock import Clock, SystemClock
 from console.accounts import Account, AccountError, Accounts, ROLES
+from console.api import PREFIX as API_PREFIX, create_api
 from console.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, SessionSigner, csrf_ok
 from console import views
 from scheduler import actions
@@ -621,6 +622,7 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Route("/welcome", welcome_action, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Mount(API_PREFIX, create_api(console)),  # JSON, Bearer tokens: its own auth and errors (console/api)
     ]
     app = Starlette(routes=routes)
     app.add_middleware(SecurityHeaders)

@@ -11,7 +11,7 @@ import typer
 from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption
 from scheduler.commands import BuildOption, DbOption, _who, make_clock
 
-user_app = typer.Typer(help="Accounts of the web console: add, list, remove, set a password.", no_args_is_help=True)
+user_app = typer.Typer(help="Accounts of the web console: add, list, remove, set a password, API tokens.", no_args_is_help=True)
 
 
 def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_dir: BuildOption = Path("build"),
@@ -114,6 +114,9 @@ def register(app: typer.Typer) -> None:
     from scheduler.commands import store_errors
 
     app.command("web")(store_errors(web))
-    for name, command in (("add", user_add), ("list", user_list), ("remove", user_remove), ("password", user_password)):
+    from console.api.commands import user_token
+
+    for name, command in (("add", user_add), ("list", user_list), ("remove", user_remove), ("password", user_password),
+                          ("token", user_token)):
         user_app.command(name)(store_errors(command))
     app.add_typer(user_app, name="user")
