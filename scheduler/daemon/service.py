@@ -20,9 +20,9 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from assets.pipeline import render_all
 from campaign.calendar import LoadedCalendar, load_calendar
 from campaign.clock import Clock, real_seconds
-from assets.pipeline import render_all
 from campaign.errors import CalendarError
 from scheduler.daemon.blackouts import blacked_out_channels, first_blackout_end
 from scheduler.daemon.crash import install_http_hook
