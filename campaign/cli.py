@@ -29,11 +29,8 @@ COMMAND_MODULES = [
     "scheduler.plan.commands",
     "assets.commands",
     "scheduler.commands",
-<<<<<<< HEAD
     "scheduler.subtitle_commands",
-=======
     "scheduler.render_queue.commands",
->>>>>>> main
     "scheduler.results.commands",
     "console.commands",
 ]

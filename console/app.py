@@ -693,11 +693,8 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Route("/welcome", welcome_action, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
-<<<<<<< HEAD
         *subtitle_routes(),
-=======
         Mount(API_PREFIX, create_api(console)),  # JSON, Bearer tokens: its own auth and errors (console/api)
->>>>>>> main
     ]
     app = Starlette(routes=routes)
     app.router.redirect_slashes = False  # its redirect names the Host the client sent (`Host: evil.example`)

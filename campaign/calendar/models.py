@@ -361,11 +361,8 @@ class Calendar(Strict):
     moments: list[Moment] = []
     blackouts: list[Blackout] = []
     templates: str = "templates"
-<<<<<<< HEAD
     speech_model: str | None = None  # a faster-whisper model folder for subtitle drafts (else the packaged one)
-=======
     overrides: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")], PostOverride] = {}
->>>>>>> main
 
     def channel(self, channel_id: str) -> Channel:
         return next(c for c in self.channels if c.id == channel_id)
