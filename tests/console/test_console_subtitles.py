@@ -21,7 +21,7 @@ from campaign.clock import FakeClock
 from console.accounts import Accounts
 from scheduler import subtitle_review
 from scheduler.store import Store
-from test_console_browser import browser, chromium_path, server  # noqa: F401 - fixtures shared with the console's browser tests
+from test_console_browser import browser, chromium_path  # noqa: F401 - fixtures shared with the console's browser tests
 from tests.assets.ocr_referee import read_text, require_tesseract
 from tests.assets.speech_referee import SAMPLES, require_speech
 from tests.scheduler.subtitlekit import drop_clip, write_calendar
