@@ -54,7 +54,7 @@ def _slots(request: Request, console: Console, me: Account, post_ids: list[str],
                   **slot_context(console, request, post_ids))
 
 
-async def _card_action(request: Request, console: Console, me: Account, action: Any, **kwargs: Any) -> Response:
+def _card_action(request: Request, console: Console, me: Account, action: Any, **kwargs: Any) -> Response:
     post_id = request.path_params["post_id"]
     try:
         outcome = action(console.store, by=me.name, now=console.clock.now(), channels=me.scope, **kwargs)
@@ -73,20 +73,20 @@ async def _card_action(request: Request, console: Console, me: Account, action: 
 
 
 @page("approver", post=True)
-async def approve_one(request: Request, console: Console, me: Account) -> Response:
-    return await _card_action(request, console, me, actions.approve_posts, post_ids=[request.path_params["post_id"]])
+def approve_one(request: Request, console: Console, me: Account) -> Response:
+    return _card_action(request, console, me, actions.approve_posts, post_ids=[request.path_params["post_id"]])
 
 
 @page("approver", post=True)
-async def send_back_one(request: Request, console: Console, me: Account) -> Response:
-    comment = str((await request.form()).get("comment", ""))
-    return await _card_action(request, console, me, actions.send_back, post=request.path_params["post_id"], comment=comment)
+def send_back_one(request: Request, console: Console, me: Account) -> Response:
+    comment = str(request.state.form.get("comment", ""))
+    return _card_action(request, console, me, actions.send_back, post=request.path_params["post_id"], comment=comment)
 
 
 @page("viewer", post=True)
-async def comment_one(request: Request, console: Console, me: Account) -> Response:
-    text = str((await request.form()).get("text", ""))
-    return await _card_action(request, console, me, actions.comment, post=request.path_params["post_id"], text=text)
+def comment_one(request: Request, console: Console, me: Account) -> Response:
+    text = str(request.state.form.get("text", ""))
+    return _card_action(request, console, me, actions.comment, post=request.path_params["post_id"], text=text)
 
 
 # -- a selection, confirmed ----------------------------------------------------------------------
@@ -126,9 +126,9 @@ def selection(console: Console, me: Account, form: Any) -> tuple[str, list[views
 
 
 @page("approver", post=True)
-async def confirm(request: Request, console: Console, me: Account) -> Response:
+def confirm(request: Request, console: Console, me: Account) -> Response:
     """The confirmation: every post the action would touch, each ticked (untick to leave one out)."""
-    form = await request.form()
+    form = request.state.form
     nxt = _safe_next(str(form.get("next", "/")))
     try:
         do, chosen, left_out = selection(console, me, form)
@@ -141,9 +141,9 @@ async def confirm(request: Request, console: Console, me: Account) -> Response:
 
 
 @page("approver", post=True)
-async def apply(request: Request, console: Console, me: Account) -> Response:
+def apply(request: Request, console: Console, me: Account) -> Response:
     """Approve or send back the confirmed posts, all in one action."""
-    form = await request.form()
+    form = request.state.form
     nxt = _safe_next(str(form.get("next", "/")))
     do = str(form.get("do", ""))
     ids = [str(i) for i in form.getlist("post")][:MAX_SELECTION]
@@ -166,7 +166,7 @@ async def apply(request: Request, console: Console, me: Account) -> Response:
     return _redirect(request, nxt, message)
 
 
-@page("viewer")
+@page("viewer", quick=True)
 async def close_dialog(request: Request, console: Console, me: Account) -> Response:
     """htmx's Cancel on the confirmation: the dialog empties (nothing was done)."""
     return HTMLResponse("")
