@@ -83,6 +83,7 @@ class Daemon:
         self.exit_code = 0
         self.outage = StoreOutage(getattr(store, "url", "the store"), self.log, config.store_outage,
                                   on_give_up=self._give_up)
+        self._jobs: list[tuple[str, float, Callable[[], None]]] = []  # handed in from outside (add_job)
         self.collector: Any = None  # scheduler.results.collect.Collector when collecting
         if collect_with is not None:
             from scheduler.results.collect import Collector  # results sit above the daemon's modules
@@ -273,6 +274,23 @@ class Daemon:
             if not self.outage.failed(error):
                 self.log.event("subtitles_draft", f"drafting failed: {type(error).__name__}: {error}")
 
+    def add_job(self, job_id: str, seconds: float, run: Callable[[], None]) -> None:
+        """A job handed in from outside (the notifier): run every `seconds` on the daemon's
+        scheduler beside the dispatcher, skipped during a store outage, its errors logged."""
+        self._jobs.append((job_id, seconds, run))
+
+    def _guarded(self, job_id: str, run: Callable[[], None]) -> Callable[[], None]:
+        def job() -> None:
+            if self.stop_event.is_set() or self.outage.waiting():
+                return
+            try:
+                run()
+            except Exception as error:  # noqa: BLE001 - a side job must never stop the daemon
+                if not self.outage.failed(error):
+                    self.log.event(f"{job_id}_error", f"{type(error).__name__}: {error}")
+
+        return job
+
     def beat(self) -> None:
         now = self.clock.now()
         self.store.beat(self.worker, now, {"calendar": str(self.config.calendar_path)})
@@ -319,7 +337,9 @@ class Daemon:
         self.load_and_sync()
         self.check_channels()
         scheduler = BackgroundScheduler(
-            jobstores={"default": MemoryJobStore()}, executors={"default": ThreadPoolExecutor(4)},
+            jobstores={"default": MemoryJobStore()},
+            # Side jobs (add_job) get threads of their own: one that hangs cannot take the dispatcher's.
+            executors={"default": ThreadPoolExecutor(4), "side": ThreadPoolExecutor(2)},
             job_defaults={"coalesce": True, "max_instances": 1}, timezone=UTC)
         interval = self.config.interval_seconds
         now = dt.datetime.now(UTC)
@@ -336,6 +356,9 @@ class Daemon:
         if self.collector is not None:
             scheduler.add_job(self._collect_job, "interval", seconds=self.config.collect_seconds, id="collect",
                               misfire_grace_time=max(1, int(self.config.collect_seconds)), replace_existing=True)
+        for job_id, seconds, run in self._jobs:
+            scheduler.add_job(self._guarded(job_id, run), "interval", seconds=seconds, id=job_id, next_run_time=now,
+                              misfire_grace_time=max(1, int(seconds)), replace_existing=True, executor="side")
         self._scheduler = scheduler
         scheduler.start()
         self.beat()
