@@ -422,6 +422,7 @@ class Calendar(Strict):
     moments: list[Moment] = []
     blackouts: list[Blackout] = []
     templates: str = "templates"
+    speech_model: str | None = None  # a faster-whisper model folder for subtitle drafts (else the packaged one)
     overrides: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")], PostOverride] = {}
     notifications: Notifications | None = None
 

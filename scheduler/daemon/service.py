@@ -77,6 +77,8 @@ class Daemon:
         self._calendar_mtime: float | None = None
         self._saved_serial: int | None = None  # calendar saves through the console/API seen (scheduler.store.calendar_edits)
         self._inbox_signature: tuple | None = None
+        self._drafts_tried: set[tuple[str, int]] = set()  # clips whose speech gave no draft (not retried)
+        self._speech_said = False
         self._scheduler: BackgroundScheduler | None = None
         self.exit_code = 0
         self.outage = StoreOutage(getattr(store, "url", "the store"), self.log, config.store_outage,
@@ -250,6 +252,27 @@ class Daemon:
                            f"workers, {len(summary.skipped)} up to date, {len(summary.rejected)} rejected, {len(summary.missing)} missing")
         for entry in summary.rejected + summary.errors:
             self.log.event("render_rejected", entry.get("reason", ""), source=entry.get("source"))
+        self._draft_subtitles(inbox)
+
+    def _draft_subtitles(self, inbox: Path) -> None:
+        """New clips without subtitles in their spoken language get a draft from their speech
+        (scheduler.subtitle_review): a person approves it before anything is burned in."""
+        from assets.speech.model import SpeechUnavailable
+        from scheduler.subtitle_review import draft_missing
+
+        if self.loaded is None:
+            return
+        try:
+            for message in draft_missing(self.store, self.loaded.calendar, inbox, now=self.clock.now(),
+                                         root=self.loaded.root, tried=self._drafts_tried):
+                self.log.event("subtitles_draft", message)
+        except SpeechUnavailable as error:
+            if not self._speech_said:
+                self._speech_said = True
+                self.log.event("subtitles_draft", f"clips without subtitles are not drafted: {error}")
+        except Exception as error:  # noqa: BLE001 - drafting must never stop publishing
+            if not self.outage.failed(error):
+                self.log.event("subtitles_draft", f"drafting failed: {type(error).__name__}: {error}")
 
     def add_job(self, job_id: str, seconds: float, run: Callable[[], None]) -> None:
         """A job handed in from outside (the notifier): run every `seconds` on the daemon's
