@@ -693,6 +693,9 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         Mount(API_PREFIX, create_api(console)),  # JSON, Bearer tokens: its own auth and errors (console/api)
     ]
+    from console import edit  # builds on this module's page() and render(): imported once this module exists
+
+    routes[-2:-2] = edit.routes()  # calendar editing, history, revert (console/edit.py)
     app = Starlette(routes=routes)
     app.router.redirect_slashes = False  # its redirect names the Host the client sent (`Host: evil.example`)
     app.add_middleware(ScrubAnswers, secrets=secrets)
