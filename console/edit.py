@@ -72,7 +72,9 @@ def edit_form(request: Request, console: Console, me: Account) -> Response:
     path = _path(console)
     text, digest = edits.opened(console.store, path, _now(console))
     old = _entry(Draft.open(path, text).get(()), section, key)
-    if key is not None and old is None:
+    if section == "overrides" and console.store.get(str(key)) is None:
+        return _error(request, console, me, 404, f"There is no post {key} in the store.")
+    if key is not None and old is None and section != "overrides":
         return _error(request, console, me, 404, f"There is no {SECTIONS[section]} {key} in {path.name} "
                                                  "(someone may have removed or renamed it).")
     denied = _may_open(me, section, key, old)
