@@ -20,7 +20,7 @@ from assets.branding import FONTS_DIR
 from assets.focus import Focus, crop_box
 from assets.overlay import Layout
 from assets.probe import MediaInfo
-from assets.specs import Variant
+from campaign.platforms import Variant
 from campaign.errors import AssetError
 
 CRF = 21

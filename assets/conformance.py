@@ -1,4 +1,4 @@
-"""Check a rendered file against every platform it will be posted to (assets.specs is the table).
+"""Check a rendered file against every platform it will be posted to (campaign.platforms is the table).
 
 A file that breaks a platform's rule fails here, at render time, instead of as an upload
 error months later. One variant can serve several platforms, so each is checked.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from assets.probe import moov_before_mdat, probe
-from assets.specs import PLATFORMS, Variant
+from campaign.platforms import PLATFORMS, Variant
 from campaign.errors import AssetError
 
 ASPECT_TOLERANCE = 0.01

@@ -20,7 +20,7 @@ from pathlib import Path
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from assets.focus import DETECT_MAX_SIDE, Focus, choose_focus, crop_box
-from assets.specs import PLATFORMS, Variant
+from campaign.platforms import PLATFORMS, Variant
 from campaign.errors import AssetError
 
 # A 100 MP camera or a 14000x14000 scan is fine; a decompression bomb is not. Above this a photo is

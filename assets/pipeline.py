@@ -21,7 +21,7 @@ from assets.branding import brand_assets, overlay_fingerprint, overlay_text
 from assets.inbox import DEFAULT_SETTLE_SECONDS, inbox_files, link_leaving, reject, still_changing
 from assets.manifest import PIPELINE_VERSION, Manifest, input_key
 from assets.needs import RenderJob, required_renders
-from assets.specs import Variant
+from campaign.platforms import Variant
 from assets.subtitles import read_subtitles
 from assets.worker import JobSpec, SourceResult, SourceTask, run_source
 from campaign.calendar.loader import LoadedCalendar

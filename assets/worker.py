@@ -18,7 +18,8 @@ from assets.conformance import check_clip, check_photo
 from assets.focus import Focus, crop_box
 from assets.needs import RenderJob
 from assets.overlay import ensure_overlay, layout
-from assets.specs import PLATFORMS, VARIANT_PLACEMENTS, Variant, safe_insets
+from campaign.platforms import PLATFORMS, Variant
+from assets.specs import VARIANT_PLACEMENTS, safe_insets
 from assets.subtitles import read_subtitles, to_srt
 from campaign.errors import AssetError
 from campaign.languages import script_of

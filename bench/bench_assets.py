@@ -35,7 +35,7 @@ from assets.focus import CENTRE, crop_box  # noqa: E402
 from assets.overlay import build_overlay, layout  # noqa: E402
 from assets.photo import PhotoTarget, render_photo  # noqa: E402
 from assets.probe import probe  # noqa: E402
-from assets.specs import VARIANTS  # noqa: E402
+from campaign.platforms import VARIANTS  # noqa: E402
 from campaign.calendar import load_calendar  # noqa: E402
 
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from campaign.calendar import load_calendar  # noqa: E402
 from campaign.clock import SystemClock  # noqa: E402
-from scheduler.channels.base import OutgoingPost, Publisher, PublishResult  # noqa: E402
+from scheduler.platforms.base import OutgoingPost, Publisher, PublishResult  # noqa: E402
 from scheduler.daemon import Daemon, DaemonConfig  # noqa: E402
 from scheduler.post import PlannedPost, post_id  # noqa: E402
 from scheduler.store import Store, states, sync_plan  # noqa: E402

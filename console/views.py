@@ -189,14 +189,14 @@ def channel_checks(calendar: Calendar | None) -> list[dict[str, str]]:
     their values), which API host and version it uses."""
     if calendar is None:
         return []
-    from scheduler.channels.base import AuthError
-    from scheduler.channels.credentials import Credentials
+    from scheduler.platforms.base import AuthError
+    from scheduler.platforms.registry import credentials_for
 
     found = []
     for channel in calendar.channels:
         platform = getattr(channel.platform, "value", str(channel.platform))
         try:
-            creds = Credentials.for_channel(channel.id, platform)
+            creds = credentials_for(channel.id, platform)
             credentials, ok = f"present ({creds.source})", "ok"
         except AuthError as error:
             credentials, ok = str(error), "missing"

@@ -234,7 +234,7 @@ def check(calendar: CalendarOption = DEFAULT_CALENDAR,
           build_dir: BuildOption = Path("build")) -> None:
     """Before a campaign: per channel, credentials present and accepted by the platform, API
     version served, Instagram's media host reachable. One line per problem with the fix; exit 1 if any."""
-    from scheduler.channels.checkup import check_channels
+    from scheduler.platforms.checkup import check_channels
     from scheduler.daemon.publishers import PublisherPool
 
     clock = make_clock()

@@ -29,7 +29,7 @@ from typing import Callable
 
 from campaign.calendar.models import Calendar
 from campaign.clock import Clock, real_seconds
-from scheduler.channels.base import (
+from scheduler.platforms.base import (
     CREATE_ANSWERED,
     CREATE_SENT,
     CREATED,

@@ -239,7 +239,7 @@ class Daemon:
         """Ask every channel's platform whether it can publish (credentials, version), log the
         answer, and pause a channel that cannot: its posts wait, and `status` says why. A channel
         this check paused earlier is resumed once it passes (the fix was made)."""
-        from scheduler.channels.checkup import check_channels
+        from scheduler.platforms.checkup import check_channels
 
         if self.loaded is None:
             return []

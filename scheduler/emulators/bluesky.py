@@ -27,9 +27,9 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from assets.specs import PLATFORMS
+from campaign.platforms import PLATFORMS
 from campaign.clock import SystemClock
-from scheduler.channels.tid import is_tid
+from scheduler.platforms.bluesky.tid import is_tid
 from scheduler.emulators import media, textcount
 from scheduler.emulators.base import DROP, Emulator, Job, Reject, Reply, Request, epoch_in, require
 

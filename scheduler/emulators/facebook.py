@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from assets.specs import PLATFORMS
+from campaign.platforms import PLATFORMS
 from scheduler.emulators import media
 from scheduler.emulators.base import DROP, Job, Reject, Reply, Request, require
 from scheduler.emulators.graph import GraphEmulator

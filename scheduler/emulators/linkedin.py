@@ -13,7 +13,7 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from assets.specs import PLATFORMS
+from campaign.platforms import PLATFORMS
 from scheduler.emulators import media
 from scheduler.emulators.base import DROP, Emulator, Job, Reject, Reply, Request, require
 

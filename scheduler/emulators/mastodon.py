@@ -12,7 +12,7 @@ import html
 import re
 from typing import Any
 
-from assets.specs import PLATFORMS
+from campaign.platforms import PLATFORMS
 from campaign.languages import LANGUAGES
 from scheduler.emulators import media, textcount
 from scheduler.emulators.base import DROP, Emulator, Job, Reject, Reply, Request, require

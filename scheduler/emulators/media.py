@@ -1,4 +1,4 @@
-"""Just enough media probing for the emulators to hold uploads to `assets.specs.PLATFORMS`:
+"""Just enough media probing for the emulators to hold uploads to `campaign.platforms.PLATFORMS`:
 image format and size via Pillow, MP4 duration, size, codecs and moov-before-mdat by
 reading the box tree (no ffmpeg needed at request time).
 """
@@ -11,7 +11,7 @@ import io
 import struct
 from dataclasses import dataclass
 
-from assets.specs import PLATFORMS
+from campaign.platforms import PLATFORMS
 
 from scheduler.emulators.base import Reject
 

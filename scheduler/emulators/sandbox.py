@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from campaign.calendar.models import Calendar
-from scheduler.channels.credentials import Credentials
+from scheduler.platforms.credentials import Credentials
 from scheduler.emulators.base import Emulator
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from campaign.calendar import load_calendar
-from scheduler.channels.credentials import Credentials
+from scheduler.platforms.credentials import Credentials
 from scheduler.emulators.sandbox import Sandbox
 
 

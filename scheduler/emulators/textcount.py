@@ -1,6 +1,6 @@
 """Text lengths as each platform counts them, for the emulators' limits.
 
-Written here on purpose, apart from the planner's `scheduler.plan.textrules`: an emulator
+Written here on purpose, apart from the planner's `scheduler.platforms.text`: an emulator
 that reused the planner's counting would agree with any mistake in it. X's weighted count and
 validity come from twitter-text-parser, which the official twitter-text conformance cases judge
 (tests/conformance/); Mastodon's characters with URLs as 23, Bluesky's graphemes.

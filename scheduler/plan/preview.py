@@ -23,7 +23,8 @@ from PIL import Image, UnidentifiedImageError
 from assets.specs import SAFE_ZONES, VARIANT_PLACEMENTS
 from campaign.calendar.models import Calendar, Channel
 from campaign.languages import RIGHT_TO_LEFT, language_name
-from scheduler.plan.textrules import bluesky_display_link, find_urls
+from scheduler.platforms.bluesky.text import bluesky_display_link
+from scheduler.platforms.text import find_urls
 from campaign.secrets import scrub
 from scheduler.plan.planner import Plan
 from scheduler.post import PlanIssue, PlannedPost

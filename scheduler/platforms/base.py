@@ -11,7 +11,7 @@ import datetime as dt
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 
 @dataclass(frozen=True)
@@ -191,6 +191,13 @@ class Publisher(abc.ABC):
     #: before its creating request; otherwise the dispatcher records "create sent" before
     #: calling `publish` (it cannot know when the post is created).
     uses_ledger: bool = False
+
+    @classmethod
+    def for_channel(cls, channel_id: str, account: str, credentials: Any, *, api: dict[str, str | None],
+                    outbox_dir: Path, timeout: float, clock: Any, **options: Any) -> "Publisher":
+        """Build the publisher of one channel: the registry calls this the same way for every platform
+        (`credentials` is a `Credentials`, None when the platform needs none)."""
+        raise NotImplementedError(f"{cls.__name__} does not say how to build it for a channel")
 
     @abc.abstractmethod
     def publish(self, post: OutgoingPost) -> PublishResult:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from campaign.calendar.models import Calendar
-from scheduler.channels.base import ChannelProblem, PublishError, Publisher
+from scheduler.platforms.base import ChannelProblem, PublishError, Publisher
+from scheduler.platforms.registry import platform_of
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,9 @@ def check_channel(channel_id: str, platform: str, publisher_of: Callable[[str], 
 def check_channels(calendar: Calendar, publisher_of: Callable[[str], Publisher],
                    channel_ids: Iterable[str] | None = None) -> list[ChannelReport]:
     """Reports for the calendar's channels (or only `channel_ids`), in calendar order; the
-    outbox has no platform to ask and is skipped."""
+    outbox (a platform that needs no credentials) has no account to ask and is skipped."""
     wanted = set(channel_ids) if channel_ids is not None else None
-    channels = [c for c in calendar.channels if c.platform.value != "outbox" and (wanted is None or c.id in wanted)]
+    channels = [c for c in calendar.channels if platform_of(c.platform).credentials and (wanted is None or c.id in wanted)]
     if not channels:
         return []
     # Side by side: a slow platform (time-outs) must not add up across channels at daemon start.

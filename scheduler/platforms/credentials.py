@@ -7,6 +7,7 @@ from responses or URLs before that text reaches a log or an exception.
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -14,25 +15,9 @@ from pathlib import Path
 from typing import Mapping
 
 from campaign.secrets import scrub, secrets_file_warning
-from scheduler.channels.base import AuthError
+from scheduler.platforms.base import AuthError
 
 DEFAULT_SECRETS_FILE = Path("~/.config/embracing-openness/secrets.toml")
-
-#: What each platform needs; names are the suffix of CAMPAIGN_<CHANNEL_ID>_<NAME>.
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "facebook": ("TOKEN",),  # Page access token; clips also need APP_ID and USER_TOKEN (see OPTIONAL)
-    "instagram": ("TOKEN",),  # token with instagram_content_publish
-    "x": ("TOKEN",),  # OAuth 2.0 user-context bearer (tweet.write, media.write)
-    "linkedin": ("TOKEN",),  # OAuth 2.0 bearer (w_organization_social or w_member_social)
-    "mastodon": ("TOKEN",),  # application access token (write:statuses, write:media)
-    "bluesky": ("IDENTIFIER", "PASSWORD"),  # handle or DID + app password
-    "outbox": (),
-}
-
-#: What some posts need: Facebook clips go through Meta's Resumable Upload API, which stores the
-#: file under an app (its id) with a user access token of a Page admin who has a role on the app.
-OPTIONAL: dict[str, tuple[str, ...]] = {"facebook": ("APP_ID", "USER_TOKEN")}
-
 
 def env_prefix(channel_id: str) -> str:
     """`be-x` -> `CAMPAIGN_BE_X_`: the prefix of this channel's environment variables."""
@@ -86,8 +71,10 @@ class Credentials:
         *,
         env: Mapping[str, str] = os.environ,
         secrets_file: Path | None = None,
+        required: tuple[str, ...] = ("TOKEN",),
     ) -> "Credentials":
-        """Environment variables win over the secrets file; missing required names raise AuthError."""
+        """Environment variables win over the secrets file; missing `required` names (each platform's
+        row in `scheduler.platforms.registry` says which: `credentials_for` passes them) raise AuthError."""
         platform = getattr(platform, "value", platform)
         values: dict[str, str] = {}
         source = "none"
@@ -107,7 +94,7 @@ class Credentials:
         if from_env:
             values.update(from_env)
             source = "environment" if source == "none" else f"environment and {secrets_file}"
-        missing = tuple(name for name in REQUIRED.get(platform, ("TOKEN",)) if not values.get(name))
+        missing = tuple(name for name in required if not values.get(name))
         if missing:
             raise AuthError(_missing_message(channel_id, platform, missing, secrets_file))
         return cls(channel_id, platform, values, source)
@@ -121,8 +108,6 @@ def _warn_once(path: Path) -> None:
     warning = secrets_file_warning(path)
     if warning and path not in _WARNED:
         _WARNED.add(path)
-        import logging
-
         logging.getLogger("campaign.daemon").warning(warning)
 
 

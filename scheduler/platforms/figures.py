@@ -7,9 +7,9 @@ the report then says "not given" instead of adding a made-up zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
-from scheduler.channels.base import PublishError
+from scheduler.platforms.base import AuthError, PublishError
 
 #: The normalised figures, in report order.
 NORMALISED = ("impressions", "reach", "likes", "reposts", "replies", "link_clicks", "video_views")
@@ -57,3 +57,24 @@ def as_int(value: Any) -> int | None:
         return None if value is None else int(value)
     except (TypeError, ValueError):
         return None
+
+
+#: How results asks a platform for a post's figures: `collect(publisher, remote_id, kind)`, where
+#: `kind` is the post's media kind ("photo", "clip" or None). Each platform's `figures` module has
+#: one; it reads through the channel's own publisher (its public `read`), so results speak to each
+#: platform exactly as publishing does.
+Collect = Callable[[Any, str, "str | None"], Figures]
+
+#: Codes that mean "the token is bad" (collect again once it is renewed), not "no permission".
+_TOKEN_CODES = {"401", "190", "102", "ExpiredToken", "InvalidToken", "AuthRequired", "AuthenticationRequired"}
+
+
+def not_given_on_permission(publisher: Any, call: Callable[[], Figures]) -> Figures:
+    """Run `call`; a refusal for lack of permission or access level becomes `FiguresNotGiven`."""
+    try:
+        return call()
+    except AuthError as error:
+        if (error.platform_code or "").split("/")[0] in _TOKEN_CODES:
+            raise
+        raise FiguresNotGiven(f"{publisher.platform} gives {publisher.who} no figures: {error}",
+                              platform_code=error.platform_code) from None

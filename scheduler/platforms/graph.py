@@ -1,4 +1,4 @@
-"""Meta Graph API error shape, shared by the Facebook and Instagram publishers.
+"""Meta Graph API error shape and insights answers, shared by the Facebook and Instagram packages.
 
 Errors arrive as `{"error": {"message", "type", "code", "error_subcode", "error_user_msg",
 "fbtrace_id"}}`, usually with HTTP 400. Rate limits carry no Retry-After: the wait is read
@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from scheduler.channels.base import AuthError, OutcomeUnknown, PermanentError, RateLimited, TransientError
+from scheduler.platforms.base import AuthError, OutcomeUnknown, PermanentError, RateLimited, TransientError
 
 #: Seconds to wait on a Graph rate limit that does not say how long (Meta documents none).
 DEFAULT_RATE_WAIT = 300.0
@@ -102,3 +102,12 @@ def raise_graph_error(publisher: Any, response: requests.Response, *, creates: b
     if code in TRANSIENT_CODES or status >= 500:
         raise TransientError(f"{platform} had a temporary problem (HTTP {status}, code {label}): {message}", platform_code=label)
     raise PermanentError(f"{platform} refused the post for {publisher.who} (code {label}): {message}", platform_code=label)
+
+
+def graph_values(body: Any) -> dict[str, Any]:
+    """Meta's insights answer (`data: [{name, period, values: [{value}]}]`) as {name: value}."""
+    out: dict[str, Any] = {}
+    for item in (body or {}).get("data", []) if isinstance(body, dict) else []:
+        values = item.get("values") or [{}]
+        out[str(item.get("name"))] = values[-1].get("value")
+    return out

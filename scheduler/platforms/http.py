@@ -13,7 +13,7 @@ import requests
 from requests import exceptions as rex
 
 from campaign.clock import Clock, SystemClock
-from scheduler.channels.base import (
+from scheduler.platforms.base import (
     AuthError,
     ChannelProblem,
     OutcomeUnknown,
@@ -25,7 +25,7 @@ from scheduler.channels.base import (
     StepLedger,
     TransientError,
 )
-from scheduler.channels.credentials import Credentials, scrub_text
+from scheduler.platforms.credentials import Credentials, scrub_text
 
 MiB = 1024 * 1024
 DEFAULT_CHUNK_SIZE = 4 * MiB
@@ -105,6 +105,14 @@ class HttpPublisher(Publisher):
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = "embracing-openness-scheduler/0.1"
 
+    @classmethod
+    def for_channel(cls, channel_id: str, account: str, credentials: Credentials | None, *, api: dict[str, str | None],
+                    outbox_dir: Path, timeout: float, clock: Clock | None, **options: Any) -> "HttpPublisher":
+        """The registry's way to build every platform's publisher with one call."""
+        if credentials is None:
+            raise ValueError(f"the {cls.platform} publisher of channel {channel_id} needs credentials")
+        return cls(channel_id, account, credentials, api=api, timeout=timeout, clock=clock, **options)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(channel={self.channel_id!r}, account={self.account!r})"
 
@@ -118,6 +126,20 @@ class HttpPublisher(Publisher):
 
     def url(self, key: str, path: str) -> str:
         return self.api[key].rstrip("/") + "/" + path.lstrip("/")
+
+    def api_url(self, path: str) -> str:
+        """The address of `path` in this platform's API (Meta's Graph adds its version)."""
+        return self.url("base_url", path)
+
+    def auth_headers(self) -> dict[str, str]:
+        """The headers that sign a request as this channel's account."""
+        return {"Authorization": "Bearer " + self.credentials.require("TOKEN")}
+
+    def read(self, path: str, *, what: str, params: dict[str, str] | None = None) -> Any:
+        """GET `path` of this platform's API as this channel's account and return its JSON answer:
+        the platform's figures collector reads through it, with publishing's session, credentials,
+        error classification and rate-limit reading."""
+        return self.json(self.request("GET", self.api_url(path), what=what, headers=self.auth_headers(), params=params))
 
     def request(self, method: str, url: str, *, creates: bool = False, what: str = "",
                 ledger: StepLedger | None = None, **kwargs: Any) -> requests.Response:

@@ -12,7 +12,7 @@ import typer
 
 from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, CalendarOption, date_or_exit, load_or_exit
 from scheduler.commands import DbOption, make_clock
-from scheduler.results.figures import LABELS
+from scheduler.platforms.figures import LABELS
 from scheduler.results.report import DIMENSIONS, Group, Results, build_results
 
 NOT_GIVEN = "–"

@@ -16,7 +16,7 @@ from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from campaign.calendar.models import Calendar
-from scheduler.results.figures import LABELS
+from scheduler.platforms.figures import LABELS
 from scheduler.results.report import Results
 
 PALETTE = ("#1f4e79", "#d4a017", "#b8433b", "#3f7f5f", "#7a5195", "#ef5675", "#4b8bbe", "#8c6d31")

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from assets.specs import Variant
+from campaign.platforms import Variant
 from campaign.calendar import LoadedCalendar, load_calendar
 
 REPO = Path(__file__).resolve().parents[2]

@@ -155,7 +155,7 @@ def test_clip_shorter_than_a_platform_minimum_rejects_that_variant_only(write_ca
 def test_clip_longer_than_the_platform_maximum_is_trimmed(write_calendar, inbox: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
-    from assets.specs import PLATFORMS
+    from campaign.platforms import PLATFORMS
 
     monkeypatch.setitem(PLATFORMS, "x", replace(PLATFORMS["x"], video_max_seconds=1.0))  # X allows 140 s; 1 s keeps the test fast
     loaded = write_calendar(clip_only(calendar_data(), channels=("xch",)))

@@ -24,7 +24,8 @@ from assets.needs import required_renders
 from assets.overlay import build_overlay, ensure_overlay, layout, plan_overlay
 from assets.pipeline import render_all
 from assets.probe import first_frame_rgb, probe
-from assets.specs import FEED_WIDTH, MIN_SLOGAN_CAP_PX, MIN_TEXT_CAP_PX, VARIANTS, safe_insets
+from campaign.platforms import VARIANTS
+from assets.specs import FEED_WIDTH, MIN_SLOGAN_CAP_PX, MIN_TEXT_CAP_PX, safe_insets
 from campaign.calendar import load_calendar
 from campaign.languages import script_of
 from conftest import REPO, TODAY, ffmpeg

@@ -10,7 +10,8 @@ from assets.branding import brand_assets, overlay_text
 from assets.focus import crop_box, detect_face
 from assets.needs import required_renders
 from assets.overlay import build_overlay, layout, raqm_available
-from assets.specs import PLATFORMS, output_name
+from campaign.platforms import PLATFORMS
+from assets.specs import output_name
 from campaign.calendar import load_calendar
 from conftest import REPO, TINY, TODAY, calendar_data, face_photo
 

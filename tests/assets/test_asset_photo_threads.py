@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from assets.focus import DETECT_MAX_SIDE, choose_focus, crop_box
 from assets.photo import PhotoTarget, render_photo, to_srgb, upright
-from assets.specs import VARIANTS
+from campaign.platforms import VARIANTS
 from campaign.errors import AssetError
 from conftest import face_photo
 

@@ -14,7 +14,7 @@ from assets.focus import detect_face
 from assets.overlay import layout
 from assets.branding import brand_assets
 from assets.pipeline import render_all
-from assets.specs import PLATFORMS
+from campaign.platforms import PLATFORMS
 from conftest import TINY, calendar_data, face_photo
 
 

@@ -57,7 +57,7 @@ def test_an_enlarged_clip_is_a_warning_with_its_factor(write_calendar, inbox: Pa
 
 
 def test_a_face_under_the_reels_interface_is_a_warning() -> None:
-    from assets.specs import VARIANTS
+    from campaign.platforms import VARIANTS
     from assets.worker import face_zone_warnings
 
     story = VARIANTS["story_9x16"]

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduler.channels.base import PermanentError
-from scheduler.results.figures import Figures, FiguresNotGiven, as_int, total
-from scheduler.results.platforms import not_given_on_permission
+from scheduler.platforms.base import PermanentError
+from scheduler.platforms.figures import Figures, FiguresNotGiven, as_int, not_given_on_permission, total
 
 
 def collect(publisher: Any, remote_id: str, kind: str | None) -> Figures:
     def call() -> Figures:
         try:
-            response = publisher._call("GET", "app.bsky.feed.getPosts", params={"uris": remote_id})
+            body = publisher.read("app.bsky.feed.getPosts", what="post counts", params={"uris": remote_id})
         except PermanentError as error:
             if "No service configured" not in str(error):
                 raise
             raise FiguresNotGiven(f"the PDS of {publisher.who} has no AppView to count likes and reposts (a self-hosted "
                                   "PDS without one): Bluesky gives this account no figures", platform_code="InvalidRequest") from None
-        body = publisher.json(response)
         posts = body.get("posts") or []
         if not posts:
             return Figures(raw=body, not_given=f"Bluesky no longer shows {remote_id} (deleted or hidden)")

@@ -5,7 +5,7 @@ and a record key (TID) derived from the post's idempotency key.
 
 The text is the planner's caption as is: it already fits 300 graphemes and shows a long
 link in Bluesky's short form; the facets come from the planner's own rules
-(`textrules.bluesky_facets`), so the link facet spans that short form and points at the
+(`scheduler.platforms.bluesky.text.bluesky_facets`), so the link facet spans that short form and points at the
 full link (with its UTM tags) the post carries in `post.link`.
 
 Because the record key is ours, a retried createRecord cannot create a second post: it
@@ -30,10 +30,10 @@ from urllib.parse import urlparse
 
 import requests
 
-from assets.specs import PLATFORMS
+from campaign.platforms import PLATFORMS
 from campaign.clock import Clock, SystemClock
-from scheduler.channels._http import HttpPublisher, seconds_until_epoch
-from scheduler.channels.base import (
+from scheduler.platforms.http import HttpPublisher, seconds_until_epoch
+from scheduler.platforms.base import (
     AuthError,
     OutgoingMedia,
     OutgoingPost,
@@ -43,10 +43,10 @@ from scheduler.channels.base import (
     RateLimited,
     TransientError,
 )
-from scheduler.channels.base import ChannelProblem  # what check() returns
-from scheduler.channels.credentials import scrub_text
-from scheduler.channels.tid import tid_for
-from scheduler.plan.textrules import bluesky_facets
+from scheduler.platforms.base import ChannelProblem  # what check() returns
+from scheduler.platforms.credentials import scrub_text
+from scheduler.platforms.bluesky.tid import tid_for
+from scheduler.platforms.bluesky.text import bluesky_facets
 
 DEFAULT_RATE_WAIT = 300.0
 POST_COLLECTION = "app.bsky.feed.post"
@@ -139,6 +139,10 @@ class BlueskyPublisher(HttpPublisher):
                 self._refresh()
                 kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
         raise AssertionError("unreachable")
+
+    def read(self, path: str, *, what: str, params: dict[str, str] | None = None) -> Any:
+        """An authenticated XRPC query (`path` is its NSID) and its JSON answer."""
+        return self.json(self._call("GET", path, what=what, params=params))
 
     def check(self) -> list[ChannelProblem]:
         """Sign in and ask the PDS whose session it is (com.atproto.server.getSession)."""

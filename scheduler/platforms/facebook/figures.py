@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduler.results.figures import Figures, as_int
-from scheduler.results.platforms import graph_values, not_given_on_permission
+from scheduler.platforms.figures import Figures, as_int, not_given_on_permission
+from scheduler.platforms.graph import graph_values
 
 POST_METRICS = "post_impressions,post_impressions_unique,post_clicks,post_reactions_by_type_total"
 VIDEO_METRICS = "total_video_views,total_video_impressions,total_video_impressions_unique,total_video_reactions_by_type_total"
 
 
 def _get(publisher: Any, path: str, what: str, **params: str) -> Any:
-    return publisher.json(publisher.request("GET", publisher._graph(path), what=what, headers=publisher._auth, params=params))
+    return publisher.read(path, what=what, params=params)
 
 
 def _reactions(value: Any) -> int | None:

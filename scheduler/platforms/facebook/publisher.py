@@ -21,13 +21,13 @@ from typing import Any
 import requests
 
 from campaign.api_versions import GRAPH_DEFAULT_VERSION, graph_version_problem
-from scheduler.channels._graph import raise_graph_error
-from scheduler.channels._http import HttpPublisher
-from scheduler.channels.base import (
+from scheduler.platforms.graph import raise_graph_error
+from scheduler.platforms.http import HttpPublisher
+from scheduler.platforms.base import (
     CREATE_ANSWERED, ChannelProblem, OutgoingMedia, OutgoingPost, PermanentError, PublishResult, StepLedger, TransientError,
 )
-from scheduler.channels.credentials import env_prefix
-from assets.specs import PLATFORMS
+from scheduler.platforms.credentials import env_prefix
+from campaign.platforms import PLATFORMS
 
 
 class FacebookPublisher(HttpPublisher):
@@ -38,6 +38,9 @@ class FacebookPublisher(HttpPublisher):
 
     def _graph(self, path: str) -> str:
         return f"{self.api['base_url'].rstrip('/')}/{self.api['version']}/{path.lstrip('/')}"
+
+    def api_url(self, path: str) -> str:
+        return self._graph(path)
 
     @property
     def _auth(self) -> dict[str, str]:

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduler.results.figures import Figures, as_int
-from scheduler.results.platforms import graph_values, not_given_on_permission
+from scheduler.platforms.figures import Figures, as_int, not_given_on_permission
+from scheduler.platforms.graph import graph_values
 
 METRICS = "reach,views,likes,comments,shares,saved"
 
 
 def collect(publisher: Any, remote_id: str, kind: str | None) -> Figures:
     def call() -> Figures:
-        body = publisher.json(publisher.request("GET", publisher._graph(f"{remote_id}/insights"), what="media insights",
-                                                headers=publisher._auth, params={"metric": METRICS}))
+        body = publisher.read(f"{remote_id}/insights", what="media insights", params={"metric": METRICS})
         values = graph_values(body)
         views = as_int(values.get("views"))
         return Figures(raw=values, impressions=views, reach=as_int(values.get("reach")), likes=as_int(values.get("likes")),

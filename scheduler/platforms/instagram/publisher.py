@@ -14,9 +14,9 @@ from urllib.parse import quote
 import requests
 
 from campaign.api_versions import GRAPH_DEFAULT_VERSION, graph_version_problem
-from scheduler.channels._graph import raise_graph_error
-from scheduler.channels._http import HttpPublisher
-from scheduler.channels.base import ChannelProblem, OutgoingMedia, OutgoingPost, PermanentError, PublishResult, StepLedger
+from scheduler.platforms.graph import raise_graph_error
+from scheduler.platforms.http import HttpPublisher
+from scheduler.platforms.base import ChannelProblem, OutgoingMedia, OutgoingPost, PermanentError, PublishResult, StepLedger
 
 
 class InstagramPublisher(HttpPublisher):
@@ -27,6 +27,9 @@ class InstagramPublisher(HttpPublisher):
 
     def _graph(self, path: str) -> str:
         return f"{self.api['base_url'].rstrip('/')}/{self.api['version']}/{path.lstrip('/')}"
+
+    def api_url(self, path: str) -> str:
+        return self._graph(path)
 
     @property
     def _auth(self) -> dict[str, str]:

@@ -8,8 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from scheduler.results.figures import Figures, as_int
-from scheduler.results.platforms import not_given_on_permission
+from scheduler.platforms.figures import Figures, as_int, not_given_on_permission
 
 
 def collect(publisher: Any, remote_id: str, kind: str | None) -> Figures:
@@ -19,8 +18,7 @@ def collect(publisher: Any, remote_id: str, kind: str | None) -> Figures:
         # requests does not encode the parentheses and commas again.
         query = (f"q=organizationalEntity&organizationalEntity={quote(publisher.owner, safe='')}"
                  f"&{key}=List({quote(remote_id, safe='')})")
-        url = publisher.url("base_url", "/organizationalEntityShareStatistics") + "?" + query
-        body = publisher.json(publisher.request("GET", url, what="share statistics", headers=publisher._headers))
+        body = publisher.read("/organizationalEntityShareStatistics?" + query, what="share statistics")
         elements = body.get("elements") or []
         stats = (elements[0].get("totalShareStatistics") or {}) if elements else {}
         if not elements:

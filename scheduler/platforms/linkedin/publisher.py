@@ -13,9 +13,9 @@ from urllib.parse import quote
 
 import requests
 
-from assets.specs import PLATFORMS
-from scheduler.channels._http import HttpPublisher
-from scheduler.channels.base import (
+from campaign.platforms import PLATFORMS
+from scheduler.platforms.http import HttpPublisher
+from scheduler.platforms.base import (
     AuthError,
     ChannelProblem,
     OutgoingMedia,
@@ -28,7 +28,7 @@ from scheduler.channels.base import (
 )
 
 from campaign.api_versions import LINKEDIN_DEFAULT_VERSION, linkedin_version_problem
-from scheduler.plan.textrules import linkedin_escape  # the planner owns LinkedIn's little-text rules
+from scheduler.platforms.linkedin.text import linkedin_escape  # the planner owns LinkedIn's little-text rules
 
 #: LinkedIn answers 429 on its daily limits without any header saying when they reset: wait an hour.
 DEFAULT_RATE_WAIT = 3600.0
@@ -51,6 +51,9 @@ class LinkedInPublisher(HttpPublisher):
             "LinkedIn-Version": str(self.api["version"]),
             "X-Restli-Protocol-Version": "2.0.0",
         }
+
+    def auth_headers(self) -> dict[str, str]:
+        return self._headers
 
     def raise_for(self, response: requests.Response, *, creates: bool = False) -> None:
         status = response.status_code

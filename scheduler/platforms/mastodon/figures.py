@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduler.results.figures import Figures, as_int
-from scheduler.results.platforms import not_given_on_permission
+from scheduler.platforms.figures import Figures, as_int, not_given_on_permission
 
 
 def collect(publisher: Any, remote_id: str, kind: str | None) -> Figures:
     def call() -> Figures:
-        status = publisher.json(publisher.request("GET", publisher.url("base_url", f"/api/v1/statuses/{remote_id}"),
-                                                  what="status counts", headers=publisher._auth))
+        status = publisher.read(f"/api/v1/statuses/{remote_id}", what="status counts")
         raw = {k: status.get(k) for k in ("favourites_count", "reblogs_count", "replies_count", "quotes_count") if k in status}
         return Figures(raw=raw, likes=as_int(status.get("favourites_count")), reposts=as_int(status.get("reblogs_count")),
                        replies=as_int(status.get("replies_count")))

@@ -18,9 +18,9 @@ from typing import Any
 
 import requests
 
-from assets.specs import PLATFORMS
-from scheduler.channels._http import HttpPublisher
-from scheduler.channels.base import (
+from campaign.platforms import PLATFORMS
+from scheduler.platforms.http import HttpPublisher
+from scheduler.platforms.base import (
     AuthError,
     ChannelProblem,
     OutgoingMedia,

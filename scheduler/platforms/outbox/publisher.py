@@ -11,9 +11,11 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from campaign.clock import Clock, SystemClock
-from scheduler.channels.base import OutgoingPost, PermanentError, Publisher, PublishResult, TransientError
+from scheduler.platforms.base import OutgoingPost, PermanentError, Publisher, PublishResult, TransientError
+from scheduler.platforms.credentials import Credentials
 
 
 class OutboxPublisher(Publisher):
@@ -26,6 +28,12 @@ class OutboxPublisher(Publisher):
         self.account = account
         self.outbox_dir = Path(outbox_dir)
         self.clock = clock or SystemClock()
+
+    @classmethod
+    def for_channel(cls, channel_id: str, account: str, credentials: Credentials | None, *, api: dict[str, str | None],
+                    outbox_dir: Path, timeout: float, clock: Clock | None, **options: Any) -> "OutboxPublisher":
+        """The registry's way to build it: the outbox needs no credentials, API or options."""
+        return cls(channel_id, account, outbox_dir=outbox_dir, clock=clock)
 
     def folder(self, post: OutgoingPost) -> Path:
         return self.outbox_dir / self.channel_id / post.post_id

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduler.results.figures import Figures, as_int, total
-from scheduler.results.platforms import not_given_on_permission
+from scheduler.platforms.figures import Figures, as_int, not_given_on_permission, total
 
 FIELDS = {"tweet.fields": "public_metrics,non_public_metrics", "expansions": "attachments.media_keys",
           "media.fields": "public_metrics"}
@@ -16,8 +15,7 @@ FIELDS = {"tweet.fields": "public_metrics,non_public_metrics", "expansions": "at
 
 def collect(publisher: Any, remote_id: str, kind: str | None) -> Figures:
     def call() -> Figures:
-        body = publisher.json(publisher.request("GET", publisher.url("base_url", f"/2/tweets/{remote_id}"),
-                                                what="post metrics", headers=publisher._auth, params=FIELDS))
+        body = publisher.read(f"/2/tweets/{remote_id}", what="post metrics", params=FIELDS)
         data = body.get("data") or {}
         public = data.get("public_metrics") or {}
         private = data.get("non_public_metrics") or {}

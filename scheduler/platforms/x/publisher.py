@@ -12,9 +12,9 @@ from typing import Any
 
 import requests
 
-from assets.specs import PLATFORMS
-from scheduler.channels._http import HttpPublisher, seconds_until_epoch
-from scheduler.channels.base import (
+from campaign.platforms import PLATFORMS
+from scheduler.platforms.http import HttpPublisher, seconds_until_epoch
+from scheduler.platforms.base import (
     AuthError,
     ChannelProblem,
     OutcomeUnknown,

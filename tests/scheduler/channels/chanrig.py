@@ -15,9 +15,9 @@ from PIL import Image
 
 from campaign.calendar.models import Channel
 from campaign.clock import FakeClock
-from scheduler.channels.base import OutgoingMedia, OutgoingPost, Publisher
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.registry import publisher_for
+from scheduler.platforms.base import OutgoingMedia, OutgoingPost, Publisher
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import publisher_for
 from scheduler.emulators import Emulator, StaticServer, start_emulator
 from scheduler.post import idempotency_key
 

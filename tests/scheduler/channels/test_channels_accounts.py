@@ -12,8 +12,8 @@ import pytest
 
 from campaign.calendar.loader import load_calendar
 from chanrig import ACCOUNTS, make_media, make_post
-from scheduler.channels.base import AuthError, OutcomeUnknown, OutgoingPost
-from scheduler.channels.registry import publisher_for
+from scheduler.platforms.base import AuthError, OutcomeUnknown, OutgoingPost
+from scheduler.platforms.registry import publisher_for
 from scheduler.emulators import Sandbox
 
 REPO = Path(__file__).resolve().parents[3]

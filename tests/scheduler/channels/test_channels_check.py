@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from chanrig import ACCOUNTS, channel
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.registry import publisher_for
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import publisher_for
 
 ROOT = Path(__file__).resolve().parents[3]
 PLATFORMS = ["facebook", "instagram", "x", "linkedin", "mastodon", "bluesky"]

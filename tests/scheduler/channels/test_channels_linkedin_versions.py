@@ -11,9 +11,9 @@ import requests
 from campaign.api_versions import LINKEDIN_DEFAULT_VERSION, linkedin_version_problem
 from campaign.clock import FakeClock
 from chanrig import FAKE_TOKEN, channel
-from scheduler.channels.base import AuthError
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.registry import publisher_for
+from scheduler.platforms.base import AuthError
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import publisher_for
 from scheduler.emulators import start_emulator
 
 TODAY = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)

@@ -12,10 +12,10 @@ import pytest
 
 from campaign.calendar.loader import load_calendar
 from chanrig import FAKE_TOKEN, make_media, make_post
-from scheduler.channels.base import PublishError
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.outbox import OutboxPublisher
-from scheduler.channels.registry import publisher_for
+from scheduler.platforms.base import PublishError
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.outbox.publisher import OutboxPublisher
+from scheduler.platforms.registry import publisher_for
 from scheduler.emulators import Sandbox
 
 REPO = Path(__file__).resolve().parents[3]

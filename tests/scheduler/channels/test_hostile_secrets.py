@@ -30,9 +30,9 @@ from chanrig import channel, make_post
 
 from campaign.calendar import load_calendar
 from campaign.errors import CalendarError
-from scheduler.channels.base import PublishError
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.registry import publisher_for
+from scheduler.platforms.base import PublishError
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import credentials_for, publisher_for
 from scheduler.daemon.logs import EventLog, configure
 
 REPO = Path(__file__).resolve().parents[3]
@@ -210,7 +210,7 @@ def test_a_secrets_file_readable_by_others_is_warned_about(tmp_path: Path, mode:
     assert result.returncode == 0, result.stderr
     assert ("chmod 600" in result.stderr) is warned
     with caplog.at_level(logging.WARNING, logger="campaign.daemon"):
-        Credentials.for_channel("be-x", "x", env={}, secrets_file=secrets)
+        credentials_for("be-x", "x", env={}, secrets_file=secrets)
     assert any("can be read by other users" in r.getMessage() for r in caplog.records) is warned
 
 

@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
-from scheduler.channels.base import OutgoingPost, PublishResult, Publisher, StepLedger
+from scheduler.platforms.base import OutgoingPost, PublishResult, Publisher, StepLedger
 from scheduler.daemon.crash import crash_point
 from scheduler.post import PlannedPost, post_id
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from campaign.clock import SystemClock
 from schedkit import LedgerPublisher, make_post
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.registry import publisher_for
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import publisher_for
 from scheduler.daemon import Daemon, DaemonConfig
 from scheduler.emulators import start_emulator
 from scheduler.store.status import build_status, render_status

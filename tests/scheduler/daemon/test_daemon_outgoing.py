@@ -12,7 +12,7 @@ from scheduler.daemon import DispatchConfig, Dispatcher
 from scheduler.daemon.outgoing import to_outgoing
 from scheduler.daemon.publishers import PublisherPool
 from scheduler.plan import plan_posts
-from scheduler.plan.textrules import bluesky_display_link
+from scheduler.platforms.bluesky.text import bluesky_display_link
 from scheduler.store import states, sync_plan
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -9,7 +9,7 @@ import plankit
 
 from campaign.calendar.loader import LoadedCalendar
 from scheduler.plan import plan_posts
-from scheduler.plan.textrules import check_caption
+from scheduler.platforms.registry import check_caption
 
 UTC = dt.timezone.utc
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import unicodedata
 
-from scheduler.plan.textrules import (
-    bluesky_display_link, bluesky_facets, bluesky_graphemes, check_caption, instagram_check,
-    linkedin_escape, mastodon_length, x_weighted_length,
-)
+from scheduler.platforms.bluesky.text import bluesky_display_link, bluesky_facets, bluesky_graphemes
+from scheduler.platforms.instagram.text import instagram_check
+from scheduler.platforms.linkedin.text import linkedin_escape
+from scheduler.platforms.mastodon.text import mastodon_length
+from scheduler.platforms.registry import check_caption
+from scheduler.platforms.x.text import x_weighted_length
 
 FAMILY = "👨\u200d👩\u200d👧\u200d👦"  # man, woman, girl, boy joined by ZWJ: 7 code points
 FLAG_BE = "🇧🇪"

@@ -14,8 +14,8 @@ from chanrig import ACCOUNTS, FAKE_TOKEN, START, channel, make_media, make_post
 from sqlalchemy import insert
 
 from campaign.clock import FakeClock
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.registry import publisher_for
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import publisher_for
 from scheduler.emulators import start_emulator
 from scheduler.results.collect import Collector
 from scheduler.store import Store
