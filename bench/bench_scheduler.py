@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from campaign.calendar import load_calendar  # noqa: E402
 from campaign.clock import SystemClock  # noqa: E402
-from scheduler.platforms.base import OutgoingPost, Publisher, PublishResult  # noqa: E402
+from scheduler.platforms.base import OutgoingPost, Publisher, PublishResult, StepLedger  # noqa: E402
 from scheduler.daemon import Daemon, DaemonConfig  # noqa: E402
 from scheduler.post import PlannedPost, post_id  # noqa: E402
 from scheduler.store import Store, states, sync_plan  # noqa: E402
@@ -32,7 +32,7 @@ UTC = dt.timezone.utc
 class NullPublisher(Publisher):
     platform = "null"
 
-    def publish(self, post: OutgoingPost) -> PublishResult:
+    def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
         return PublishResult(remote_id=post.idempotency_key, url=None)
 
 

@@ -187,10 +187,6 @@ class Publisher(abc.ABC):
     #: Seconds during which re-sending the creating request cannot duplicate the post
     #: (Mastodon keeps an Idempotency-Key 1 h; Bluesky's own record key: forever); None: never safe.
     idempotency_window_seconds: float | None = None
-    #: True when `publish` takes a `StepLedger` and calls `ledger.create_sent()` itself just
-    #: before its creating request; otherwise the dispatcher records "create sent" before
-    #: calling `publish` (it cannot know when the post is created).
-    uses_ledger: bool = False
 
     @classmethod
     def for_channel(cls, channel_id: str, account: str, credentials: Any, *, api: dict[str, str | None],
@@ -200,12 +196,15 @@ class Publisher(abc.ABC):
         raise NotImplementedError(f"{cls.__name__} does not say how to build it for a channel")
 
     @abc.abstractmethod
-    def publish(self, post: OutgoingPost) -> PublishResult:
+    def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
         """Publish the post with its media; raise a `PublishError` subclass on failure.
 
-        Publishers with `uses_ledger` take `publish(post, ledger)`: they record each remote
-        object in the ledger as it is created, reuse what it already holds, and may raise
-        `Pending` when the platform is still processing and the ledger is durable."""
+        Every step is kept in `ledger` (a bare in-memory `StepLedger()` when None): each remote
+        object is recorded as it is created and reused on the next call; `ledger.create_sent()`
+        is called just before the request that creates the post (`HttpPublisher.request(...,
+        creates=True, ledger=ledger)` does it). Slow work is a state, never a wait: while the
+        platform processes (video, containers) and the ledger is durable, raise `Pending` and
+        the dispatcher calls `publish` again later, which continues from the ledger."""
 
     def find_existing(self, post: OutgoingPost) -> PublishResult | None:
         """The post already published under this idempotency key, if the platform can tell.

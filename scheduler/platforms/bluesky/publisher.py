@@ -19,19 +19,23 @@ clock (auth and protocol times never follow the campaign clock); a job answering
 `already_exists` hands back the blob. A PDS with no video service (self-hosted, the real
 `@atproto/pds` on its own) answers "No service configured": the clip then goes up as a
 plain blob and the same `app.bsky.embed.video` record, as Bluesky's video tutorial allows.
+The job id and the processed blob are kept in the post's step ledger: while the service is
+still processing, the publish answers `Pending` and a later pass continues it (slow work is a
+state, never a 900 s wait that holds up the channel).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from typing import Any
 from urllib.parse import urlparse
 
 import requests
 
-from campaign.platforms import PLATFORMS
 from campaign.clock import Clock, SystemClock
+from campaign.platforms import PLATFORMS
 from scheduler.platforms.http import HttpPublisher, seconds_until_epoch
 from scheduler.platforms.base import (
     AuthError,
@@ -41,6 +45,7 @@ from scheduler.platforms.base import (
     PublishError,
     PublishResult,
     RateLimited,
+    StepLedger,
     TransientError,
 )
 from scheduler.platforms.base import ChannelProblem  # what check() returns
@@ -50,6 +55,8 @@ from scheduler.platforms.bluesky.text import bluesky_facets
 
 DEFAULT_RATE_WAIT = 300.0
 POST_COLLECTION = "app.bsky.feed.post"
+#: Ledger steps of a clip: the video service's job, then the processed blob (JSON).
+VIDEO_JOB, VIDEO_BLOB = "video_job", "video_blob"
 SERVICE_TOKEN_SECONDS = 1800  # the PDS refuses a service token that lives more than an hour
 #: What a PDS without a video service answers to app.bsky.video.* (checked on @atproto/pds 0.5.35).
 NO_VIDEO_SERVICE = ("No service configured", "MethodNotImplemented")
@@ -156,7 +163,8 @@ class BlueskyPublisher(HttpPublisher):
     def rkey(self, post: OutgoingPost) -> str:
         return tid_for(post.scheduled_at, post.idempotency_key)
 
-    def publish(self, post: OutgoingPost) -> PublishResult:
+    def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
+        ledger = ledger or StepLedger()
         if not self._session:
             self._login()
         record: dict[str, Any] = {
@@ -169,10 +177,10 @@ class BlueskyPublisher(HttpPublisher):
         if facets:
             record["facets"] = facets
         if post.media:
-            record["embed"] = self._embed(post.media)
+            record["embed"] = self._embed(post.media, ledger)
         rkey = self.rkey(post)
         try:
-            response = self._call("POST", "com.atproto.repo.createRecord", creates=True, what="the post", json={
+            response = self._call("POST", "com.atproto.repo.createRecord", creates=True, ledger=ledger, what="the post", json={
                 "repo": self._session["did"], "collection": POST_COLLECTION, "rkey": rkey, "record": record,
             })
         except (TransientError, PermanentError) as error:
@@ -215,11 +223,11 @@ class BlueskyPublisher(HttpPublisher):
         body = self.json(response)
         return PublishResult(body["uri"], self._web_url(rkey), {"cid": str(body.get("cid", "")), "rkey": rkey})
 
-    def _embed(self, media: tuple[OutgoingMedia, ...]) -> dict[str, Any]:
+    def _embed(self, media: tuple[OutgoingMedia, ...], ledger: StepLedger) -> dict[str, Any]:
         first = media[0]
         ratio = {"width": first.width, "height": first.height}
         if first.kind == "clip":
-            return {"$type": "app.bsky.embed.video", "video": self._upload_video(first), "alt": first.alt_text[:10000],
+            return {"$type": "app.bsky.embed.video", "video": self._video_blob(first, ledger), "alt": first.alt_text[:10000],
                     "aspectRatio": ratio}
         images = []
         for item in media[:4]:
@@ -228,7 +236,28 @@ class BlueskyPublisher(HttpPublisher):
             images.append({"image": uploaded, "alt": item.alt_text, "aspectRatio": {"width": item.width, "height": item.height}})
         return {"$type": "app.bsky.embed.images", "images": images}
 
-    def _upload_video(self, media: OutgoingMedia) -> dict[str, Any]:
+    def _video_blob(self, media: OutgoingMedia, ledger: StepLedger) -> dict[str, Any]:
+        """The processed clip's blob. The upload runs once (its job id kept in the ledger as
+        `video_job`); while the video service is still processing it and the ledger is durable,
+        `Pending` lets the dispatcher come back later, as on every other platform."""
+        done = ledger.get(VIDEO_BLOB)
+        if done is not None:
+            return dict(json.loads(done))
+        job_id = ledger.get(VIDEO_JOB)
+        if job_id is None:
+            started = self._upload_video(media)
+            if isinstance(started, dict):  # no video service, or already processed: the blob to use
+                ledger.record(VIDEO_BLOB, json.dumps(started))
+                return started
+            job_id = started
+            ledger.record(VIDEO_JOB, job_id)
+        blob = self.poll(lambda: self._job_blob(job_id), what=f"video job {job_id}", ledger=ledger)
+        ledger.record(VIDEO_BLOB, json.dumps(blob))
+        return blob
+
+    def _upload_video(self, media: OutgoingMedia) -> dict[str, Any] | str:
+        """Send the clip to the video service: its processing job's id, or the blob itself when
+        there is nothing to wait for."""
         blob = self.read_media(media.path, limit=PLATFORMS["bluesky"].video_max_bytes)
         exp = int(self.real_clock.now().timestamp()) + SERVICE_TOKEN_SECONDS
         token = self.json(self._call("GET", "com.atproto.server.getServiceAuth", what="video service authorisation",
@@ -251,8 +280,7 @@ class BlueskyPublisher(HttpPublisher):
         job = response_body.get("jobStatus", response_body)
         if isinstance(job.get("blob"), dict):
             return job["blob"]  # already processed (already_exists): the blob to use
-        job_id = job["jobId"]
-        return self.poll(lambda: self._job_blob(job_id), what=f"video job {job_id}")
+        return str(job["jobId"])
 
     def _upload_blob(self, data: bytes, mime: str, *, what: str) -> dict[str, Any]:
         return self.json(self._call("POST", "com.atproto.repo.uploadBlob", what=what, data=data,

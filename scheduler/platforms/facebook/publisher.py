@@ -33,7 +33,6 @@ from campaign.platforms import PLATFORMS
 class FacebookPublisher(HttpPublisher):
     platform = "facebook"
     can_find_existing = False
-    uses_ledger = True
     DEFAULTS = {"base_url": "https://graph.facebook.com", "version": GRAPH_DEFAULT_VERSION}
 
     def _graph(self, path: str) -> str:

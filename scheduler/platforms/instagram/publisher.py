@@ -22,7 +22,6 @@ from scheduler.platforms.base import ChannelProblem, OutgoingMedia, OutgoingPost
 class InstagramPublisher(HttpPublisher):
     platform = "instagram"
     can_find_existing = False
-    uses_ledger = True
     DEFAULTS = {"base_url": "https://graph.facebook.com", "version": GRAPH_DEFAULT_VERSION}
 
     def _graph(self, path: str) -> str:

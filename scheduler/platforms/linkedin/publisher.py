@@ -37,7 +37,6 @@ DEFAULT_RATE_WAIT = 3600.0
 class LinkedInPublisher(HttpPublisher):
     platform = "linkedin"
     can_find_existing = False
-    uses_ledger = True
     DEFAULTS = {"base_url": "https://api.linkedin.com/rest", "version": LINKEDIN_DEFAULT_VERSION}
 
     @property

@@ -61,7 +61,6 @@ class MastodonPublisher(HttpPublisher):
     can_find_existing = True
     safe_create_retry = True
     idempotency_window_seconds = IDEMPOTENCY_WINDOW
-    uses_ledger = True
 
     def __init__(self, channel_id: str, account: str, credentials: Any, **kwargs: Any) -> None:
         super().__init__(channel_id, account, credentials, **kwargs)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from campaign.clock import Clock, SystemClock
-from scheduler.platforms.base import OutgoingPost, PermanentError, Publisher, PublishResult, TransientError
+from scheduler.platforms.base import OutgoingPost, PermanentError, Publisher, PublishResult, StepLedger, TransientError
 from scheduler.platforms.credentials import Credentials
 
 
@@ -45,10 +45,11 @@ class OutboxPublisher(Publisher):
         folder = self.folder(post)
         return self._result(folder) if (folder / "post.json").is_file() else None
 
-    def publish(self, post: OutgoingPost) -> PublishResult:
+    def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
         existing = self.find_existing(post)
         if existing is not None:
             return existing
+        (ledger or StepLedger()).create_sent()  # from here the folder may exist (renamed into place at the end)
         final = self.folder(post)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)

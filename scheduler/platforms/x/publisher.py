@@ -34,7 +34,6 @@ DEFAULT_RATE_WAIT = 900.0
 class XPublisher(HttpPublisher):
     platform = "x"
     can_find_existing = False
-    uses_ledger = True
     DEFAULTS = {"base_url": "https://api.x.com"}
 
     @property

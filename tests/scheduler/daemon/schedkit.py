@@ -43,7 +43,6 @@ def month_of_posts(count: int = 60, channels: tuple[str, ...] = ("be-x", "be-fac
 
 class LedgerPublisher(Publisher):
     platform = "ledger"
-    uses_ledger = True
 
     def __init__(self, ledger: Path, *, can_find_existing: bool = False, faults: list[Exception] | None = None) -> None:
         self.ledger = ledger

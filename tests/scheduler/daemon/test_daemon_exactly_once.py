@@ -176,7 +176,6 @@ class SlowPublisher(Publisher):
     """Publishes after `release` is set (a long upload), recording each receipt."""
 
     platform = "slow"
-    uses_ledger = True
 
     def __init__(self, *, send_first: bool = False) -> None:
         self.send_first = send_first
