@@ -26,7 +26,7 @@ from campaign.clock import FakeClock  # noqa: E402
 from scheduler.platforms.base import OutgoingPost  # noqa: E402
 from scheduler.platforms.credentials import Credentials  # noqa: E402
 from scheduler.platforms.registry import publisher_for  # noqa: E402
-from scheduler.emulators import start_emulator  # noqa: E402
+from emulators import start_emulator  # noqa: E402
 from scheduler.results.collect import Collector  # noqa: E402
 from scheduler.results.store import ResultsStore  # noqa: E402
 from scheduler.store import Store  # noqa: E402

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from campaign.calendar import LoadedCalendar, load_calendar
+from campaign.clock import Clock, ClockSettingError, make_clock
 from campaign.errors import CalendarError
 
 CalendarOption = Annotated[
@@ -48,4 +49,13 @@ def date_or_exit(value: str | None, option: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         print(f"{option} {value!r} is not a date — write it as YYYY-MM-DD, e.g. 2027-05-09", file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def clock_or_exit(*, real_posts: bool = False) -> Clock:
+    """`campaign.clock.make_clock`; a malformed or misplaced clock variable is one line and exit 2."""
+    try:
+        return make_clock(real_posts=real_posts)
+    except ClockSettingError as error:
+        print(error, file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -69,6 +69,8 @@ class PlatformSpec:
     max_hashtags: int | None = None
     alt_text_limit: int | None = None
     max_images: int = 4
+    #: Video codecs it accepts (None: any it can decode).
+    video_codecs: tuple[str, ...] | None = None
     #: False when the platform refuses a post without media (Instagram).
     text_only: bool = True
     #: True when the platform fetches media from a public URL (`api.media_base_url`) instead of an upload.
@@ -84,7 +86,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
         video_max_bytes=300 * MB, video_min_seconds=3, video_max_seconds=15 * 60, video_max_fps=60, video_min_fps=23,
         video_max_width=1920, video_max_height=None, video_aspect=None, audio_max_rate=48000,
         text_limit=2200, max_hashtags=30, alt_text_limit=1000, max_images=10,
-        text_only=False, media_by_url=True, version_problem=graph_version_problem,
+        text_only=False, media_by_url=True, version_problem=graph_version_problem, video_codecs=("h264",),
     ),
     "facebook": PlatformSpec(
         label="Facebook", photo_variant="landscape_16x9", clip_variant="landscape_16x9",
@@ -99,7 +101,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
         # Conservative side of conflicting sources: 140 s and 1280x1024 for standard accounts.
         video_max_bytes=512 * MB, video_min_seconds=0.5, video_max_seconds=140, video_max_fps=60, video_min_fps=1,
         video_max_width=1280, video_max_height=1024, video_aspect=(1 / 3, 3.0), audio_max_rate=48000,
-        text_limit=280, alt_text_limit=1000,
+        text_limit=280, alt_text_limit=1000, video_codecs=("h264",),
     ),
     "linkedin": PlatformSpec(
         label="LinkedIn", photo_variant="linkedin_191", clip_variant="landscape_16x9",

@@ -9,7 +9,8 @@ from typing import Annotated, List, Optional
 import typer
 
 from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption
-from scheduler.commands import BuildOption, DbOption, _who, make_clock
+from campaign.cli_support import clock_or_exit
+from scheduler.commands import BuildOption, DbOption, _who
 
 user_app = typer.Typer(help="Accounts of the web console: add, list, remove, set a password.", no_args_is_help=True)
 
@@ -27,7 +28,7 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
     from scheduler.store import Store
 
     store = Store(db)
-    app = create_app(ConsoleConfig(db=db, calendar=calendar, build=build_dir, inbox=inbox_dir), clock=make_clock(), store=store)
+    app = create_app(ConsoleConfig(db=db, calendar=calendar, build=build_dir, inbox=inbox_dir), clock=clock_or_exit(), store=store)
     from console.accounts import Accounts
 
     if not Accounts(store.engine).all():
@@ -66,7 +67,7 @@ def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer
     store, accounts = _accounts(db)
     try:
         password = None if link else _password(password_stdin)
-        added = accounts.add(name, role, password, by=_who(by), now=make_clock().now(), channels=channel)
+        added = accounts.add(name, role, password, by=_who(by), now=clock_or_exit().now(), channels=channel)
         if link:
             token = accounts.invitation(added.name, accounts.signing_key())
             print(f"one-time link for {added.name} (valid 48 hours; send it privately): "
@@ -74,7 +75,7 @@ def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer
     except AccountError as error:
         print(str(error), file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    store.add_audit(make_clock().now(), _who(by), "user-add", added.name,
+    store.add_audit(clock_or_exit().now(), _who(by), "user-add", added.name,
                     f"role {added.role}" + (f", channels {', '.join(added.channels)}" if added.channels else ""))
     print(f"added {added.name} ({added.role}" + (f" for {', '.join(added.channels)}" if added.channels else "") + ")")
 
@@ -92,7 +93,7 @@ def user_remove(name: str, by: Annotated[Optional[str], typer.Option("--by")] = 
     if not accounts.remove(name):
         print(f"no account named {name}", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT)
-    store.add_audit(make_clock().now(), _who(by), "user-remove", name)
+    store.add_audit(clock_or_exit().now(), _who(by), "user-remove", name)
     print(f"removed {name}")
 
 

@@ -1,5 +1,5 @@
-"""What every platform emulator shares: a threaded HTTP server on 127.0.0.1, request
-parsing (JSON, forms, multipart), fault injection, processing jobs, the accounts (each
+"""What every platform emulator shares: a threaded HTTP server on 127.0.0.1 (requests and replies
+in `wire.py`), fault injection, processing jobs, the accounts (each
 known by its token, as on the real platforms: two channels are two accounts) and the list
 of what each account published (thread-safe), so tests and the sandbox can read posts back.
 """
@@ -13,118 +13,17 @@ import secrets
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from campaign.clock import Clock, SystemClock
+from emulators.wire import DROP, Reject, Reply, Request
 
 FAULTS = ("rate_limit", "server_error", "timeout", "slow_processing", "processing_failed", "expired_token",
           "quota_exhausted", "drop_after_create", "cut_upload")
 
-DROP = object()  # close the connection without answering
-
-
-@dataclass
-class Part:
-    name: str
-    filename: str | None
-    content_type: str | None
-    data: bytes
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-    _form: tuple[dict[str, list[str]], dict[str, Part]] | None = None
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
-
-    def json(self) -> Any:
-        if self.content_type != "application/json":
-            raise Reject(415, f"expected Content-Type application/json, got {self.content_type or 'none'}")
-        try:
-            return json.loads(self.body or b"null")
-        except ValueError:
-            raise Reject(400, "the body is not valid JSON") from None
-
-    def form(self) -> tuple[dict[str, list[str]], dict[str, Part]]:
-        """(fields, files) from urlencoded or multipart bodies; query parameters count as fields."""
-        if self._form is None:
-            fields: dict[str, list[str]] = {k: [v] for k, v in self.query.items()}
-            files: dict[str, Part] = {}
-            if self.content_type == "multipart/form-data":
-                for part in parse_multipart(self.body, self.headers.get("content-type", "")):
-                    if part.filename is not None:
-                        files[part.name] = part
-                    else:
-                        fields.setdefault(part.name, []).append(part.data.decode("utf-8"))
-            elif self.content_type == "application/x-www-form-urlencoded":
-                for key, values in parse_qs(self.body.decode("utf-8"), keep_blank_values=True).items():
-                    fields.setdefault(key, []).extend(values)
-            self._form = (fields, files)
-        return self._form
-
-    def field(self, name: str, default: str | None = None) -> str | None:
-        values = self.form()[0].get(name)
-        return values[-1] if values else default
-
-    def bearer(self) -> str | None:
-        value = self.headers.get("authorization", "")
-        return value[7:].strip() if value.lower().startswith("bearer ") else None
-
-
-def parse_multipart(body: bytes, content_type: str) -> list[Part]:
-    boundary = None
-    for piece in content_type.split(";")[1:]:
-        key, _, value = piece.strip().partition("=")
-        if key.lower() == "boundary":
-            boundary = value.strip('"')
-    if not boundary:
-        raise Reject(400, "multipart body without a boundary")
-    parts: list[Part] = []
-    delimiter = b"--" + boundary.encode()
-    for chunk in body.split(delimiter)[1:]:
-        if chunk.startswith(b"--"):
-            break
-        chunk = chunk[2:] if chunk.startswith(b"\r\n") else chunk
-        head, _, data = chunk.partition(b"\r\n\r\n")
-        if data.endswith(b"\r\n"):
-            data = data[:-2]
-        headers = {}
-        for line in head.decode("utf-8", "replace").split("\r\n"):
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        disposition = headers.get("content-disposition", "")
-        params = {}
-        for item in disposition.split(";")[1:]:
-            key, _, value = item.strip().partition("=")
-            params[key.lower()] = value.strip('"')
-        parts.append(Part(params.get("name", ""), params.get("filename"), headers.get("content-type"), data))
-    return parts
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str = "application/json"
-
-
-class Reject(Exception):
-    """Raised inside a handler to answer with the platform's error shape."""
-
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status, self.message, self.extra = status, message, extra
 
 
 @dataclass
@@ -217,6 +116,15 @@ class Emulator:
                 raise ValueError(f"this token already belongs to another {self.platform} account")
             self._tokens[token] = name
         return token
+
+    def credentials_of(self, account: str, token: str) -> dict[str, str]:
+        """What a publisher needs to act as `account` here (the sandbox hands it out as the channel's secrets)."""
+        return {"TOKEN": token}
+
+    def overrides(self, media_base_url: str) -> dict[str, str]:
+        """The API settings that point a publisher at this emulator (`media_base_url`: where the
+        sandbox serves the build folder, for platforms that fetch media by URL)."""
+        return {"base_url": self.api_url}
 
     def account_for(self, token: str | None) -> str | None:
         """The account a token acts as, or None when the platform would not know the token."""
@@ -322,6 +230,14 @@ class Emulator:
     def route(self, request: Request) -> Reply | object:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def serves_figures(self, request: Request) -> bool:
+        """True when `request` asks for a post's figures (results read them; counted as the `metrics` action)."""
+        return False
+
+    def figures(self, request: Request) -> Reply:  # pragma: no cover - every platform with figures overrides it
+        """The platform's figures endpoint, in its real shape (see `emulators.metrics`)."""
+        raise Reject(404, "this platform serves no figures")
+
     def error_reply(self, status: int, message: str, **extra: Any) -> Reply:
         return Reply(status, {"error": message})
 
@@ -335,9 +251,7 @@ class Emulator:
     def dispatch(self, request: Request) -> Reply | object:
         with self._lock:
             self.requests.append((request.method, request.path))
-        from scheduler.emulators import metrics  # the figures endpoints every platform serves (results)
-
-        action = "metrics" if metrics.handles(self, request) else self.action_of(request)
+        action = "metrics" if self.serves_figures(request) else self.action_of(request)
         timeout = self.take("timeout", action)
         if timeout is not None:
             time.sleep(float(timeout.get("seconds", self.timeout_seconds)))
@@ -348,7 +262,7 @@ class Emulator:
         if limited is not None:
             return self.rate_limit_reply(float(limited.get("retry_after", 60)), limited)
         try:
-            return metrics.route(self, request) if action == "metrics" else self.route(request)
+            return self.figures(request) if action == "metrics" else self.route(request)
         except Reject as exc:
             return self.error_reply(exc.status, exc.message, **exc.extra)
 
@@ -400,13 +314,8 @@ class Emulator:
         return Handler
 
 
-def require(condition: Any, message: str, status: int = 400, **extra: Any) -> None:
-    if not condition:
-        raise Reject(status, message, **extra)
-
 
 def epoch_in(clock: Clock, seconds: float) -> int:
     return int(clock.now().timestamp() + seconds + 0.999)
 
 
-Route = Callable[[Request], Reply]

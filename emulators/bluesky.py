@@ -29,9 +29,9 @@ from typing import Any
 
 from campaign.platforms import PLATFORMS
 from campaign.clock import SystemClock
-from scheduler.platforms.bluesky.tid import is_tid
-from scheduler.emulators import media, textcount
-from scheduler.emulators.base import DROP, Emulator, Job, Reject, Reply, Request, epoch_in, require
+from emulators import media, metrics, textcount
+from emulators.base import Emulator, Job, epoch_in
+from emulators.wire import DROP, Reject, Reply, Request, require
 
 COLLECTION = "app.bsky.feed.post"
 ACCESS_SECONDS, REFRESH_SECONDS = 2 * 3600, 90 * 86400  # what @atproto/pds issues
@@ -61,6 +61,16 @@ def sniff_mime(data: bytes) -> str | None:
 
 def did_for(handle: str) -> str:
     return "did:plc:" + hashlib.sha256(handle.encode()).hexdigest()[:24]
+
+
+#: The base32-sortable alphabet of AT Protocol TIDs (atproto.com/specs/tid).
+_SORTABLE = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+def valid_tid(value: str) -> bool:
+    """A record key of the `tid` format, checked here from the spec (never with the publisher's own
+    code): 13 characters of base32-sortable, the first at most "j" (the integer's top bit is 0)."""
+    return len(value) == 13 and all(char in _SORTABLE for char in value) and _SORTABLE.index(value[0]) < 16
 
 
 @dataclass
@@ -186,6 +196,18 @@ class BlueskyEmulator(Emulator):
                     self._refresh_fails += 1
             raise Reject(400, "Token has expired", error="ExpiredToken")
         return self._repos[self._access[token]]
+
+    def credentials_of(self, account: str, token: str) -> dict[str, str]:
+        return {"IDENTIFIER": account, "PASSWORD": token}  # a handle and an app password
+
+    def overrides(self, media_base_url: str) -> dict[str, str]:
+        return {**super().overrides(media_base_url), "video_base_url": self.base_url}  # the video service, on this port
+
+    def serves_figures(self, request: Request) -> bool:
+        return request.method == "GET" and request.path == "/xrpc/app.bsky.feed.getPosts"
+
+    def figures(self, request: Request) -> Reply:
+        return metrics.bluesky(self, request)
 
     def route(self, request: Request) -> Reply | object:
         require(request.path.startswith("/xrpc/"), "not an XRPC path", 404, error="MethodNotImplemented")
@@ -319,7 +341,7 @@ class BlueskyEmulator(Emulator):
         require(isinstance(body, dict) and body.get("repo") in (repo.did, repo.handle), "repo must be the session's DID")
         require(body.get("collection") == COLLECTION, f"collection must be {COLLECTION} here")
         rkey = body.get("rkey") or None
-        require(rkey is None or is_tid(rkey), f"Invalid record key (got {json.dumps(rkey)}) at $.rkey", error="InvalidRequest")
+        require(rkey is None or valid_tid(rkey), f"Invalid record key (got {json.dumps(rkey)}) at $.rkey", error="InvalidRequest")
         record = body.get("record") or {}
         entry = self._validate(repo, record)
         with self._lock:

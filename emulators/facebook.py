@@ -19,13 +19,15 @@ from typing import Any
 import requests
 
 from campaign.platforms import PLATFORMS
-from scheduler.emulators import media
-from scheduler.emulators.base import DROP, Job, Reject, Reply, Request, require
-from scheduler.emulators.graph import GraphEmulator
+from emulators import media, metrics
+from emulators.base import Job
+from emulators.wire import DROP, Reject, Reply, Request, require
+from emulators.graph import GraphEmulator
 
 
 class FacebookEmulator(GraphEmulator):
     platform = "facebook"
+    insights_permission = "read_insights or pages_read_engagement"
     #: The MIME types the Resumable Upload API accepts (Meta's upload guide).
     UPLOAD_TYPES = ("application/pdf", "image/jpeg", "image/jpg", "image/png", "video/mp4")
 
@@ -66,6 +68,13 @@ class FacebookEmulator(GraphEmulator):
                 session["data"].extend(request.body[: len(request.body) // 2])
             return DROP
         return super().dispatch(request)
+
+    def credentials_of(self, account: str, token: str) -> dict[str, str]:
+        # clips: Meta's Resumable Upload API stores them under the app, with a user token
+        return {"TOKEN": token, "APP_ID": self.app_id, "USER_TOKEN": self.user_token}
+
+    def figures(self, request: Request) -> Reply:
+        return metrics.facebook(self, request)
 
     def route(self, request: Request) -> Reply | object:
         parts = self.split(request)

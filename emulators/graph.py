@@ -9,13 +9,21 @@ import math
 import re
 from typing import Any
 
-from scheduler.emulators.base import Emulator, Reject, Reply, Request
+from emulators.base import Emulator
+from emulators.wire import Reject, Reply, Request
 
 VERSIONED = re.compile(r"^/(v\d+\.\d+)/(.+)$")
 
 
 class GraphEmulator(Emulator):
     rate_code = 80001
+    #: the permission Meta names when an account may not read insights
+    insights_permission = ""
+
+    def serves_figures(self, request: Request) -> bool:
+        """Insights edges, and a post's counts (`fields=...summary(true)`)."""
+        return request.method == "GET" and (re.search(r"/(insights|video_insights)$", request.path) is not None
+                                            or "summary" in request.query.get("fields", ""))
 
     def split(self, request: Request) -> list[str]:
         match = VERSIONED.match(request.path)

@@ -13,15 +13,17 @@ from typing import Any
 import requests
 
 from campaign.platforms import PLATFORMS
-from scheduler.emulators import media, textcount
-from scheduler.emulators.base import DROP, Job, Reject, Reply, Request, require
-from scheduler.emulators.graph import GraphEmulator
+from emulators import media, metrics, textcount
+from emulators.base import Job
+from emulators.wire import DROP, Reject, Reply, Request, require
+from emulators.graph import GraphEmulator
 
 QUOTA = 50
 
 
 class InstagramEmulator(GraphEmulator):
     platform = "instagram"
+    insights_permission = "instagram_manage_insights"
     rate_code = 4
 
     def __init__(self, **options: Any) -> None:
@@ -35,6 +37,12 @@ class InstagramEmulator(GraphEmulator):
         if request.path.endswith("/media"):
             return "upload"
         return "status" if request.method == "GET" else "other"
+
+    def overrides(self, media_base_url: str) -> dict[str, str]:
+        return {**super().overrides(media_base_url), "media_base_url": media_base_url}  # Instagram fetches media by URL
+
+    def figures(self, request: Request) -> Reply:
+        return metrics.instagram(self, request)
 
     def route(self, request: Request) -> Reply | object:
         parts = self.split(request)

@@ -14,8 +14,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from campaign.platforms import PLATFORMS
-from scheduler.emulators import media
-from scheduler.emulators.base import DROP, Emulator, Job, Reject, Reply, Request, require
+from emulators import media, metrics
+from emulators.base import Emulator, Job
+from emulators.wire import DROP, Reject, Reply, Request, require
 
 #: how long LinkedIn remembers a post's text for its duplicate check (reported as 24-48 h)
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
@@ -107,6 +108,12 @@ class LinkedInEmulator(Emulator):
         bare_id = not account.startswith("urn:")
         if urn != account and not (bare_id and urn.rsplit(":", 1)[-1] == account):
             raise Reject(403, f"Not enough permissions to act as {urn}", code=100)
+
+    def serves_figures(self, request: Request) -> bool:
+        return request.method == "GET" and request.path.endswith("/organizationalEntityShareStatistics")
+
+    def figures(self, request: Request) -> Reply:
+        return metrics.linkedin(self, request)
 
     def route(self, request: Request) -> Reply | object:
         path, method = request.path, request.method

@@ -14,8 +14,9 @@ from typing import Any
 
 from campaign.platforms import PLATFORMS
 from campaign.languages import LANGUAGES
-from scheduler.emulators import media, textcount
-from scheduler.emulators.base import DROP, Emulator, Job, Reject, Reply, Request, require
+from emulators import media, metrics, textcount
+from emulators.base import Emulator, Job
+from emulators.wire import DROP, Reject, Reply, Request, require
 
 IDEMPOTENCY_TTL = dt.timedelta(hours=1)
 #: The Mastodon release this emulator follows (instance discovery reports it, clients read it).
@@ -87,6 +88,12 @@ class MastodonEmulator(Emulator):
                            "registrations": {"enabled": False, "approval_required": False, "message": None},
                            "api_versions": {"mastodon": API_VERSION},
                            "contact": {"email": "", "account": None}, "rules": []})
+
+    def serves_figures(self, request: Request) -> bool:
+        return request.method == "GET" and re.fullmatch(r"/api/v1/statuses/\d+", request.path) is not None
+
+    def figures(self, request: Request) -> Reply:
+        return metrics.mastodon(self, request)
 
     def route(self, request: Request) -> Reply | object:
         request.path = request.path.rstrip("/") or "/"  # clients (Mastodon.py) add a trailing slash

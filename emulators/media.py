@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from campaign.platforms import PLATFORMS
 
-from scheduler.emulators.base import Reject
+from emulators.wire import Reject
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,8 @@ def check(platform: str, info: MediaInfo) -> None:
         raise Reject(413, f"the video is {info.bytes / mb:.1f} MB; {platform} accepts at most {spec.video_max_bytes / mb:.0f} MB")
     if info.duration < spec.video_min_seconds - 0.05 or info.duration > spec.video_max_seconds:
         raise Reject(400, f"the video lasts {info.duration:.1f} s; {platform} accepts {spec.video_min_seconds}-{spec.video_max_seconds} s")
-    if info.video_codec not in (None, "h264") and platform in ("x", "instagram"):
-        raise Reject(400, f"{platform} needs H.264 video, got {info.video_codec}")
+    if spec.video_codecs and info.video_codec not in (None, *spec.video_codecs):
+        raise Reject(400, f"{platform} accepts only {', '.join(spec.video_codecs)} video, got {info.video_codec}")
     if spec.video_max_width and info.width > spec.video_max_width:
         raise Reject(400, f"the video is {info.width} px wide; {platform} accepts at most {spec.video_max_width}")
     if spec.video_max_height and info.height > spec.video_max_height:

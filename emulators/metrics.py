@@ -5,7 +5,8 @@ show a full report and tests can predict every number.
 A post's figures follow `final * (1 - exp(-age / 18 h))`: most of the reach comes in the first
 day, as on the platforms. `final` comes from a hash of the platform and the post's id. An account
 listed by `deny(emulator, account)` gets each platform's real "missing permission" answer; the
-`rate_limit` fault with `on="metrics"` gives its real rate-limit answer.
+`rate_limit` fault with `on="metrics"` gives its real rate-limit answer. Each emulator says which
+requests ask for figures (`serves_figures`) and answers them with its function here (`figures`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from scheduler.emulators.base import Emulator, Reject, Reply, Request
+from emulators.base import Emulator
+from emulators.wire import Reject, Reply, Request
 
 GROWTH_HOURS = 18.0
 #: typical lifetime impressions of one post, per platform (the seeded audience ranges 0.4x to 1.6x)
@@ -58,34 +60,10 @@ def _entry(emulator: Emulator, post_id: str) -> dict[str, Any] | None:
     return next((p for p in emulator.published if p["id"] == post_id), None)
 
 
-def handles(emulator: Emulator, request: Request) -> bool:
-    """True when `request` asks for figures (so the base counts it as the `metrics` action)."""
-    path, platform = request.path, emulator.platform
-    if request.method != "GET":
-        return False
-    if platform == "bluesky":
-        return path == "/xrpc/app.bsky.feed.getPosts"
-    if platform == "mastodon":
-        return re.fullmatch(r"/api/v1/statuses/\d+", path) is not None
-    if platform == "x":
-        return re.fullmatch(r"/2/tweets/\d+", path) is not None
-    if platform in ("facebook", "instagram"):
-        return re.search(r"/(insights|video_insights)$", path) is not None or "fields" in request.query and \
-            "summary" in request.query.get("fields", "")
-    if platform == "linkedin":
-        return path.endswith("/organizationalEntityShareStatistics")
-    return False
-
-
-def route(emulator: Emulator, request: Request) -> Reply:
-    return {"bluesky": _bluesky, "mastodon": _mastodon, "x": _x, "facebook": _facebook, "instagram": _instagram,
-            "linkedin": _linkedin}[emulator.platform](emulator, request)
-
-
 # -- per platform -------------------------------------------------------------------------------
 
 
-def _bluesky(emulator: Any, request: Request) -> Reply:
+def bluesky(emulator: Any, request: Request) -> Reply:
     repo = emulator._auth(request)
     if _denied(emulator, repo.handle):  # what a PDS without an AppView answers (checked on the real PDS)
         raise Reject(400, "No service configured for app.bsky.feed.getPosts", error="InvalidRequest")
@@ -101,7 +79,7 @@ def _bluesky(emulator: Any, request: Request) -> Reply:
                                   "indexedAt": entry["received_at"], **counts}]})
 
 
-def _mastodon(emulator: Any, request: Request) -> Reply:
+def mastodon(emulator: Any, request: Request) -> Reply:
     """The status as the emulator keeps it (what Mastodon.py reads), with its counts at this age."""
     account = emulator.account_for(request.bearer())
     if account is None:
@@ -119,7 +97,7 @@ def _mastodon(emulator: Any, request: Request) -> Reply:
     return reply
 
 
-def _x(emulator: Emulator, request: Request) -> Reply:
+def x(emulator: Emulator, request: Request) -> Reply:
     account = emulator.account_for(request.bearer())
     if account is None:
         raise Reject(401, "Unauthorized")
@@ -180,12 +158,12 @@ def _graph_node(emulator: Any, request: Request) -> tuple[str, str, dict[str, An
         raise Reject(400, f"Unsupported get request. Object with ID '{node}' does not exist, cannot be loaded due to missing "
                           "permissions, or does not support this operation", code=100, subcode=33)
     if _denied(emulator, account):
-        what = "read_insights or pages_read_engagement" if emulator.platform == "facebook" else "instagram_manage_insights"
-        raise Reject(400, f"(#10) Application does not have permission for this action: requires {what}", code=10)
+        raise Reject(400, "(#10) Application does not have permission for this action: requires "
+                          f"{emulator.insights_permission}", code=10)
     return node, "/".join(parts[1:]), entry, _age(emulator, entry)
 
 
-def _facebook(emulator: Any, request: Request) -> Reply:
+def facebook(emulator: Any, request: Request) -> Reply:
     node, edge, entry, age = _graph_node(emulator, request)
     f = lambda name: figure("facebook", node, name, age)  # noqa: E731 - local shorthand
     if edge == "":
@@ -211,7 +189,7 @@ def _facebook(emulator: Any, request: Request) -> Reply:
     return Reply(200, _graph_insights([(m, known[m]) for m in metrics], node))
 
 
-def _instagram(emulator: Any, request: Request) -> Reply:
+def instagram(emulator: Any, request: Request) -> Reply:
     node, edge, entry, age = _graph_node(emulator, request)
     if edge != "insights":
         raise Reject(400, f"Unsupported get request: {edge}", code=100)
@@ -226,7 +204,7 @@ def _instagram(emulator: Any, request: Request) -> Reply:
     return Reply(200, _graph_insights([(m, known[m]) for m in metrics], node))
 
 
-def _linkedin(emulator: Any, request: Request) -> Reply:
+def linkedin(emulator: Any, request: Request) -> Reply:
     account = emulator.account_for(request.bearer())
     if account is None:
         raise Reject(401, "Invalid access token", code=65600)

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from campaign.calendar.models import Calendar
-from scheduler.platforms.credentials import Credentials
-from scheduler.emulators.base import Emulator
+from emulators.base import Emulator
+from emulators.registry import EMULATORS, start_emulator
 
 
 class _QuietFiles(SimpleHTTPRequestHandler):
@@ -45,9 +45,10 @@ class StaticServer:
 
 
 class Sandbox:
-    def __init__(self, calendar: Calendar, media_root: Path, **emulator_options: Any) -> None:
-        from scheduler.emulators import start_emulator
+    """The emulators of every platform a calendar's channels use (a channel on a platform with no
+    emulator, the outbox, needs none), one account per channel."""
 
+    def __init__(self, calendar: Calendar, media_root: Path, **emulator_options: Any) -> None:
         self.calendar = calendar
         self._emulators: dict[str, Emulator] = {}
         self._tokens: dict[str, str] = {}  # channel id -> the token of its account
@@ -55,7 +56,7 @@ class Sandbox:
         try:
             for channel in calendar.channels:
                 platform = channel.platform.value
-                if platform == "outbox":
+                if platform not in EMULATORS:
                     continue
                 if platform not in self._emulators:
                     self._emulators[platform] = start_emulator(platform, account=channel.account, **emulator_options)
@@ -69,30 +70,20 @@ class Sandbox:
     def emulator(self, platform: str) -> Emulator:
         return self._emulators[getattr(platform, "value", platform)]
 
-    def overrides(self, channel_id: str) -> dict[str, str]:
-        channel = self.calendar.channel(channel_id)
-        platform = channel.platform.value
-        if platform == "outbox":
-            return {}
-        base = self._emulators[platform].base_url
-        overrides = {"base_url": self._emulators[platform].api_url}
-        if platform == "bluesky":
-            overrides["video_base_url"] = base
-        if platform == "instagram":
-            overrides["media_base_url"] = self.media.base_url
-        return overrides
+    def _emulator_of(self, channel_id: str) -> Emulator | None:
+        return self._emulators.get(self.calendar.channel(channel_id).platform.value) if channel_id in self._tokens else None
 
-    def credentials(self, channel_id: str) -> Credentials:
-        channel = self.calendar.channel(channel_id)
-        platform = channel.platform.value
-        if platform == "outbox":
-            return Credentials(channel_id, platform, {}, "sandbox")
-        token = self._tokens[channel_id]
-        values = {"IDENTIFIER": channel.account, "PASSWORD": token} if platform == "bluesky" else {"TOKEN": token}
-        if platform == "facebook":  # clips: Meta's Resumable Upload API stores them under the app with a user token
-            emulator = self._emulators[platform]
-            values.update(APP_ID=emulator.app_id, USER_TOKEN=emulator.user_token)  # type: ignore[attr-defined]
-        return Credentials(channel_id, platform, values, "sandbox")
+    def overrides(self, channel_id: str) -> dict[str, str]:
+        """The API settings that point the channel's publisher at its emulator (none for the outbox)."""
+        emulator = self._emulator_of(channel_id)
+        return emulator.overrides(self.media.base_url) if emulator is not None else {}
+
+    def credentials(self, channel_id: str) -> dict[str, str]:
+        """The secrets the channel's publisher acts with on its emulator (none for the outbox)."""
+        emulator = self._emulator_of(channel_id)
+        if emulator is None:
+            return {}
+        return emulator.credentials_of(self.calendar.channel(channel_id).account, self._tokens[channel_id])
 
     def received(self, channel_id: str | None = None) -> list[dict[str, Any]]:
         """What the emulators accepted for one channel or all (channels in calendar order, each

@@ -1,7 +1,7 @@
 """Run a calendar's emulators in a process of their own (the fault harness), on the campaign
 clock the daemons share (`CAMPAIGN_CLOCK_FILE`), with a small control server for faults.
 
-    python -m scheduler.emulators.serve --calendar calendar.yaml --build build --state emulators.json
+    python -m emulators.serve --calendar calendar.yaml --build build --state emulators.json
 
 It writes `--state` (JSON): each channel's API overrides and sandbox credentials, which
 `daemon --emulators emulators.json` publishes with, and the control server's URL:
@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from campaign.calendar import load_calendar
-from scheduler.platforms.credentials import Credentials
-from scheduler.emulators.sandbox import Sandbox
+from campaign.clock import ClockSettingError, make_clock
+from emulators.registry import EMULATORS
+from emulators.sandbox import Sandbox
 
 
 class RemoteSandbox:
@@ -38,11 +39,9 @@ class RemoteSandbox:
     def overrides(self, channel_id: str) -> dict[str, str]:
         return dict(self.state["channels"].get(channel_id, {}).get("overrides", {}))
 
-    def credentials(self, channel_id: str) -> Credentials:
+    def credentials(self, channel_id: str) -> dict[str, str]:
         entry = self.state["channels"].get(channel_id)
-        if entry is None:
-            return Credentials(channel_id, "outbox", {}, "sandbox")
-        return Credentials(channel_id, entry["platform"], dict(entry["credentials"]), "sandbox")
+        return dict(entry["credentials"]) if entry is not None else {}
 
     def stop(self) -> None:
         pass
@@ -62,7 +61,7 @@ def _control(sandbox: Sandbox) -> ThreadingHTTPServer:
             self.wfile.write(payload)
 
         def do_GET(self) -> None:  # noqa: N802
-            platforms = {c.platform.value for c in sandbox.calendar.channels} - {"outbox"}
+            platforms = {c.platform.value for c in sandbox.calendar.channels} & set(EMULATORS)
             if self.path == "/published":
                 self._answer({p: sandbox.emulator(p).published for p in sorted(platforms)})
             elif self.path == "/faults":  # faults injected that have not fired yet
@@ -95,19 +94,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build", type=Path, required=True)
     parser.add_argument("--state", type=Path, required=True)
     args = parser.parse_args(argv)
-    from scheduler.commands import make_clock
-
-    clock = make_clock()
+    try:
+        clock = make_clock()
+    except ClockSettingError as error:
+        parser.exit(2, f"{error}\n")
     loaded = load_calendar(args.calendar, today=clock.now().date())
     sandbox = Sandbox(loaded.calendar, args.build, clock=clock)
     control = _control(sandbox)
     channels = {}
     for channel in loaded.calendar.channels:
-        if channel.platform.value == "outbox":
+        if channel.platform.value not in EMULATORS:
             continue
-        credentials = sandbox.credentials(channel.id)
         channels[channel.id] = {"platform": channel.platform.value, "overrides": sandbox.overrides(channel.id),
-                                "credentials": dict(credentials.values)}
+                                "credentials": sandbox.credentials(channel.id)}
     host, port = control.server_address[:2]
     state = {"control_url": f"http://{host}:{port}", "pid": os.getpid(), "channels": channels,
              "started": dt.datetime.now(dt.timezone.utc).isoformat()}

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scheduler.emulators import media, textcount
-from scheduler.emulators.base import DROP, Emulator, Job, Reject, Reply, Request, epoch_in, require
+from emulators import media, metrics, textcount
+from emulators.base import Emulator, Job, epoch_in
+from emulators.wire import DROP, Reject, Reply, Request, require
 
 CATEGORIES = ("tweet_image", "tweet_video", "tweet_gif", "amplify_video", "dm_image", "dm_video", "subtitles")
 
@@ -44,6 +45,12 @@ class XEmulator(Emulator):
         return self.error_reply(429, "Too Many Requests", headers={
             "x-rate-limit-limit": "100", "x-rate-limit-remaining": "0",
             "x-rate-limit-reset": str(epoch_in(self.clock, retry_after))})
+
+    def serves_figures(self, request: Request) -> bool:
+        return request.method == "GET" and re.fullmatch(r"/2/tweets/\d+", request.path) is not None
+
+    def figures(self, request: Request) -> Reply:
+        return metrics.x(self, request)
 
     def route(self, request: Request) -> Reply | object:
         token = request.bearer()

@@ -3,19 +3,17 @@ last five are `scheduler.actions`, which the console calls too)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import getpass
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Callable, NoReturn, Optional
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
-from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, CalendarOption, load_or_exit
-from campaign.clock import Clock, ScaledClock, SystemClock
+from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, CalendarOption, clock_or_exit, load_or_exit
 from campaign.errors import CampaignError
 from scheduler.store.engine import ENV_URL
 
@@ -23,55 +21,6 @@ SANDBOX_DB = "sqlite:///sandbox.db"
 DbOption = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL of the store (default: $CAMPAIGN_DB_URL or sqlite:///campaign.db).")]
 ByOption = Annotated[Optional[str], typer.Option("--by", help="Who does this (recorded in the audit trail; default: your login).")]
 BuildOption = Annotated[Path, typer.Option("--build", "--build-dir", help="Where rendered assets are.")]
-
-
-CLOCK_VARIABLES = ("CAMPAIGN_CLOCK_START", "CAMPAIGN_CLOCK_SPEED", "CAMPAIGN_CLOCK_FILE")
-
-
-def make_clock(*, real_posts: bool = False) -> Clock:
-    """System time, or the campaign clock: from CAMPAIGN_CLOCK_START (+ CAMPAIGN_CLOCK_SPEED), or
-    shared by several processes through the file CAMPAIGN_CLOCK_FILE (the fault harness). A
-    malformed value is one line and exit 2, never a traceback.
-
-    Where the clock decides real posts (`real_posts`: the daemon outside --sandbox/--emulators,
-    schedule on a real store) these variables are refused, never ignored: they would move when
-    real posts go out and the time they carry (Bluesky's createdAt)."""
-    present = [name for name in CLOCK_VARIABLES if os.environ.get(name)]
-    if present and real_posts:
-        _clock_error(f"{' and '.join(present)} {'is' if len(present) == 1 else 'are'} set, but the campaign clock only runs "
-                     "in a rehearsal: on real accounts it would publish at the wrong time and date the posts falsely. "
-                     f"Unset {' and '.join(present)}, or rehearse with `python run.py daemon --sandbox`.")
-    shared = os.environ.get("CAMPAIGN_CLOCK_FILE")
-    if shared:
-        from campaign.clock import FileClock
-
-        return FileClock(shared)
-    start = os.environ.get("CAMPAIGN_CLOCK_START")
-    return _scaled_clock(start) if start else SystemClock()
-
-
-def _scaled_clock(start: str) -> ScaledClock:
-    try:
-        moment = dt.datetime.fromisoformat(start.strip())
-    except ValueError:
-        _clock_error(f"CAMPAIGN_CLOCK_START={start!r} is not a date and time — write it like 2027-05-09T06:55:00+02:00 "
-                     "(or unset it to use the real time)")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    speed_text = os.environ.get("CAMPAIGN_CLOCK_SPEED", "1")
-    try:
-        speed = float(speed_text)
-        if not 0 < speed < float("inf"):
-            raise ValueError
-    except ValueError:
-        _clock_error(f"CAMPAIGN_CLOCK_SPEED={speed_text!r} is not a positive number — write how many campaign seconds pass "
-                     "per real second, e.g. 60")
-    return ScaledClock(moment, speed)
-
-
-def _clock_error(message: str) -> NoReturn:
-    print(message, file=sys.stderr)
-    raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def _on_sandbox_store(db: str | None) -> bool:
@@ -135,7 +84,7 @@ def schedule(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     from scheduler.plan import plan_posts
     from scheduler.store import sync_plan
 
-    clock = make_clock(real_posts=not _on_sandbox_store(db))
+    clock = clock_or_exit(real_posts=not _on_sandbox_store(db))
     loaded = load_or_exit(calendar)
     plan = plan_posts(loaded, build_dir=build_dir, today=clock.now().date())
     for issue in plan.issues:
@@ -172,14 +121,15 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
            outbox_dir: Annotated[Path, typer.Option("--outbox-dir")] = Path("outbox"),
            inbox_dir: Annotated[Path, typer.Option("--inbox-dir")] = Path("inbox"),
            results: Annotated[bool, typer.Option("--results/--no-results", help="Collect published posts' figures at their set ages (default: on).")] = True,
-           emulators: Annotated[Optional[Path], typer.Option("--emulators", help="Publish to emulators running in another process (the state file `python -m scheduler.emulators.serve` writes), as in --sandbox.")] = None) -> None:
+           emulators: Annotated[Optional[Path], typer.Option("--emulators", help="Publish to emulators running in another process (the state file `python -m emulators.serve` writes), as in --sandbox.")] = None) -> None:
     """Publish due posts unattended: SIGTERM stops cleanly, SIGHUP reloads the calendar."""
     from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
     from scheduler.daemon.logs import EventLog, configure
     from scheduler.daemon.publishers import PublisherPool
+    from scheduler.results.collect import Collector
 
     log = EventLog(configure(json_lines=json_logs))
-    clock = make_clock(real_posts=not sandbox and emulators is None)
+    clock = clock_or_exit(real_posts=not sandbox and emulators is None)
     if not heartbeat_file.parent.is_dir():
         print(f"--heartbeat-file {heartbeat_file}: the folder {heartbeat_file.parent} does not exist — create it or "
               "choose another place", file=sys.stderr)
@@ -191,12 +141,12 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     holder: dict = {}
     box = None
     if emulators is not None:
-        from scheduler.emulators.serve import RemoteSandbox
+        from emulators.serve import RemoteSandbox
 
         box = RemoteSandbox(emulators)
         log.event("sandbox", f"publishing to the emulators described in {emulators}")
     elif sandbox:
-        from scheduler.emulators import Sandbox
+        from emulators import Sandbox
 
         box = Sandbox(loaded.calendar, build_dir, clock=clock)
         for platform in sorted({c.platform.value for c in loaded.calendar.channels} - {"outbox"}):
@@ -209,7 +159,8 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     # Figures are read through publishers of their own: a slow figures request never holds a publish.
     collect_pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir,
                                  clock=clock) if results else None
-    service = Daemon(store, clock, pool, config, log=log, collect_with=collect_pool)
+    collector = Collector(store, clock, collect_pool, log=log) if collect_pool is not None else None
+    service = Daemon(store, clock, pool, config, log=log, collector=collector)
     holder["daemon"] = service
     try:
         if once:
@@ -237,11 +188,11 @@ def check(calendar: CalendarOption = DEFAULT_CALENDAR,
     from scheduler.platforms.checkup import check_channels
     from scheduler.daemon.publishers import PublisherPool
 
-    clock = make_clock()
+    clock = clock_or_exit()
     loaded = load_or_exit(calendar, quiet_warnings=True)
     box = None
     if sandbox:
-        from scheduler.emulators import Sandbox
+        from emulators import Sandbox
 
         box = Sandbox(loaded.calendar, build_dir, clock=clock)
     pool = PublisherPool(lambda: loaded.calendar, sandbox=box, clock=clock, timeout=15.0)
@@ -269,7 +220,7 @@ def status(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json", 
 
     from campaign.secrets import scrub
 
-    report = build_status(_store(db), make_clock().now())
+    report = build_status(_store(db), clock_or_exit().now())
     # Rows stored before secrets were scrubbed on the way in may still hold one: never print it.
     print(scrub(json.dumps(report, ensure_ascii=False, indent=2) if as_json else render_status(report)))
 
@@ -280,7 +231,7 @@ def _act(action, **kwargs) -> None:  # type: ignore[no-untyped-def]
 
     db = kwargs.pop("db")
     try:
-        outcome = action(_store(db), now=make_clock().now(), **kwargs)
+        outcome = action(_store(db), now=clock_or_exit().now(), **kwargs)
     except ActionError as error:
         print(str(error), file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None

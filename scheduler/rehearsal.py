@@ -24,7 +24,8 @@ from campaign.clock import ScaledClock
 from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.publishers import PublisherPool
-from scheduler.emulators import Sandbox
+from scheduler.results.collect import Collector
+from emulators import Sandbox
 from scheduler.store import Store, StoredPost, states
 
 LEAP_OVER = dt.timedelta(days=1)  # quiet stretches longer than this are skipped
@@ -108,7 +109,9 @@ def rehearse(loaded: LoadedCalendar, *, build_dir: Path, db_url: str, outbox_dir
             config = DaemonConfig(calendar_path=loaded.path, interval_seconds=0.5, sweep_seconds=2.0, heartbeat_file=None,
                                   inbox_dir=None, collect_seconds=0.5,
                                   dispatch=DispatchConfig(build_dir=build_dir, actor="rehearsal"))
-            daemon = Daemon(store, clock, pool, config, log=log or EventLog(), collect_with=collect_pool)
+            log = log or EventLog()
+            collector = Collector(store, clock, collect_pool, log=log)
+            daemon = Daemon(store, clock, pool, config, log=log, collector=collector)
             holder["daemon"] = daemon
             daemon.load_and_sync()
             approved = _approve_all(store, loaded, approve_as, clock.now()) if approve_as else 0
@@ -120,7 +123,7 @@ def rehearse(loaded: LoadedCalendar, *, build_dir: Path, db_url: str, outbox_dir
                 daemon.stop()
                 pool.close()
             try:
-                collect_remaining(daemon.collector, clock)
+                collect_remaining(collector, clock)
             finally:
                 collect_pool.close()
             received = collect_received(box, loaded, outbox_dir)
@@ -132,7 +135,7 @@ def rehearse(loaded: LoadedCalendar, *, build_dir: Path, db_url: str, outbox_dir
         store.close()
 
 
-def collect_remaining(collector: Any, clock: ScaledClock) -> int:
+def collect_remaining(collector: Collector, clock: ScaledClock) -> int:
     """After the last post: move campaign time to each collection still due (1 h to 30 days after
     the last posts) and collect it there, so every published post has figures at every age."""
     done = 0

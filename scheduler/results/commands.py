@@ -11,7 +11,8 @@ from typing import Annotated, Optional
 import typer
 
 from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, CalendarOption, date_or_exit, load_or_exit
-from scheduler.commands import DbOption, make_clock
+from campaign.cli_support import clock_or_exit
+from scheduler.commands import DbOption
 from scheduler.platforms.figures import LABELS
 from scheduler.results.report import DIMENSIONS, Group, Results, build_results
 
@@ -51,7 +52,7 @@ def results(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     if html is not None:
         from scheduler.results.html import write_results_page
 
-        write_results_page(report, loaded.calendar, html, build_dir=build_dir, now=make_clock().now())
+        write_results_page(report, loaded.calendar, html, build_dir=build_dir, now=clock_or_exit().now())
         print(f"results page: {html}", file=sys.stderr)
     if as_json:
         print(json.dumps({"by": by, "from": date_from, "to": date_to, "groups": [_group_dict(g) for g in groups],
@@ -108,7 +109,7 @@ def results_import(export: Annotated[Path, typer.Argument(help="A CSV export fro
         raise typer.Exit(EXIT_BAD_INPUT) from None
     store = Store(db)
     try:
-        count = ResultsStore(store).replace_sessions(str(export.resolve()), rows, make_clock().now())
+        count = ResultsStore(store).replace_sessions(str(export.resolve()), rows, clock_or_exit().now())
     finally:
         store.close()
     print(f"{export}: {count} rows, {sum(r[3] for r in rows):,} sessions imported into {store.url}")

@@ -18,7 +18,7 @@ from campaign.clock import FakeClock
 from scheduler.platforms.base import OutgoingMedia, OutgoingPost, Publisher
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import publisher_for
-from scheduler.emulators import Emulator, StaticServer, start_emulator
+from emulators import Emulator, StaticServer, start_emulator
 from scheduler.post import idempotency_key
 
 FAKE_TOKEN = "FAKE-SECRET-TOKEN-7f3a9c"  # grep target: must never appear in any output

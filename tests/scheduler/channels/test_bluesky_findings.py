@@ -14,8 +14,8 @@ from campaign.clock import FakeClock
 from scheduler.platforms.base import Publisher
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import publisher_for
-from scheduler.emulators import start_emulator
-from scheduler.emulators.bluesky import BlueskyEmulator
+from emulators import start_emulator
+from emulators.bluesky import BlueskyEmulator
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ server even on machines without Node."""
 from __future__ import annotations
 
 import pds_cases
-from scheduler.emulators.bluesky import BlueskyEmulator
+from emulators.bluesky import BlueskyEmulator
 
 
 def test_the_emulator_answers_every_recorded_request_as_the_real_pds() -> None:

@@ -17,7 +17,7 @@ from chanrig import tweepy_on
 from mastodon import Mastodon
 from PIL import Image
 
-from scheduler.emulators import Emulator, start_emulator
+from emulators import Emulator, start_emulator
 
 TOKEN = "library-referee-token-5d1e"
 

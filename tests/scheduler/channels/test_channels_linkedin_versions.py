@@ -14,7 +14,7 @@ from chanrig import FAKE_TOKEN, channel
 from scheduler.platforms.base import AuthError
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import publisher_for
-from scheduler.emulators import start_emulator
+from emulators import start_emulator
 
 TODAY = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
 POST = {"author": "urn:li:organization:4242", "commentary": "Belgium, seen by others", "visibility": "PUBLIC",

@@ -18,7 +18,7 @@ from campaign.clock import FakeClock
 from scheduler.platforms.base import Publisher
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import publisher_for
-from scheduler.emulators import Emulator, StaticServer, start_emulator
+from emulators import Emulator, StaticServer, start_emulator
 from scheduler.post import MediaRef, PlannedPost, post_id
 
 UTC = dt.timezone.utc

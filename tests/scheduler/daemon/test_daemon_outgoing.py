@@ -56,7 +56,7 @@ def test_the_outgoing_post_carries_the_planned_link(sqlite_store, tmp_path: Path
 
 
 def test_a_bluesky_post_published_by_the_daemon_links_its_short_form_to_the_full_link(sqlite_store, tmp_path: Path) -> None:
-    from scheduler.emulators import Sandbox
+    from emulators import Sandbox
 
     loaded, post = _post_with_link(sqlite_store, tmp_path, "bluesky")
     clock = FakeClock(post.scheduled_at)

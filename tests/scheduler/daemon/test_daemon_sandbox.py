@@ -20,7 +20,7 @@ TODAY = dt.date(2026, 11, 1)
 
 def test_sample_campaign_through_the_emulators(sqlite_store, tmp_path):
     import time
-    from scheduler.emulators import Sandbox
+    from emulators import Sandbox
 
     t0 = time.monotonic()
 

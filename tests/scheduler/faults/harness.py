@@ -239,7 +239,7 @@ def run_plan(plan: FaultPlan, work: Path, *, timeout: float = 240.0) -> Verdict:
         env = {**os.environ, "CAMPAIGN_CLOCK_FILE": str(clock_file), "PYTHONPATH": str(ROOT)}
         state_file = work / "emulators.json"
         with open(work / "emulators.log", "wb") as emulator_log:  # the child has its own copy; ours closes
-            emulators = subprocess.Popen([sys.executable, "-m", "scheduler.emulators.serve", "--calendar", str(CALENDAR),
+            emulators = subprocess.Popen([sys.executable, "-m", "emulators.serve", "--calendar", str(CALENDAR),
                                           "--build", str(build), "--state", str(state_file)], cwd=work, env=env,
                                          stdout=emulator_log, stderr=subprocess.STDOUT)
         try:

@@ -126,7 +126,7 @@ def test_facebook_limit_and_empty_caption() -> None:
 def test_mastodon_counts_graphemes_and_remote_mentions_by_their_local_part() -> None:
     """Mastodon's StatusLengthValidator counts grapheme clusters (platform-apis.md, checked
     against real servers): a ZWJ family is 1, not 7; `@name@server` counts as `@name`."""
-    from scheduler.emulators import textcount
+    from emulators import textcount
 
     for count in (mastodon_length, textcount.mastodon_length):
         assert count(FAMILY) == 1

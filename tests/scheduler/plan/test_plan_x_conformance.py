@@ -9,7 +9,7 @@ import pytest
 import requests
 from ruamel.yaml import YAML
 
-from scheduler.emulators import start_emulator, textcount
+from emulators import start_emulator, textcount
 from scheduler.platforms import registry
 from scheduler.platforms.x import text as textrules
 

@@ -16,7 +16,7 @@ from sqlalchemy import insert
 from campaign.clock import FakeClock
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import publisher_for
-from scheduler.emulators import start_emulator
+from emulators import start_emulator
 from scheduler.results.collect import Collector
 from scheduler.store import Store
 from scheduler.store.rows import to_db

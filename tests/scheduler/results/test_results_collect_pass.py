@@ -11,7 +11,7 @@ from chanrig import ACCOUNTS
 from resultskit import World, add_published
 
 from campaign.calendar.models import ResultsSettings
-from scheduler.emulators import metrics
+from emulators import metrics
 from scheduler.results.store import ResultsStore
 
 HOUR = dt.timedelta(hours=1)

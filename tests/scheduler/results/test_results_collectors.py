@@ -9,7 +9,7 @@ import pytest
 from chanrig import make_media, make_post
 
 from scheduler.platforms.base import RateLimited
-from scheduler.emulators import metrics
+from emulators import metrics
 from scheduler.platforms.figures import FiguresNotGiven
 from scheduler.platforms.registry import PLATFORMS as ROWS
 from scheduler.platforms.registry import collector_for
