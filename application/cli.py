@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from application import demo
+from application.commands import assets as assets_commands
+from application.commands import console as console_commands
+from application.commands import plan as plan_commands
+from application.commands import results as results_commands
+from application.commands import scheduler as scheduler_commands
+from application.commands import validate
 
 app = typer.Typer(
     name="run.py",
@@ -22,19 +28,9 @@ def _root() -> None:
     """Embracing Openness: validate the campaign calendar, render branded assets, plan and publish posts."""
 
 
-# Each module registers its commands on `app` when imported (keeps every part's CLI beside its code).
-COMMAND_MODULES = [
-    "campaign.commands",
-    "campaign.demo",
-    "scheduler.plan.commands",
-    "assets.commands",
-    "scheduler.commands",
-    "scheduler.results.commands",
-    "console.commands",
-]
-
-for _name in COMMAND_MODULES:
-    importlib.import_module(_name).register(app)
+# Each module registers its commands on `app` (one module per part: application/commands/<part>.py).
+for _module in (validate, demo, plan_commands, assets_commands, scheduler_commands, results_commands, console_commands):
+    _module.register(app)
 
 
 def main() -> None:

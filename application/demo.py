@@ -9,11 +9,13 @@ a fresh store and outbox each time, and rendering skips what is already up to da
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -21,8 +23,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import assets
+from application.cli_support import DEFAULT_CALENDAR, EXIT_OK, EXIT_PARTIAL, CalendarOption
+from application.commands.assets import render_with_progress
+from application.commands.validate import validated_or_exit
+from application.rehearsal import RehearsalProgress, RehearsalResult, rehearsal_start, rehearse
+from application.rehearsal_report import RehearsalReport, build_report
+from assets.pipeline import RenderSummary
 from campaign.calendar import LoadedCalendar
-from campaign.cli_support import DEFAULT_CALENDAR, EXIT_OK, EXIT_PARTIAL, CalendarOption
+from campaign.clock import SystemClock
+from console.accounts import demo_account
+from scheduler.daemon.logs import EventLog
+from scheduler.plan import plan_posts
+from scheduler.plan.preview import render_preview
+from scheduler.results.html import write_results_page
+from scheduler.results.report import build_results
+from scheduler.store import Store
 
 MONTH_PER_MINUTE = 30 * 24 * 3600 / 60  # campaign seconds per real second in the demo
 
@@ -50,15 +65,14 @@ class DemoPaths:
 @dataclass
 class DemoOutcome:
     loaded: LoadedCalendar
-    render: Any  # assets.pipeline.RenderSummary
-    result: Any  # scheduler.rehearsal.RehearsalResult (with what the emulators received)
-    report: Any  # scheduler.rehearsal_report.RehearsalReport
+    render: RenderSummary
+    result: RehearsalResult  # with what the emulators received
+    report: RehearsalReport
 
 
 def clock_label(campaign_time: dt.datetime, zone: str) -> str:
     """What the progress line shows: the rehearsal's campaign clock (running a month a minute),
     said to be that, in the campaign's time zone; not the time any post was published."""
-    from zoneinfo import ZoneInfo
 
     return f"campaign clock {campaign_time.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M %Z}"
 
@@ -97,7 +111,6 @@ def run_demo(calendar: Path, *, inbox: Path = SAMPLE_INBOX, build: Path = Path("
 
 def _console_account(console: Console, paths: DemoPaths, calendar: Path) -> None:
     """The rehearsal store stays after the demo: give it a console account to look at it with."""
-    from console.accounts import demo_account
 
     url = f"sqlite:///{paths.db_file}"
     name, password = demo_account(url)
@@ -113,8 +126,6 @@ def _heading(console: Console, number: int, text: str) -> None:
 
 
 def _step_validate(console: Console, calendar: Path) -> LoadedCalendar:
-    from campaign.commands import validated_or_exit
-
     _heading(console, 1, f"Validating {calendar}")
     loaded, _captions = validated_or_exit(calendar)
     cal = loaded.calendar
@@ -124,8 +135,6 @@ def _step_validate(console: Console, calendar: Path) -> LoadedCalendar:
 
 
 def _step_render(console: Console, loaded: LoadedCalendar, inbox: Path, build: Path):  # type: ignore[no-untyped-def]
-    from assets.commands import render_with_progress
-
     _heading(console, 2, f"Rendering the testimonials in {inbox} into {build}/")
     summary = render_with_progress(loaded, inbox, build, move_rejected=False, console=console)  # never move the samples
     counts = summary.to_dict()["counts"]
@@ -138,11 +147,6 @@ def _step_render(console: Console, loaded: LoadedCalendar, inbox: Path, build: P
 
 
 def _step_preview(console: Console, loaded: LoadedCalendar, paths: DemoPaths):  # type: ignore[no-untyped-def]
-    from campaign.clock import SystemClock
-    from scheduler.plan import plan_posts
-    from scheduler.plan.preview import render_preview
-    from scheduler.rehearsal import rehearsal_start
-
     _heading(console, 3, "Planning the posts and writing the preview")
     plan = plan_posts(loaded, build_dir=paths.build, today=rehearsal_start(loaded).date())
     html = render_preview(plan, loaded.calendar, templates_dir=loaded.root / loaded.calendar.templates, root=loaded.root,
@@ -158,12 +162,6 @@ def _step_preview(console: Console, loaded: LoadedCalendar, paths: DemoPaths):  
 
 def _step_rehearse(console: Console, loaded: LoadedCalendar, paths: DemoPaths, speed: float,  # type: ignore[no-untyped-def]
                    unplanned: list[str] | None = None):
-    import logging
-
-    from scheduler.daemon.logs import EventLog
-    from scheduler.rehearsal import RehearsalProgress, rehearse
-    from scheduler.rehearsal_report import build_report
-
     _heading(console, 4, f"Rehearsing the campaign on the local emulators ({speed * 60 / 86400:g} campaign days "
                          "per minute, quiet weeks skipped)")
     for stale in (paths.db_file, paths.db_file.with_name(paths.db_file.name + "-wal"),
@@ -172,7 +170,7 @@ def _step_rehearse(console: Console, loaded: LoadedCalendar, paths: DemoPaths, s
     shutil.rmtree(paths.outbox, ignore_errors=True)
     paths.work.mkdir(parents=True, exist_ok=True)
     log_file = paths.work / "daemon.log"  # the daemon's own log lines; the screen shows progress
-    logger = logging.getLogger("campaign.demo.daemon")
+    logger = logging.getLogger("application.demo.daemon")
     handler = logging.FileHandler(log_file, mode="w", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     logger.handlers[:] = [handler]
@@ -246,10 +244,6 @@ def _print_report(console: Console, report) -> None:  # type: ignore[no-untyped-
 
 def _step_results(console: Console, loaded: LoadedCalendar, paths: DemoPaths, result) -> None:  # type: ignore[no-untyped-def]
     """The figures the daemon collected from the emulators during the rehearsal, as the results page."""
-    from scheduler.results.html import write_results_page
-    from scheduler.results.report import build_results
-    from scheduler.store import Store
-
     _heading(console, 6, "Results (figures the daemon collected from the emulators, 1 hour to 30 days after each post)")
     store = Store(f"sqlite:///{paths.db_file}")
     try:

@@ -18,14 +18,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 from campaign.calendar import LoadedCalendar
 from campaign.clock import ScaledClock
+from emulators import Sandbox
 from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.publishers import PublisherPool
 from scheduler.results.collect import Collector
-from emulators import Sandbox
 from scheduler.store import Store, StoredPost, states
 
 LEAP_OVER = dt.timedelta(days=1)  # quiet stretches longer than this are skipped
@@ -81,7 +82,6 @@ ProgressFn = Callable[[RehearsalProgress], None]
 
 def rehearsal_start(loaded: LoadedCalendar) -> dt.datetime:
     """Midnight of the campaign's first day in its home time zone."""
-    from zoneinfo import ZoneInfo
 
     campaign = loaded.calendar.campaign
     return dt.datetime.combine(campaign.start, dt.time(0, 0), tzinfo=ZoneInfo(campaign.timezone)).astimezone(dt.timezone.utc)

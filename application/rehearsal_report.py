@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from application.rehearsal import Received, RehearsalResult, links_seen
 from campaign.calendar.models import Calendar
-from scheduler.rehearsal import Received, RehearsalResult
 from scheduler.store import StoredPost, states
 
 LATE_AFTER = dt.timedelta(minutes=5)  # published this long after its slot counts as late
@@ -224,8 +224,6 @@ def _host(url: str) -> str:
 
 
 def _urls_in(text: str) -> list[str]:
-    from scheduler.rehearsal import links_seen
-
     return [target for _, target in links_seen(text, None)]
 
 

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from application.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption, load_or_exit
 from assets.inbox import DEFAULT_SETTLE_SECONDS
 from assets.pipeline import DEFAULT_INBOX, DEFAULT_OUT, ProgressEvent, RenderSummary, render_all
-from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption, load_or_exit
 from campaign.errors import AssetError
 
 
@@ -42,9 +44,6 @@ def render_with_progress(loaded, inbox: Path, out: Path, *, workers: int = 2,  #
                          settle: float = DEFAULT_SETTLE_SECONDS, move_rejected: bool = True,
                          console=None) -> RenderSummary:
     """`render_all` with a progress bar on a terminal, one line per step elsewhere (logs, CI)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     console = console or Console(stderr=True)
     with Progress(TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=console, transient=False) as bar:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import Annotated, List, Optional
+from urllib.parse import quote
 
 import typer
+import uvicorn
 
-from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption
-from campaign.cli_support import clock_or_exit
-from scheduler.commands import BuildOption, DbOption, _who
+from application.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption, clock_or_exit
+from application.commands.scheduler import BuildOption, DbOption, _who, store_errors
+from console.accounts import AccountError, Accounts
+from console.app import ConsoleConfig, create_app
+from scheduler.store import Store
 
 user_app = typer.Typer(help="Accounts of the web console: add, list, remove, set a password.", no_args_is_help=True)
 
@@ -22,14 +26,9 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
         root_path: Annotated[str, typer.Option("--root-path", help="The path prefix a reverse proxy serves the console under, e.g. /console.")] = "",
         forwarded_allow_ips: Annotated[Optional[str], typer.Option("--forwarded-allow-ips", help="Proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated; default 127.0.0.1).")] = None) -> None:
     """Serve the team's console: calendar, review, operations and results, in a browser."""
-    import uvicorn
-
-    from console.app import ConsoleConfig, create_app
-    from scheduler.store import Store
 
     store = Store(db)
     app = create_app(ConsoleConfig(db=db, calendar=calendar, build=build_dir, inbox=inbox_dir), clock=clock_or_exit(), store=store)
-    from console.accounts import Accounts
 
     if not Accounts(store.engine).all():
         print("No console account yet: add one with `python run.py user add NAME --role admin"
@@ -40,9 +39,6 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
 
 
 def _accounts(db: str | None):  # type: ignore[no-untyped-def]
-    from console.accounts import Accounts
-    from scheduler.store import Store
-
     store = Store(db)
     return store, Accounts(store.engine)
 
@@ -60,9 +56,7 @@ def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer
              by: Annotated[Optional[str], typer.Option("--by")] = None, db: DbOption = None) -> None:
     """Add an account; the password is prompted (hashed with Argon2, never stored as typed), or
     the person sets it through a one-time link (--link CONSOLE_URL)."""
-    from urllib.parse import quote
 
-    from console.accounts import AccountError
 
     store, accounts = _accounts(db)
     try:
@@ -100,7 +94,6 @@ def user_remove(name: str, by: Annotated[Optional[str], typer.Option("--by")] = 
 def user_password(name: str, password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
                   db: DbOption = None) -> None:
     """Set a new password (every session of the account ends)."""
-    from console.accounts import AccountError
 
     _, accounts = _accounts(db)
     try:
@@ -112,8 +105,6 @@ def user_password(name: str, password_stdin: Annotated[bool, typer.Option("--pas
 
 
 def register(app: typer.Typer) -> None:
-    from scheduler.commands import store_errors
-
     app.command("web")(store_errors(web))
     for name, command in (("add", user_add), ("list", user_list), ("remove", user_remove), ("password", user_password)):
         user_app.command(name)(store_errors(command))

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from campaign.cli_support import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, DEFAULT_CALENDAR, CalendarOption, date_or_exit, load_or_exit
+from application.cli_support import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, DEFAULT_CALENDAR, CalendarOption, date_or_exit, load_or_exit
 from campaign.clock import SystemClock
 from campaign.errors import TemplateError
 from scheduler.plan.export_ics import plan_to_ics

@@ -9,12 +9,20 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
-from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, CalendarOption, date_or_exit, load_or_exit
-from campaign.cli_support import clock_or_exit
-from scheduler.commands import DbOption
+from application.cli_support import (
+    DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, CalendarOption, clock_or_exit, date_or_exit, load_or_exit,
+)
+from application.commands.scheduler import DbOption
+from campaign.errors import CampaignError
 from scheduler.platforms.figures import LABELS
+from scheduler.results.analytics import read_export
+from scheduler.results.html import write_results_page
 from scheduler.results.report import DIMENSIONS, Group, Results, build_results
+from scheduler.results.store import ResultsStore
+from scheduler.store import Store
 
 NOT_GIVEN = "–"
 
@@ -36,7 +44,6 @@ def results(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
             html: Annotated[Optional[Path], typer.Option("--html", help="Also write the results page (charts, top posts) here.")] = None,
             build_dir: Annotated[Path, typer.Option("--build", help="Rendered assets, for the page's thumbnails.")] = Path("build")) -> None:
     """What the campaign reached: each published post's latest figures, by moment, pillar, channel, language..."""
-    from scheduler.store import Store
 
     if by not in DIMENSIONS:
         print(f"--by {by!r} is not a dimension — choose one of {', '.join(DIMENSIONS)}", file=sys.stderr)
@@ -50,8 +57,6 @@ def results(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
         store.close()
     groups = report.group(by)
     if html is not None:
-        from scheduler.results.html import write_results_page
-
         write_results_page(report, loaded.calendar, html, build_dir=build_dir, now=clock_or_exit().now())
         print(f"results page: {html}", file=sys.stderr)
     if as_json:
@@ -73,9 +78,6 @@ def results(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
 
 
 def _print_table(report: Results, groups: list[Group], by: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     console = Console(width=max(Console().width, 120), highlight=False)
     table = Table(title=f"Results by {by} — {len(report.posts)} published posts", title_justify="left")
     table.add_column(by)
@@ -97,11 +99,6 @@ def _print_table(report: Results, groups: list[Group], by: str) -> None:
 def results_import(export: Annotated[Path, typer.Argument(help="A CSV export from Matomo or GA4 with UTM campaign, source, content and sessions.")],
                    db: DbOption = None) -> None:
     """Import web sessions per UTM campaign, source and content; importing the same file again replaces it."""
-    from campaign.errors import CampaignError
-    from scheduler.results.analytics import read_export
-    from scheduler.results.store import ResultsStore
-    from scheduler.store import Store
-
     try:
         rows = read_export(export)
     except CampaignError as error:

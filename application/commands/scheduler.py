@@ -13,9 +13,25 @@ from typing import Annotated, Any, Callable, Optional
 
 import typer
 
-from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, CalendarOption, clock_or_exit, load_or_exit
+from application.cli_support import (
+    DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, CalendarOption, clock_or_exit, load_or_exit,
+)
 from campaign.errors import CampaignError
-from scheduler.store.engine import ENV_URL
+from campaign.secrets import scrub
+from emulators import Sandbox
+from emulators.serve import RemoteSandbox
+from scheduler import actions
+from scheduler.actions import ActionError
+from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
+from scheduler.daemon.logs import EventLog, configure
+from scheduler.daemon.publishers import PublisherPool
+from scheduler.plan import plan_posts
+from scheduler.platforms.checkup import check_channels
+from scheduler.results.collect import Collector
+from scheduler.store import Store, states, sync_plan
+from scheduler.store.engine import ENV_URL, resolve_url, sqlite_file
+from scheduler.store.problems import EXIT_STORE, describe, is_store_error, masked_url
+from scheduler.store.status import build_status, render_status
 
 SANDBOX_DB = "sqlite:///sandbox.db"
 DbOption = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL of the store (default: $CAMPAIGN_DB_URL or sqlite:///campaign.db).")]
@@ -32,10 +48,6 @@ def _on_sandbox_store(db: str | None) -> bool:
 def _store(db: str | None, *, existing: bool = True):  # type: ignore[no-untyped-def]
     """Open the store; with `existing` (every command but schedule and daemon) a SQLite file
     that is not there is a mistyped --db, not a new empty store to report on."""
-    from scheduler.store import Store
-    from scheduler.store.engine import resolve_url, sqlite_file
-    from scheduler.store.problems import EXIT_STORE, masked_url
-
     url = resolve_url(db)
     path = sqlite_file(url)
     if existing and path is not None and not path.exists():
@@ -52,9 +64,6 @@ def store_errors(command: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(command)
     def guarded(*args: Any, **kwargs: Any) -> None:
-        from scheduler.store.engine import resolve_url
-        from scheduler.store.problems import EXIT_STORE, describe, is_store_error
-
         try:
             command(*args, **kwargs)
         except CampaignError as error:  # a broken caption template met while planning, ...
@@ -81,9 +90,6 @@ def _who(by: str | None) -> str:
 def schedule(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
              build_dir: BuildOption = Path("build")) -> None:
     """Plan the calendar and sync the plan into the store (twice in a row changes nothing)."""
-    from scheduler.plan import plan_posts
-    from scheduler.store import sync_plan
-
     clock = clock_or_exit(real_posts=not _on_sandbox_store(db))
     loaded = load_or_exit(calendar)
     plan = plan_posts(loaded, build_dir=build_dir, today=clock.now().date())
@@ -103,7 +109,6 @@ def schedule(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
         print(f"needs approval again (changed after approval): {post_id}")
     for post_id in report.released:
         print(f"sent back, now changed: waits for approval again: {post_id}")
-    from scheduler.store import states
 
     for held in store.all_posts(state=states.SENT_BACK):
         print(f"sent back, held until its calendar entry or asset changes: {held.id}: {held.state_reason}")
@@ -123,11 +128,6 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
            results: Annotated[bool, typer.Option("--results/--no-results", help="Collect published posts' figures at their set ages (default: on).")] = True,
            emulators: Annotated[Optional[Path], typer.Option("--emulators", help="Publish to emulators running in another process (the state file `python -m emulators.serve` writes), as in --sandbox.")] = None) -> None:
     """Publish due posts unattended: SIGTERM stops cleanly, SIGHUP reloads the calendar."""
-    from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
-    from scheduler.daemon.logs import EventLog, configure
-    from scheduler.daemon.publishers import PublisherPool
-    from scheduler.results.collect import Collector
-
     log = EventLog(configure(json_lines=json_logs))
     clock = clock_or_exit(real_posts=not sandbox and emulators is None)
     if not heartbeat_file.parent.is_dir():
@@ -141,13 +141,9 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     holder: dict = {}
     box = None
     if emulators is not None:
-        from emulators.serve import RemoteSandbox
-
         box = RemoteSandbox(emulators)
         log.event("sandbox", f"publishing to the emulators described in {emulators}")
     elif sandbox:
-        from emulators import Sandbox
-
         box = Sandbox(loaded.calendar, build_dir, clock=clock)
         for platform in sorted({c.platform.value for c in loaded.calendar.channels} - {"outbox"}):
             log.event("sandbox", f"{platform} emulator listening at {box.emulator(platform).base_url}")
@@ -185,15 +181,10 @@ def check(calendar: CalendarOption = DEFAULT_CALENDAR,
           build_dir: BuildOption = Path("build")) -> None:
     """Before a campaign: per channel, credentials present and accepted by the platform, API
     version served, Instagram's media host reachable. One line per problem with the fix; exit 1 if any."""
-    from scheduler.platforms.checkup import check_channels
-    from scheduler.daemon.publishers import PublisherPool
-
     clock = clock_or_exit()
     loaded = load_or_exit(calendar, quiet_warnings=True)
     box = None
     if sandbox:
-        from emulators import Sandbox
-
         box = Sandbox(loaded.calendar, build_dir, clock=clock)
     pool = PublisherPool(lambda: loaded.calendar, sandbox=box, clock=clock, timeout=15.0)
     try:
@@ -216,9 +207,7 @@ def check(calendar: CalendarOption = DEFAULT_CALENDAR,
 
 def status(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
     """Posts per state and channel, what goes out next, what failed and why, what needs a human."""
-    from scheduler.store.status import build_status, render_status
 
-    from campaign.secrets import scrub
 
     report = build_status(_store(db), clock_or_exit().now())
     # Rows stored before secrets were scrubbed on the way in may still hold one: never print it.
@@ -227,7 +216,6 @@ def status(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json", 
 
 def _act(action, **kwargs) -> None:  # type: ignore[no-untyped-def]
     """Run one shared action (scheduler.actions) and print its outcome; a refusal exits 2."""
-    from scheduler.actions import ActionError
 
     db = kwargs.pop("db")
     try:
@@ -243,7 +231,6 @@ def approve(post: Annotated[Optional[str], typer.Option("--post")] = None,
             channel: Annotated[Optional[str], typer.Option("--channel")] = None,
             by: ByOption = None, db: DbOption = None, calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
     """Approve the waiting posts of one post, moment or channel (recorded in the audit trail)."""
-    from scheduler import actions
 
     _act(actions.approve, db=db, by=_who(by), post=post, moment=moment, channel=channel, calendar=calendar)
 
@@ -252,7 +239,6 @@ def send_back(post: Annotated[str, typer.Option("--post")],
               comment: Annotated[str, typer.Option("--comment", help="Why: shown to whoever edits the calendar or assets.")],
               by: ByOption = None, db: DbOption = None) -> None:
     """Hold a post that has not gone out, with a comment, until its calendar entry or asset changes."""
-    from scheduler import actions
 
     _act(actions.send_back, db=db, by=_who(by), post=post, comment=comment)
 
@@ -261,7 +247,6 @@ def pause(reason: Annotated[str, typer.Option("--reason", help="Why (shown in st
           channel: Annotated[Optional[str], typer.Option("--channel", help="One channel; default: all.")] = None,
           by: ByOption = None, db: DbOption = None, calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
     """Stop posting at once (one channel or all) until `resume`."""
-    from scheduler import actions
 
     _act(actions.pause, db=db, by=_who(by), channel=channel, reason=reason, calendar=calendar)
 
@@ -269,7 +254,6 @@ def pause(reason: Annotated[str, typer.Option("--reason", help="Why (shown in st
 def resume(channel: Annotated[Optional[str], typer.Option("--channel", help="One channel; default: all paused.")] = None,
            by: ByOption = None, db: DbOption = None, calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
     """Start posting again after `pause` (or after re-authorising an account)."""
-    from scheduler import actions
 
     _act(actions.resume, db=db, by=_who(by), channel=channel, calendar=calendar)
 
@@ -278,7 +262,6 @@ def resolve(post: Annotated[str, typer.Option("--post")],
             published: Annotated[bool, typer.Option("--published/--not-published", help="What you found on the platform.")],
             url: Annotated[Optional[str], typer.Option("--url")] = None, by: ByOption = None, db: DbOption = None) -> None:
     """Settle an "unknown, check" post after looking at the platform."""
-    from scheduler import actions
 
     _act(actions.resolve, db=db, by=_who(by), post=post, published=published, url=url)
 

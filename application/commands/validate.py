@@ -7,14 +7,15 @@ from pathlib import Path
 
 import typer
 
+from application.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption, load_or_exit
 from campaign.calendar import LoadedCalendar
-from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption, load_or_exit
+from campaign.secrets import secrets_file_warning
+from scheduler.plan.template_check import template_problems
 
 
 def validated_or_exit(calendar: Path) -> tuple[LoadedCalendar, int]:
     """The calendar, checked, and every caption it will post rendered once (how many); on any
     problem print each as file:line and exit 2."""
-    from scheduler.plan.template_check import template_problems
 
     loaded = load_or_exit(calendar)
     problems, captions = template_problems(loaded)
@@ -30,7 +31,6 @@ def validated_or_exit(calendar: Path) -> tuple[LoadedCalendar, int]:
 def validate(calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
     """Check the calendar and render every caption it will post; print every problem as
     file:line: where: what — fix (exit 2 if any)."""
-    from campaign.secrets import secrets_file_warning
 
     loaded, captions = validated_or_exit(calendar)
     warning = secrets_file_warning()

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from rich.console import Console
 
-from campaign.demo import run_demo
+from application.demo import run_demo
 from scheduler.plan import plan_posts
-from scheduler.rehearsal import rehearsal_start
+from application.rehearsal import rehearsal_start
 from scheduler.store import Store, states
 
 ROOT = Path(__file__).resolve().parents[2]

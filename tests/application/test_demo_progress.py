@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from campaign.demo import clock_label
+from application.demo import clock_label
 
 
 def test_progress_line_names_the_campaign_clock_in_the_campaign_zone() -> None:

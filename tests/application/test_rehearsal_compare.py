@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from scheduler.post import MediaRef
-from scheduler.rehearsal import Received, links_seen
-from scheduler.rehearsal_report import compare
+from application.rehearsal import Received, links_seen
+from application.rehearsal_report import compare
 from scheduler.store import StoredPost, states
 
 LINK = "https://www.belgium.be/en/embracing-openness?utm_source=bluesky&utm_medium=social&utm_campaign=pride&utm_content=nl"

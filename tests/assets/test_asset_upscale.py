@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from assets.commands import _print_summary
+from application.commands.assets import _print_summary
 from assets.pipeline import render_all
 from conftest import TINY, calendar_data, face_photo, make_clip, write_srt
 

@@ -25,7 +25,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     """The CLI in this process (Click's runner keeps stdout and stderr apart); one test runs the real process."""
     from typer.testing import CliRunner
 
-    from campaign.cli import app
+    from application.cli import app
 
     result = CliRunner().invoke(app, [*args, "--calendar", str(REPO / "calendar.yaml")] if args[0] == "results" else list(args))
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)

@@ -21,7 +21,7 @@ import pytest
 from schedkit import PG_URL, START, make_post
 from typer.testing import CliRunner
 
-from campaign.cli import app
+from application.cli import app
 from scheduler.store import Store, sync_plan
 from scheduler.store.problems import EXIT_STORE
 
