@@ -23,7 +23,7 @@ from campaign.calendar import load_calendar  # noqa: E402
 from campaign.clock import SystemClock  # noqa: E402
 from scheduler.platforms.base import OutgoingPost, Publisher, PublishResult, StepLedger  # noqa: E402
 from scheduler.daemon import Daemon, DaemonConfig  # noqa: E402
-from scheduler.post import PlannedPost, post_id  # noqa: E402
+from campaign.post import PlannedPost, post_id  # noqa: E402
 from scheduler.store import Store, states, sync_plan  # noqa: E402
 
 UTC = dt.timezone.utc

@@ -20,7 +20,7 @@ from campaign.errors import TemplateError
 from scheduler.plan.export_ics import plan_to_ics
 from scheduler.plan.planner import Plan, plan_posts
 from scheduler.plan.preview import render_preview
-from scheduler.post import PlanIssue, PlannedPost
+from campaign.post import PlanIssue, PlannedPost
 
 BuildOption = Annotated[Path, typer.Option("--build", help="Folder of rendered assets (to mark what is not rendered yet).")]
 DEFAULT_BUILD = Path("build")

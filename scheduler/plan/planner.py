@@ -27,7 +27,7 @@ from scheduler.plan.expand import Occurrence, occurrences
 from scheduler.platforms.registry import check_caption, platform_of
 from scheduler.plan.timing import ChannelBook, Placement, blackout_windows, place, resolve_local
 from scheduler.plan.utm import add_utm
-from scheduler.post import MediaRef, PlanIssue, PlannedPost, post_id
+from campaign.post import MediaRef, PlanIssue, PlannedPost, post_id
 
 
 @dataclass

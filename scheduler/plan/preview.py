@@ -27,7 +27,7 @@ from scheduler.platforms.bluesky.text import bluesky_display_link
 from scheduler.platforms.text import find_urls
 from campaign.secrets import scrub
 from scheduler.plan.planner import Plan
-from scheduler.post import PlanIssue, PlannedPost
+from campaign.post import PlanIssue, PlannedPost
 from scheduler.plan.template_errors import reported_as
 from scheduler.plan.template_limits import BoundedSandbox, ConfinedLoader, render_bounded
 

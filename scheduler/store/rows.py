@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from scheduler.post import MediaRef, PlannedPost
+from campaign.post import MediaRef, PlannedPost
 
 UTC = dt.timezone.utc
 

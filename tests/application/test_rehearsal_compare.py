@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.post import MediaRef
+from campaign.post import MediaRef
 from application.rehearsal import Received, links_seen
 from application.rehearsal_report import compare
 from scheduler.store import StoredPost, states

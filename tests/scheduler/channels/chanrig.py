@@ -19,7 +19,7 @@ from scheduler.platforms.base import OutgoingMedia, OutgoingPost, Publisher
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import publisher_for
 from emulators import Emulator, StaticServer, start_emulator
-from scheduler.post import idempotency_key
+from campaign.post import idempotency_key
 
 FAKE_TOKEN = "FAKE-SECRET-TOKEN-7f3a9c"  # grep target: must never appear in any output
 ACCOUNTS = {"facebook": "1234567890", "instagram": "17841400000000000", "x": "belgium", "linkedin": "urn:li:organization:4242",

@@ -19,7 +19,7 @@ from scheduler.platforms.base import Publisher
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import publisher_for
 from emulators import Emulator, StaticServer, start_emulator
-from scheduler.post import MediaRef, PlannedPost, post_id
+from campaign.post import MediaRef, PlannedPost, post_id
 
 UTC = dt.timezone.utc
 START = dt.datetime(2027, 5, 1, 8, 0, tzinfo=UTC)

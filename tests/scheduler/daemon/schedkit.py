@@ -17,7 +17,7 @@ from typing import Iterator
 
 from scheduler.platforms.base import OutgoingPost, PublishResult, Publisher, StepLedger
 from scheduler.daemon.crash import crash_point
-from scheduler.post import PlannedPost, post_id
+from campaign.post import PlannedPost, post_id
 
 UTC = dt.timezone.utc
 PG_URL = os.environ.get("CAMPAIGN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -121,7 +121,7 @@ def test_a_post_whose_render_was_refused_waits_with_the_reason(sqlite_store, tmp
     from assets.manifest import Manifest
     from schedkit import make_post
     from scheduler.daemon.outgoing import MediaNotReady, to_outgoing
-    from scheduler.post import MediaRef
+    from campaign.post import MediaRef
 
     build = tmp_path / "build"
     manifest = Manifest.load(build)
