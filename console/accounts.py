@@ -17,9 +17,12 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
+from scheduler.store import Store
 from scheduler.store.rows import to_db
 
 ROLES = ("viewer", "approver", "admin")
@@ -172,8 +175,6 @@ class Accounts:
         return _invitations(key).dumps({"n": name, "e": account.session_epoch})
 
     def accept_invitation(self, token: str, key: str, password: str) -> Account:
-        from itsdangerous import BadSignature
-
         try:
             data = _invitations(key).loads(token, max_age=INVITE_HOURS * 3600)
         except BadSignature:
@@ -209,8 +210,6 @@ class Accounts:
 
     def signing_key(self) -> str:
         """The key that signs session cookies: made once, shared by every console on this store."""
-        from sqlalchemy.exc import IntegrityError
-
         query = select(settings.c.value).where(settings.c.name == "signing_key")
         with self.engine.begin() as conn:
             found = conn.execute(query).scalar()
@@ -226,15 +225,12 @@ class Accounts:
 
 
 def _invitations(key: str):  # type: ignore[no-untyped-def]
-    from itsdangerous import URLSafeTimedSerializer
 
     return URLSafeTimedSerializer(key, salt="eo-console-invitation")
 
 
 def demo_account(store_url: str, name: str = "demo") -> tuple[str, str]:
     """An admin account with a fresh random password on a rehearsal store (what `demo` prints)."""
-    from scheduler.store import Store
-
     store = Store(store_url)
     try:
         accounts = Accounts(store.engine)

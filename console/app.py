@@ -9,7 +9,9 @@ through `scrub` (credential values, the database password and token-shaped text 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,19 +20,30 @@ from urllib.parse import urlencode
 
 from jinja2 import ChoiceLoader, FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import escape
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from assets.inbox import rejected_files
+from campaign.calendar import load_calendar
 from campaign.clock import Clock, SystemClock
-from console.accounts import Account, AccountError, Accounts, ROLES
-from console.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, SessionSigner, csrf_ok
+from campaign.errors import CalendarError
+from campaign.secrets import scrub
 from console import views
+from console.accounts import ROLES, Account, AccountError, Accounts
+from console.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, SessionSigner, csrf_ok
 from scheduler import actions
-from scheduler.plan.preview import DEFAULT_TEMPLATES, thumbnail_data_uri
+from scheduler.plan.preview import DEFAULT_TEMPLATES, embedded_fonts, thumbnail_data_uri
+from scheduler.results.store import ResultsStore
 from scheduler.store import Store, states
+from scheduler.store.schema import posts
+from scheduler.store.status import build_status
 
 HERE = Path(__file__).resolve().parent
 FLASH_COOKIE = "eo_flash"
@@ -66,9 +79,6 @@ class Console:
     def calendar(self):  # type: ignore[no-untyped-def]
         """The calendar, reloaded when its file changes; None if it is missing or invalid (the
         console still shows the store, the truth)."""
-        from campaign.calendar import load_calendar
-        from campaign.errors import CalendarError
-
         path = self.config.calendar.resolve()
         try:
             key = (str(path), path.stat().st_mtime_ns)
@@ -88,8 +98,6 @@ def known_secrets(store_url: str, signing_key: str) -> tuple[str, ...]:
     """What the console must never print beyond the configured credentials that
     `campaign.secrets.scrub` already removes: the store's URL (and its password) and the key
     that signs session cookies."""
-    from sqlalchemy.engine import make_url
-
     found = {signing_key, store_url}
     try:
         url = make_url(store_url)
@@ -122,10 +130,6 @@ def make_environment(secrets: tuple[str, ...]) -> SandboxedEnvironment:
 def scrub_page(html: str, secrets: tuple[str, ...]) -> str:
     """The page through the project's one scrub (`campaign.secrets.scrub`: configured
     credentials, token shapes), plus the console's own secrets as typed and as HTML-escaped."""
-    from markupsafe import escape
-
-    from campaign.secrets import scrub
-
     return scrub(html, {v for secret in secrets for v in (secret, str(escape(secret)))})
 
 
@@ -263,9 +267,6 @@ async def post_page(request: Request, console: Console, me: Account) -> Response
 
 @page("viewer")
 async def operations_page(request: Request, console: Console, me: Account) -> Response:
-    from assets.inbox import rejected_files
-    from scheduler.store.status import build_status
-
     now = _now(console)
     calendar = console.calendar()
     status = build_status(console.store, now, limit=20)
@@ -281,8 +282,6 @@ async def operations_page(request: Request, console: Console, me: Account) -> Re
 
 @page("viewer")
 async def results_page(request: Request, console: Console, me: Account) -> Response:
-    from scheduler.results.store import ResultsStore
-
     posts = views.published(console.store, console.calendar())
     return render(request, console, "results.html.j2", me, posts=posts,
                   figures=ResultsStore(console.store).latest(p.id for p in posts))
@@ -317,8 +316,6 @@ async def live_fragment(request: Request, console: Console, me: Account) -> Resp
 @page("viewer")
 async def thumbnail(request: Request, console: Console, me: Account) -> Response:
     """A small JPEG of the post's rendered asset (the preview's thumbnail), cached per file version."""
-    import base64
-
     post = console.store.get(request.path_params["post_id"])
     if post is None or post.media is None:
         return PlainTextResponse("no such thumbnail", status_code=404)
@@ -339,20 +336,11 @@ async def thumbnail(request: Request, console: Console, me: Account) -> Response
 async def fonts_css(request: Request, console: Console, me: Account) -> Response:
     """The brand fonts (Latin, Japanese, Arabic) cut down to the characters of the posts in the
     store, as the preview embeds them: captions show right on machines without those fonts."""
-    from starlette.concurrency import run_in_threadpool
-
     css = await run_in_threadpool(_fonts_css, console)
     return Response(css, media_type="text/css", headers={"Cache-Control": "private, max-age=600"})
 
 
 def _fonts_css(console: Console) -> str:
-    import hashlib
-
-    from sqlalchemy import select
-
-    from scheduler.plan.preview import embedded_fonts
-    from scheduler.store.schema import posts
-
     calendar = console.calendar()
     if calendar is None:
         return ""

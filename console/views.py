@@ -10,11 +10,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from campaign.calendar.models import Calendar
 from scheduler.plan.preview import Card, make_card
+from scheduler.platforms.base import AuthError
+from scheduler.platforms.registry import credentials_for
 from scheduler.store import Store, states
 from scheduler.store.rows import StoredPost, from_db, planned_from_row
 from scheduler.store.schema import posts
@@ -74,7 +77,6 @@ def post_views(store: Store, calendar: Calendar | None, build: Path, filters: di
     pillar_of = pillars(calendar)
     if filters.get("pillar"):
         query = query.where(posts.c.moment_id.in_([m for m, p in pillar_of.items() if p == filters["pillar"]]))
-    from sqlalchemy import func
 
     with store.engine.begin() as conn:
         total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
@@ -98,8 +100,6 @@ def one_post(store: Store, calendar: Calendar | None, build: Path, post_id: str,
 
 def by_week(views: list[PostView], zone: str) -> list[WeekView]:
     """Posts grouped by ISO week of the campaign's time zone (as the preview groups them)."""
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo(zone)
     weeks: dict[tuple[int, int], WeekView] = {}
     for view in views:
@@ -140,8 +140,6 @@ def waiting_groups(store: Store, approves: Any = lambda channel: True) -> dict[s
 
 def watermark(store: Store) -> dt.datetime:
     """The latest change the store records (written by the daemon's clock, not the console's)."""
-    from sqlalchemy import func
-
     with store.engine.begin() as conn:
         latest = conn.execute(select(func.max(posts.c.updated_at))).scalar()
     return from_db(latest) or dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)  # type: ignore[return-value]
@@ -189,8 +187,6 @@ def channel_checks(calendar: Calendar | None) -> list[dict[str, str]]:
     their values), which API host and version it uses."""
     if calendar is None:
         return []
-    from scheduler.platforms.base import AuthError
-    from scheduler.platforms.registry import credentials_for
 
     found = []
     for channel in calendar.channels:

@@ -11,8 +11,9 @@ import io
 import struct
 from dataclasses import dataclass
 
-from campaign.platforms import PLATFORMS
+from PIL import Image, UnidentifiedImageError
 
+from campaign.platforms import PLATFORMS
 from emulators.wire import Reject
 
 
@@ -85,7 +86,6 @@ def probe(data: bytes, declared_mime: str | None = None) -> MediaInfo:
 def _probe(data: bytes, declared_mime: str | None) -> MediaInfo:
     if data[4:8] == b"ftyp":
         return probe_mp4(data)
-    from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as image:

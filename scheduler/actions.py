@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scheduler.store import Store, states
+from scheduler.store.known import known_ids, unknown_message
 
 
 class ActionError(ValueError):
@@ -32,8 +33,6 @@ class Outcome:
 def _refuse_unknown(store: Store, kind: str, value: str | None, calendar: Path | None = None) -> None:
     """A mistyped id is refused with the closest known ones, never taken as "0 posts approved"
     or a pause of nothing; `calendar` adds its channels and moments (known before scheduling)."""
-    from scheduler.store.known import known_ids, unknown_message
-
     if not value:
         return
     known = known_ids(store, calendar)

@@ -15,19 +15,20 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from campaign.platforms import PLATFORMS, variant_for
+from assets.manifest import Manifest
 from assets.specs import output_name
 from campaign.calendar.loader import LoadedCalendar
 from campaign.calendar.models import Calendar, Channel, Moment, Testimonial
 from campaign.calendar.usage import media_kind, moment_channels, moment_languages
 from campaign.languages import RIGHT_TO_LEFT, isolate_ltr_runs, list_separator, quotation_marks
+from campaign.platforms import PLATFORMS, variant_for
+from campaign.post import MediaRef, PlanIssue, PlannedPost, post_id
 from scheduler.plan.alttext import generated_alt_text
 from scheduler.plan.captions import CaptionRenderer, with_hashtags
 from scheduler.plan.expand import Occurrence, occurrences
-from scheduler.platforms.registry import check_caption, platform_of
 from scheduler.plan.timing import ChannelBook, Placement, blackout_windows, place, resolve_local
 from scheduler.plan.utm import add_utm
-from campaign.post import MediaRef, PlanIssue, PlannedPost, post_id
+from scheduler.platforms.registry import check_caption, platform_of
 
 
 @dataclass
@@ -56,8 +57,6 @@ class Plan:
         if post.media is None:
             return None
         if self._refused is None:
-            from assets.manifest import Manifest
-
             self._refused = {k: str(v.get("reason")) for k, v in Manifest.load(self.build_dir).refused.items()}
         return self._refused.get(post.media.path)
 

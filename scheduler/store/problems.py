@@ -9,6 +9,10 @@ with the URL's password masked; commands print it and exit `EXIT_STORE`.
 from __future__ import annotations
 
 import re
+import sqlite3
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from campaign.errors import CampaignError
 
@@ -22,8 +26,6 @@ class StoreUnavailable(CampaignError):
 def masked_url(url: str) -> str:
     """The URL with its password replaced by ***, whatever its shape (even unparseable)."""
     try:
-        from sqlalchemy.engine import make_url
-
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - a malformed URL is still shown, without what looks like a password
         return re.sub(r"(//[^:/@\s]*:)[^@/\s]*@", r"\1***@", url)
@@ -31,10 +33,6 @@ def masked_url(url: str) -> str:
 
 def is_store_error(error: BaseException) -> bool:
     """Whether `error` comes from the database layer (and so is the store's, not a bug)."""
-    import sqlite3
-
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-
     return isinstance(error, (SQLAlchemyError, sqlite3.Error, ArgumentError, NoSuchModuleError))
 
 
@@ -86,8 +84,6 @@ def describe(error: BaseException, url: str) -> str:
 
 def _without_password(text: str, url: str) -> str:
     try:
-        from sqlalchemy.engine import make_url
-
         password = make_url(url).password
     except Exception:  # noqa: BLE001
         password = None
