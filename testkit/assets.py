@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from campaign.platforms import Variant
 from campaign.calendar import LoadedCalendar, load_calendar
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 BRAND = REPO / "assets" / "brand"
 TODAY = dt.date(2026, 11, 1)
 

@@ -14,7 +14,7 @@ from console.accounts import Accounts
 from scheduler.plan import plan_posts
 from scheduler.store import Store, sync_plan
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 START = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.timezone.utc)
 #: Channels that need approval in the test calendar (the sample has only be-linkedin).
 APPROVAL_CHANNELS = ("be-linkedin", "embassy-tokyo")

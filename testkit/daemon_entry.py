@@ -1,6 +1,6 @@
 """A small daemon entry point for the kill and two-daemon tests (run as a subprocess).
 
-usage: daemon_entry.py URL SCHEMA|- LEDGER (pass AT_ISO | month) [--find]
+usage: python -m testkit.daemon_entry URL SCHEMA|- LEDGER (pass AT_ISO | month) [--find]
 `pass` runs one dispatch pass at AT; `month` walks a FakeClock through every due time.
 """
 
@@ -10,13 +10,10 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from campaign.clock import FakeClock  # noqa: E402
-from schedkit import LedgerPublisher  # noqa: E402
-from scheduler.daemon import DispatchConfig, Dispatcher  # noqa: E402
-from scheduler.store import Store  # noqa: E402
+from campaign.clock import FakeClock
+from testkit.scheduler import LedgerPublisher
+from scheduler.daemon import DispatchConfig, Dispatcher
+from scheduler.store import Store
 
 
 def main(argv: list[str]) -> int:

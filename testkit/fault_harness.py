@@ -5,8 +5,8 @@ published exactly once, held for a person (unknown or failed, at most once on th
 or missed within the rules (grace ended, nothing on the platform). An emulator that refused a
 duplicate counts as a failure too, so no run passes because an emulator said no.
 
-    python tests/scheduler/faults/harness.py            # the short form CI runs (about a minute)
-    python tests/scheduler/faults/harness.py --long     # every fault plan, 3 daemons, more kills
+    python -m testkit.fault_harness            # the short form CI runs (about a minute)
+    python -m testkit.fault_harness --long     # every fault plan, 3 daemons, more kills
 
 PostgreSQL runs come from CAMPAIGN_TEST_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test).
 """
@@ -30,16 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "scheduler" / "daemon"))  # schedkit: stand-in media
+ROOT = Path(__file__).resolve().parents[1]
 
-from campaign.calendar import load_calendar  # noqa: E402
-from campaign.clock import FileClock, write_clock_file  # noqa: E402
-from scheduler.daemon.crash import POINTS  # noqa: E402
-from scheduler.plan import plan_posts  # noqa: E402
-from scheduler.store import Store, states, sync_plan  # noqa: E402
-from schedkit import render_stand_ins  # noqa: E402
+from campaign.calendar import load_calendar
+from campaign.clock import FileClock, write_clock_file
+from scheduler.daemon.crash import POINTS
+from scheduler.plan import plan_posts
+from scheduler.store import Store, states, sync_plan
+from testkit.scheduler import render_stand_ins
 
 UTC = dt.timezone.utc
 CALENDAR = ROOT / "calendar.yaml"

@@ -7,7 +7,7 @@ Each answer is reduced to what a client relies on: HTTP status, error name, the 
 keys of the body and a few values (sniffed blob type, JWT shape of tokens, DID document
 endpoint type). Messages are kept for people, not compared.
 
-Record again (after a PDS upgrade):  python tests/scheduler/channels/pds_cases.py PORT
+Record again (after a PDS upgrade):  python -m testkit.pds_cases PORT
 with a PDS started as the tests start it (pds_server.py):
 PDS_ENABLE_DID_DOC_WITH_SESSION=true ../shared/peers/bluesky-pds/start_pds.sh PORT
 """
@@ -23,6 +23,8 @@ from typing import Any, Callable
 
 import requests
 from PIL import Image
+
+from testkit.pds_server import read_info
 
 ANSWERS = Path(__file__).with_name("pds_answers.json")
 COMPARED = ("status", "error", "keys", "values")
@@ -166,7 +168,6 @@ def differences(recorded: dict[str, dict[str, Any]], observed: dict[str, dict[st
 
 
 def record(port: int, info: Callable[[int], dict[str, str]] | None = None) -> None:
-    from pds_server import read_info  # noqa: PLC0415 - the helper next to this file
 
     env = (info or read_info)(port)
     answers = run_cases(env["PDS_BASE_URL"], env["PDS_HANDLE"], env["PDS_PASSWORD"])
@@ -181,5 +182,4 @@ def recorded() -> dict[str, dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).parent))
     record(int(sys.argv[1]) if len(sys.argv) > 1 else 2583)

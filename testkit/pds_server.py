@@ -18,7 +18,7 @@ from typing import Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 600  # a bare machine installs Node 22, the PDS and builds better-sqlite3 first (~4 min on 2 cores)
 
 

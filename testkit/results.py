@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from chanrig import ACCOUNTS, FAKE_TOKEN, START, channel, make_media, make_post
+from testkit.channels import ACCOUNTS, FAKE_TOKEN, START, channel, make_media, make_post
 from sqlalchemy import insert
 
 from campaign.clock import FakeClock

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from schedkit import drop_pg_schema, pg_schema
+from testkit.scheduler import drop_pg_schema, pg_schema
 from scheduler.store import Store
 
 

@@ -21,6 +21,8 @@ from scheduler.plan import plan_posts
 from application.rehearsal import rehearsal_start
 from scheduler.store import Store, states
 
+pytestmark = pytest.mark.slow  # the whole demo in a subprocess
+
 ROOT = Path(__file__).resolve().parents[2]
 CALENDAR = ROOT / "calendar.yaml"
 

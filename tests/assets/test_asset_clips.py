@@ -6,12 +6,15 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from assets.conformance import check_clip
+from assets.pipeline import render_all
 from assets.probe import moov_before_mdat, probe
 from assets.worker import subtitle_problem
-from assets.pipeline import render_all
-from conftest import TINY, calendar_data, ffmpeg, make_clip, write_srt
+from testkit.assets import TINY, calendar_data, ffmpeg, make_clip, write_srt
+
+pytestmark = pytest.mark.slow  # renders media with ffmpeg and Pillow
 
 
 def render(loaded, inbox: Path, out: Path):  # type: ignore[no-untyped-def]

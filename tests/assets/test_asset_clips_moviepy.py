@@ -23,7 +23,9 @@ from assets.overlay import BAND_ALPHA, build_overlay
 from assets.pipeline import render_all
 from campaign.platforms import VARIANTS, Variant
 from campaign.calendar import LoadedCalendar, load_calendar
-from conftest import TODAY, calendar_data, make_clip, write_srt
+from testkit.assets import TODAY, calendar_data, make_clip, write_srt
+
+pytestmark = pytest.mark.slow  # renders media with ffmpeg and Pillow
 
 SECONDS = 2.0
 

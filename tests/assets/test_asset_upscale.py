@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from application.commands.assets import _print_summary
 from assets.pipeline import render_all
-from conftest import TINY, calendar_data, face_photo, make_clip, write_srt
+from testkit.assets import TINY, calendar_data, face_photo, make_clip, write_srt
+
+pytestmark = pytest.mark.slow  # renders media with ffmpeg and Pillow
 
 
 def test_an_enlarged_photo_is_a_warning_with_its_factor_in_render_and_the_manifest(write_calendar, inbox: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -1,13 +1,8 @@
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from consolekit import Rig, make_rig  # noqa: E402
+from testkit.console import Rig, make_rig
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from console.accounts import MAX_FAILURES
 from console.app import PUBLIC_PATHS
-from consolekit import PASSWORDS, csrf_of, login, waiting
+from testkit.console import PASSWORDS, csrf_of, login, waiting
 
 SECRET_TOKEN = "tok-SUPERSECRET-4f9a1c77e2"
 
@@ -349,7 +349,7 @@ def test_the_results_page_shows_each_posts_latest_figures(client_for, rig) -> No
 
     from sqlalchemy import insert, update
 
-    from consolekit import login
+    from testkit.console import login
     from scheduler.store.rows import to_db
     from scheduler.store.schema import figures, posts
 

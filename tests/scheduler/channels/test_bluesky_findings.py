@@ -9,7 +9,7 @@ from typing import Iterator
 
 import pytest
 
-from chanrig import FAKE_TOKEN, START, channel, make_media, make_post
+from testkit.channels import FAKE_TOKEN, START, channel, make_media, make_post
 from campaign.clock import FakeClock
 from scheduler.platforms.base import Publisher
 from scheduler.platforms.credentials import Credentials

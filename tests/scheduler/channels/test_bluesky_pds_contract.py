@@ -16,9 +16,9 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-import pds_cases
-import pds_server
-from chanrig import channel, make_media, make_post
+from testkit import pds_cases as pds_cases
+from testkit import pds_server as pds_server
+from testkit.channels import channel, make_media, make_post
 from campaign.clock import FakeClock
 from scheduler.platforms.base import OutgoingPost
 from scheduler.platforms.bluesky.publisher import BlueskyPublisher
@@ -33,7 +33,7 @@ TEXT = (f"« Ici, la recherche s’ouvre au monde » — Aiko Tanaka, 日本 �
 #: a campaign clock months ahead of real time, as in a rehearsal: auth must not follow it
 CAMPAIGN_NOW = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
 #: the first test may wait for a cold install (Node 22, the PDS, a better-sqlite3 build: minutes)
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]  # starts the real PDS (Node)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chanrig import make_media, make_post
+from testkit.channels import make_media, make_post
 from scheduler.platforms.base import CREATE_SENT, Pending, PublishResult, StepLedger
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from campaign.calendar.loader import load_calendar
-from chanrig import ACCOUNTS, make_media, make_post
+from testkit.channels import ACCOUNTS, make_media, make_post
 from scheduler.platforms.base import AuthError, OutcomeUnknown, OutgoingPost
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import publisher_for

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chanrig import ACCOUNTS, channel
+from testkit.channels import ACCOUNTS, channel
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import publisher_for
 

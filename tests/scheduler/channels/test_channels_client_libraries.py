@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 import tweepy
-from chanrig import tweepy_on
+from testkit.channels import tweepy_on
 from mastodon import Mastodon
 from PIL import Image
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chanrig import FAKE_TOKEN, make_media, make_post
+from testkit.channels import FAKE_TOKEN, make_media, make_post
 
 PLATFORMS = ["facebook", "instagram", "x", "linkedin", "mastodon", "bluesky"]
 #: Platforms whose API carries a post language / a video alt text.

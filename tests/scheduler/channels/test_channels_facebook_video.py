@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from chanrig import FAKE_TOKEN, make_media, make_post
+from testkit.channels import FAKE_TOKEN, make_media, make_post
 from scheduler.platforms.base import AuthError
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.facebook.publisher import FacebookPublisher

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from chanrig import make_media, make_post
+from testkit.channels import make_media, make_post
 from scheduler.platforms.graph import INSTAGRAM_QUOTA_WAIT
 from scheduler.platforms.base import AuthError, OutcomeUnknown, PermanentError, RateLimited, TransientError
 from scheduler.platforms.linkedin.publisher import DEFAULT_RATE_WAIT as LINKEDIN_WAIT

@@ -10,7 +10,7 @@ import requests
 
 from campaign.api_versions import LINKEDIN_DEFAULT_VERSION, linkedin_version_problem
 from campaign.clock import FakeClock
-from chanrig import FAKE_TOKEN, channel
+from testkit.channels import FAKE_TOKEN, channel
 from scheduler.platforms.base import AuthError
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import publisher_for
@@ -52,7 +52,7 @@ def test_emulator_serves_the_default_version(linkedin) -> None:
 
 
 def test_publisher_defaults_to_a_served_version_and_names_the_fix_for_a_sunset_one(linkedin) -> None:
-    from chanrig import make_post
+    from testkit.channels import make_post
 
     overrides = {"base_url": linkedin.api_url, "video_base_url": linkedin.base_url}
     credentials = Credentials("be-linkedin", "linkedin", {"TOKEN": FAKE_TOKEN})

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chanrig import make_media, make_post
+from testkit.channels import make_media, make_post
 from scheduler.platforms.base import AuthError
 from scheduler.platforms.credentials import scrub_text
 from scheduler.platforms.registry import credentials_for, publisher_for

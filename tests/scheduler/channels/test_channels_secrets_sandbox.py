@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from campaign.calendar.loader import load_calendar
-from chanrig import FAKE_TOKEN, make_media, make_post
+from testkit.channels import FAKE_TOKEN, make_media, make_post
 from scheduler.platforms.base import PublishError
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.outbox.publisher import OutboxPublisher

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from chanrig import channel, make_post
+from testkit.channels import channel, make_post
 
 from campaign.calendar import load_calendar
 from campaign.errors import CalendarError
@@ -121,8 +121,7 @@ def EventLog_line(logger: logging.Logger) -> str:  # noqa: N802
 
 
 def test_stored_errors_and_status_never_hold_the_secret(configured: None, tmp_path: Path) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "daemon"))
-    from schedkit import START, make_post as stored_post
+    from testkit.scheduler import START, make_post as stored_post
     from scheduler.store import Store, sync_plan
     from scheduler.store.status import build_status
 

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from campaign.clock import SystemClock
-from schedkit import LedgerPublisher, make_post
+from testkit.scheduler import LedgerPublisher, make_post
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import publisher_for
 from scheduler.daemon import Daemon, DaemonConfig

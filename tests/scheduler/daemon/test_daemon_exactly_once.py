@@ -13,8 +13,8 @@ import time
 import pytest
 
 from campaign.clock import FakeClock
-from faultkit import START, Platforms, make_media, planned
-from schedkit import LedgerPublisher, make_post, receipts
+from testkit.faults import START, Platforms, make_media, planned
+from testkit.scheduler import LedgerPublisher, make_post, receipts
 from scheduler.platforms.base import OutgoingPost, Publisher, PublishResult, StepLedger, TransientError
 from scheduler.daemon import DispatchConfig, Dispatcher, RetryPolicy
 from scheduler.store import states, sync_plan

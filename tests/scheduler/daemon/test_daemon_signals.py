@@ -12,7 +12,11 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from scheduler.store import Store, states
+
+pytestmark = pytest.mark.slow  # real daemon processes
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import plankit
+from testkit import plan as plankit
 
 from campaign.calendar.loader import LoadedCalendar
 from scheduler.plan import plan_posts

@@ -107,7 +107,7 @@ def test_a_held_post_says_so_on_the_preview(tmp_path: Path) -> None:
     so a manager reading the page does not take it for a post that will go out."""
     import datetime as dt
 
-    import plankit
+    from testkit import plan as plankit
 
     cal = plankit.calendar([plankit.channel("be-x", platform="x")],
                            [plankit.moment("long", channels=("be-x",), date=dt.date(2027, 5, 10), title="z" * 300)])

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import plankit
+from testkit import plan as plankit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

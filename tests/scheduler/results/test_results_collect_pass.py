@@ -7,8 +7,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from chanrig import ACCOUNTS
-from resultskit import World, add_published
+from testkit.channels import ACCOUNTS
+from testkit.results import World, add_published
 
 from campaign.calendar.models import ResultsSettings
 from emulators import metrics

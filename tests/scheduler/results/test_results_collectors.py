@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from chanrig import make_media, make_post
+from testkit.channels import make_media, make_post
 
 from scheduler.platforms.base import RateLimited
 from emulators import metrics

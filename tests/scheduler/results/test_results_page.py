@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from resultskit import World
+from testkit.results import World
 
 from scheduler.results.html import write_results_page
 from scheduler.results.report import build_results

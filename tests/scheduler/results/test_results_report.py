@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from resultskit import World
+from testkit.results import World
 from sqlalchemy import text
 
 from scheduler.results.analytics import AnalyticsFileError, read_export
