@@ -26,6 +26,7 @@ from emulators import Sandbox
 from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.publishers import PublisherPool
+from scheduler.platforms.registry import platform_of
 from scheduler.results.collect import Collector
 from scheduler.store import Store, StoredPost, states
 
@@ -151,7 +152,7 @@ def collect_remaining(collector: Collector, clock: ScaledClock) -> int:
 
 
 def _platforms(loaded: LoadedCalendar) -> list[str]:
-    return sorted({c.platform.value for c in loaded.calendar.channels if c.platform.value != "outbox"})
+    return sorted({c.platform.value for c in loaded.calendar.channels if platform_of(c.platform).has_account})
 
 
 def _approve_all(store: Store, loaded: LoadedCalendar, by: str, now: dt.datetime) -> int:
@@ -232,7 +233,7 @@ def collect_received(box: Sandbox, loaded: LoadedCalendar, outbox_dir: Path) -> 
                          links=links_seen(str(record.get("text") or ""), record.get("facets")),
                          language=record.get("language"), alt_texts=list(record.get("alt_texts") or []))
                 for record in box.received()]  # every sandbox token is a channel's account: nothing lands elsewhere
-    for channel in (c for c in loaded.calendar.channels if c.platform.value == "outbox"):
+    for channel in (c for c in loaded.calendar.channels if not platform_of(c.platform).has_account):  # the outbox
         for post_file in sorted((outbox_dir / channel.id).glob("*/post.json")):
             record = json.loads(post_file.read_text(encoding="utf-8"))
             received.append(Received(

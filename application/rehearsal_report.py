@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from application.rehearsal import Received, RehearsalResult, links_seen
 from campaign.calendar.models import Calendar
+from scheduler.platforms.registry import platform_of
 from scheduler.store import StoredPost, states
 
 LATE_AFTER = dt.timedelta(minutes=5)  # published this long after its slot counts as late
@@ -203,7 +204,8 @@ def _reader_problems(post: StoredPost, item: Received) -> list[str]:
         problems.append(f"{where} was told the post is in {item.language!r}, the plan says {post.language!r}")
     if post.media is not None and item.alt_texts is not None:
         expected_alt = [post.media.alt_text] if post.media.alt_text else []
-        if item.alt_texts != expected_alt and (item.alt_texts or post.media.kind == "photo" or post.platform == "bluesky"):
+        if item.alt_texts != expected_alt and (item.alt_texts or post.media.kind == "photo"
+                                                or platform_of(post.platform).publisher.sends_clip_alt_text):
             problems.append(f"{where} shows alt text {item.alt_texts!r}, the plan says {expected_alt!r}")
     for shown, target in item.links:
         if not _leads_where_it_says(shown, target):
@@ -248,8 +250,8 @@ def _media_problems(post: StoredPost, media: dict[str, Any], build_dir: Path | N
         if abs(ratio["width"] / ratio["height"] - post.media.width / post.media.height) > 0.01:
             problems.append(f"{post.id}: {post.platform} shows it at {ratio['width']}:{ratio['height']}, "
                             f"the file is {post.media.width}x{post.media.height}")
-    elif post.platform == "bluesky":
-        problems.append(f"{post.id}: bluesky received no aspect ratio (feeds would crop or letterbox it)")
+    elif platform_of(post.platform).publisher.sends_aspect_ratio:
+        problems.append(f"{post.id}: {post.platform} received no aspect ratio (feeds would crop or letterbox it)")
     rendered = build_dir / post.media.path if build_dir is not None else None
     if rendered is not None and rendered.is_file():
         if media.get("bytes") is not None and rendered.stat().st_size != media["bytes"]:

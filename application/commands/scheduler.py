@@ -27,6 +27,7 @@ from scheduler.daemon.logs import EventLog, configure
 from scheduler.daemon.publishers import PublisherPool
 from scheduler.plan import plan_posts
 from scheduler.platforms.checkup import check_channels
+from scheduler.platforms.registry import platform_of
 from scheduler.results.collect import Collector
 from scheduler.store import Store, states, sync_plan
 from scheduler.store.engine import ENV_URL, resolve_url, sqlite_file
@@ -145,7 +146,7 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
         log.event("sandbox", f"publishing to the emulators described in {emulators}")
     elif sandbox:
         box = Sandbox(loaded.calendar, build_dir, clock=clock)
-        for platform in sorted({c.platform.value for c in loaded.calendar.channels} - {"outbox"}):
+        for platform in sorted({c.platform.value for c in loaded.calendar.channels if platform_of(c.platform).has_account}):
             log.event("sandbox", f"{platform} emulator listening at {box.emulator(platform).base_url}")
         log.event("sandbox", f"store {store.shown_url}; outbox {outbox_dir}/; posts of channels that need approval "
                              "wait for `python run.py approve --db " + store.shown_url + " ...`")

@@ -187,6 +187,10 @@ class Publisher(abc.ABC):
     #: Seconds during which re-sending the creating request cannot duplicate the post
     #: (Mastodon keeps an Idempotency-Key 1 h; Bluesky's own record key: forever); None: never safe.
     idempotency_window_seconds: float | None = None
+    #: What the post it creates carries beyond the text (the rehearsal checks each against the plan):
+    #: a clip's alt text, and the media's aspect ratio (Bluesky sends both).
+    sends_clip_alt_text: bool = False
+    sends_aspect_ratio: bool = False
 
     @classmethod
     def for_channel(cls, channel_id: str, account: str, credentials: Any, *, api: dict[str, str | None],

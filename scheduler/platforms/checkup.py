@@ -48,9 +48,9 @@ def check_channel(channel_id: str, platform: str, publisher_of: Callable[[str], 
 def check_channels(calendar: Calendar, publisher_of: Callable[[str], Publisher],
                    channel_ids: Iterable[str] | None = None) -> list[ChannelReport]:
     """Reports for the calendar's channels (or only `channel_ids`), in calendar order; the
-    outbox (a platform that needs no credentials) has no account to ask and is skipped."""
+    outbox (no account) has nothing to ask and is skipped."""
     wanted = set(channel_ids) if channel_ids is not None else None
-    channels = [c for c in calendar.channels if platform_of(c.platform).credentials and (wanted is None or c.id in wanted)]
+    channels = [c for c in calendar.channels if platform_of(c.platform).has_account and (wanted is None or c.id in wanted)]
     if not channels:
         return []
     # Side by side: a slow platform (time-outs) must not add up across channels at daemon start.

@@ -65,6 +65,12 @@ class Platform:
     #: How the platform's own app shows a long link in post text (the full URL goes in a facet), or None.
     display_link: Callable[[str], str] | None = None
 
+    @property
+    def has_account(self) -> bool:
+        """False for a platform with no account to act as (the outbox writes files): nothing to
+        check before a campaign, no emulator in the sandbox."""
+        return bool(self.credentials)
+
 
 PLATFORMS: dict[str, Platform] = {p.name: p for p in (
     # Page access token; clips go through Meta's Resumable Upload API, which stores the file under

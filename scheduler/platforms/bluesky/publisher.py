@@ -73,6 +73,8 @@ class BlueskyPublisher(HttpPublisher):
     can_find_existing = True
     safe_create_retry = True
     idempotency_window_seconds = float("inf")
+    sends_clip_alt_text = True
+    sends_aspect_ratio = True
     DEFAULTS = {"base_url": "https://bsky.social", "video_base_url": "https://video.bsky.app"}
 
     def __init__(self, *args: Any, real_clock: Clock | None = None, **kwargs: Any) -> None:
