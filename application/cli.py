@@ -8,8 +8,10 @@ from application import demo
 from application.commands import assets as assets_commands
 from application.commands import console as console_commands
 from application.commands import plan as plan_commands
+from application.commands import render_queue as render_queue_commands
 from application.commands import results as results_commands
 from application.commands import scheduler as scheduler_commands
+from application.commands import subtitles as subtitle_commands
 from application.commands import validate
 
 app = typer.Typer(
@@ -29,7 +31,8 @@ def _root() -> None:
 
 
 # Each module registers its commands on `app` (one module per part: application/commands/<part>.py).
-for _module in (validate, demo, plan_commands, assets_commands, scheduler_commands, results_commands, console_commands):
+for _module in (validate, demo, plan_commands, assets_commands, scheduler_commands, subtitle_commands, render_queue_commands,
+                results_commands, console_commands):
     _module.register(app)
 
 

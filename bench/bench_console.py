@@ -24,7 +24,8 @@ from starlette.testclient import TestClient
 import console.accounts
 from bench.bench_scheduler import synthetic
 from campaign.clock import FakeClock
-from console.app import ConsoleConfig, create_app
+from console.app import ConsoleConfig
+from console.server import create_app
 from scheduler.store import Store, sync_plan
 from scheduler.store.status import build_status
 

@@ -15,6 +15,7 @@ from typing import Iterable
 from campaign.calendar.brand_files import font_problem, logo_problem
 from campaign.calendar.models import Calendar, Moment
 from campaign.errors import Problem
+from campaign.calendar.notifications import check_notifications
 from campaign.calendar.translations import check_translations
 from campaign.languages import script_of
 from campaign.platforms import PLATFORMS, VARIANTS
@@ -24,7 +25,7 @@ def check_references(calendar: Calendar, root: Path, today: dt.date, partial: bo
     """Run every whole-file check. With `partial` (some entries were invalid and left out),
     a check that cannot run on what is left is skipped rather than guessed."""
     checks = (_duplicates, _moment_references, _languages, _dates, _consent, _templates, _brand_files, _channel_settings, _usage,
-              _translations)
+              _translations, check_notifications)
     problems: list[Problem] = []
     for check in checks:
         try:

@@ -168,6 +168,9 @@ class _Planner:
             "separator": list_separator(language),  # CLDR's list separator: ", ", "、", "، "
         }
         caption = with_hashtags(self.captions.render(moment.template, language, variables), hashtags)
+        override = self.calendar.overrides.get(pid)
+        if override is not None:  # a manager's own words for this post (`overrides:` in the calendar)
+            caption = override.caption
         display_link = platform_of(platform).display_link
         if display_link is not None and link:
             # The platform shows links short (Bluesky); the link facet built from `post.link` carries the full URL.

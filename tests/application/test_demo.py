@@ -41,7 +41,9 @@ def test_the_demo_leaves_its_store_and_prints_a_console_account_for_it(first_run
 
     from starlette.testclient import TestClient
 
-    from console.app import ConsoleConfig, create_app
+    from console.app import ConsoleConfig
+
+    from console.server import create_app
 
     root, outcome = first_run
     printed = " ".join(outcome.printed.split())

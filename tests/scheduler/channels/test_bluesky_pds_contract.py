@@ -16,8 +16,8 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from testkit import pds_cases as pds_cases
-from testkit import pds_server as pds_server
+from testkit import pds_cases
+from testkit import pds_server
 from testkit.channels import channel, make_media, make_post
 from campaign.clock import FakeClock
 from scheduler.platforms.base import OutgoingPost

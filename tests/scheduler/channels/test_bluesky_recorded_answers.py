@@ -4,7 +4,7 @@ server even on machines without Node."""
 
 from __future__ import annotations
 
-from testkit import pds_cases as pds_cases
+from testkit import pds_cases
 from emulators.bluesky import BlueskyEmulator
 
 
@@ -29,7 +29,7 @@ def test_a_difference_from_the_recording_is_reported() -> None:
 def test_a_missing_real_pds_fails_in_ci_and_only_skips_elsewhere(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
-    from testkit import pds_server as pds_server
+    from testkit import pds_server
 
     monkeypatch.setenv("CAMPAIGN_PDS_SCRIPTS", str(tmp_path))  # no start_pds.sh there
     monkeypatch.delenv("CI", raising=False)
