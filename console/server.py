@@ -10,7 +10,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from campaign.clock import Clock, SystemClock
-from console import review
+from console import edit, review
 from console.accounts import Accounts
 from console.api import PREFIX as API_PREFIX
 from console.api import create_api
@@ -62,6 +62,7 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         *subtitle_routes(),
         Mount(API_PREFIX, create_api(console)),  # JSON, Bearer tokens: its own auth and errors (console/api)
         *review.ROUTES,
+        *edit.routes(),  # calendar editing, history, revert (console/edit.py)
     ]
     app = Starlette(routes=routes)
     app.router.redirect_slashes = False  # its redirect names the Host the client sent (`Host: evil.example`)
