@@ -223,6 +223,7 @@ def test_health_check_answers_without_login_and_says_nothing_else(client_for) ->
     assert response.status_code == 200 and response.text.startswith("ok") and len(response.text) < 20
 
 
+@pytest.mark.slow  # every route of the console, many requests
 def test_every_answer_forbids_framing_and_foreign_scripts(app, client_for, rig) -> None:
     client = client_for()
     login(client, "ada")

@@ -120,6 +120,7 @@ def EventLog_line(logger: logging.Logger) -> str:  # noqa: N802
     return stream.getvalue()
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_stored_errors_and_status_never_hold_the_secret(configured: None, tmp_path: Path) -> None:
     from testkit.scheduler import START, make_post as stored_post
     from scheduler.store import Store, sync_plan
@@ -198,6 +199,7 @@ def test_validate_finds_a_configured_credential_pasted_into_a_quote(configured: 
     assert not any(SECRET in str(p) for p in caught.value.problems)
 
 
+@pytest.mark.slow  # runs the CLI as a process
 @pytest.mark.parametrize(("mode", "warned"), [(0o644, True), (0o640, True), (0o600, False)])
 def test_a_secrets_file_readable_by_others_is_warned_about(tmp_path: Path, mode: int, warned: bool,
                                                            caplog: pytest.LogCaptureFixture) -> None:

@@ -71,6 +71,7 @@ def test_caption_segments_shorten_links_and_mark_hashtags() -> None:
     assert segments[1][1] == "belgium.be/en/embracing-openn…" and segments[1][2].endswith("utm_source=x")
 
 
+@pytest.mark.slow  # Chromium
 def test_preview_renders_in_chromium(sample: LoadedCalendar, tmp_path: Path) -> None:
     build = tmp_path / "build"
     make_stand_in_assets(sample, build)

@@ -53,6 +53,7 @@ def _db(world: World) -> str:
     return world.store.url
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_json_totals_equal_the_stored_rows(collected: World) -> None:
     done = run_process("results", "--db", _db(collected), "--json")
     assert done.returncode == 0, done.stderr
@@ -69,6 +70,7 @@ def test_json_totals_equal_the_stored_rows(collected: World) -> None:
     assert totals["reach"] is None  # neither X nor Mastodon gives reach: null, not 0
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_grouping_dates_and_csv(collected: World) -> None:
     by_language = json.loads(run("results", "--db", _db(collected), "--json", "--by", "language").stdout)
     assert sorted(g["key"] for g in by_language["groups"]) == ["en", "fr"]
