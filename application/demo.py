@@ -38,6 +38,7 @@ from scheduler.plan.preview import render_preview
 from scheduler.results.html import write_results_page
 from scheduler.results.report import build_results
 from scheduler.store import Store
+from scheduler.subtitle_demo import speech_step
 
 MONTH_PER_MINUTE = 30 * 24 * 3600 / 60  # campaign seconds per real second in the demo
 
@@ -97,6 +98,10 @@ def run_demo(calendar: Path, *, inbox: Path = SAMPLE_INBOX, build: Path = Path("
     console = console or Console(stderr=True, highlight=False)
     paths = DemoPaths(build=build, work=work)
     loaded = _step_validate(console, calendar)
+    if inbox == SAMPLE_INBOX:  # one clip's subtitles drafted from its speech and approved (scheduler.subtitle_demo)
+
+        console.print("\n[bold]Subtitles from speech[/bold]")
+        inbox = speech_step(console, loaded, inbox, work)
     rendered = _step_render(console, loaded, inbox, build)
     if rendered.exit_code:
         return DemoOutcome(loaded, rendered, None, None)
