@@ -99,7 +99,6 @@ def run_demo(calendar: Path, *, inbox: Path = SAMPLE_INBOX, build: Path = Path("
     paths = DemoPaths(build=build, work=work)
     loaded = _step_validate(console, calendar)
     if inbox == SAMPLE_INBOX:  # one clip's subtitles drafted from its speech and approved (scheduler.subtitle_demo)
-
         console.print("\n[bold]Subtitles from speech[/bold]")
         inbox = speech_step(console, loaded, inbox, work)
     rendered = _step_render(console, loaded, inbox, build)
