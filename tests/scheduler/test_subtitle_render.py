@@ -8,12 +8,12 @@ from pathlib import Path
 
 from assets.manifest import refusal_reason
 from assets.pipeline import render_all
-from assets.specs import Variant
+from campaign.platforms import Variant
 from assets.subtitles import Cue, read_subtitles
 from scheduler import subtitle_review as review
 from scheduler.plan import plan_posts
 from scheduler.store import Store
-from tests.scheduler.subtitlekit import ENGLISH_DRAFT, drop_clip, write_calendar
+from testkit.subtitles import ENGLISH_DRAFT, drop_clip, write_calendar
 
 NOW = dt.datetime(2027, 5, 1, 9, 0, tzinfo=dt.timezone.utc)
 TINY = {"landscape_16x9": Variant("landscape_16x9", 256, 144, "tiny 16:9")}
