@@ -7,7 +7,7 @@ Then the concurrent figure (issue 23): a real `web` process (uvicorn) while --cl
 load the calendar over and over, and /healthz and /live are polled meanwhile: their p50/p95
 (goal: p95 under 100 ms, no error), against the same requests on the idle server.
 
-    python3 bench/bench_console.py [--posts 10000] [--clients 50] [--seconds 20]
+    python -m bench.bench_console [--posts 10000] [--clients 50] [--seconds 20]
 """
 
 from __future__ import annotations
@@ -26,18 +26,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from argon2 import PasswordHasher  # noqa: E402
-from starlette.testclient import TestClient  # noqa: E402
+from argon2 import PasswordHasher
+from starlette.testclient import TestClient
 
-import console.accounts  # noqa: E402
-from bench_scheduler import synthetic  # noqa: E402
-from campaign.clock import FakeClock  # noqa: E402
-from console.app import ConsoleConfig, create_app  # noqa: E402
-from scheduler.store import Store, sync_plan  # noqa: E402
-from scheduler.store.status import build_status  # noqa: E402
+import console.accounts
+from bench.bench_scheduler import synthetic
+from campaign.clock import FakeClock
+from console.app import ConsoleConfig
+from console.server import create_app
+from scheduler.store import Store, sync_plan
+from scheduler.store.status import build_status
 
 UTC = dt.timezone.utc
 

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from campaign.secrets import scrub
 from console.offload import off_loop
 
 #: The largest urlencoded form the console reads (a comment is at most 4,000 characters;
@@ -89,8 +90,6 @@ class ScrubAnswers:
         await self.app(scope, receive, scrubbing)
 
     def _scrub(self, body: bytes) -> bytes:
-        from campaign.secrets import scrub
-
         try:
             return scrub(body.decode("utf-8"), self.secrets).encode("utf-8")
         except UnicodeDecodeError:  # not UTF-8: scrub byte for byte

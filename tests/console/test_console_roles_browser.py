@@ -3,7 +3,11 @@ sends its Origin header with it, which the console checks), and it applies at on
 
 from __future__ import annotations
 
+import pytest
+
 from test_console_browser import browser, open_as  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.slow  # drives Chromium through the console
 
 
 def test_an_admin_changes_a_role_on_the_accounts_page(browser, server, rig) -> None:  # noqa: F811

@@ -5,20 +5,17 @@ live poll live in the store, so each process honours what the other did."""
 from __future__ import annotations
 
 import re
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from html import unescape
-from pathlib import Path
 
 import pytest
 import requests
 
-from consolekit import PASSWORDS, csrf_of, make_rig, waiting
 from test_console_headers import try_login, web
+from testkit.console import PASSWORDS, csrf_of, make_rig, waiting
+from testkit.scheduler import drop_pg_schema, pg_schema
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scheduler" / "daemon"))
-
-from schedkit import drop_pg_schema, pg_schema  # noqa: E402
+pytestmark = pytest.mark.slow  # starts two consoles as processes, on PostgreSQL
 
 BEHIND_A_PROXY = ("--forwarded-allow-ips", "127.0.0.1")  # each scenario below is its own client address
 
