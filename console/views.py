@@ -196,8 +196,6 @@ def read_mark(value: str) -> tuple[dt.datetime, dict[str, int]]:
 
 def _at_instant(store: Store, when: dt.datetime) -> dict[str, int]:
     """How many posts per state changed at `when`."""
-    from sqlalchemy import func
-
     with store.engine.begin() as conn:
         return dict(conn.execute(select(posts.c.state, func.count()).where(posts.c.updated_at == to_db(when))
                                  .group_by(posts.c.state)).all())  # type: ignore[arg-type]
