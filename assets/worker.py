@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from assets.branding import BrandAssets, OverlayText
-from assets import clip, photo  # called as clip.render_clip: tests replace a renderer on its module
-from assets.clip import ClipTarget, FfmpegFailed
+from assets.clip import ClipTarget, FfmpegFailed, render_clip
 from assets.conformance import check_clip, check_photo
 from assets.focus import Focus, choose_focus, crop_box
 from assets.needs import RenderJob
 from assets.overlay import ensure_overlay, layout
-from assets.photo import PhotoTarget
+from assets.photo import PhotoTarget, render_photo
 from assets.probe import audio_peak_dbfs, first_frame_rgb, probe
 from assets.specs import VARIANT_PLACEMENTS, safe_insets
 from assets.subtitles import read_subtitles, to_srt
@@ -139,7 +138,7 @@ def _photo(task: SourceTask) -> SourceResult:
     targets = [
         PhotoTarget(s.job.variant, _overlay(task, s), task.out / s.job.output, s.job.platforms) for s in task.specs
     ]
-    focus, outcomes = photo.render_photo(task.source, targets, task.manual_focus, threads=task.threads or None)
+    focus, outcomes = render_photo(task.source, targets, task.manual_focus, threads=task.threads or None)
     result = SourceResult(task, focus=focus.source)
     for spec, outcome in zip(task.specs, outcomes):
         if outcome.error:
@@ -213,7 +212,7 @@ def _clip_outputs(task: SourceTask, info, focus: Focus, work: Path) -> SourceRes
         rendered.append((spec, target, notes))
     if targets:
         started = [spec for spec, _, _ in rendered]
-        clip.render_clip(task.source, info, focus, targets, report=(lambda percent: _report(task, started, percent)) if task.progress is not None else None)
+        render_clip(task.source, info, focus, targets, report=(lambda percent: _report(task, started, percent)) if task.progress is not None else None)
     for spec, target, notes in rendered:
         problems = check_clip(target.output, spec.job.variant, spec.job.platforms, expected_seconds=target.seconds)
         v = spec.job.variant
