@@ -114,8 +114,6 @@ def needs_you(store: Store, me: Any) -> int:
     "unknown, check", on the channels the person acts for (0 for those who only see)."""
     if not me.can("approver"):
         return 0
-    from sqlalchemy import func
-
     query = select(func.count()).select_from(posts).where(posts.c.state.in_(NEEDS_YOU))  # the state index: no scan
     if me.scope is not None:
         query = query.where(posts.c.channel_id.in_(list(me.scope)))
