@@ -114,8 +114,11 @@ def needs_you(store: Store, me: Any) -> int:
     "unknown, check", on the channels the person acts for (0 for those who only see)."""
     if not me.can("approver"):
         return 0
-    return sum(n for (channel, state), n in store.counts().items()
-               if state in NEEDS_YOU and (me.scope is None or channel in me.scope))
+    query = select(func.count()).select_from(posts).where(posts.c.state.in_(NEEDS_YOU))  # the state index: no scan
+    if me.scope is not None:
+        query = query.where(posts.c.channel_id.in_(list(me.scope)))
+    with store.engine.begin() as conn:
+        return conn.execute(query).scalar_one()
 
 
 def by_week(views: list[PostView], zone: str) -> list[WeekView]:
