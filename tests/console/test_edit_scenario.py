@@ -1,0 +1,192 @@
+"""Issue 19's scenario end to end in Chromium, on a copy of the sample calendar in a git
+repository: a manager asks for approval on embassy-tokyo and adds a moment for a trade mission
+to Japan, seeing its cards while typing, and saves (the commit holds only the new lines); an
+editor of embassy-tokyo rewrites the Japanese quote and is refused on a national channel; the
+approver of embassy-tokyo gets one email (a real SMTP server on loopback), selects the week and
+approves its posts in one action; the daemon's dispatcher then publishes them to the emulators."""
+
+from __future__ import annotations
+
+import re
+import socket
+import sys
+from email import message_from_bytes
+from email.policy import default as email_policy
+from pathlib import Path
+
+import pytest
+
+from consolekit import PASSWORDS, git, make_edit_rig, waiting
+from test_console_browser import browser, open_as  # noqa: F401 (browser: a fixture)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scheduler" / "daemon"))  # the daemon tests' helpers
+from schedkit import render_stand_ins  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+
+QUOTE_JA = "imecでの研究で、ベルギーの開かれた協力を肌で感じました。"
+
+
+@pytest.fixture
+def rig(tmp_path):  # type: ignore[no-untyped-def]
+    made = make_edit_rig(tmp_path)
+    yield made
+    made.store.close()
+
+
+class Log:
+    def event(self, event: str, message: str = "", **fields) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
+def editing_as(browser, server: str, name: str):  # type: ignore[no-untyped-def] # noqa: F811
+    """Log in straight to the edit page (the calendar page of a whole year is not needed here)."""
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    page.set_default_timeout(30_000)
+    page.goto(server + "/login?next=/edit")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORDS[name])
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(server + "/edit")
+    assert f"{name} ·" in page.inner_text("header")
+    return page
+
+
+def confirm_save(page) -> str:  # type: ignore[no-untyped-def]
+    """Save…, read what the confirmation says it does, confirm; the flash after the save."""
+    page.click("button:has-text('Save…')")
+    said = page.locator("p.impact").inner_text()
+    page.click("button:has-text('Confirm: save')")
+    page.locator("p.flash").wait_for()
+    return said + " | " + page.locator("p.flash").inner_text()
+
+
+def test_edit_then_review_then_publish(browser, server, rig, tmp_path) -> None:  # noqa: F811
+    folder = rig.calendar_path.parent
+    page = editing_as(browser, server, "ada")
+
+    # the manager asks for approval on embassy-tokyo (a channel form: admins only)
+    page.goto(server + "/edit/channels/embassy-tokyo")
+    page.check("input[name=approval]")
+    said = confirm_save(page)
+    assert "(already approved" not in said and "changes" in said
+    assert git(folder, "show", "--numstat", "--format=", "HEAD").startswith("1\t0\t")  # `approval: true`
+
+    # ... and adds the trade mission to Osaka: the cards appear while typing
+    page.goto(server + "/edit")
+    page.click("a:has-text('New moment')")
+    page.fill("input[name=id]", "trade-mission-osaka-2027")
+    page.fill("input[name=title]", "Belgian trade mission to Osaka")
+    page.fill("input[name='titles.ja']", "大阪へのベルギー貿易ミッション")
+    page.fill("input[name=start]", "2027-09-13")
+    page.fill("input[name=end]", "2027-09-16")
+    page.select_option("select[name=pillar]", "innovation")
+    for channel in ("embassy-tokyo", "be-x"):
+        page.check(f"input[name=channels][value={channel}]")
+    for language in ("ja", "en"):
+        page.check(f"input[name=languages][value={language}]")
+    page.check("input[name=testimonials][value=aiko-tanaka]")
+    page.fill("input[name=hashtags]", "BelgiumJapan EmbracingOpenness")
+    page.fill("input[name=link]", "https://www.belgium.be/en/embracing-openness")
+    cards = page.locator("#preview article.card")
+    cards.nth(2).wait_for()
+    assert cards.count() == 3
+    assert "大阪へのベルギー貿易ミッション" in page.locator("#preview").inner_text()
+    assert "Saving adds 3 posts." in page.locator("#preview p.impact").inner_text()
+    said = confirm_save(page)
+    assert "adds 3 posts" in said and "saved: Add moment trade-mission-osaka-2027" in said
+    diff = git(folder, "show", "--format=", "HEAD")
+    assert not [line for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
+    assert git(folder, "log", "-1", "--format=%an") == "ada\n"
+    osaka = [p.id for p in rig.store.all_posts() if p.moment_id == "trade-mission-osaka-2027"]
+    assert len(osaka) == 3
+    page.context.close()
+
+    # an editor of embassy-tokyo edits the Japanese quote, and is refused on a national channel
+    page = editing_as(browser, server, "kenji")
+    page.goto(server + "/edit/testimonials/aiko-tanaka")
+    assert page.locator("input[name=name]").get_attribute("readonly") is not None
+    page.fill("textarea[name='quote.ja']", QUOTE_JA)
+    page.locator("#preview article.card").first.wait_for()
+    said = confirm_save(page)
+    assert "saved: Edit testimonial aiko-tanaka: quote.ja" in said
+    assert git(folder, "show", "--numstat", "--format=", "HEAD").startswith("1\t1\t")
+    assert all(QUOTE_JA in p.caption for p in rig.store.all_posts()
+               if p.channel_id == "embassy-tokyo" and p.language == "ja" and p.media
+               and p.media.testimonial_id == "aiko-tanaka")
+    response = page.goto(server + "/edit/moments/mission-japan-2027")
+    assert response.status == 403
+    assert "names channels be-linkedin, be-x" in page.inner_text("main")
+    page.context.close()
+
+    # the approver of embassy-tokyo gets one email, selects the week and approves in one action
+    from aiosmtpd.controller import Controller
+
+    from campaign.calendar import load_calendar
+    from campaign.calendar.models import EmailServer, Notifications, Recipient
+    from scheduler.notify.job import NotifyJob
+
+    mails: list = []
+
+    class Handler:
+        async def handle_DATA(self, smtp, session, envelope):  # type: ignore[no-untyped-def] # noqa: N802
+            message = message_from_bytes(envelope.content, policy=email_policy)
+            mails.append((envelope.rcpt_tos, message["Subject"] + "\n" + message.get_content()))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    smtp = Controller(Handler(), hostname="127.0.0.1", port=port)
+    smtp.start()
+    calendar = load_calendar(rig.calendar_path).calendar.model_copy(update={"notifications": Notifications(
+        console=server, email=EmailServer(host="127.0.0.1", port=port, security="none", sender="campaign@example.org"),
+        recipients=[Recipient(email="tomo@example.org", approves=["embassy-tokyo"]),
+                    Recipient(email="ines@example.org", failures=True)])})
+    try:
+        NotifyJob(rig.store, rig.clock, lambda: calendar, Log()).run_once()
+    finally:
+        smtp.stop()
+    assert [to for to, _ in mails] == [["tomo@example.org"]]
+    tokyo = waiting(rig.store, "embassy-tokyo")
+    assert set(osaka) & set(tokyo) and f"{len(tokyo)} posts wait for your approval" in mails[0][1]
+    link = re.search(re.escape(server) + r"/\?needs=me", mails[0][1]).group(0)  # type: ignore[union-attr]
+
+    page = open_as(browser, server, "tomo")
+    page.goto(link)
+    week = page.locator("section.week").first
+    week_posts = [i for i in week.locator("article.card").evaluate_all("els => els.map(e => e.id)") if i in tokyo]
+    assert week_posts
+    week.locator("button:has-text('Approve this week')").click()
+    dialog = page.locator("#review-dialog")
+    dialog.locator("button.primary").wait_for()
+    assert sorted(dialog.locator("input[name=post]").evaluate_all("els => els.map(e => e.value)")) == sorted(week_posts)
+    dialog.locator("button.primary").click()
+    page.locator(".toast").wait_for()
+    page.context.close()
+
+    from campaign.clock import FakeClock
+    from scheduler.daemon import DispatchConfig, Dispatcher
+    from scheduler.daemon.publishers import PublisherPool
+    from scheduler.emulators import Sandbox
+    from scheduler.store import states
+
+    posts = rig.store.posts_by_id(week_posts)
+    assert {p.state for p in posts} == {states.APPROVED}
+    render_stand_ins(posts, rig.build)
+    clock = FakeClock(rig.clock.now())
+    sandbox = Sandbox(calendar, rig.build)
+    pool = PublisherPool(lambda: calendar, sandbox=sandbox, outbox_dir=tmp_path / "outbox", timeout=10,
+                         options={"poll_interval": 0.02})
+    dispatcher = Dispatcher(rig.store, clock, pool, calendar=calendar, config=DispatchConfig(build_dir=rig.build))
+    try:
+        for post in posts:
+            clock.set(max(post.scheduled_at, clock.now()))
+            dispatcher.run_once()
+        published = rig.store.posts_by_id(week_posts)
+        assert {p.state for p in published} == {states.PUBLISHED}, [(p.id, p.state, p.last_error) for p in published]
+        assert sorted(e["id"] for e in sandbox.received("embassy-tokyo")) == sorted(p.remote_id for p in published)
+    finally:
+        dispatcher.close()
+        pool.close()
+        sandbox.stop()
