@@ -90,6 +90,8 @@ def edit_preview(request: Request, console: Console, me: Account) -> Response:
     section, key = _section_key(request)
     if isinstance(section, Response):
         return section
+    if not edits.may_edit(me.role):
+        return _error(request, console, me, 403, f"Only editors and admins change the calendar; you are a {me.role}.")
     context = _previewed(request, console, me, section, key)
     names = sorted(f.name for f in _fields(console, me, section, {}))
     return render(request, console, "_edit_preview.html.j2", me, fragment=True, all_fields=names, **context)
@@ -101,6 +103,8 @@ def edit_save(request: Request, console: Console, me: Account) -> Response:
     section, key = _section_key(request)
     if isinstance(section, Response):
         return section
+    if not edits.may_edit(me.role):
+        return _error(request, console, me, 403, f"Only editors and admins change the calendar; you are a {me.role}.")
     form = request.state.form
     deleting = form.get("delete") == "1"
     if form.get("confirm") != "1" or form.get("back") == "1":

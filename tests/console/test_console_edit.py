@@ -176,6 +176,20 @@ def test_history_lists_saves_and_a_revert_is_a_new_commit(rig, client_for) -> No
     assert git(folder, "log", "-1", "--format=%an|%s") == 'ada|Revert "Edit moment europe-day: title"\n'
 
 
+def test_removing_a_blackout_is_confirmed_then_one_commit_of_removed_lines(rig, client_for) -> None:  # type: ignore[no-untyped-def]
+    ada = as_(client_for, "ada")
+    form = opened(ada, "/edit/blackouts/1") + [("delete", "1")]
+    confirm = send(ada, "/edit/blackouts/1", form)
+    assert "Remove this blackout?" in confirm.text and "Confirm: remove" in confirm.text
+    replay = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', confirm.text)
+    done = send(ada, "/edit/blackouts/1", replay, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/edit"
+    folder = rig.calendar_path.parent
+    assert git(folder, "log", "-1", "--format=%s") == "Remove blackout Embassy closed for the ambassador's farewell ceremony\n"
+    assert git(folder, "show", "--numstat", "--format=", "HEAD").startswith("0\t5\t")
+    assert send(as_(client_for, "vera"), "/edit/blackouts/0", form).status_code == 403
+
+
 def test_a_caption_override_from_the_post_page(rig, client_for) -> None:  # type: ignore[no-untyped-def]
     ada = as_(client_for, "ada")
     post_id = "europe-day.2027.be-mastodon.fr"
