@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from campaign.calendar.loader import LoadedCalendar, load_calendar
 from campaign.clock import FakeClock
 from console.accounts import Accounts
@@ -114,6 +116,15 @@ def make_edit_rig(tmp_path: Path) -> Rig:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     return Rig(url, store, accounts, clock, build, inbox, path, loaded)
+
+
+@pytest.fixture(name="rig")
+def edit_rig(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The edit rig as the `rig` fixture of a module that imports it: the app and server
+    fixtures then serve the copy in git."""
+    made = make_edit_rig(tmp_path)
+    yield made
+    made.store.close()
 
 
 def form_fields(html: str) -> list[tuple[str, str]]:

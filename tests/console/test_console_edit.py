@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from consolekit import PASSWORDS, form_fields, git, login, make_edit_rig
+from consolekit import edit_rig  # noqa: F401 (the `rig` fixture: a copy of the sample calendar in git)
+from consolekit import PASSWORDS, form_fields, git, login
 
 ORIGIN = {"origin": "http://127.0.0.1"}
 OSAKA = [("id", "trade-mission-osaka-2027"), ("title", "Belgian trade mission to Osaka"),
@@ -17,12 +18,6 @@ OSAKA = [("id", "trade-mission-osaka-2027"), ("title", "Belgian trade mission to
          ("languages", "en"), ("testimonials", "aiko-tanaka"), ("media", "auto"), ("template", "testimonial"),
          ("hashtags", "BelgiumJapan EmbracingOpenness"), ("link", "https://www.belgium.be/en/embracing-openness")]
 
-
-@pytest.fixture
-def rig(tmp_path):  # type: ignore[no-untyped-def]
-    made = make_edit_rig(tmp_path)
-    yield made
-    made.store.close()
 
 
 def as_(client_for, name: str):  # type: ignore[no-untyped-def]

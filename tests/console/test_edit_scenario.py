@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from consolekit import PASSWORDS, git, make_edit_rig, waiting
+from consolekit import edit_rig  # noqa: F401 (the `rig` fixture: a copy of the sample calendar in git)
+from consolekit import PASSWORDS, git, waiting
 from test_console_browser import browser, open_as  # noqa: F401 (browser: a fixture)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scheduler" / "daemon"))  # the daemon tests' helpers
@@ -26,12 +27,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 QUOTE_JA = "imecでの研究で、ベルギーの開かれた協力を肌で感じました。"
 
-
-@pytest.fixture
-def rig(tmp_path):  # type: ignore[no-untyped-def]
-    made = make_edit_rig(tmp_path)
-    yield made
-    made.store.close()
 
 
 class Log:
