@@ -12,26 +12,14 @@ import re
 import pytest
 
 from consolekit import edit_rig  # noqa: F401 (the `rig` fixture: a copy of the sample calendar in git)
-from consolekit import PASSWORDS, digest_mails, git, publish_on_emulators, waiting
+from consolekit import digest_mails, git, publish_on_emulators, waiting
 from test_console_browser import browser, open_as  # noqa: F401 (browser: a fixture)
+from test_review_scenario import approve_the_first_week
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
 QUOTE_JA = "imecでの研究で、ベルギーの開かれた協力を肌で感じました。"
 
-
-
-def editing_as(browser, server: str, name: str):  # type: ignore[no-untyped-def] # noqa: F811
-    """Log in straight to the edit page (the calendar page of a whole year is not needed here)."""
-    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-    page.set_default_timeout(30_000)
-    page.goto(server + "/login?next=/edit")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORDS[name])
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(server + "/edit")
-    assert f"{name} ·" in page.inner_text("header")
-    return page
 
 
 def confirm_save(page) -> str:  # type: ignore[no-untyped-def]
@@ -45,7 +33,7 @@ def confirm_save(page) -> str:  # type: ignore[no-untyped-def]
 
 def test_edit_then_review_then_publish(browser, server, rig, tmp_path) -> None:  # noqa: F811
     folder = rig.calendar_path.parent
-    page = editing_as(browser, server, "ada")
+    page = open_as(browser, server, "ada", start="/edit")
 
     # the manager asks for approval on embassy-tokyo (a channel form: admins only)
     page.goto(server + "/edit/channels/embassy-tokyo")
@@ -85,7 +73,7 @@ def test_edit_then_review_then_publish(browser, server, rig, tmp_path) -> None: 
     page.context.close()
 
     # an editor of embassy-tokyo edits the Japanese quote, and is refused on a national channel
-    page = editing_as(browser, server, "kenji")
+    page = open_as(browser, server, "kenji", start="/edit")
     page.goto(server + "/edit/testimonials/aiko-tanaka")
     assert page.locator("input[name=name]").get_attribute("readonly") is not None
     page.fill("textarea[name='quote.ja']", QUOTE_JA)
@@ -111,18 +99,7 @@ def test_edit_then_review_then_publish(browser, server, rig, tmp_path) -> None: 
     assert set(osaka) & set(tokyo) and f"{len(tokyo)} posts wait for your approval" in mails[0][1]
     link = re.search(re.escape(server) + r"/\?needs=me", mails[0][1]).group(0)  # type: ignore[union-attr]
 
-    page = open_as(browser, server, "tomo")
-    page.goto(link)
-    week = page.locator("section.week").first
-    week_posts = [i for i in week.locator("article.card").evaluate_all("els => els.map(e => e.id)") if i in tokyo]
-    assert week_posts
-    week.locator("button:has-text('Approve this week')").click()
-    dialog = page.locator("#review-dialog")
-    dialog.locator("button.primary").wait_for()
-    assert sorted(dialog.locator("input[name=post]").evaluate_all("els => els.map(e => e.value)")) == sorted(week_posts)
-    dialog.locator("button.primary").click()
-    page.locator(".toast").wait_for()
-    page.context.close()
+    week_posts = approve_the_first_week(browser, server, link, tokyo)
     assert {p.state for p in rig.store.posts_by_id(week_posts)} == {states.APPROVED}
 
     # the daemon's dispatcher then publishes them to the emulators

@@ -14,6 +14,25 @@ from test_console_browser import browser, open_as  # noqa: F401 (browser: a fixt
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
 
+def approve_the_first_week(browser, server: str, link: str, waiting_ids: list[str]) -> list[str]:  # type: ignore[no-untyped-def] # noqa: F811
+    """tomo follows the email's link, selects the first week and approves it in one action,
+    after a confirmation that lists exactly its posts; the ids approved."""
+    page = open_as(browser, server, "tomo", width=1400)
+    page.goto(link)
+    first = page.locator("article.card").first.get_attribute("id")
+    week = page.locator("section.week").first
+    week_posts = [i for i in week.locator("article.card").evaluate_all("els => els.map(e => e.id)") if i in waiting_ids]
+    assert first in week_posts
+    week.locator("button:has-text('Approve this week')").click()
+    dialog = page.locator("#review-dialog")
+    dialog.locator("button.primary").wait_for()
+    assert sorted(dialog.locator("input[name=post]").evaluate_all("els => els.map(e => e.value)")) == sorted(week_posts)
+    dialog.locator("button.primary").click()
+    page.locator(".toast").wait_for()
+    page.context.close()
+    return week_posts
+
+
 def test_one_email_then_a_week_approved_in_one_action_then_published(browser, server, rig, tmp_path) -> None:  # noqa: F811
     from scheduler.store import states
 
@@ -23,19 +42,7 @@ def test_one_email_then_a_week_approved_in_one_action_then_published(browser, se
     assert f"{len(tokyo)} posts wait for your approval" in mails[0][1]
     link = re.search(re.escape(server) + r"/\?needs=me", mails[0][1]).group(0)
 
-    page = open_as(browser, server, "tomo", width=1400)
-    page.goto(link)
-    first = page.locator("article.card").first.get_attribute("id")
-    week = page.locator("section.week").first
-    week_posts = [i for i in week.locator("article.card").evaluate_all("els => els.map(e => e.id)") if i in tokyo]
-    assert first in week_posts
-    week.locator("button:has-text('Approve this week')").click()
-    dialog = page.locator("#review-dialog")
-    dialog.locator("button.primary").wait_for()
-    assert sorted(dialog.locator("input[name=post]").evaluate_all("els => els.map(e => e.value)")) == sorted(week_posts)
-    dialog.locator("button.primary").click()
-    page.locator(".toast").wait_for()
-    page.context.close()
+    week_posts = approve_the_first_week(browser, server, link, tokyo)
     assert {p.state for p in rig.store.posts_by_id(week_posts)} == {states.APPROVED}
 
     # the daemon's dispatcher, on the campaign clock, publishes them to the emulators
