@@ -345,11 +345,13 @@ def _cards(console: Console, request: Request, seen: edits.Preview, section: str
     calendar = seen.loaded.calendar if seen.loaded else None
     channels = {c.id: c for c in calendar.channels} if calendar else {}
     base = _base(request)
-    stored = {p.id for p in console.store.all_posts()} if chosen else set()
+    # the console's thumbnails are served per stored post: only where it carries the same file
+    stored = {p.id: p.media.path if p.media else None for p in console.store.posts_by_id([p.id for p in chosen[:MAX_CARDS]])}
     cards = []
     for post in chosen[:MAX_CARDS]:
         rendered = plan.is_rendered(post)
-        thumb = f"{base}/thumb/{post.id}" if rendered and post.id in stored else None
+        same_file = post.media is not None and stored.get(post.id) == post.media.path
+        thumb = f"{base}/thumb/{post.id}" if rendered and same_file else None
         cards.append(make_card(post, thumbnail=thumb, rendered=rendered, channel=channels.get(post.channel_id)))
     return cards
 
