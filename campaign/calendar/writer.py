@@ -335,7 +335,7 @@ def minimal_text(original: str, produced: str) -> str:
     if target is _UNPARSABLE:
         return produced
     spliced = _splice_unchanged(original, produced, _data(original), target)
-    if _data(spliced) != target:
+    if spliced != produced and _data(spliced) != target:
         spliced = produced
     old, new = original.splitlines(keepends=True), spliced.splitlines(keepends=True)
     opcodes = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
