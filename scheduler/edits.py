@@ -24,13 +24,14 @@ from sqlalchemy import select
 
 from campaign.calendar import history
 from campaign.calendar.loader import LoadedCalendar
-from campaign.calendar.writer import (Draft, Saved, StaleCalendar, check_text, read_text, save_text, text_hash,
-                                      unified_diff)
+from campaign.calendar.writer import (
+    Draft, Saved, StaleCalendar, check_text, read_text, save_text, text_hash, unified_diff,
+)
 from campaign.errors import CalendarError, Problem
+from campaign.post import PlannedPost
 from scheduler.actions import ActionError, NotAllowed, Outcome
 from scheduler.plan import Plan, plan_posts
 from scheduler.plan.template_check import checked_plan
-from scheduler.post import PlannedPost
 from scheduler.store import Store, states, sync_plan
 from scheduler.store.calendar_edits import copy_text, remember_copy, signal_saved
 from scheduler.store.rows import from_db

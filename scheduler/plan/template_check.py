@@ -14,6 +14,7 @@ from campaign.calendar import LoadedCalendar
 from campaign.calendar.yaml_limits import bidi_problems
 from campaign.errors import TemplateError
 from scheduler.plan.captions import CaptionRenderer
+from scheduler.plan.planner import plan_posts
 
 
 class _CollectingRenderer(CaptionRenderer):
@@ -43,8 +44,6 @@ def template_problems(loaded: LoadedCalendar) -> tuple[list[str], int]:
 def checked_plan(loaded: LoadedCalendar, *, build_dir: Path = Path("build"), today: Any = None) -> tuple[list[str], int, Any]:
     """`template_problems`, and the plan it made on the way: without problems it is the plan
     `plan_posts` gives (a calendar edit checks and plans once, not twice)."""
-    from scheduler.plan.planner import plan_posts
-
     templates_dir = loaded.root / loaded.calendar.templates
     problems: list[str] = []
     for path in sorted(templates_dir.rglob("*.j2")) if templates_dir.is_dir() else []:

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from consolekit import edit_rig  # noqa: F401 (the `rig` fixture: a copy of the sample calendar in git)
-from consolekit import PASSWORDS, form_fields, git, login
+from testkit.console import edit_rig  # noqa: F401 (the `rig` fixture: a copy of the sample calendar in git)
+from testkit.console import PASSWORDS, form_fields, git, login
 
 ORIGIN = {"origin": "http://127.0.0.1"}
 OSAKA = [("id", "trade-mission-osaka-2027"), ("title", "Belgian trade mission to Osaka"),

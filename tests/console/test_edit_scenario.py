@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from consolekit import edit_rig  # noqa: F401 (the `rig` fixture: a copy of the sample calendar in git)
-from consolekit import digest_mails, git, publish_on_emulators, waiting
+from testkit.console import edit_rig  # noqa: F401 (the `rig` fixture: a copy of the sample calendar in git)
+from testkit.console import digest_mails, git, publish_on_emulators, waiting
 from test_console_browser import browser, open_as  # noqa: F401 (browser: a fixture)
 from test_review_scenario import approve_the_first_week
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from consolekit import digest_mails, planned_calendar, publish_on_emulators, waiting
+from testkit.console import digest_mails, planned_calendar, publish_on_emulators, waiting
 from test_console_browser import browser, open_as  # noqa: F401 (browser: a fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
