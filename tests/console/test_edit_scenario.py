@@ -16,7 +16,8 @@ from testkit.console import digest_mails, git, publish_on_emulators, waiting
 from test_console_browser import browser, open_as  # noqa: F401 (browser: a fixture)
 from test_review_scenario import approve_the_first_week
 
-pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+pytestmark = [pytest.mark.slow,  # drives Chromium through the console
+              pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")]
 
 QUOTE_JA = "imecでの研究で、ベルギーの開かれた協力を肌で感じました。"
 
