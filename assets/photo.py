@@ -234,9 +234,14 @@ def render_photo(
             raise AssetError(f"{source.name}: the image data is damaged or truncated ({error}) — copy or export it again") from None
         finally:
             image.close()  # the file; `decoded` keeps the pixels
+        # One box reduction per integer factor the variants share, made on the pool while the face is
+        # looked for here: Pillow's reducing_gap would reduce each variant's whole crop again.
+        factors = [shared_factor(decoded.size, target.variant) for target, _ in usable]
+        reductions = {f: _run(pool, decoded.reduce, f) for f in sorted(set(factors)) if f > 1}
         small = decoded.reduce(max(1, max(decoded.size) // DETECT_MAX_SIDE)) if manual_focus is None else None
         focus = choose_focus(manual_focus, np.asarray(small) if small is not None else None)
-        rendered = [_run(pool, _render_variant, decoded, focus, target, overlay) for (target, _), overlay in zip(usable, overlays)]
+        rendered = [_run(pool, _render_variant, decoded, reductions.get(factor), factor, focus, target, overlay)
+                    for (target, _), factor, overlay in zip(usable, factors, overlays)]
         for (target, scale), outcome in zip(usable, rendered):
             result = outcome.result()
             outcomes[target.output] = replace(result, upscale=1 / scale) if scale < 1 else result
@@ -266,11 +271,24 @@ def load_overlay(path: Path) -> Image.Image:
         return overlay._new(overlay.im) if overlay.mode == "RGBA" else overlay.convert("RGBA")
 
 
-def _render_variant(decoded: Image.Image, focus: Focus, target: PhotoTarget, overlay: Future) -> PhotoOutcome:  # type: ignore[type-arg]
-    """Crop around the focus, resize, stamp the overlay, save. Only reads `decoded`: safe in parallel."""
+def shared_factor(size: tuple[int, int], variant: Variant) -> int:
+    """The integer box reduction Pillow's `reducing_gap` makes before Lanczos for this variant's crop."""
+    left, top, right, bottom = crop_box(size[0], size[1], variant.width, variant.height, 0.5, 0.5)
+    return max(1, int(min((right - left) / variant.width, (bottom - top) / variant.height) / REDUCING_GAP))
+
+
+def _render_variant(decoded: Image.Image, reduced: Future | None, factor: int, focus: Focus, target: PhotoTarget,  # type: ignore[type-arg]
+                    overlay: Future) -> PhotoOutcome:  # type: ignore[type-arg]
+    """Crop around the focus, resize, stamp the overlay, save. Only reads its inputs: safe in parallel.
+
+    `reduced` is `decoded` box-reduced by `factor` (shared with the variants of the same factor):
+    the crop is taken from it, so Lanczos only has the last, small step to make.
+    """
     v = target.variant
     box = crop_box(decoded.width, decoded.height, v.width, v.height, focus.x, focus.y)
-    frame = decoded.resize((v.width, v.height), Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP)
+    source = reduced.result() if reduced is not None else decoded
+    scaled = tuple(edge / factor for edge in box) if reduced is not None else box
+    frame = source.resize((v.width, v.height), Image.Resampling.LANCZOS, box=scaled, reducing_gap=REDUCING_GAP)
     stamp = overlay.result()
     frame.paste(stamp, (0, 0), stamp)
     left, top, right, bottom = box

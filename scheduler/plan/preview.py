@@ -88,6 +88,10 @@ class Card:
     account_label: str = ""
     crop: float | None = None  # the feed's aspect, when it crops the media
     zones: list[dict[str, float]] = field(default_factory=list)  # safe zones, % of the full frame
+    #: On the preview page each image is inlined once: a CSS class whose rule holds it (`image_css`,
+    #: given with the first card that shows it); the card shows the class, not the data again.
+    image_class: str | None = None
+    image_css: str | None = None
 
     @property
     def frame(self) -> str:
@@ -282,17 +286,19 @@ def build_weeks(plan: Plan, calendar: Calendar) -> list[Week]:
     """Posts grouped by ISO week and day of the campaign's time zone (weeks without posts left out)."""
     zone = ZoneInfo(calendar.campaign.timezone)
     channels = {c.id: c for c in calendar.channels}
-    thumbs: dict[Path, str | None] = {}
+    thumbs: dict[Path, str | None] = {}  # file -> its CSS class (None: unreadable)
     by_day: dict[dt.date, list[Card]] = {}
-    for post in plan.posts:
+    for post in plan.posts:  # a rule styles every element of the page, wherever it stands
         rendered = plan.is_rendered(post)
-        thumb = None
+        card = make_card(post, thumbnail=None, rendered=rendered, channel=channels.get(post.channel_id))
         if rendered and post.media:
             path = plan.build_dir / post.media.path
             if path not in thumbs:
-                thumbs[path] = thumbnail_data_uri(path, post.media.kind)
-            thumb = thumbs[path]
-        card = make_card(post, thumbnail=thumb, rendered=rendered, channel=channels.get(post.channel_id))
+                uri = thumbnail_data_uri(path, post.media.kind)
+                thumbs[path] = f"i{len(thumbs)}" if uri else None
+                if uri:
+                    card.image_css = f".media .{thumbs[path]} {{ background-image: url({uri}); }}"
+            card.image_class = thumbs[path]
         by_day.setdefault(post.scheduled_at.astimezone(zone).date(), []).append(card)
     weeks: dict[tuple[int, int], Week] = {}
     for day in sorted(by_day):
