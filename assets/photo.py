@@ -189,9 +189,14 @@ def to_srgb(image: Image.Image) -> Image.Image:
 
 
 def render_photo(
-    source: Path, targets: list[PhotoTarget], manual_focus: tuple[float, float] | None, threads: int | None = None
+    source: Path, targets: list[PhotoTarget], manual_focus: tuple[float, float] | None, threads: int | None = None,
+    decode_for: tuple[Variant, ...] = (),
 ) -> tuple[Focus, list[PhotoOutcome]]:
     """Render all targets of one photo. Raises AssetError when the source itself is unusable.
+
+    `decode_for` names every variant rendered from this photo when only some are rendered here
+    (a render worker makes one): the photo is decoded at the scale all of them need, so each file
+    is byte for byte the one a render of all of them in one process makes.
 
     With `threads` > 1 (default PHOTO_THREADS) the work overlaps: the overlay PNGs load while this
     thread decodes the photo and looks for a face, then the variants are resized, stamped and
@@ -209,9 +214,7 @@ def render_photo(
         usable: list[tuple[PhotoTarget, float]] = []
         for target in targets:
             v = target.variant
-            # The crop keeps the target's aspect, so its size does not depend on the focus.
-            left, top, right, bottom = crop_box(full_w, full_h, v.width, v.height, 0.5, 0.5)
-            scale = (right - left) / v.width
+            scale = _scale(full_w, full_h, v)  # the crop keeps the target's aspect: its size does not depend on the focus
             if scale < MIN_SCALE:
                 outcomes[target.output] = PhotoOutcome(
                     target.output,
@@ -224,7 +227,8 @@ def render_photo(
             return Focus(0.5, 0.5, "centre"), [outcomes[t.output] for t in targets]
         overlays = [_run(pool, load_overlay, target.overlay) for target, _ in usable]  # load while the photo decodes
         # Shrink on load: the smallest JPEG DCT scale that still gives every target enough pixels.
-        smallest_scale = min(scale for _, scale in usable)
+        smallest_scale = min([scale for _, scale in usable] + [s for s in (_scale(full_w, full_h, v) for v in decode_for)
+                                                                 if s >= MIN_SCALE])
         if image.format == "JPEG" and smallest_scale >= 2:
             stored_w, stored_h = image.size
             image.draft("RGB", (math.ceil(stored_w / smallest_scale), math.ceil(stored_h / smallest_scale)))
@@ -250,6 +254,12 @@ def render_photo(
         image.close()  # again is harmless
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)  # after an error, nothing keeps running
+
+
+def _scale(width: int, height: int, variant: Variant) -> float:
+    """How many source pixels the variant's crop has per frame pixel."""
+    left, _, right, _ = crop_box(width, height, variant.width, variant.height, 0.5, 0.5)
+    return (right - left) / variant.width
 
 
 def _run(pool: ThreadPoolExecutor | None, function, *args) -> Future:  # type: ignore[no-untyped-def,type-arg]

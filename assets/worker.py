@@ -53,6 +53,9 @@ class SourceTask:
     #: e.g. a multiprocessing manager's queue the parent drains (None: nobody listens).
     progress: Any = None
     source_sha256: str = ""  # recorded in the manifest beside each output
+    #: Every variant made from this source in the batch, when this task makes only some (a queue job
+    #: makes one): photos decode at the scale all need, so the file is the one a whole batch makes.
+    siblings: tuple[Variant, ...] = ()
 
 
 @dataclass
@@ -137,7 +140,8 @@ def _photo(task: SourceTask) -> SourceResult:
     targets = [
         PhotoTarget(s.job.variant, _overlay(task, s), task.out / s.job.output, s.job.platforms) for s in task.specs
     ]
-    focus, outcomes = render_photo(task.source, targets, task.manual_focus, threads=task.threads or None)
+    focus, outcomes = render_photo(task.source, targets, task.manual_focus, threads=task.threads or None,
+                                   decode_for=task.siblings)
     result = SourceResult(task, focus=focus.source)
     for spec, outcome in zip(task.specs, outcomes):
         if outcome.error:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import io
+import json
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -20,6 +22,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import StrictUndefined, select_autoescape
 from PIL import Image, UnidentifiedImageError
 
+from assets.branding import stat_hash
+from assets.photo import write_atomic
 from assets.specs import SAFE_ZONES, VARIANT_PLACEMENTS
 from campaign.calendar.models import Calendar, Channel
 from campaign.languages import RIGHT_TO_LEFT, language_name
@@ -168,15 +172,14 @@ def _tags(text: str) -> list[tuple[str, str, str]]:
     return pieces
 
 
-def embedded_fonts(calendar: Calendar, root: Path, text: str) -> list[dict[str, str]]:
+def embedded_fonts(calendar: Calendar, root: Path, text: str, cache: Path | None = None) -> list[dict[str, str]]:
     """@font-face sources for the brand fonts, cut down to the characters on the page.
 
     The page must show Japanese and Arabic right on any machine (the test browser has no CJK
     font), but the JP font is 14 MB: a subset of the few hundred glyphs used is a few KB.
+    Cutting it takes seconds (fontTools is pure Python): each subset is kept in `cache`, keyed
+    by the font file's hash and the characters, so the next preview of the same text reuses it.
     """
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
     fonts = calendar.brand.fonts
     regular = DEFAULT_TEMPLATES.parent / "assets" / "brand" / "fonts" / "NotoSans-Regular.ttf"
     wanted = [("Brand Sans", "400", str(regular)), ("Brand Sans", "700", fonts.latin)]
@@ -191,26 +194,52 @@ def embedded_fonts(calendar: Calendar, root: Path, text: str) -> list[dict[str, 
         if not path.is_file():
             continue
         try:
-            font = TTFont(str(path), lazy=False)
-            cmap = font.getBestCmap() or {}
-            used = characters & set(cmap)
-            if len(used) <= 1:
-                continue
-            options = subset.Options()
-            options.layout_features = ["*"]  # Arabic joins and ligatures need their features
-            options.name_IDs = ["*"]
-            options.notdef_outline = True
-            subsetter = subset.Subsetter(options)
-            subsetter.populate(unicodes=used)
-            subsetter.subset(font)
-            buffer = io.BytesIO()
-            font.save(buffer)
+            data = _font_subset(path, characters, all_features=family == "Brand Arabic", cache=cache)
         except Exception:  # a broken font must not stop the preview: the browser falls back
             continue
+        if data is None:
+            continue
         kind = "opentype" if path.suffix.lower() == ".otf" else "truetype"
-        data = base64.b64encode(buffer.getvalue()).decode("ascii")
+        data = base64.b64encode(data).decode("ascii")
         faces.append({"family": family, "weight": weight, "src": f"data:font/{path.suffix[1:]};base64,{data}", "format": kind})
     return faces
+
+
+FONT_CACHE = ".cache/fonts"  # in the build folder: brand font subsets cut for earlier previews
+FONT_SUBSET_VERSION = "1"  # part of the cache key: bump when the subsetting options change
+
+
+def _font_subset(path: Path, characters: set[int], *, all_features: bool, cache: Path | None) -> bytes | None:
+    """The font cut down to `characters` (None when it has none of them), from `cache` when cut before."""
+    # Imported here: fontTools takes a noticeable time to import and only a page with fonts needs it.
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    key = hashlib.sha256(json.dumps([FONT_SUBSET_VERSION, stat_hash(path), sorted(characters), all_features]).encode()).hexdigest()
+    cached = cache / f"{key[:32]}{path.suffix}" if cache is not None else None
+    if cached is not None and cached.is_file():
+        return cached.read_bytes()
+    font = TTFont(str(path), recalcBBoxes=False, recalcTimestamp=False)  # lazy: only the tables the subset needs
+    used = characters & set(font.getBestCmap() or {})
+    if len(used) <= 1:
+        return None
+    options = subset.Options()
+    if all_features:
+        options.layout_features = ["*"]  # Arabic joins and ligatures need their features
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=used)
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    font.save(buffer)
+    data = buffer.getvalue()
+    if cached is not None:
+        try:
+            write_atomic(cached, data)
+        except OSError:
+            pass  # a read-only build folder: the next preview cuts it again
+    return data
 
 
 def thumbnail_data_uri(path: Path, kind: str, size: tuple[int, int] = THUMB_SIZE) -> str | None:
@@ -326,7 +355,7 @@ def render_preview(plan: Plan, calendar: Calendar, *, templates_dir: Path | None
     page_text = "".join(p.caption + p.account + p.channel_id + p.moment_id + "".join(p.warnings) for p in plan.posts)
     page_text += "".join(i.message for i in plan.issues) + calendar.campaign.name + "".join(calendar.campaign.baseline.values())
     page_text += "0123456789:·–—…/()@✓✋ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,'\"“”"
-    fonts = embedded_fonts(calendar, root, page_text) if root is not None else []
+    fonts = embedded_fonts(calendar, root, page_text, cache=plan.build_dir / FONT_CACHE) if root is not None else []
     variables = dict(
         fonts=fonts,
         campaign=calendar.campaign,

@@ -206,3 +206,47 @@ def test_the_daemons_inbox_job_queues_drops_for_the_workers(private_pg, tmp_path
     assert len(jobs(url)) == 4 and not (tmp_path / "build" / "ben").exists()  # nothing rendered here
     assert {(p.output, p.state) for p in render_progress(store)} == {(o, "queued") for o in queued}
     store.close()
+
+
+def frame_hashes(path: Path) -> list[str]:
+    """The MD5 of every decoded video and audio frame (ffmpeg's framemd5 muxer)."""
+    import subprocess
+
+    from rqkit import ffmpeg
+
+    result = subprocess.run([ffmpeg(), "-v", "error", "-i", str(path), "-f", "framemd5", "-"], capture_output=True, text=True,
+                            check=True)
+    return [line.rsplit(",", 1)[-1].strip() for line in result.stdout.splitlines() if not line.startswith("#")]
+
+
+def test_the_samples_renders_by_two_workers_are_the_files_a_local_render_makes(private_pg, tmp_path):
+    """Issue 24's "done when": the sample calendar, real frame sizes, local `render` against 2 workers."""
+    import shutil
+
+    from campaign.calendar import load_calendar
+    from rqkit import REPO
+
+    loaded = load_calendar(REPO / "calendar.yaml")
+    for name in ("local", "queue"):
+        shutil.copytree(REPO / "assets" / "samples" / "raw", tmp_path / name / "inbox")
+    local = render_all(loaded, tmp_path / "local" / "inbox", tmp_path / "local" / "build", workers=2, settle_seconds=0)
+    assert local.exit_code == 0 and local.rendered, local.to_dict()
+    url = fresh_database(private_pg.url, "sample")
+    with queue_listener(url) as listener:
+        queued = render_all(loaded, tmp_path / "queue" / "inbox", tmp_path / "queue" / "build", settle_seconds=0,
+                            listener=listener, dispatch=dispatcher(url))
+    assert len(queued.queued) == len(local.rendered)
+    workers = Workers(url, tmp_path)
+    try:
+        workers.start(2)
+        wait_for(lambda: all_finished(url), 900, "the sample's renders")
+    finally:
+        workers.stop()
+    assert {status for _, status, _ in jobs(url)} == {"succeeded"}
+    ours, theirs = Manifest.load(tmp_path / "local" / "build").outputs, Manifest.load(tmp_path / "queue" / "build").outputs
+    assert set(ours) == set(theirs)
+    same_bytes = [o for o in ours if ours[o]["sha256"] == theirs[o]["sha256"] == sha(tmp_path / "queue" / "build" / o)]
+    photos = [o for o in ours if o.endswith(".jpg")]
+    assert set(photos) <= set(same_bytes)  # JPEG encoding is deterministic: the very same files
+    for output in sorted(set(ours) - set(same_bytes)):  # clips whose container differs: the same frames and sound
+        assert frame_hashes(tmp_path / "local" / "build" / output) == frame_hashes(tmp_path / "queue" / "build" / output), output
