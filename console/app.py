@@ -675,6 +675,8 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
     key = accounts.signing_key()
     secrets = known_secrets(store.url, key)
     console = Console(config, store, accounts, SessionSigner(key), clock or SystemClock(), secrets)
+    from console.subtitles import routes as subtitle_routes  # feature modules import this one: imported here, no cycle
+
     routes = [
         Route("/", calendar_page, methods=["GET"]),
         Route("/posts/{post_id:path}", post_page, methods=["GET"]),
@@ -700,6 +702,7 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Route("/welcome", welcome_action, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        *subtitle_routes(),
         Mount(API_PREFIX, create_api(console)),  # JSON, Bearer tokens: its own auth and errors (console/api)
         *review.ROUTES,
     ]
