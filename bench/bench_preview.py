@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The preview at campaign scale: the sample calendar with many more embassy channels.
 
-    python bench/bench_preview.py [--build build] [--posts 5000]
+    python -m bench.bench_preview [--build build] [--posts 5000]
 
 Renders the sample's media once (or reads an existing `--build`), then writes two calendars:
 the sample with 80 more embassy channels (618 posts: the issue's figure, 22 MB before each
@@ -23,13 +23,12 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from ruamel.yaml import YAML  # noqa: E402
+from ruamel.yaml import YAML
 
-from campaign.calendar import load_calendar  # noqa: E402
-from scheduler.plan import plan_posts  # noqa: E402
-from scheduler.plan.preview import render_preview  # noqa: E402
+from campaign.calendar import load_calendar
+from scheduler.plan import plan_posts
+from scheduler.plan.preview import render_preview
 
 PLATFORMS = [("x", ["en"]), ("facebook", ["en", "fr"]), ("linkedin", ["en"]), ("mastodon", ["en", "de"]), ("bluesky", ["en"])]
 ZONES = ["America/New_York", "Europe/Berlin", "Asia/Tokyo", "Africa/Nairobi", "America/Sao_Paulo", "Asia/Singapore"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Render workers: throughput of 1, 2 and 3 workers on a queue of 24 clip renders, and the queue's own cost.
 
-    python bench/bench_workers.py [--clips 6] [--seconds 6]
+    python -m bench.bench_workers [--clips 6] [--seconds 6] [--workers 1,2,3]
 
 A campaign of `--clips` clip testimonials (1280x720, `--seconds` long, as the sample's clips),
 each posted as a 9:16 Reel and a 16:9 post in two languages: 4 renders per clip, 24 in all, at
@@ -18,22 +18,18 @@ import argparse
 import re
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "scheduler" / "render_queue"))  # the private PostgreSQL and campaign kit of the tests
 
-from pgcluster import PrivatePostgres  # noqa: E402
-from rqkit import Workers, campaign, fresh_database, wait_for  # noqa: E402
+import psycopg
 
-import psycopg  # noqa: E402
-
-from assets.pipeline import render_all  # noqa: E402
-from scheduler.render_queue.queue import dispatcher  # noqa: E402
+import testkit.render_queue as kit
+from assets.pipeline import render_all
+from scheduler.render_queue.queue import dispatcher, prepare
+from testkit.pgcluster import PrivatePostgres
+from testkit.render_queue import Workers, campaign, fresh_database, wait_for
 
 RENDER_LINE = re.compile(r"^rendered\s+\S+ \((\d+\.\d+) s, try 1\)$", re.M)
 
@@ -47,8 +43,6 @@ def finished(url: str, total: int) -> bool:
 def run(server: PrivatePostgres, folder: Path, loaded, count: int) -> tuple[float, list[float], int]:  # type: ignore[no-untyped-def]
     url = fresh_database(server.url, f"bench{count}")
     build = folder / f"build{count}"
-    from scheduler.render_queue.queue import prepare
-
     prepare(url)
     workers = Workers(url, folder / f"logs{count}")
     (folder / f"logs{count}").mkdir()
@@ -80,10 +74,8 @@ def main() -> None:
     server = PrivatePostgres()
     try:
         server.start()
-        import rqkit
-
-        original = rqkit.make_clip
-        rqkit.make_clip = lambda path, seconds, size="1280x720": original(path, seconds, size)
+        original = kit.make_clip  # the sample's clip size, not the tests' small one
+        kit.make_clip = lambda path, seconds, size="1280x720": original(path, seconds, size)
         loaded = campaign(folder, {f"speaker-{n}": args.seconds for n in range(args.clips)}, photo=False)
         print(f"{args.clips} clips of {args.seconds:g} s 1280x720 -> 1080x1920 and 1280x720, 2 languages: "
               f"{args.clips * 4} renders (x264 veryfast, subtitles, loudnorm)", flush=True)

