@@ -22,7 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 import psycopg
 
 import testkit.render_queue as kit
