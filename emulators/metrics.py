@@ -67,16 +67,21 @@ def bluesky(emulator: Any, request: Request) -> Reply:
     repo = emulator._auth(request)
     if _denied(emulator, repo.handle):  # what a PDS without an AppView answers (checked on the real PDS)
         raise Reject(400, "No service configured for app.bsky.feed.getPosts", error="InvalidRequest")
-    uri = request.query.get("uris", "")
-    entry = _entry(emulator, uri)
-    if entry is None:
-        return Reply(200, {"posts": []})  # the AppView leaves out what it does not know
-    age = _age(emulator, entry)
-    counts = {"likeCount": figure("bluesky", uri, "likes", age), "repostCount": figure("bluesky", uri, "reposts", age),
-              "replyCount": figure("bluesky", uri, "replies", age), "quoteCount": figure("bluesky", uri, "quotes", age)}
-    return Reply(200, {"posts": [{"uri": uri, "cid": entry.get("cid", ""), "author": {"did": entry.get("did"), "handle": entry["account"]},
-                                  "record": {"$type": "app.bsky.feed.post", "text": entry.get("text", "")},
-                                  "indexedAt": entry["received_at"], **counts}]})
+    uris = request.query_all("uris")
+    if len(uris) > 25:
+        raise Reject(400, "Error: uris must not have more than 25 elements", error="InvalidRequest")
+    posts = []
+    for uri in uris:
+        entry = _entry(emulator, uri)
+        if entry is None:
+            continue  # the AppView leaves out what it does not know
+        age = _age(emulator, entry)
+        counts = {"likeCount": figure("bluesky", uri, "likes", age), "repostCount": figure("bluesky", uri, "reposts", age),
+                  "replyCount": figure("bluesky", uri, "replies", age), "quoteCount": figure("bluesky", uri, "quotes", age)}
+        posts.append({"uri": uri, "cid": entry.get("cid", ""), "author": {"did": entry.get("did"), "handle": entry["account"]},
+                      "record": {"$type": "app.bsky.feed.post", "text": entry.get("text", "")},
+                      "indexedAt": entry["received_at"], **counts})
+    return Reply(200, {"posts": posts})
 
 
 def mastodon(emulator: Any, request: Request) -> Reply:
