@@ -7,7 +7,6 @@ whole sources to a process pool, so each photo or clip is decoded once.
 
 from __future__ import annotations
 
-import difflib
 import multiprocessing
 import os
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from assets.branding import brand_assets, overlay_fingerprint, overlay_text
-from assets.inbox import DEFAULT_SETTLE_SECONDS, inbox_files, link_leaving, reject, still_changing
+from assets.inbox import DEFAULT_SETTLE_SECONDS, file_owners, inbox_files, link_leaving, reject, still_changing, unknown_name
 from assets.manifest import PIPELINE_VERSION, Manifest, input_key
 from assets.needs import RenderJob, required_renders
 from assets.specs import Variant
@@ -100,16 +99,10 @@ def render_all(
             files[path.name] = path
     testimonials = {t.id: t for t in calendar.testimonials}
 
-    owners: dict[str, str] = {}
-    for t in calendar.testimonials:
-        for name in [t.photo, t.clip, *t.subtitles.values()]:
-            if name:
-                owners[name] = t.id
+    owners = {name: owner.testimonial for name, owner in file_owners(calendar).items()}
     for name, path in files.items():
         if name not in owners:
-            guess = difflib.get_close_matches(name, list(owners), n=1)
-            hint = f"did you mean {guess[0]}?" if guess else "add it to a testimonial's photo:, clip: or subtitles: in the calendar"
-            _reject(summary, path, inbox, f"{name} matches no testimonial in the calendar — rename it ({hint})", move_rejected)
+            _reject(summary, path, inbox, unknown_name(name, owners), move_rejected)
 
     groups: dict[tuple[str, str], list[RenderJob]] = defaultdict(list)
     for job in jobs:

@@ -1,8 +1,9 @@
 """The console's accounts, kept in the store beside the posts they act on.
 
-Passwords are hashed with Argon2id (argon2-cffi, its default parameters). Roles only grow:
-a viewer sees, an approver also approves and sends back (on every channel, or on the
-channels the account lists), an admin also pauses, resumes, settles and manages accounts.
+Passwords are hashed with Argon2id (argon2-cffi, its default parameters). A viewer sees, an
+approver also approves and sends back (on every channel, or on the channels the account
+lists), a designer also uploads media and approves it (not posts), an admin does all of that
+and also pauses, resumes, settles and manages accounts.
 Failed logins are recorded in the store too, so the rate limit holds across restarts and
 across several console processes on one store.
 """
@@ -22,7 +23,11 @@ from sqlalchemy.engine import Engine
 
 from scheduler.store.rows import to_db
 
-ROLES = ("viewer", "approver", "admin")
+ROLES = ("viewer", "approver", "designer", "admin")
+#: What each role may do besides viewing (an admin may do everything). A designer uploads media, sees
+#: its renders and approves media, but approves no post and edits the calendar only by assigning files.
+GRANTS = {"viewer": {"viewer"}, "approver": {"viewer", "approver"}, "designer": {"viewer", "designer"},
+          "admin": set(ROLES)}
 #: Failed logins allowed per name and per client address within the window, then 429.
 MAX_FAILURES = 5
 FAILURE_WINDOW = dt.timedelta(minutes=15)
@@ -81,7 +86,7 @@ class Account:
     session_epoch: int
 
     def can(self, role: str) -> bool:
-        return ROLES.index(self.role) >= ROLES.index(role)
+        return role in GRANTS.get(self.role, set())
 
     def approves(self, channel_id: str) -> bool:
         return self.can("approver") and (self.role == "admin" or self.channels is None or channel_id in self.channels)
