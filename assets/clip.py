@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from assets.branding import FONTS_DIR
 from assets.focus import Focus, crop_box
@@ -130,8 +131,13 @@ def clip_command(source: Path, info: MediaInfo, focus: Focus, targets: list[Clip
     return args
 
 
-def render_clip(source: Path, info: MediaInfo, focus: Focus, targets: list[ClipTarget]) -> None:
-    """Run the one ffmpeg command; outputs appear atomically only when ffmpeg succeeded."""
+def render_clip(source: Path, info: MediaInfo, focus: Focus, targets: list[ClipTarget],
+                report: Callable[[int], None] | None = None) -> None:
+    """Run the one ffmpeg command; outputs appear atomically only when ffmpeg succeeded.
+
+    `report` is told the percent done as ffmpeg encodes (its `-progress` stream: the time of
+    the last frame written, against the longest output).
+    """
     with tempfile.TemporaryDirectory(prefix="eo-clip-") as work:
         work_dir = Path(work)
         # Subtitle files and fonts are reached through plain temp paths: no quoting surprises in the graph.
@@ -149,11 +155,30 @@ def render_clip(source: Path, info: MediaInfo, focus: Focus, targets: list[ClipT
             target.output.parent.mkdir(parents=True, exist_ok=True)
             temps.append(target.output.parent / f".{target.output.name}.part.mp4")
         command = clip_command(source, info, focus, staged, fonts, temps)
-        result = subprocess.run(command, capture_output=True, text=True, errors="replace")
-        if result.returncode != 0:
+        returncode, stderr = _run_ffmpeg(command, max(t.seconds for t in targets), report)
+        if returncode != 0:
             for temp in temps:
                 temp.unlink(missing_ok=True)
-            detail = " | ".join(result.stderr.strip().splitlines()[-3:])
+            detail = " | ".join(stderr.strip().splitlines()[-3:])
             raise AssetError(f"{source.name}: ffmpeg could not render this clip ({detail}) — check that the file plays, then export it again")
         for target, temp in zip(targets, temps):
             os.replace(temp, target.output)
+
+
+def _run_ffmpeg(command: list[str], seconds: float, report: Callable[[int], None] | None) -> tuple[int, str]:
+    """Run ffmpeg; with `report`, read its `-progress` stream and pass on the percent done."""
+    if report is None:
+        result = subprocess.run(command, capture_output=True, text=True, errors="replace")
+        return result.returncode, result.stderr
+    command = command[:1] + ["-progress", "pipe:1", "-nostats"] + command[1:]
+    # stderr goes to a file: ffmpeg cannot block on a full pipe while we read its progress
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errors:
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True, errors="replace") as process:
+            assert process.stdout is not None
+            for line in process.stdout:
+                key, _, value = line.strip().partition("=")
+                if key == "out_time_us" and value.isdigit() and seconds > 0:
+                    report(min(99, int(int(value) / 1e6 / seconds * 100)))
+            returncode = process.wait()
+        errors.seek(0)
+        return returncode, errors.read()

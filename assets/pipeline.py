@@ -7,8 +7,10 @@ whole sources to a process pool, so each photo or clip is decoded once.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -20,6 +22,7 @@ from assets.branding import brand_assets, overlay_fingerprint, overlay_text
 from assets.inbox import DEFAULT_SETTLE_SECONDS, file_owners, inbox_files, link_leaving, reject, still_changing, unknown_name
 from assets.manifest import PIPELINE_VERSION, Manifest, input_key
 from assets.needs import RenderJob, required_renders
+from assets.progress import RenderListener
 from assets.specs import Variant
 from assets.subtitles import read_subtitles
 from assets.worker import JobSpec, SourceResult, SourceTask, run_source
@@ -77,11 +80,13 @@ def render_all(
     variants: Mapping[str, Variant] | None = None,
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
     move_rejected: bool = True,
+    listener: RenderListener | None = None,
 ) -> RenderSummary:
     """Render every missing or stale output the calendar needs; report the rest with reasons.
 
     `variants` replaces frame sizes (tests use tiny frames); `settle_seconds` is how long a
-    recently modified file is watched for a copy still in progress.
+    recently modified file is watched for a copy still in progress. `listener` is told each
+    output's progress (queued, rendering with percent, done, refused with the reason).
     """
     started = time.monotonic()
     inbox, out = Path(inbox), Path(out)
@@ -146,6 +151,8 @@ def render_all(
                 if job.subtitles in bad_subtitles:
                     _refuse(summary, manifest, out, job.output, None, bad_subtitles[job.subtitles], "rejected",
                             source=job.subtitles, testimonial=testimonial_id, language=job.language)
+                    if listener:
+                        listener.refused(job, bad_subtitles[job.subtitles])
                     continue
                 subtitle_path = files.get(job.subtitles)
                 if subtitle_path is None:
@@ -174,6 +181,8 @@ def render_all(
                     "variant": job.variant.name, "language": job.language, "kind": job.kind, "problems": [],
                     "reason": refused["reason"] + " (inputs unchanged since; not rendered again)"})
                 _remove_output(out, job.output)
+                if listener:
+                    listener.refused(job, refused["reason"])
                 continue
             specs.append(JobSpec(job, text, fingerprint, subtitle_path, key))
         if specs:
@@ -181,10 +190,14 @@ def render_all(
             tasks.append(SourceTask(testimonial_id, kind, source, focus, tuple(specs), brand, out, out / CACHE_DIR))
 
     total = sum(len(t.specs) for t in tasks)
+    if listener:
+        listener.queued([spec.job for task in tasks for spec in task.specs])
     done = 0
-    for result in _run(tasks, workers):
+    for result in _run(tasks, workers, listener):
         done += len(result.task.specs)
         _collect(summary, manifest, result, inbox, move_rejected)
+        if listener:
+            tell_listener(listener, result)
         manifest.save()  # after each source: an interrupted batch keeps what it finished
         if progress:
             progress(ProgressEvent(done, total, _describe(result)))
@@ -193,24 +206,70 @@ def render_all(
     return summary
 
 
-def _run(tasks: list[SourceTask], workers: int):  # type: ignore[no-untyped-def]
+def _run(tasks: list[SourceTask], workers: int, listener: RenderListener | None = None):  # type: ignore[no-untyped-def]
     """Yield results as sources finish; clips first (they take longest), in a pool when it pays."""
     tasks = sorted(tasks, key=lambda t: (t.kind != "clip", -len(t.specs)))
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
-            yield run_source(task)
+            yield run_source(replace(task, progress=_Relay(listener, task)) if listener else task)
         return
     processes = min(workers, len(tasks))
     # Each process gets its share of the cores for its photo threads (more only oversubscribes).
     tasks = [replace(task, threads=max(1, (os.cpu_count() or 1) // processes)) for task in tasks]
     # spawn, not fork: the daemon calls this from a thread, and forking a threaded process is unsafe.
-    with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+    context = multiprocessing.get_context("spawn")
+    with contextlib.ExitStack() as stack:
+        if listener:  # the processes put (output, percent) on a managed queue; a thread here passes it on
+            queue = stack.enter_context(context.Manager()).Queue()
+            relay = threading.Thread(target=_drain, args=(queue, listener, tasks), name="render-progress", daemon=True)
+            relay.start()
+            stack.callback(relay.join)
+            stack.callback(queue.put, None)
+            tasks = [replace(task, progress=queue) for task in tasks]
+        pool = stack.enter_context(ProcessPoolExecutor(max_workers=processes, mp_context=context))
         futures = {pool.submit(run_source, task): task for task in tasks}
         for future in as_completed(futures):
             try:
                 yield future.result()
             except Exception as error:  # a crashed worker must not stop the batch
                 yield SourceResult(futures[future], crash=f"the worker rendering it failed ({error})")
+
+
+class _Relay:
+    """Progress put by a render in this process, passed straight to the listener."""
+
+    def __init__(self, listener: RenderListener, task: SourceTask) -> None:
+        self.listener = listener
+        self.jobs = {spec.job.output: spec.job for spec in task.specs}
+
+    def put(self, item: tuple[str, int]) -> None:
+        output, percent = item
+        self.listener.rendering(self.jobs[output], percent)
+
+
+def _drain(queue, listener: RenderListener, tasks: list[SourceTask]) -> None:  # type: ignore[no-untyped-def]
+    jobs = {spec.job.output: spec.job for task in tasks for spec in task.specs}
+    while (item := queue.get()) is not None:
+        output, percent = item
+        listener.rendering(jobs[output], percent)
+
+
+def tell_listener(listener: RenderListener, result: SourceResult) -> None:
+    """Each output of a finished source: done, or refused with the reason the summary gives."""
+    specs = {spec.job.output: spec.job for spec in result.task.specs}
+    problem = result.source_error or (result.crash and result.crash + " — the source stays in the inbox; run again")
+    if problem:
+        for job in specs.values():
+            listener.refused(job, problem)
+        return
+    for outcome in result.jobs:
+        job = specs[outcome.output]
+        if outcome.error:
+            listener.refused(job, outcome.error)
+        elif outcome.problems:
+            listener.refused(job, broken_rule(outcome.problems))
+        else:
+            listener.done(job)
 
 
 def _collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, inbox: Path, move: bool) -> None:
@@ -235,7 +294,7 @@ def _collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, i
             manifest.refuse(job.output, job.input_key, job.error, "rejected")
             _remove_output(task.out, job.output)
         elif job.problems:
-            reason = "the rendered file breaks a platform rule and was removed: " + "; ".join(job.problems)
+            reason = broken_rule(job.problems)
             summary.errors.append({**base, "problems": job.problems, "reason": reason})
             manifest.refuse(job.output, job.input_key, reason, "errors")
             _remove_output(task.out, job.output)
@@ -249,6 +308,10 @@ def _collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, i
                 "brand_fingerprint": spec.fingerprint, "platforms": list(spec.job.platforms),
                 "bytes": job.bytes, "sha256": job.sha256, "pipeline_version": PIPELINE_VERSION,
             })
+
+
+def broken_rule(problems: list[str]) -> str:
+    return "the rendered file breaks a platform rule and was removed: " + "; ".join(problems)
 
 
 def _remove_output(out: Path, output: str) -> None:

@@ -12,6 +12,7 @@ import hashlib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assets.branding import BrandAssets, OverlayText
 from assets.conformance import check_clip, check_photo
@@ -47,6 +48,9 @@ class SourceTask:
     out: Path
     cache_dir: Path
     threads: int = 0  # threads inside one photo render; 0: all cores (the pool sets its share)
+    #: Where the percent of each output goes while it renders: anything with put((output, percent)),
+    #: e.g. a multiprocessing manager's queue the parent drains (None: nobody listens).
+    progress: Any = None
 
 
 @dataclass
@@ -73,6 +77,7 @@ class SourceResult:
 
 def run_source(task: SourceTask) -> SourceResult:
     """Render one source; never raises for bad input (that is reported in the result)."""
+    _report(task, task.specs, 0)
     try:
         if task.kind == "photo":
             return _photo(task)
@@ -81,6 +86,12 @@ def run_source(task: SourceTask) -> SourceResult:
         return SourceResult(task, source_error=str(error))
     except Exception as error:  # a bug or a machine problem must not stop the batch or blame the file
         return SourceResult(task, crash=f"{type(error).__name__}: {error}")
+
+
+def _report(task: SourceTask, specs: tuple[JobSpec, ...] | list[JobSpec], percent: int) -> None:
+    if task.progress is not None:
+        for spec in specs:
+            task.progress.put((spec.job.output, percent))
 
 
 def _overlay(task: SourceTask, spec: JobSpec) -> Path:
@@ -208,7 +219,8 @@ def _clip_outputs(task: SourceTask, info, focus: Focus, work: Path) -> SourceRes
         targets.append(target)
         rendered.append((spec, target, notes))
     if targets:
-        render_clip(task.source, info, focus, targets)
+        started = [spec for spec, _, _ in rendered]
+        render_clip(task.source, info, focus, targets, report=(lambda percent: _report(task, started, percent)) if task.progress is not None else None)
     for spec, target, notes in rendered:
         problems = check_clip(target.output, spec.job.variant, spec.job.platforms, expected_seconds=target.seconds)
         v = spec.job.variant

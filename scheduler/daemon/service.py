@@ -29,6 +29,7 @@ from scheduler.daemon.dispatch import DispatchConfig, Dispatcher, PassReport, Pu
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.store_outage import OutagePolicy, StoreOutage
 from scheduler.store import Store, sync_plan
+from scheduler.store.renders import StoreRenderListener
 
 UTC = dt.timezone.utc
 Planner = Callable[..., Any]
@@ -203,7 +204,8 @@ class Daemon:
         from assets.pipeline import render_all
 
         try:
-            summary = render_all(self.loaded, inbox, self.config.dispatch.build_dir, workers=1)
+            summary = render_all(self.loaded, inbox, self.config.dispatch.build_dir, workers=1,
+                                 listener=StoreRenderListener(self.store, self.clock.now))
         except Exception as error:  # noqa: BLE001 - a bad drop must not stop publishing
             self.log.event("render_error", f"{type(error).__name__}: {error}")
             return

@@ -178,3 +178,27 @@ web_sessions = Table(
     Column("source_file", Text, nullable=False),
     Column("imported_at", DateTime, nullable=False),
 )
+
+# -- renders: where each output file stands (local `render`, the daemon's inbox job, queue workers) ----
+
+render_progress = Table(
+    "render_progress",
+    metadata,
+    # One row per output file (its path in the build folder); every render of it rewrites the row.
+    Column("output", String(512), primary_key=True),
+    Column("testimonial_id", String(64)),
+    Column("source", String(255)),  # the inbox file it is made from
+    Column("variant", String(64)),
+    Column("language", String(8)),
+    Column("kind", String(8)),  # "photo" or "clip"
+    Column("state", String(16), nullable=False),  # queued, rendering, done, refused
+    Column("percent", Integer, nullable=False, default=0),  # of the render in progress (100 once done)
+    Column("reason", Text),  # why it was refused (a person can act on it)
+    Column("worker", String(255)),  # host:pid of the process rendering it
+    Column("tries", Integer, nullable=False, default=0),  # renders started (a killed worker's job is redelivered)
+    Column("queued_at", DateTime),
+    Column("started_at", DateTime),
+    Column("finished_at", DateTime),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_render_progress_state", "state"),
+)

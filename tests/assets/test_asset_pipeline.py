@@ -111,10 +111,40 @@ def test_parallel_workers_render_photos_and_clips(write_calendar, inbox: Path, t
     make_clip(inbox / "ben.mp4", seconds=1)
     write_srt(inbox / "ben.en.srt", end="00:00:00,900")
     events = []
-    summary = render_all(loaded, inbox, tmp_path / "build", workers=2, variants=TINY, settle_seconds=0.01, progress=events.append)
+    listener = Recorder()
+    summary = render_all(loaded, inbox, tmp_path / "build", workers=2, variants=TINY, settle_seconds=0.01, progress=events.append,
+                         listener=listener)
     assert summary.exit_code == 0, summary.to_dict()
     assert len(summary.rendered) == 8
     assert events[-1].done == events[-1].total == 8
+    # The render-progress record: each output queued, then rendering (percent from the pool's processes), then done.
+    outputs = rendered(summary)
+    assert {output for state, output, _ in listener.seen if state == "queued"} == outputs
+    assert {output for state, output, _ in listener.seen if state == "done"} == outputs
+    for output in outputs:
+        states = [(state, percent) for state, seen, percent in listener.seen if seen == output]
+        assert states[0] == ("queued", None) and states[1] == ("rendering", 0) and states[-1] == ("done", None), states
+    clip_percents = [percent for state, output, percent in listener.seen if state == "rendering" and output.endswith(".mp4")]
+    assert max(clip_percents) > 0  # ffmpeg's own progress stream, relayed from the pool's processes
+
+
+class Recorder:
+    """A RenderListener that remembers what it was told, in order."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, int | None]] = []
+
+    def queued(self, jobs):  # type: ignore[no-untyped-def]
+        self.seen += [("queued", job.output, None) for job in jobs]
+
+    def rendering(self, job, percent: int) -> None:  # type: ignore[no-untyped-def]
+        self.seen.append(("rendering", job.output, percent))
+
+    def done(self, job) -> None:  # type: ignore[no-untyped-def]
+        self.seen.append(("done", job.output, None))
+
+    def refused(self, job, reason: str) -> None:  # type: ignore[no-untyped-def]
+        self.seen.append(("refused", job.output, reason))
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

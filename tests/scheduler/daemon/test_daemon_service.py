@@ -13,6 +13,7 @@ from campaign.clock import SystemClock
 from schedkit import LedgerPublisher, make_post, receipts
 from scheduler.daemon import Daemon, DaemonConfig
 from scheduler.store import states
+from scheduler.store.renders import render_progress
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -80,6 +81,8 @@ def test_inbox_drop_is_rendered_and_recorded_in_the_store(sqlite_store, tmp_path
     rendered = sorted(p.relative_to(tmp_path / "build").as_posix() for p in (tmp_path / "build").rglob("*.jpg"))
     assert rendered and all(p.startswith("lukas-weber/") for p in rendered)
     assert sorted(r["path"] for r in sqlite_store.asset_rows()) == rendered
+    progress = render_progress(sqlite_store)  # what the console shows: each file done, by this process
+    assert [(p.output, p.state, p.percent, p.tries) for p in progress] == [(path, "done", 100, 1) for path in rendered]
     assert (inbox / "rejected" / "holiday.jpg").is_file()  # told, not lost
     daemon._inbox_job()  # nothing changed in the inbox: nothing is rendered again
     assert len(sqlite_store.asset_rows()) == len(rendered)
