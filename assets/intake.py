@@ -83,22 +83,25 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def upload_problem(name: str, length: int, role: str | None = None) -> str | None:
-    """Refuse an upload before any byte arrives: a bad name, a type the inbox never takes, too large."""
+def upload_problem(name: str, length: int, role: str | None = None) -> tuple[str, str] | None:
+    """Refuse an upload before any byte arrives: ("name" | "type" | "size", why), or None.
+
+    A bad name, a type the inbox never takes, or more bytes than a file of that kind may have.
+    """
     problem = name_problem(name)
     if problem:
-        return problem
+        return "name", problem
     kind = role_of(name)
     if kind is None:
-        return (f"{name}: only photos ({', '.join(PHOTO_SUFFIXES)}), clips ({', '.join(CLIP_SUFFIXES)}) and "
-                f"subtitles ({', '.join(SUBTITLE_SUFFIXES)}) are taken")
-    if role and role in ROLES and role != kind:
-        return f"{name} is a {kind} file by its extension, not a {role}"
+        return "type", (f"{name}: only photos ({', '.join(PHOTO_SUFFIXES)}), clips ({', '.join(CLIP_SUFFIXES)}) and "
+                        f"subtitles ({', '.join(SUBTITLE_SUFFIXES)}) are taken")
+    if role and role != kind:
+        return "type", f"{name} is a {kind} file by its extension, not a {role}"
     limit = MAX_BYTES[kind]
     if length > limit:
-        return f"{name} is {_size(length)}; a {kind} may be at most {_size(limit)} — export it smaller"
+        return "size", f"{name} is {_size(length)}; a {kind} may be at most {_size(limit)} — export it smaller"
     if length <= 0:
-        return f"{name} is empty — copy the file again"
+        return "size", f"{name} is empty — copy the file again"
     return None
 
 

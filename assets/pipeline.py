@@ -304,6 +304,7 @@ def _collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, i
                                      "notes": job.notes, "warnings": job.warnings, "upscale": upscale})
             manifest.record(job.output, {
                 "upscale": upscale, "warnings": job.warnings,  # the preview shows them beside the post
+                "notes": job.notes,  # trimmed for a platform's limit, quality lowered (the media desk shows them)
                 **base, "input_key": job.input_key, "source_sha256": manifest.sources.get(task.source.name, {}).get("sha256"),
                 "brand_fingerprint": spec.fingerprint, "platforms": list(spec.job.platforms),
                 "bytes": job.bytes, "sha256": job.sha256, "pipeline_version": PIPELINE_VERSION,
@@ -346,3 +347,19 @@ def _describe(result: SourceResult) -> str:
     ok = sum(1 for j in result.jobs if not j.error and not j.problems)
     return f"{name}: {ok}/{len(result.jobs)} rendered"
 
+
+
+@contextlib.contextmanager
+def render_lock(out: Path):  # type: ignore[no-untyped-def]
+    """One render of a build folder at a time across processes (the daemon's inbox job and the
+    console's background renders share `build/`, its manifest and its overlay cache)."""
+    import fcntl
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".render.lock", "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

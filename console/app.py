@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from campaign.clock import Clock, SystemClock
 from console.accounts import Account, AccountError, Accounts, ROLES
 from console.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, SessionSigner, csrf_ok
-from console import views
+from console import desk, views
 from scheduler import actions
 from scheduler.plan.preview import DEFAULT_TEMPLATES, thumbnail_data_uri
 from scheduler.store import Store, states
@@ -62,6 +62,7 @@ class Console:
     clock: Clock
     secrets: tuple[str, ...]
     _thumbs: dict[tuple[str, float], bytes | None] = field(default_factory=dict)
+    desk: Any = None  # the media desk's background renders and uploads (console.desk)
 
     def calendar(self):  # type: ignore[no-untyped-def]
         """The calendar, reloaded when its file changes; None if it is missing or invalid (the
@@ -620,6 +621,7 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Route("/welcome", welcome_page, methods=["GET"]),
         Route("/welcome", welcome_action, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
+        *desk.routes(console, page=page, render=render, back=_back, error=_error, current=_current),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     app = Starlette(routes=routes)

@@ -201,11 +201,12 @@ class Daemon:
             return
         first = self._inbox_signature is None
         self._inbox_signature = signature
-        from assets.pipeline import render_all
+        from assets.pipeline import render_all, render_lock
 
         try:
-            summary = render_all(self.loaded, inbox, self.config.dispatch.build_dir, workers=1,
-                                 listener=StoreRenderListener(self.store, self.clock.now))
+            with render_lock(self.config.dispatch.build_dir):  # the console's desk may be rendering too
+                summary = render_all(self.loaded, inbox, self.config.dispatch.build_dir, workers=1,
+                                     listener=StoreRenderListener(self.store, self.clock.now))
         except Exception as error:  # noqa: BLE001 - a bad drop must not stop publishing
             self.log.event("render_error", f"{type(error).__name__}: {error}")
             return
