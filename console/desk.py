@@ -21,7 +21,7 @@ from typing import Any, Callable
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 
 from assets.intake import MAX_UPLOAD_BYTES, UPLOADS_DIR, Arrival, upload_problem
 from console import desk_views
@@ -214,7 +214,7 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
         Route("/media/render", render_action, methods=["POST"]),
         Route("/media/rejected/retry", retry_action, methods=["POST"]),
         Route("/media/rejected/delete", delete_action, methods=["POST"]),
-        Mount("/media/uploads", app=tus),
+        *tus.routes("/media/uploads"),
     ]
 
 

@@ -36,6 +36,7 @@ import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
 
 from campaign.clock import Clock, SystemClock
 
@@ -143,7 +144,7 @@ class UploadFolder:
 
 
 class TusServer:
-    """The ASGI app: mount it at the creation URL (POST there, HEAD/PATCH/DELETE/GET at `<url>/<id>`)."""
+    """The ASGI app behind `routes(prefix)`: POST at the creation URL, HEAD/PATCH/DELETE/GET at `<prefix>/<id>`."""
 
     def __init__(self, uploads: UploadFolder, *, authorize: Authorize, check_creation: CheckCreation,
                  on_complete: OnComplete, max_size: int, clock: Clock | None = None) -> None:
@@ -309,10 +310,14 @@ class TusServer:
 
     @staticmethod
     def _tail(request: Request) -> str:
-        path = request.scope.get("path", "")
-        root = request.scope.get("root_path", "")
-        tail = path[len(root):] if path.startswith(root) else path
-        return tail.strip("/")
+        """The upload id in the URL ('' at the creation URL): mount with `routes(prefix)`."""
+        return str(request.path_params.get("upload_id", ""))
+
+    def routes(self, prefix: str) -> list[Route]:
+        """The creation URL and the upload URLs under it (no trailing-slash redirect: clients
+        drop headers such as Cookie when they follow one)."""
+        every = ["HEAD", "PATCH", "DELETE", "GET", "OPTIONS", "POST"]  # POST: X-HTTP-Method-Override
+        return [Route(prefix, self, methods=["POST", "OPTIONS"]), Route(prefix + "/{upload_id}", self, methods=every)]
 
     @staticmethod
     def _reply(status: int, message: str = "", headers: dict[str, str] | None = None) -> Response:
