@@ -53,7 +53,6 @@ class Arrival:
     language: str | None = None
     replaced: str | None = None  # where the earlier version went, relative to the inbox
     bytes: int = 0
-    sha256: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -135,7 +134,9 @@ def receive(staged: Path, name: str, inbox: Path, calendar: Calendar, *, now: dt
     if problem:
         name = _safe_name(name)
     staged = _named(staged, name)
-    arrival = Arrival(name=name, accepted=False, bytes=staged.stat().st_size, sha256=file_sha256(staged))
+    # No hash here: reading a GB file again would halve the upload's speed; the renderer hashes
+    # each source once (manifest), and an approval hashes the file it approves.
+    arrival = Arrival(name=name, accepted=False, bytes=staged.stat().st_size)
     owner = file_owners(calendar).get(name)
     if owner is not None:
         arrival.testimonial, arrival.role, arrival.language = owner.testimonial, owner.role, owner.language

@@ -190,7 +190,7 @@ def test_an_interrupted_clip_upload_resumes_where_it_stopped(designer, app, no_r
     assert answer["complete"] and answer["outcome"]["accepted"], answer
     assert answer["outcome"]["role"] == "clip"
     assert (designer.inbox / "james-carter.mp4").stat().st_size == source.stat().st_size
-    assert answer["outcome"]["sha256"] == __import__("assets.intake", fromlist=["file_sha256"]).file_sha256(source)
+    assert (designer.inbox / "james-carter.mp4").read_bytes() == source.read_bytes()
 
 
 def test_a_1_gb_clip_upload_cut_halfway_resumes_and_completes(designer, app, no_renders, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
