@@ -26,7 +26,7 @@ from scheduler.store.renders import render_progress
 
 #: What each state means to a designer (the page's words; the API gives the key).
 STATE_WORDS = {
-    "rendered": "rendered, up to date", "stale": "rendered from an earlier file; the new one renders next",
+    "rendered": "rendered, up to date", "stale": "made from an earlier file; the new one renders next",
     "queued": "waits to render", "rendering": "rendering", "refused": "refused",
     "missing": "waits for its file in the inbox", "pending": "not rendered yet",
 }
@@ -163,6 +163,15 @@ def inbox_path(inbox: Path, area: str, name: str) -> Path | None:
     return path if path.is_file() and not path.is_symlink() else None
 
 
+def _changed(source: Path, known: dict[str, Any] | None) -> bool:
+    """The inbox holds another file than the one last rendered (size or modification time differ)."""
+    try:
+        stat = source.stat()
+    except OSError:
+        return False
+    return known is None or (known.get("size"), known.get("mtime_ns")) != (stat.st_size, stat.st_mtime_ns)
+
+
 def _raw(inbox: Path, role: str, name: str, language: str | None = None) -> RawFile:
     path = Path(inbox) / name
     present = path.is_file() and not path.is_symlink()
@@ -183,19 +192,16 @@ def _variant(job, manifest: Manifest, progress, inbox: Path, build: Path) -> Var
     source = inbox / job.source
     if progress is not None and progress.state in (QUEUED, RENDERING):
         view.state, view.percent = progress.state, progress.percent
+    elif (recorded or refused) and _changed(source, manifest.sources.get(job.source)):
+        view.state = "stale"  # what is shown was made from (or refused for) an earlier file
     elif refused is not None:
         view.state, view.reason = "refused", str(refused.get("reason"))
     elif recorded and (build / job.output).is_file():
         view.state, view.percent = "rendered", 100
-        known = manifest.sources.get(job.source)
-        try:
-            stat = source.stat()
-            if known and (known.get("size"), known.get("mtime_ns")) != (stat.st_size, stat.st_mtime_ns):
-                view.state = "stale"
-        except OSError:
-            pass
     elif not source.is_file():
-        view.state = "missing"
+        view.state, view.reason = "missing", f"waits for {job.source} in the inbox"
+    elif job.subtitles and not (inbox / job.subtitles).is_file():
+        view.state, view.reason = "missing", f"waits for its subtitles {job.subtitles} in the inbox"
     if recorded:
         view.warnings = list(recorded.get("warnings") or [])
         view.notes = list(recorded.get("notes") or [])

@@ -35,6 +35,7 @@ class BackgroundRenders:
         self._closed = False
         self.runs = 0
         self.last_error: str | None = None
+        self.variants = None  # frame sizes instead of the real ones (tests render tiny frames, as the pipeline's do)
 
     def request(self, forget: Iterable[str] = ()) -> None:
         """Render what is stale; `forget`: outputs rendered again even if up to date (re-render one variant)."""
@@ -80,7 +81,7 @@ class BackgroundRenders:
             if forget:
                 forget_renders(self.build, forget)
             summary = render_all(loaded, self.inbox, self.build, workers=self.workers, settle_seconds=0.0,
-                                 listener=StoreRenderListener(self.store, self.clock.now))
+                                 variants=self.variants, listener=StoreRenderListener(self.store, self.clock.now))
         self.runs += 1
         self.last_error = None
         if summary.rendered:

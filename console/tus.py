@@ -44,6 +44,9 @@ TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,expiration,termination"
 OFFSET_TYPE = "application/offset+octet-stream"
 BLOCK = 4 * 1024 * 1024  # bytes gathered before a write: large enough for full disk speed, small enough to stay flat
+#: A PATCH whose body stops arriving for this long is ended (tus: "a timeout SHOULD be handled by
+#: closing the underlying connection"): what arrived is kept and the upload is free for the resume.
+IDLE_SECONDS = 10.0
 _ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -344,8 +347,14 @@ async def _stream_to(handle: Any, request: Request, room: int) -> tuple[int, boo
             await anyio.to_thread.run_sync(_write_all, handle, data)
             written += len(data)
 
+    chunks = request.stream().__aiter__()
     try:
-        async for chunk in request.stream():
+        while True:
+            chunk = None
+            with anyio.move_on_after(IDLE_SECONDS):  # a connection gone silent: keep what came, free the upload
+                chunk = await chunks.__anext__()
+            if chunk is None:
+                break
             if not chunk:
                 continue
             take = room - written - len(block)
@@ -356,7 +365,7 @@ async def _stream_to(handle: Any, request: Request, room: int) -> tuple[int, boo
                 await flush()
             if overflow:
                 break
-    except ClientDisconnect:
+    except (ClientDisconnect, StopAsyncIteration):
         pass
     finally:
         with anyio.CancelScope(shield=True):  # even when the request is cancelled: keep what arrived

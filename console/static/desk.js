@@ -66,9 +66,21 @@
         li.setAttribute("data-percent", String(percent));
       },
       onError: function (error) {
+        if (!navigator.onLine) {
+          // tus-js-client does not retry while the browser is offline: go on (from the offset the server
+          // kept, which it asks for with HEAD) as soon as the connection is back.
+          li.className = "waiting";
+          row.status.textContent = "connection lost at " + bar.value + "% — the upload goes on when the connection is back";
+          window.addEventListener("online", function () { upload.start(); }, { once: true });
+          return;
+        }
         li.className = "failed";
         var response = error && error.originalResponse;
-        row.status.textContent = "not uploaded: " + ((response && response.getBody()) || error.message || error);
+        row.status.textContent = "not uploaded: " + ((response && response.getBody()) || error.message || error) + " ";
+        var again = el("button", "", "Try again");
+        again.type = "button";
+        again.addEventListener("click", function () { li.className = "uploading"; upload.start(); });
+        row.status.appendChild(again);
       },
       onSuccess: function () {
         row.status.textContent = "checking…";

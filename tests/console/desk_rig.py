@@ -64,3 +64,28 @@ def broken_jpeg(path: Path) -> Path:
     data = (SAMPLES / "lukas-weber.jpg").read_bytes()
     path.write_bytes(data[: len(data) // 3])
     return path
+
+
+def media_calendar(folder: Path) -> Path:
+    """The sample calendar with `media_approval: true` on be-instagram (which posts Lukas Weber's photo),
+    beside links to the repository's brand files and caption templates (paths are relative to it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("assets", "templates"):
+        link = folder / name
+        if not link.exists():
+            link.symlink_to(REPO / name)
+    text = (REPO / "calendar.yaml").read_text(encoding="utf-8")
+    marker = "  - id: be-instagram\n    platform: instagram\n"
+    assert marker in text
+    path = folder / "calendar.yaml"
+    path.write_text(text.replace(marker, marker + "    media_approval: true\n"), encoding="utf-8")
+    return path
+
+
+def small_photo(path: Path, size: tuple[int, int]) -> Path:
+    """The sample photo shrunk to `size`: too small for some frames, enlarged for others."""
+    from PIL import Image
+
+    with Image.open(SAMPLES / "lukas-weber.jpg") as image:
+        image.convert("RGB").resize(size).save(path, quality=90)
+    return path
