@@ -45,6 +45,13 @@ class ProgressEvent:
 ProgressFn = Callable[[ProgressEvent], None]
 
 
+SUMMARY_LISTS = ("rendered", "skipped", "rejected", "missing", "errors", "queued")
+#: Hands the sources to render to someone else (render workers) instead of rendering them here,
+#: with the manifest (source hashes, refusals found here) to save beside the workers' records;
+#: answers one summary entry per output it queued.
+Dispatch = Callable[[list[SourceTask], Manifest], list[dict[str, Any]]]
+
+
 @dataclass
 class RenderSummary:
     """What a run did. Every entry has a human reason; `to_dict()` is the `--json` output."""
@@ -54,6 +61,7 @@ class RenderSummary:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     missing: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)  # rendered but failed the platform check
+    queued: list[dict[str, Any]] = field(default_factory=list)  # handed to render workers (`render --queue`)
     seconds: float = 0.0
 
     @property
@@ -64,8 +72,8 @@ class RenderSummary:
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.exit_code == 0,
-            "counts": {k: len(getattr(self, k)) for k in ("rendered", "skipped", "rejected", "missing", "errors")},
-            **{k: getattr(self, k) for k in ("rendered", "skipped", "rejected", "missing", "errors")},
+            "counts": {k: len(getattr(self, k)) for k in SUMMARY_LISTS},
+            **{k: getattr(self, k) for k in SUMMARY_LISTS},
             "seconds": round(self.seconds, 3),
         }
 
@@ -81,12 +89,15 @@ def render_all(
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
     move_rejected: bool = True,
     listener: RenderListener | None = None,
+    dispatch: Dispatch | None = None,
 ) -> RenderSummary:
     """Render every missing or stale output the calendar needs; report the rest with reasons.
 
     `variants` replaces frame sizes (tests use tiny frames); `settle_seconds` is how long a
     recently modified file is watched for a copy still in progress. `listener` is told each
-    output's progress (queued, rendering with percent, done, refused with the reason).
+    output's progress (queued, rendering with percent, done, refused with the reason). With
+    `dispatch`, what needs rendering is handed to it (one job per output on the render queue)
+    and listed as `queued`; the workers record their renders in the manifest themselves.
     """
     started = time.monotonic()
     inbox, out = Path(inbox), Path(out)
@@ -187,15 +198,20 @@ def render_all(
             specs.append(JobSpec(job, text, fingerprint, subtitle_path, key))
         if specs:
             focus = (testimonial.focus.x, testimonial.focus.y) if testimonial.focus else None
-            tasks.append(SourceTask(testimonial_id, kind, source, focus, tuple(specs), brand, out, out / CACHE_DIR))
+            tasks.append(SourceTask(testimonial_id, kind, source, focus, tuple(specs), brand, out, out / CACHE_DIR,
+                                    source_sha256=source_hash))
 
     total = sum(len(t.specs) for t in tasks)
     if listener:
         listener.queued([spec.job for task in tasks for spec in task.specs])
+    if dispatch is not None:
+        summary.queued += dispatch(tasks, manifest)
+        summary.seconds = time.monotonic() - started
+        return summary
     done = 0
     for result in _run(tasks, workers, listener):
         done += len(result.task.specs)
-        _collect(summary, manifest, result, inbox, move_rejected)
+        collect(summary, manifest, result, inbox, move_rejected)
         if listener:
             tell_listener(listener, result)
         manifest.save()  # after each source: an interrupted batch keeps what it finished
@@ -211,7 +227,7 @@ def _run(tasks: list[SourceTask], workers: int, listener: RenderListener | None 
     tasks = sorted(tasks, key=lambda t: (t.kind != "clip", -len(t.specs)))
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
-            yield run_source(replace(task, progress=_Relay(listener, task)) if listener else task)
+            yield run_source(replace(task, progress=ProgressRelay(listener, task)) if listener else task)
         return
     processes = min(workers, len(tasks))
     # Each process gets its share of the cores for its photo threads (more only oversubscribes).
@@ -235,7 +251,7 @@ def _run(tasks: list[SourceTask], workers: int, listener: RenderListener | None 
                 yield SourceResult(futures[future], crash=f"the worker rendering it failed ({error})")
 
 
-class _Relay:
+class ProgressRelay:
     """Progress put by a render in this process, passed straight to the listener."""
 
     def __init__(self, listener: RenderListener, task: SourceTask) -> None:
@@ -272,7 +288,7 @@ def tell_listener(listener: RenderListener, result: SourceResult) -> None:
             listener.done(job)
 
 
-def _collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, inbox: Path, move: bool) -> None:
+def collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, inbox: Path, move: bool) -> None:
     task = result.task
     if result.source_error:
         _reject(summary, task.source, inbox, result.source_error, move, testimonial=task.testimonial_id)
@@ -305,7 +321,7 @@ def _collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, i
             manifest.record(job.output, {
                 "upscale": upscale, "warnings": job.warnings,  # the preview shows them beside the post
                 "notes": job.notes,  # trimmed for a platform's limit, quality lowered (the media desk shows them)
-                **base, "input_key": job.input_key, "source_sha256": manifest.sources.get(task.source.name, {}).get("sha256"),
+                **base, "input_key": job.input_key, "source_sha256": task.source_sha256 or None,
                 "brand_fingerprint": spec.fingerprint, "platforms": list(spec.job.platforms),
                 "bytes": job.bytes, "sha256": job.sha256, "pipeline_version": PIPELINE_VERSION,
             })

@@ -12,6 +12,7 @@ echo them (as written, URL-encoded, JSON-escaped).
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -72,12 +73,22 @@ def _secrets(env_items: tuple[tuple[str, str], ...], path: str, _signature: tupl
 
 
 def _forms(values: Iterable[str]) -> tuple[str, ...]:
-    """Each value as written, URL-encoded and JSON-escaped (as a server may echo it), longest first."""
+    """Each value in every form a server, a page or a JSON answer may carry it, longest first:
+    as written, URL-encoded, JSON-escaped (ASCII-only, UTF-8, and with <>& escaped as JSON
+    meant for HTML does), and each of those HTML-escaped (`&quot;`/`&#x27;` as Python's
+    html.escape writes quotes, `&#34;`/`&#39;` as Jinja2's markupsafe does, quotes left as
+    they are in text outside attributes)."""
     forms: set[str] = set()
     for value in values:
         value = value.strip()
-        if len(value) >= MIN_SECRET_LENGTH:
-            forms |= {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
+        if len(value) < MIN_SECRET_LENGTH:
+            continue
+        as_json = json.dumps(value, ensure_ascii=False)[1:-1]
+        plain = {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1], as_json,
+                 as_json.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")}
+        for form in plain:
+            forms |= {form, html.escape(form), html.escape(form, quote=False),
+                      html.escape(form).replace("&quot;", "&#34;").replace("&#x27;", "&#39;")}
     return tuple(sorted(forms, key=len, reverse=True))
 
 

@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 from assets.intake import MAX_UPLOAD_BYTES, UPLOADS_DIR, Arrival, upload_problem
 from console import desk_views
 from console.renders import BackgroundRenders
+from console.security import same_origin
 from console.sessions import csrf_ok
 from console.tus import Refused, TusServer, UploadFolder, UploadInfo
 from scheduler import actions, media_actions
@@ -68,7 +69,7 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
     # -- pages -----------------------------------------------------------------------------
 
     @page("viewer")
-    async def desk_page(request: Request, console: Any, me: Any) -> Response:
+    def desk_page(request: Request, console: Any, me: Any) -> Response:
         calendar = console.calendar()
         return render(request, console, "media.html.j2", me, testimonials=desk_views.desk(
             calendar, config.inbox, config.build, console.store), rejected=desk_views.rejected(config.inbox),
@@ -78,7 +79,7 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
             max_bytes=MAX_UPLOAD_BYTES, roles=ROLES_SHOWN)
 
     @page("viewer")
-    async def testimonial_page(request: Request, console: Any, me: Any) -> Response:
+    def testimonial_page(request: Request, console: Any, me: Any) -> Response:
         found = desk_views.desk(console.calendar(), config.inbox, config.build, console.store,
                                 testimonial=request.path_params["testimonial"])
         if not found:
@@ -86,7 +87,7 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
         return render(request, console, "media_testimonial.html.j2", me, t=found[0])
 
     @page("viewer")
-    async def variants_fragment(request: Request, console: Any, me: Any) -> Response:
+    def variants_fragment(request: Request, console: Any, me: Any) -> Response:
         found = desk_views.desk(console.calendar(), config.inbox, config.build, console.store,
                                 testimonial=request.path_params["testimonial"])
         if not found:
@@ -94,14 +95,14 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
         return render(request, console, "_media_variants.html.j2", me, t=found[0])
 
     @page("viewer")
-    async def raw_file(request: Request, console: Any, me: Any) -> Response:
+    def raw_file(request: Request, console: Any, me: Any) -> Response:
         path = desk_views.inbox_path(config.inbox, request.path_params["area"], request.path_params["name"])
         if path is None:
             return PlainTextResponse("no such file", status_code=404)
         return FileResponse(path, headers={"Cache-Control": "private, no-cache", "Content-Disposition": "inline"})
 
     @page("viewer")
-    async def rendered_file(request: Request, console: Any, me: Any) -> Response:
+    def rendered_file(request: Request, console: Any, me: Any) -> Response:
         build = Path(config.build).resolve()
         path = (build / request.path_params["output"]).resolve()
         if build not in path.parents or not path.is_file() or path.name.startswith("."):
@@ -111,11 +112,9 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
     # -- actions ---------------------------------------------------------------------------
 
     @page("designer", post=True)
-    async def upload_action(request: Request, console: Any, me: Any) -> Response:
+    def upload_action(request: Request, console: Any, me: Any) -> Response:
         """Without JavaScript: the form posts the files (Starlette spools them to disk, never whole in memory)."""
-        from starlette.concurrency import run_in_threadpool
-
-        form = await request.form()
+        form = request.state.form
         files = [f for f in form.getlist("file") if isinstance(f, UploadFile) and f.filename]
         if not files:
             return back(request, "Not done: choose at least one file.")
@@ -126,13 +125,13 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
             if problem:
                 said.append(f"{name}: refused — {problem[1]}")
                 continue
-            arrival = await run_in_threadpool(_spool_and_take, upload, Path(config.inbox), name, me.name, take)
+            arrival = _spool_and_take(upload, Path(config.inbox), name, me.name, take)
             said.append(_sentence(arrival))
         return back(request, " · ".join(said), "/media")
 
     @page("designer", post=True)
-    async def approve_action(request: Request, console: Any, me: Any) -> Response:
-        form = await _form(request)
+    def approve_action(request: Request, console: Any, me: Any) -> Response:
+        form = _fields(request)
         calendar = console.calendar()
         if calendar is None:
             return back(request, "Not done: the calendar does not load; fix it first.")
@@ -145,8 +144,8 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
         return back(request, outcome.message)
 
     @page("designer", post=True)
-    async def render_action(request: Request, console: Any, me: Any) -> Response:
-        form = await _form(request)
+    def render_action(request: Request, console: Any, me: Any) -> Response:
+        form = _fields(request)
         output = form.get("output", "")
         calendar = console.calendar()
         from assets.needs import required_renders
@@ -159,8 +158,8 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
         return back(request, f"{output} renders again")
 
     @page("designer", post=True)
-    async def retry_action(request: Request, console: Any, me: Any) -> Response:
-        form = await _form(request)
+    def retry_action(request: Request, console: Any, me: Any) -> Response:
+        form = _fields(request)
         calendar = console.calendar()
         if calendar is None:
             return back(request, "Not done: the calendar does not load; fix it first.")
@@ -174,8 +173,8 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
         return back(request, _sentence(arrival))
 
     @page("designer", post=True)
-    async def delete_action(request: Request, console: Any, me: Any) -> Response:
-        form = await _form(request)
+    def delete_action(request: Request, console: Any, me: Any) -> Response:
+        form = _fields(request)
         try:
             outcome = media_actions.delete_rejected(console.store, file=form.get("file", ""), inbox=Path(config.inbox),
                                                     by=me.name, now=console.clock.now())
@@ -186,11 +185,16 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
     # -- tus ---------------------------------------------------------------------------------
 
     async def authorize(request: Request) -> Any:
-        account, session = current(request, console)
+        from starlette.concurrency import run_in_threadpool
+
+        method = request.headers.get("x-http-method-override", request.method).upper()
+        changes = method in ("POST", "PATCH", "DELETE")
+        if changes and not same_origin(request):
+            return PlainTextResponse("This upload did not come from the console's own page.", status_code=403)
+        account, session = await run_in_threadpool(current, request, console)
         if account is None:
             return PlainTextResponse("Your session ended: log in again.", status_code=401)
-        method = request.headers.get("x-http-method-override", request.method).upper()
-        if method in ("POST", "PATCH", "DELETE") and not csrf_ok(session, request.headers.get("x-csrf-token", "")):
+        if changes and not csrf_ok(session, request.headers.get("x-csrf-token", "")):
             return PlainTextResponse("The upload did not come from the console's page (CSRF token missing or wrong): "
                                      "reload the page.", status_code=403)
         if not account.can("designer"):
@@ -258,8 +262,9 @@ def _sentence(arrival: Arrival) -> str:
     return f"{arrival.name}: refused — {' '.join(arrival.reasons)} (kept in {arrival.path})"
 
 
-async def _form(request: Request) -> dict[str, str]:
-    return {k: str(v) for k, v in (await request.form()).items()}
+def _fields(request: Request) -> dict[str, str]:
+    """The posted form's text fields (page() has read and checked it)."""
+    return {k: str(v) for k, v in request.state.form.items() if isinstance(v, str)}
 
 
 def arrival_json(arrival: Arrival, status: int | None = None) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""What a person does to the store: approve, send back, pause, resume, resolve.
+"""What a person does to the store: approve, send back, comment, pause, resume, resolve.
 
 One function per action, shared by the CLI (`python run.py approve ...`) and the console, so
 no rule (what may be approved, who may approve which channel, that a pause needs a reason)
@@ -15,6 +15,13 @@ from pathlib import Path
 from scheduler.store import Store, states
 
 
+#: The longest comment and reason a person may give (anywhere: CLI, console, API). Every page
+#: and live poll shows them, so a 900 KB comment would make each of those 900 KB.
+MAX_COMMENT = 4_000
+MAX_REASON = 500
+MAX_URL = 2_000
+
+
 class ActionError(ValueError):
     """The action cannot be done as asked; the message says what to do instead."""
 
@@ -27,6 +34,14 @@ class NotAllowed(ActionError):
 class Outcome:
     message: str
     post_ids: tuple[str, ...] = ()
+
+
+def bounded(text: str | None, limit: int, what: str) -> str:
+    """`text` stripped, or ActionError if it is longer than `limit` characters."""
+    text = (text or "").strip()
+    if len(text) > limit:
+        raise ActionError(f"{what} has {len(text):,} characters; at most {limit:,} characters, please")
+    return text
 
 
 def _refuse_unknown(store: Store, kind: str, value: str | None, calendar: Path | None = None) -> None:
@@ -77,10 +92,78 @@ def approve(store: Store, *, by: str, now: dt.datetime, post: str | None = None,
                    + (f" and {len(ids) - 10} more" if len(ids) > 10 else ""), tuple(ids))
 
 
+def _refuse_unknown_posts(store: Store, post_ids: Collection[str]) -> None:
+    """Every id of a selection must exist (the ids are read once, whatever the selection's size)."""
+    found = {p.id for p in store.posts_by_id(post_ids)}
+    for post_id in post_ids:
+        if post_id not in found:
+            _refuse_unknown(store, "post", post_id)
+
+
+def _scope_check_all(store: Store, post_ids: Collection[str], channels: Collection[str] | None) -> None:
+    """Refuse the whole selection when any of it is outside the person's channels (nothing half done)."""
+    if channels is None:
+        return
+    outside = sorted(p.id for p in store.posts_by_id(post_ids) if p.channel_id not in channels)
+    if outside:
+        raise NotAllowed(f"{len(outside)} of the selected posts are on channels you do not approve for: "
+                         + ", ".join(outside[:5]) + (" ..." if len(outside) > 5 else ""))
+
+
+def _listed(verb: str, ids: Collection[str]) -> str:
+    ids = list(ids)
+    return (f"{verb} {len(ids)} post{'s' if len(ids) != 1 else ''}: " + ", ".join(ids[:10])
+            + (f" and {len(ids) - 10} more" if len(ids) > 10 else ""))
+
+
+def approve_posts(store: Store, *, post_ids: Collection[str], by: str, now: dt.datetime,
+                  channels: Collection[str] | None = None) -> Outcome:
+    """Approve a selection of posts in one step (the console's checkboxes, "this week"): all of
+    it is checked first (known ids, the person's channels); those not waiting are left as they are."""
+    wanted = sorted(set(post_ids))
+    if not wanted:
+        raise ActionError("select at least one post to approve")
+    _refuse_unknown_posts(store, wanted)
+    _scope_check_all(store, wanted, channels)
+    ids = store.approve(by=by, now=now, post_ids=wanted)
+    skipped = len(wanted) - len(ids)
+    return Outcome(_listed("approved", ids) + (f" ({skipped} selected were not waiting for approval)" if skipped else ""),
+                   tuple(ids))
+
+
+def send_back_posts(store: Store, *, post_ids: Collection[str], comment: str, by: str, now: dt.datetime,
+                    channels: Collection[str] | None = None) -> Outcome:
+    """Send a selection back with one comment (each post holds it in its thread and the audit trail)."""
+    comment = bounded(comment, MAX_COMMENT, "the comment")
+    if not comment:
+        raise ActionError("say why you send them back (the comment is what the editor sees)")
+    wanted = sorted(set(post_ids))
+    if not wanted:
+        raise ActionError("select at least one post to send back")
+    _refuse_unknown_posts(store, wanted)
+    _scope_check_all(store, wanted, channels)
+    held = [p for p in wanted if store.send_back(p, comment=comment, by=by, now=now)]
+    skipped = len(wanted) - len(held)
+    return Outcome(_listed("sent back", held) + f" ({comment})"
+                   + (f"; {skipped} selected had gone out or were not waiting" if skipped else ""), tuple(held))
+
+
+def comment(store: Store, *, post: str, text: str, by: str, now: dt.datetime,
+            channels: Collection[str] | None = None) -> Outcome:
+    """Add to a post's thread of comments (kept in the audit trail); it changes nothing else."""
+    text = bounded(text, MAX_COMMENT, "the comment")
+    if not text:
+        raise ActionError("the comment is empty")
+    _refuse_unknown(store, "post", post)
+    _scope_check(store, post, channels)
+    store.add_audit(now, by, "comment", post, text)
+    return Outcome(f"{post}: comment added", (post,))
+
+
 def send_back(store: Store, *, post: str, comment: str, by: str, now: dt.datetime,
               channels: Collection[str] | None = None) -> Outcome:
     """Hold a post that has not gone out, with a comment for whoever edits the calendar or assets."""
-    comment = (comment or "").strip()
+    comment = bounded(comment, MAX_COMMENT, "the comment")
     if not comment:
         raise ActionError("say why you send it back (the comment is what the editor sees)")
     _refuse_unknown(store, "post", post)
@@ -95,7 +178,7 @@ def send_back(store: Store, *, post: str, comment: str, by: str, now: dt.datetim
 def pause(store: Store, *, channel: str | None, reason: str, by: str, now: dt.datetime,
           calendar: Path | None = None) -> Outcome:
     """Stop posting at once on one channel, or on all (channel None)."""
-    reason = (reason or "").strip()
+    reason = bounded(reason, MAX_REASON, "the reason")
     if not reason:
         raise ActionError("the reason is empty — say why posting stops (it is shown in status and the audit trail)")
     _refuse_unknown(store, "channel", channel, calendar)
@@ -113,7 +196,7 @@ def resume(store: Store, *, channel: str | None, by: str, now: dt.datetime, cale
 
 def resolve(store: Store, *, post: str, published: bool, by: str, now: dt.datetime, url: str | None = None) -> Outcome:
     """Settle an "unknown, check" post after a person looked at the platform."""
-    url = (url or "").strip() or None
+    url = bounded(url, MAX_URL, "the post's URL") or None
     if url and not url.lower().startswith(("https://", "http://")):
         raise ActionError(f"the post's URL must start with https:// (got {url[:60]!r})")
     _refuse_unknown(store, "post", post)

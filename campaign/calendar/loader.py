@@ -60,11 +60,15 @@ class LoadedCalendar:
         return (self.root / relative).resolve()
 
 
-def load_calendar(path: str | Path, today: dt.date | None = None) -> LoadedCalendar:
-    """Load and check a calendar; raise `CalendarError` listing every problem found."""
+def load_calendar(path: str | Path, today: dt.date | None = None, *, text: str | None = None) -> LoadedCalendar:
+    """Load and check a calendar; raise `CalendarError` listing every problem found.
+
+    `text`: check this content as if it were the file at `path` (same messages, same folder for
+    brand files and templates): how an edit is checked before it is written.
+    """
     path = Path(path)
     shown = path.name if path.parent == Path(".") else str(path)
-    raw = _read(path, shown)
+    raw = _read(path, shown) if text is None else _checked_text(text, shown)
     bound = yaml_limit_problem(raw, shown)
     if bound is not None:
         raise CalendarError([bound])
@@ -158,6 +162,10 @@ def _read(path: Path, shown: str) -> str:
         raise CalendarError(
             [Problem(shown, None, "", f"the file is not UTF-8 text ({error.reason}) — save it as UTF-8")]
         ) from None
+    return _checked_text(text, shown)
+
+
+def _checked_text(text: str, shown: str) -> str:
     if not text.strip() or all(line.lstrip().startswith("#") or not line.strip() for line in text.splitlines()):
         raise CalendarError(
             [Problem(shown, 1, "", "the calendar is empty — add the sections campaign, brand, channels, testimonials and moments (see the sample calendar.yaml)")]

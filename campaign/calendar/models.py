@@ -348,6 +348,14 @@ class Blackout(Strict):
         return self.channels == "all" or channel_id in self.channels
 
 
+class PostOverride(Strict):
+    """A manager's own words for one post (keyed by the post's id in `overrides:`): the caption
+    it carries instead of the template's. It lives in the calendar, so it survives re-planning
+    and is reviewed like every other line."""
+
+    caption: str = Field(min_length=1)
+
+
 class Calendar(Strict):
     campaign: Campaign
     brand: Brand
@@ -356,6 +364,7 @@ class Calendar(Strict):
     moments: list[Moment] = []
     blackouts: list[Blackout] = []
     templates: str = "templates"
+    overrides: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")], PostOverride] = {}
 
     def channel(self, channel_id: str) -> Channel:
         return next(c for c in self.channels if c.id == channel_id)

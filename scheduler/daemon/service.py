@@ -20,6 +20,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from assets.pipeline import render_all, render_lock
 from campaign.calendar import LoadedCalendar, load_calendar
 from campaign.clock import Clock, real_seconds
 from campaign.errors import CalendarError
@@ -28,7 +29,9 @@ from scheduler.daemon.crash import install_http_hook
 from scheduler.daemon.dispatch import DispatchConfig, Dispatcher, PassReport, PublisherFactory
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.store_outage import OutagePolicy, StoreOutage
+from scheduler.render_queue.queue import QueueUnavailable, dispatcher
 from scheduler.store import Store, sync_plan
+from scheduler.store.calendar_edits import saved_serial
 from scheduler.store.renders import StoreRenderListener
 
 UTC = dt.timezone.utc
@@ -43,7 +46,9 @@ class DaemonConfig:
     inbox_seconds: float = 30.0
     heartbeat_file: Path | None = Path("campaign.heartbeat")
     inbox_dir: Path | None = Path("inbox")  # None: this daemon renders nothing (rehearsals)
+    render_queue: str | None = None  # PostgreSQL URL: inbox drops become jobs for render workers, not local renders
     collect_seconds: float = 300.0  # how often published posts' figures are looked for (results)
+    saved_seconds: float = 2.0  # how often the store is asked whether the console or the API saved the calendar
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     store_outage: OutagePolicy = field(default_factory=OutagePolicy)
 
@@ -70,6 +75,7 @@ class Daemon:
         self.stop_event = threading.Event()
         self.reload_requested = threading.Event()
         self._calendar_mtime: float | None = None
+        self._saved_serial: int | None = None  # calendar saves through the console/API seen (scheduler.store.calendar_edits)
         self._inbox_signature: tuple | None = None
         self._scheduler: BackgroundScheduler | None = None
         self.exit_code = 0
@@ -192,6 +198,23 @@ class Daemon:
             return
         self._dispatch_job()
 
+    def _saved_job(self) -> None:
+        """A save in the console or the API bumps a counter in the store: reload at once (the
+        console already synced its plan; this daemon takes the new calendar's blackouts and
+        wakes up for posts due sooner than its next tick)."""
+        if self.outage.waiting() or self.stop_event.is_set():
+            return
+        try:
+            serial = saved_serial(self.store)
+        except Exception as error:  # noqa: BLE001 - the dispatch job reports store outages
+            if not self.outage.failed(error):
+                self.log.event("sweep_error", f"{type(error).__name__}: {error}")
+            return
+        if self._saved_serial is not None and serial != self._saved_serial:
+            self.reload_requested.set()
+            self._sweep_job()
+        self._saved_serial = serial
+
     def _inbox_job(self) -> None:
         inbox = self.config.inbox_dir
         if inbox is None or not inbox.is_dir() or self.loaded is None:
@@ -201,12 +224,16 @@ class Daemon:
             return
         first = self._inbox_signature is None
         self._inbox_signature = signature
-        from assets.pipeline import render_all, render_lock
-
+        queue = self.config.render_queue
         try:
             with render_lock(self.config.dispatch.build_dir):  # the console's desk may be rendering too
                 summary = render_all(self.loaded, inbox, self.config.dispatch.build_dir, workers=1,
-                                     listener=StoreRenderListener(self.store, self.clock.now))
+                                     listener=StoreRenderListener(self.store, self.clock.now),
+                                     dispatch=dispatcher(queue) if queue else None)
+        except QueueUnavailable as error:  # the drop is not lost: it is queued on a later pass
+            self._inbox_signature = None
+            self.log.event("render_error", str(error))
+            return
         except Exception as error:  # noqa: BLE001 - a bad drop must not stop publishing
             self.log.event("render_error", f"{type(error).__name__}: {error}")
             return
@@ -218,9 +245,9 @@ class Daemon:
                     raise
                 self._inbox_signature = None
                 return
-        if summary.rendered or not first:
-            self.log.event("rendered", f"inbox: {len(summary.rendered)} rendered, {len(summary.skipped)} up to date, "
-                           f"{len(summary.rejected)} rejected, {len(summary.missing)} missing")
+        if summary.rendered or summary.queued or not first:
+            self.log.event("rendered", f"inbox: {len(summary.rendered)} rendered, {len(summary.queued)} queued for render "
+                           f"workers, {len(summary.skipped)} up to date, {len(summary.rejected)} rejected, {len(summary.missing)} missing")
         for entry in summary.rejected + summary.errors:
             self.log.event("render_rejected", entry.get("reason", ""), source=entry.get("source"))
 
@@ -279,6 +306,8 @@ class Daemon:
                           misfire_grace_time=max(1, int(interval)), replace_existing=True)
         scheduler.add_job(self._sweep_job, "interval", seconds=self.config.sweep_seconds, id="sweep",
                           misfire_grace_time=max(1, int(self.config.sweep_seconds)), replace_existing=True)
+        scheduler.add_job(self._saved_job, "interval", seconds=self.config.saved_seconds, id="saved", next_run_time=now,
+                          misfire_grace_time=max(1, int(self.config.saved_seconds)), replace_existing=True)
         if self.config.inbox_dir is not None:
             scheduler.add_job(self._inbox_job, "interval", seconds=self.config.inbox_seconds, id="inbox", next_run_time=now,
                               misfire_grace_time=max(1, int(self.config.inbox_seconds)), replace_existing=True)

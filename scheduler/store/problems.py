@@ -9,6 +9,7 @@ with the URL's password masked; commands print it and exit `EXIT_STORE`.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from campaign.errors import CampaignError
 
@@ -66,9 +67,20 @@ def describe(error: BaseException, url: str) -> str:
     if "file is not a database" in low or "malformed" in low:
         return (f"store {where}: the file is not a readable SQLite database (corrupt or truncated) — restore it "
                 "from a backup, or move it aside and run `python run.py schedule` to start a new one")
+    if ("readonly database" in low or "read-only" in low) and _on_read_only_filesystem(url):
+        return (f"store {where}: the filesystem holding the database is read-only (the kernel remounts a failing "
+                "disk read-only: see `dmesg`; or it was mounted so) — stop the daemon, repair the disk (umount, "
+                "fsck, mount) and start it again; every post stays in the store")
     if "readonly database" in low or "read-only" in low:
         return (f"store {where}: the database is read-only — give this user write access to the file and its "
                 "folder (SQLite writes a -wal file beside it), or use a writable copy")
+    if "disk is full" in low:
+        return (f"store {where}: the disk holding the database is full — free space on it (`df -h` shows which); "
+                "every post stays in the store, nothing goes out until it can be written")
+    if "disk i/o error" in low:  # what SQLite says for a full disk too, depending on the write that failed
+        return (f"store {where}: the disk could not write the database (I/O error: full, or failing and remounted "
+                "read-only by the kernel; `df -h` and `dmesg` say which) — free space on it, or stop the daemon, "
+                "repair the disk (umount, fsck) and start it again; every post stays in the store")
     if "database is locked" in low or "busy" in low:
         return (f"store {where}: the database stayed locked by another process — wait for it to finish, "
                 "or stop the other daemon or command using this store")
@@ -82,6 +94,28 @@ def describe(error: BaseException, url: str) -> str:
     if "authentication failed" in low or "password" in low:
         return f"store {where}: the server refused the login — fix the user or password (in $CAMPAIGN_DB_URL, not a file in the repository)"
     return f"store {where}: {_first_line(text)} — check --db / $CAMPAIGN_DB_URL and that the database is reachable"
+
+
+def _on_read_only_filesystem(url: str) -> bool:
+    """Whether the SQLite file of `url` sits on a filesystem the kernel made or mounted read-only
+    (ext4's `emergency_ro` after an error shows in /proc/self/mounts, not in statvfs)."""
+    import os
+
+    from scheduler.store.engine import sqlite_file
+
+    path = sqlite_file(url)
+    if path is None:
+        return False
+    try:
+        where = (path if path.exists() else path.parent).resolve()
+        if os.statvfs(where).f_flag & os.ST_RDONLY:
+            return True
+        mounts = [line.split() for line in Path("/proc/self/mounts").read_text().splitlines()]
+    except OSError:
+        return False
+    best = max((m for m in mounts if len(m) > 3 and where.is_relative_to(m[1].replace("\\040", " "))),
+               key=lambda m: len(m[1]), default=None)
+    return best is not None and bool({"ro", "emergency_ro"} & set(best[3].split(",")))
 
 
 def _without_password(text: str, url: str) -> str:

@@ -202,3 +202,27 @@ render_progress = Table(
     Column("updated_at", DateTime, nullable=False),
     Index("ix_render_progress_state", "state"),
 )
+
+# -- calendar edits (console and API): the copies forms were opened on, and the change signal ------
+
+calendar_copies = Table(
+    "calendar_copies",
+    metadata,
+    # The calendar's text as a person's form was opened on it (by its SHA-256): a save refused as
+    # stale shows what changed since, from this copy. Old copies are pruned.
+    Column("hash", String(64), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("seen_at", DateTime, nullable=False),
+)
+
+calendar_signal = Table(
+    "calendar_signal",
+    metadata,
+    # One row per calendar file: bumped by each save from the console or the API; a daemon on
+    # this store reloads and re-syncs when it moves (no restart, no SIGHUP, works across machines).
+    Column("path", String(512), primary_key=True),
+    Column("hash", String(64), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("by", String(64), nullable=False),
+    Column("serial", Integer, nullable=False, default=0),
+)

@@ -86,6 +86,15 @@ class Store:
             row = conn.execute(select(posts).where(posts.c.id == post_id)).mappings().first()
         return StoredPost.from_row(row) if row else None
 
+    def posts_by_id(self, post_ids: Iterable[str]) -> list[StoredPost]:
+        """The stored posts among `post_ids` (unknown ids are left out), in time order."""
+        wanted = list(post_ids)
+        found: list[StoredPost] = []
+        with self.engine.begin() as conn:
+            for chunk in _chunks(wanted, 500):
+                found += [StoredPost.from_row(r) for r in conn.execute(select(posts).where(posts.c.id.in_(chunk))).mappings()]
+        return sorted(found, key=lambda p: (p.scheduled_at, p.id))
+
     def all_posts(self, *, state: str | None = None) -> list[StoredPost]:
         query = select(posts).order_by(posts.c.scheduled_at, posts.c.id)
         if state:
@@ -356,11 +365,13 @@ class Store:
     # -- approval, audit, assets, heartbeat ----------------------------------------------------
 
     def approve(self, *, by: str, now: dt.datetime, post_id: str | None = None, moment_id: str | None = None,
-                channel_id: str | None = None) -> list[str]:
-        """Approve waiting posts of a post, moment or channel; one audit row per post approved."""
+                channel_id: str | None = None, post_ids: Iterable[str] | None = None) -> list[str]:
+        """Approve waiting posts of a post, a list of posts, a moment or a channel; one audit row per post approved."""
         conditions = [posts.c.state == states.PLANNED]
         if post_id:
             conditions.append(posts.c.id == post_id)
+        if post_ids is not None:
+            conditions.append(posts.c.id.in_(list(post_ids)))
         if moment_id:
             conditions.append(posts.c.moment_id == moment_id)
         if channel_id:

@@ -8,6 +8,12 @@ duplicate counts as a failure too, so no run passes because an emulator said no.
     python tests/scheduler/faults/harness.py            # the short form CI runs (about a minute)
     python tests/scheduler/faults/harness.py --long     # every fault plan, 3 daemons, more kills
 
+Disk faults (root, loop devices: `loopdisk.py`) put the SQLite store on a small ext4 image
+that fails mid-run, while posts are going out: "read-only" (the kernel's ext4 error hook with
+`errors=remount-ro`; repaired with umount, e2fsck, mount) and "full" (every free block taken;
+repaired by freeing them). After each repair the daemons are started again, as an operator
+would; a published post must never go out again nor be marked missed.
+
 PostgreSQL runs come from CAMPAIGN_TEST_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test).
 """
 
@@ -41,6 +47,8 @@ from scheduler.plan import plan_posts  # noqa: E402
 from scheduler.store import Store, states, sync_plan  # noqa: E402
 from schedkit import render_stand_ins  # noqa: E402
 
+import loopdisk  # noqa: E402  (beside this file)
+
 UTC = dt.timezone.utc
 CALENDAR = ROOT / "calendar.yaml"
 PG_URL = os.environ.get("CAMPAIGN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -67,6 +75,9 @@ class FaultPlan:
     crash_at: tuple[str, ...] = ()  # CAMPAIGN_CRASH_AT of each daemon's first start
     speed: float = 600.0  # campaign seconds per real second
     seed: int = 12
+    #: Disk faults in order ("read-only", "full"), each once a further share of the counted posts
+    #: is published: the store then lives on a loop-mounted ext4 (SQLite only).
+    disk: tuple[str, ...] = ()
 
 
 @dataclass
@@ -83,6 +94,7 @@ class Verdict:
     restarts: int = 0
     kills: int = 0
     crashes: int = 0  # crash points that fired
+    disk_faults: list[str] = field(default_factory=list)  # what happened to the disk, in order
     real_seconds: float = 0.0
 
     @property
@@ -93,7 +105,8 @@ class Verdict:
         return (f"{self.plan:<28} {self.posts:>3} posts: {self.published:>3} published once, {self.held:>2} held, "
                 f"{self.missed:>2} missed, {len(self.duplicates)} duplicated, {len(self.lost)} lost, "
                 f"{self.refusals} duplicate refusals; {self.kills} kills, {self.crashes} crash points fired, "
-                f"{self.real_seconds:.0f} s"
+                + (f"disk {' then '.join(self.disk_faults)}, " if self.disk_faults else "")
+                + f"{self.real_seconds:.0f} s"
                 + ("" if self.ok else "  <-- FAIL " + "; ".join(self.duplicates + self.lost + self.unfired)[:600]))
 
 
@@ -101,7 +114,9 @@ def short_plans() -> list[FaultPlan]:
     """CI: every fault at once, two daemons (on PostgreSQL where it runs), a few kills."""
     return [FaultPlan("all-faults-2-daemons", (dt.date(2027, 5, 9), dt.date(2027, 6, 1)),
                       LOST_ANSWERS + LONG_429 + STATUS_5XX + SLOW, daemons=2, postgres=True, kills=3,
-                      crash_at=("request_sent:2", ""))]
+                      crash_at=("request_sent:2", "")),
+            FaultPlan("disk-full-then-read-only", (dt.date(2027, 5, 9), dt.date(2027, 6, 1)), LOST_ANSWERS,
+                      disk=("full", "read-only"))]
 
 
 def long_plans() -> list[FaultPlan]:
@@ -117,6 +132,11 @@ def long_plans() -> list[FaultPlan]:
                        kills=9, seed=7)]
     plans += [FaultPlan(f"sigkill-at-{point}-{n}", days, LOST_ANSWERS, crash_at=(f"{point}:{n}",))
               for point in POINTS for n in (1, 3)]
+    plans += [FaultPlan("disk-read-only", days, LOST_ANSWERS + SLOW, disk=("read-only", "read-only", "read-only")),
+              FaultPlan("disk-full", days, LOST_ANSWERS + SLOW, disk=("full", "full", "full")),
+              FaultPlan("disk-faults-and-sigkills", days, LOST_ANSWERS + SLOW, kills=6, seed=3,
+                        disk=("read-only", "full", "read-only"))]
+    return plans
     return plans
 
 
@@ -202,6 +222,12 @@ class Daemons:
         self.kills += 1
         return True
 
+    def restart_all(self) -> None:
+        """Start every daemon again after `stop` (a crash point not yet fired stays armed)."""
+        for index in range(len(self.procs)):
+            self.restarts += 1
+            self.start(index)
+
     def stop(self) -> None:
         for proc in self.procs:
             if proc is not None and proc.poll() is None:
@@ -215,6 +241,16 @@ class Daemons:
 
 
 def run_plan(plan: FaultPlan, work: Path, *, timeout: float = 240.0) -> Verdict:
+    if not plan.disk:
+        return _run_plan(plan, work, None, timeout=timeout)
+    why = loopdisk.available()
+    if why:
+        raise RuntimeError(f"{plan.name}: the disk faults need a loop-mounted filesystem: {why}")
+    with loopdisk.LoopDisk(work, megabytes=48) as disk:  # always unmounted and removed, whatever happens
+        return _run_plan(plan, work, disk, timeout=timeout)
+
+
+def _run_plan(plan: FaultPlan, work: Path, disk: "loopdisk.LoopDisk | None", *, timeout: float) -> Verdict:
     began = time.monotonic()
     rng = random.Random(plan.seed)
     build, outbox = work / "build", work / "outbox"
@@ -225,6 +261,8 @@ def run_plan(plan: FaultPlan, work: Path, *, timeout: float = 240.0) -> Verdict:
     schema = None
     if plan.postgres:
         url, schema = _pg_store_url()
+    elif disk is not None:
+        url = f"sqlite:///{disk.mount / 'campaign.db'}"
     else:
         url = f"sqlite:///{work / 'campaign.db'}"
     store = Store(url)
@@ -260,8 +298,9 @@ def run_plan(plan: FaultPlan, work: Path, *, timeout: float = 240.0) -> Verdict:
                 time.sleep(0.05)
             # Start the campaign clock only now: a slow start must not make the first posts "missed".
             write_clock_file(clock_file, first - dt.timedelta(minutes=2), plan.speed)
+            faults = DiskFaults(plan.disk, disk, store, daemons, len(counted))
             try:
-                _drive(plan, store, clock, daemons, counted, rng, began, timeout)
+                _drive(plan, store, clock, daemons, counted, rng, began, timeout, faults)
             finally:
                 daemons.stop()
             published = _get(control + "/published")
@@ -273,7 +312,9 @@ def run_plan(plan: FaultPlan, work: Path, *, timeout: float = 240.0) -> Verdict:
             emulators.wait(timeout=30)
         verdict = _judge(plan, store, counted, loaded, published, refusals, outbox)
         verdict.restarts, verdict.kills, verdict.crashes = daemons.restarts, daemons.kills, daemons.crashes
-        verdict.unfired = unfired + [f"crash point {c} never fired" for c in daemons.crash_at if c]
+        verdict.unfired = unfired + [f"crash point {c} never fired" for c in daemons.crash_at if c] + \
+            [f"disk fault {f} never happened" for f in faults.pending]
+        verdict.disk_faults = faults.done
     finally:
         store.close()
         if schema:
@@ -282,14 +323,63 @@ def run_plan(plan: FaultPlan, work: Path, *, timeout: float = 240.0) -> Verdict:
     return verdict
 
 
+class DiskFaults:
+    """The plan's disk faults, each injected once a further share of the counted posts is
+    published and while a post is in flight; then the daemons are stopped, the disk repaired
+    and the daemons started again. While the disk is failing, nobody (not even the harness)
+    reads the store."""
+
+    FAILING_SECONDS = 4.0  # real seconds the daemons run on the failing disk before the repair
+
+    def __init__(self, kinds: tuple[str, ...], disk: "loopdisk.LoopDisk | None", store: Store, daemons: Daemons,
+                 counted: int) -> None:
+        self.pending, self.done = list(kinds), []
+        self.disk, self.store, self.daemons = disk, store, daemons
+        self.counted = counted
+        self.ready_since: float | None = None
+
+    def step(self, published: int, in_flight: bool) -> None:
+        if not self.pending or self.disk is None:
+            return
+        share = (len(self.done) + 1) / (len(self.done) + len(self.pending) + 1)
+        if published < share * self.counted:
+            self.ready_since = None
+            return
+        if self.ready_since is None:
+            self.ready_since = time.monotonic()
+        if not in_flight and time.monotonic() - self.ready_since < 3.0:  # best while a post is going out
+            return
+        self.ready_since = None
+        kind = self.pending.pop(0)
+        if kind == "read-only":
+            self.disk.fail()
+            assert self.disk.read_only(), "ext4 did not remount read-only"
+        elif kind == "full":
+            self.disk.fill()
+        else:
+            raise ValueError(f"unknown disk fault {kind!r}")
+        time.sleep(self.FAILING_SECONDS)
+        self.daemons.stop()  # what an operator does first (SIGTERM, SIGKILL after 30 s)
+        self.store.close()  # our own connections too: the disk is unmounted
+        if kind == "read-only":
+            self.disk.repair()
+        else:
+            self.disk.free()
+        self.daemons.restart_all()
+        self.done.append(kind)
+
+
 def _drive(plan: FaultPlan, store: Store, clock: FileClock, daemons: Daemons, counted: list, rng: random.Random,
-           began: float, timeout: float) -> None:
-    """Let campaign time run; leap over stretches where nothing can happen; kill and revive."""
+           began: float, timeout: float, faults: DiskFaults) -> None:
+    """Let campaign time run; leap over stretches where nothing can happen; kill and revive;
+    break the disk."""
     ids = set(p.id for p in counted)
     last_kill = 0.0
     while time.monotonic() - began < timeout:
         daemons.revive()
         everything = store.all_posts()
+        faults.step(sum(1 for r in everything if r.id in ids and r.state == states.PUBLISHED),
+                    any(r.state == states.PUBLISHING for r in everything))
         open_rows = [r for r in everything if r.id in ids and r.state in OPEN]
         if not open_rows:
             return
