@@ -145,13 +145,25 @@ def receive(staged: Path, name: str, inbox: Path, calendar: Calendar, *, now: dt
     if problem is None and owner is not None:
         problem = source_problem(staged, owner.role)
     if problem is not None:
-        moved = reject(staged, inbox, problem)
-        arrival.reasons = problem.splitlines()
-        arrival.path = str(moved.relative_to(inbox))
-        return arrival
+        return _refused(arrival, staged, inbox, problem)
     arrival.replaced = _set_aside(inbox, name, now)
     os.replace(staged, inbox / name)
     arrival.accepted, arrival.path = True, name
+    return arrival
+
+
+def refuse(staged: Path, name: str, inbox: Path, reason: str) -> Arrival:
+    """Keep an upload in rejected/ with `reason` (a refusal decided before the inbox's checks:
+    the calendar does not load, the file could not be assigned as asked)."""
+    name = name if name_problem(name) is None else _safe_name(name)
+    staged = _named(staged, name)
+    return _refused(Arrival(name=name, accepted=False, bytes=staged.stat().st_size), staged, Path(inbox), reason)
+
+
+def _refused(arrival: Arrival, staged: Path, inbox: Path, reason: str) -> Arrival:
+    moved = reject(staged, inbox, reason)
+    arrival.reasons = reason.splitlines()
+    arrival.path = str(moved.relative_to(inbox))
     return arrival
 
 
@@ -253,5 +265,5 @@ def _size(count: int) -> str:
     return f"{count / GB:.1f} GB" if count >= GB else f"{count / MB:.1f} MB" if count >= MB else f"{count / 1000:.0f} kB"
 
 
-__all__ = ["Arrival", "Owner", "ROLES", "MAX_BYTES", "MAX_UPLOAD_BYTES", "receive", "retry", "delete_rejected",
+__all__ = ["Arrival", "Owner", "ROLES", "MAX_BYTES", "MAX_UPLOAD_BYTES", "receive", "refuse", "retry", "delete_rejected",
            "upload_problem", "name_problem", "role_of", "source_problem", "original_name", "file_sha256"]

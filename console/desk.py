@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from assets.intake import MAX_UPLOAD_BYTES, UPLOADS_DIR, Arrival, upload_problem
+from assets.intake import MAX_UPLOAD_BYTES, UPLOADS_DIR, Arrival, refuse, role_of, upload_problem
 from console import desk_views
 from console.renders import BackgroundRenders
 from console.security import same_origin
@@ -36,35 +35,69 @@ CREATION_STATUS = {"name": 400, "type": 415, "size": 413}
 ROLES_SHOWN = (("photo", "photo"), ("clip", "clip"), ("subtitles", "subtitles"))
 
 
-@dataclass
 class Desk:
-    """Per console: its background renders and its uploads in progress."""
+    """Per console: its background renders, its uploads in progress, and taking a file in
+    (the tus server, the no-JavaScript form and `POST /api/v1/media` all end here)."""
 
-    renders: BackgroundRenders
-    uploads: UploadFolder
+    def __init__(self, console: Any) -> None:
+        config = console.config
+        self.console = console
+        self.inbox, self.build, self.calendar_path = Path(config.inbox), Path(config.build), Path(config.calendar)
+        self.renders = BackgroundRenders(config.calendar, config.inbox, config.build, console.store, console.clock)
+        self.uploads = UploadFolder(self.inbox / UPLOADS_DIR)
+
+    def take(self, staged: Path, name: str, me: Any, testimonial: str | None = None, role: str | None = None,
+             language: str | None = None) -> Arrival:
+        """A finished upload into the inbox (renders start if it is taken). With `testimonial`
+        (and `role`, `language`), a name the calendar does not know is first assigned there."""
+        calendar = self.console.calendar()
+        if calendar is None:
+            return refuse(staged, name, self.inbox, "the calendar does not load, so no file can be checked against it — "
+                                                    "fix calendar.yaml, then try this file again")
+        if testimonial:
+            owner = media_actions.owner_of(calendar, name)
+            if owner is None:
+                try:
+                    self.assign(name, testimonial, role or role_of(name) or "", language, me)
+                except actions.ActionError as failed:
+                    return refuse(staged, name, self.inbox, f"{name} could not be assigned to {testimonial}: {failed}")
+                calendar = self.console.calendar()
+            elif owner.testimonial != testimonial:
+                return refuse(staged, name, self.inbox, f"{name} is {owner.testimonial}'s {owner.role} in the calendar, "
+                                                        f"not {testimonial}'s — rename the file, or assign it there")
+        arrival = media_actions.take_upload(self.console.store, staged=staged, name=name, inbox=self.inbox,
+                                            calendar=calendar, by=me.name, now=self.console.clock.now())
+        if arrival.accepted:
+            self.renders.request()
+        return arrival
+
+    def tus(self, authorize: Any) -> TusServer:
+        """A tus server on this desk's uploads; `authorize` says who calls (a session, a token)."""
+        return TusServer(self.uploads, authorize=authorize, check_creation=check_creation, on_complete=self.completed,
+                         max_size=MAX_UPLOAD_BYTES, clock=self.console.clock)
+
+    def completed(self, info: UploadInfo, path: Path) -> dict[str, Any]:
+        """A tus upload's last byte arrived: take the file in, as its owner, as the metadata assigns it."""
+        me = self.console.accounts.get(info.owner)
+        if me is None or not me.can("designer"):
+            return refuse(path, info.name, self.inbox, f"{info.owner} may no longer upload (account removed or role "
+                                                       "changed)").to_dict()
+        meta = info.metadata
+        return self.take(path, info.name, me, meta.get("testimonial") or None, meta.get("role") or None,
+                         meta.get("language") or None).to_dict()
+
+    def assign(self, name: str, testimonial: str, role: str, language: str | None, me: Any) -> actions.Outcome:
+        return media_actions.assign_file(self.console.store, calendar_path=self.calendar_path, name=name,
+                                         testimonial=testimonial, role=role, language=language or None, by=me.name,
+                                         by_role=me.role, channels=me.channels, now=self.console.clock.now(),
+                                         build=self.build)
 
 
 def routes(console: Any, *, page: Callable, render: Callable, back: Callable, error: Callable,
            current: Callable) -> list[BaseRoute]:
     """The desk's routes for `console` (its page helpers passed in by console.app)."""
     config = console.config
-    desk = Desk(BackgroundRenders(config.calendar, config.inbox, config.build, console.store, console.clock),
-                UploadFolder(Path(config.inbox) / UPLOADS_DIR))
-    console.desk = desk
-
-    def take(staged: Path, name: str, by: str) -> Arrival:
-        calendar = console.calendar()
-        if calendar is None:
-            from assets.inbox import reject
-
-            reason = "the calendar does not load, so no file can be checked against it — fix calendar.yaml, then retry this file"
-            moved = reject(_named(staged, name), Path(config.inbox), reason)
-            return Arrival(name=name, accepted=False, reasons=[reason], path=str(moved.relative_to(config.inbox)))
-        arrival = media_actions.take_upload(console.store, staged=staged, name=name, inbox=Path(config.inbox),
-                                            calendar=calendar, by=by, now=console.clock.now())
-        if arrival.accepted:
-            desk.renders.request()
-        return arrival
+    desk = console.desk = Desk(console)
 
     # -- pages -----------------------------------------------------------------------------
 
@@ -116,6 +149,7 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
         """Without JavaScript: the form posts the files (Starlette spools them to disk, never whole in memory)."""
         form = request.state.form
         files = [f for f in form.getlist("file") if isinstance(f, UploadFile) and f.filename]
+        assignment = {k: str(form.get(k) or "") or None for k in ("testimonial", "role", "language")}
         if not files:
             return back(request, "Not done: choose at least one file.")
         said = []
@@ -125,7 +159,8 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
             if problem:
                 said.append(f"{name}: refused — {problem[1]}")
                 continue
-            arrival = _spool_and_take(upload, Path(config.inbox), name, me.name, take)
+            arrival = _spool_and_take(upload, Path(config.inbox), name,
+                                      lambda staged, name: desk.take(staged, name, me, **assignment))
             said.append(_sentence(arrival))
         return back(request, " · ".join(said), "/media")
 
@@ -173,6 +208,27 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
         return back(request, _sentence(arrival))
 
     @page("designer", post=True)
+    def assign_action(request: Request, console: Any, me: Any) -> Response:
+        """A rejected file whose name the calendar does not know: make it a testimonial's file, then try it again."""
+        form = _fields(request)
+        file = form.get("file", "")
+        calendar = console.calendar()
+        found = next((r for r in desk_views.rejected(config.inbox) if r.file == file), None)
+        if found is None or calendar is None:
+            return back(request, f"Not done: there is no file {file!r} in rejected/ (or the calendar does not load).")
+        try:
+            assigned = desk.assign(found.name, form.get("testimonial", ""), form.get("role", ""), form.get("language"), me)
+            arrival = media_actions.retry_rejected(console.store, file=file, inbox=Path(config.inbox),
+                                                   calendar=console.calendar(), by=me.name, now=console.clock.now())
+        except actions.NotAllowed as refused:
+            return error(request, console, me, 403, str(refused))
+        except actions.ActionError as failed:
+            return back(request, f"Not done: {failed}")
+        if arrival.accepted:
+            desk.renders.request()
+        return back(request, f"{assigned.message} · {_sentence(arrival)}")
+
+    @page("designer", post=True)
     def delete_action(request: Request, console: Any, me: Any) -> Response:
         form = _fields(request)
         try:
@@ -201,11 +257,7 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
             return PlainTextResponse(f"Only designers may upload; you are a {account.role}.", status_code=403)
         return account.name
 
-    def on_complete(info: UploadInfo, path: Path) -> dict[str, Any]:
-        return take(path, info.name, info.owner).to_dict()
-
-    tus = TusServer(desk.uploads, authorize=authorize, check_creation=check_creation, on_complete=on_complete,
-                    max_size=MAX_UPLOAD_BYTES, clock=console.clock)
+    tus = desk.tus(authorize)
 
     return [
         Route("/media", desk_page, methods=["GET"]),
@@ -218,6 +270,7 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
         Route("/media/render", render_action, methods=["POST"]),
         Route("/media/rejected/retry", retry_action, methods=["POST"]),
         Route("/media/rejected/delete", delete_action, methods=["POST"]),
+        Route("/media/rejected/assign", assign_action, methods=["POST"]),
         *tus.routes("/media/uploads"),
     ]
 
@@ -229,7 +282,7 @@ def check_creation(length: int, metadata: dict[str, str], who: str) -> None:
         raise Refused(CREATION_STATUS[problem[0]], problem[1])
 
 
-def _spool_and_take(upload: UploadFile, inbox: Path, name: str, by: str, take: Callable[[Path, str, str], Arrival]) -> Arrival:
+def _spool_and_take(upload: UploadFile, inbox: Path, name: str, take: Callable[[Path, str], Arrival]) -> Arrival:
     """Copy a multipart file (already spooled by Starlette) into a staging folder on the inbox's disk, then take it."""
     staging = Path(tempfile.mkdtemp(prefix="form-", dir=_uploads_root(inbox)))
     try:
@@ -237,7 +290,7 @@ def _spool_and_take(upload: UploadFile, inbox: Path, name: str, by: str, take: C
         with staged.open("wb") as out:
             upload.file.seek(0)
             shutil.copyfileobj(upload.file, out, 4 * 1024 * 1024)
-        return take(staged, name, by)
+        return take(staged, name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -246,13 +299,6 @@ def _uploads_root(inbox: Path) -> Path:
     root = Path(inbox) / UPLOADS_DIR
     root.mkdir(parents=True, exist_ok=True)
     return root
-
-
-def _named(staged: Path, name: str) -> Path:
-    target = staged.parent / name
-    if staged != target:
-        os.replace(staged, target)
-    return target
 
 
 def _sentence(arrival: Arrival) -> str:

@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 
 from assets.inbox import file_owners
-from assets.intake import Arrival, file_sha256, receive, retry
+from assets.intake import ROLES, Arrival, file_sha256, name_problem, receive, retry, role_of
 from assets.intake import delete_rejected as remove_rejected
 from campaign.calendar.models import Calendar
 from campaign.errors import AssetError
@@ -78,6 +78,43 @@ def _after(store: Store, arrival: Arrival, by: str, now: dt.datetime, action: st
                                                 why=f"{arrival.name} was replaced by a new upload")
     else:
         store.add_audit(now, by, action, arrival.name, "refused: " + "; ".join(arrival.reasons)[:900])
+
+
+def assign_file(store: Store, *, calendar_path: Path, name: str, testimonial: str, role: str, language: str | None,
+                by: str, by_role: str, channels: tuple[str, ...] | None, now: dt.datetime, build: Path) -> Outcome:
+    """Make `name` a testimonial's photo, clip or subtitles in `language`, in calendar.yaml (the
+    round-trip writer, checked as `validate` checks, committed and scheduled like every edit).
+
+    A designer may do this and nothing else to the calendar (`scheduler.edits` checks it)."""
+    from campaign.calendar.writer import Draft, StaleCalendar
+    from campaign.errors import CalendarError
+    from scheduler.edits import Change, Editor, apply
+
+    problem = name_problem(name)
+    if problem:
+        raise ActionError(problem)
+    if role not in ROLES:
+        raise ActionError(f"a file is a testimonial's {', '.join(ROLES[:-1])} or {ROLES[-1]}, not {role!r}")
+    if role_of(name) != role:
+        raise ActionError(f"{name} is not a {role} file by its extension ({role_of(name) or 'unknown type'})")
+    if role == "subtitles" and not language:
+        raise ActionError("say which language the subtitles are in")
+    entry = Draft.open(calendar_path).get(("testimonials", testimonial))
+    if not isinstance(entry, dict):
+        raise ActionError(f"there is no testimonial {testimonial!r} in {Path(calendar_path).name}")
+    value = dict(entry)
+    if role == "subtitles":
+        value["subtitles"] = {**(entry.get("subtitles") or {}), str(language): name}
+    else:
+        value[role] = name
+    what = f"{testimonial}'s {role}" + (f" ({language})" if role == "subtitles" else "")
+    try:
+        applied = apply(store, Path(calendar_path), [Change("testimonials", testimonial, value)],
+                        who=Editor(by, by_role, channels), now=now, build=Path(build), base_hash=None,
+                        message=f"{name} is {what}")
+    except (CalendarError, StaleCalendar) as error:
+        raise ActionError(f"the calendar was not changed: {error}") from None
+    return Outcome(f"{name} is now {what} in {Path(calendar_path).name}: {applied.outcome.message}")
 
 
 def owner_of(calendar: Calendar, name: str):  # type: ignore[no-untyped-def]

@@ -37,6 +37,15 @@
     }
   }
 
+  function assignment(metadata) {
+    // Whose file an unknown name is, if the designer said so in the form (the server assigns it).
+    ["testimonial", "role", "language"].forEach(function (key) {
+      var field = form.querySelector("[name=" + key + "]");
+      if (field && field.value) { metadata[key] = field.value; }
+    });
+    return metadata;
+  }
+
   function start(file) {
     var li = el("li", "uploading");
     li.setAttribute("data-name", file.name);
@@ -56,7 +65,7 @@
       endpoint: endpoint,
       chunkSize: 8 * 1024 * 1024,
       retryDelays: [0, 1000, 2000, 4000, 8000, 15000],
-      metadata: { filename: file.name, filetype: file.type || "" },
+      metadata: assignment({ filename: file.name, filetype: file.type || "" }),
       headers: { "X-CSRF-Token": csrf },
       removeFingerprintOnSuccess: true,
       onProgress: function (sent, total) {
