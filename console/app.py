@@ -177,6 +177,14 @@ def page(role: str, *, post: bool = False, quick: bool = False) -> Callable[[Han
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
+            try:
+                return await checked(request)
+            finally:  # uploaded files (the media desk's form) are spooled to temporary files: close them
+                form = getattr(request.state, "form", None)
+                if form is not None:
+                    await form.close()
+
+        async def checked(request: Request) -> Response:
             console: Console = request.app.state.console
             if post and not same_origin(request):
                 return await off_loop(_error, request, console, None, 403, FOREIGN_ORIGIN)

@@ -129,9 +129,12 @@ def desk(calendar: Calendar | None, inbox: Path, build: Path, store: Store, test
         for kind in ("photo", "clip"):
             given = approvals.get((t.id, kind))
             if given is not None:
-                current = manifest.sources.get(kinds[kind] or "", {}).get("sha256")
+                source = Path(inbox) / (kinds[kind] or "")
+                known = manifest.sources.get(kinds[kind] or "")
+                current = given.is_file(source) or (known is not None and not _changed(source, known)
+                                                     and known.get("sha256") == given.sha256)
                 approved[kind] = {"sha256": given.sha256, "approved_by": given.approved_by,
-                                  "approved_at": given.approved_at.isoformat(), "current": current == given.sha256}
+                                  "approved_at": given.approved_at.isoformat(), "current": current}
         found.append(TestimonialMedia(t.id, t.name, t.country, files, variants,
                                       {k: sorted(v) for (tid, k), v in media_channels.items() if tid == t.id}, approved))
     return found

@@ -62,7 +62,7 @@ def approve_media(store: Store, *, testimonial: str, kind: str, inbox: Path, cal
     path = Path(inbox) / name
     if not path.is_file() or path.is_symlink():
         raise ActionError(f"{name} is not in the inbox — upload it before approving it")
-    released = MediaApprovals(store.engine).approve(testimonial, kind, file_sha256(path), by=by, now=now)
+    released = MediaApprovals(store.engine).approve(testimonial, kind, file_sha256(path), by=by, now=now, file=path)
     more = f"; {len(released)} held post{'s' if len(released) != 1 else ''} released" if released else ""
     return Outcome(f"approved {testimonial}'s {kind} ({name}){more}", tuple(released))
 

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, and_, delete, insert, select, update
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, and_, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from scheduler.store import states
@@ -31,6 +31,8 @@ approvals = Table(
     Column("testimonial_id", String(64), primary_key=True),
     Column("kind", String(8), primary_key=True),  # photo | clip
     Column("sha256", String(64), nullable=False),  # of the raw file approved
+    Column("size", BigInteger),  # and its size and modification time, so a page can tell cheaply that it is still there
+    Column("mtime_ns", BigInteger),
     Column("approved_by", String(64), nullable=False),
     Column("approved_at", DateTime, nullable=False),
 )
@@ -43,6 +45,16 @@ class MediaApproval:
     sha256: str
     approved_by: str
     approved_at: dt.datetime
+    size: int | None = None
+    mtime_ns: int | None = None
+
+    def is_file(self, path: Path) -> bool:
+        """The file at `path` is still the one approved (same size and modification time: no hashing)."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return False
+        return (stat.st_size, stat.st_mtime_ns) == (self.size, self.mtime_ns)
 
 
 class MediaApprovals:
@@ -58,21 +70,24 @@ class MediaApprovals:
                                                        approvals.c.kind == kind)).mappings().first()
         if row is None:
             return None
-        return MediaApproval(row["testimonial_id"], row["kind"], row["sha256"], row["approved_by"], from_db(row["approved_at"]))
+        return _approval(row)
 
     def all(self) -> dict[tuple[str, str], MediaApproval]:
         with self.engine.begin() as conn:
             rows = conn.execute(select(approvals)).mappings().all()
-        return {(r["testimonial_id"], r["kind"]): MediaApproval(r["testimonial_id"], r["kind"], r["sha256"], r["approved_by"],
-                                                                from_db(r["approved_at"])) for r in rows}
+        return {(r["testimonial_id"], r["kind"]): _approval(r) for r in rows}
 
-    def approve(self, testimonial_id: str, kind: str, sha256: str, *, by: str, now: dt.datetime) -> list[str]:
-        """Record the approval (audited) and release the posts held for it; the ids released."""
+    def approve(self, testimonial_id: str, kind: str, sha256: str, *, by: str, now: dt.datetime,
+                file: Path | None = None) -> list[str]:
+        """Record the approval of the file with this hash (at `file`, whose size and time are kept too),
+        audited, and release the posts held for it; the ids released."""
+        stat = file.stat() if file is not None else None
         now_db = to_db(now)
         with self.engine.begin() as conn:
             conn.execute(delete(approvals).where(approvals.c.testimonial_id == testimonial_id, approvals.c.kind == kind))
             conn.execute(insert(approvals).values(testimonial_id=testimonial_id, kind=kind, sha256=sha256,
-                                                  approved_by=by, approved_at=now_db))
+                                                  approved_by=by, approved_at=now_db, size=stat.st_size if stat else None,
+                                                  mtime_ns=stat.st_mtime_ns if stat else None))
             conn.execute(insert(audit).values(at=now_db, actor=by, action="media-approve", target=f"{testimonial_id}/{kind}",
                                               detail=f"sha256 {sha256[:12]}"))
             released = []
@@ -99,6 +114,11 @@ class MediaApprovals:
                 conn.execute(insert(audit).values(at=to_db(now), actor=by, action="media-unapprove",
                                                   target=f"{testimonial_id}/{kind}", detail=why))
         return bool(gone)
+
+
+def _approval(row) -> MediaApproval:  # type: ignore[no-untyped-def]
+    return MediaApproval(row["testimonial_id"], row["kind"], row["sha256"], row["approved_by"], from_db(row["approved_at"]),
+                         row["size"], row["mtime_ns"])
 
 
 def hold_reason(approvals_table: MediaApprovals, post: StoredPost, build_dir: Path) -> str | None:
