@@ -16,10 +16,11 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlencode
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from assets.intake import MAX_UPLOAD_BYTES, UPLOADS_DIR, Arrival, refuse, role_of, upload_problem
@@ -249,7 +250,11 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
             return PlainTextResponse("This upload did not come from the console's own page.", status_code=403)
         account, session = await run_in_threadpool(current, request, console)
         if account is None:
-            return PlainTextResponse("Your session ended: log in again.", status_code=401)
+            if method == "GET":  # as every console page: to the login page and back
+                return RedirectResponse(f"{request.scope.get('root_path', '').rstrip('/')}/login?"
+                                        + urlencode({"next": request.url.path}), status_code=303)
+            return PlainTextResponse("Your session ended. Log in again, then drop the file again: the upload goes on "
+                                     "where it stopped.", status_code=401)
         if changes and not csrf_ok(session, request.headers.get("x-csrf-token", "")):
             return PlainTextResponse("The upload did not come from the console's page (CSRF token missing or wrong): "
                                      "reload the page.", status_code=403)

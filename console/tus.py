@@ -166,14 +166,14 @@ class TusServer:
     async def handle(self, request: Request) -> Response:
         method = request.headers.get("x-http-method-override", request.method).upper()
         tail = self._tail(request)
+        who = await self.authorize(request)  # first: nothing, not even the server's limits, without a login
+        if isinstance(who, Response):
+            who.headers["Tus-Resumable"] = TUS_VERSION
+            return who
         if method == "OPTIONS":
             return self._options()
         if method != "GET" and request.headers.get("tus-resumable") != TUS_VERSION:
             return self._reply(412, "this server speaks tus 1.0.0 (send Tus-Resumable: 1.0.0)", {"Tus-Version": TUS_VERSION})
-        who = await self.authorize(request)
-        if isinstance(who, Response):
-            who.headers["Tus-Resumable"] = TUS_VERSION
-            return who
         if not tail:
             if method == "POST":
                 return await self._create(request, who)
