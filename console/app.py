@@ -128,6 +128,7 @@ def make_environment(secrets: tuple[str, ...]) -> SandboxedEnvironment:
     env.globals["STATE_LABELS"] = views.STATE_LABELS
     env.globals["ROLES"] = role_names()
     env.globals["ROLE_TABLE"] = ROLE_TABLE
+    env.globals["SENDABLE_BACK"] = states.SENDABLE_BACK
     env.filters["href"] = lambda url: url if isinstance(url, str) and url.lower().startswith(("https://", "http://")) else "#"
     env.filters["when"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else ""
     return env
@@ -226,6 +227,7 @@ def render(request: Request, console: Console, template: str, account: Account |
     flash = console.signer.read_flash(request.cookies.get(FLASH_COOKIE))
     html = env.get_template(template).render(  # scrubbed on the way out (ScrubAnswers)
         base=_base(request), me=account, csrf=session.csrf if session else "", flash=flash,
+        needs_you=views.needs_you(console.store, account) if account else 0,
         path=request.url.path[len(_base(request)):], now=console.clock.now(), **context)
     response = HTMLResponse(html, status_code=status_code)
     if FLASH_COOKIE in request.cookies:
@@ -284,13 +286,16 @@ def calendar_page(request: Request, console: Console, me: Account) -> Response:
     calendar = console.calendar()
     filters = {k: request.query_params.get(k, "") for k in views.FILTERS}
     view = request.query_params.get("view", "weeks")
-    found, total = views.post_views(console.store, calendar, console.config.build, filters, _thumb_url(request))
+    found, total = views.post_views(console.store, calendar, console.config.build, filters, _thumb_url(request),
+                                    scope=me.scope)
     zone = calendar.campaign.timezone if calendar else "UTC"
+    query = urlencode({k: v for k, v in filters.items() if v})
     return render(request, console, "calendar.html.j2", me, filters=filters, view=view, total=total, posts=found,
                   weeks=views.by_week(found, zone), choices=views.filter_choices(console.store, calendar),
-                  waiting=views.waiting_groups(console.store, me.approves), zone=zone, limit=views.PAGE_LIMIT,
+                  waiting=views.waiting_for(console.store, calendar, filters, me), zone=zone, limit=views.PAGE_LIMIT,
                   campaign=calendar.campaign if calendar else None, live_since=views.watermark(console.store).isoformat(),
-                  query=urlencode({k: v for k, v in filters.items() if v}))
+                  query=query, here="/" + (f"?{query}" if query else ""),
+                  threads=views.threads(console.store, [p.id for p in found]))
 
 
 @page("viewer")
@@ -300,7 +305,8 @@ def post_page(request: Request, console: Console, me: Account) -> Response:
     if found is None:
         return _error(request, console, me, 404, f"There is no post {post_id} in the store.")
     return render(request, console, "post.html.j2", me, p=found, history=views.history(console.store, post_id),
-                  live_since=views.watermark(console.store).isoformat(), sendable=states.SENDABLE_BACK)
+                  live_since=views.watermark(console.store).isoformat(),
+                  thread=views.threads(console.store, [post_id]).get(post_id, []))
 
 
 @page("viewer")
@@ -669,6 +675,9 @@ PUBLIC_PATHS = ("/login", "/welcome", "/healthz", "/static")
 
 
 def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = None, store: Store | None = None) -> Starlette:
+    # The route modules build on this module's page() and render(): imported once it is complete.
+    from console import review
+
     config = config or ConsoleConfig()
     store = store or Store(config.db)
     accounts = Accounts(store.engine)
@@ -702,6 +711,7 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         *desk.routes(console, page=page, render=render, back=_back, error=_error, current=_current),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         Mount(API_PREFIX, create_api(console)),  # JSON, Bearer tokens: its own auth and errors (console/api)
+        *review.ROUTES,
     ]
     app = Starlette(routes=routes)
     app.router.redirect_slashes = False  # its redirect names the Host the client sent (`Host: evil.example`)

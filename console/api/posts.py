@@ -88,7 +88,7 @@ class PostFilters(BaseModel):
 class SendBackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    comment: str = Field(min_length=1, max_length=2000, description="Why, for whoever edits the calendar or the asset.")
+    comment: str = Field(min_length=1, max_length=actions.MAX_COMMENT, description="Why, for whoever edits the calendar or the asset.")
 
 
 class ActionOut(BaseModel):

@@ -92,6 +92,7 @@ audit = Table(
     Column("action", String(64), nullable=False),
     Column("target", String(255), nullable=False),
     Column("detail", Text),
+    Index("ix_audit_target", "target"),  # a post's history and comment thread, a page of cards' threads
 )
 
 channel_state = Table(
