@@ -47,6 +47,7 @@ BLOCK = 4 * 1024 * 1024  # bytes gathered before a write: large enough for full 
 #: A PATCH whose body stops arriving for this long is ended (tus: "a timeout SHOULD be handled by
 #: closing the underlying connection"): what arrived is kept and the upload is free for the resume.
 IDLE_SECONDS = 10.0
+SWEEP_EVERY = dt.timedelta(minutes=10)  # how often a new upload first removes the expired ones
 _ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -157,6 +158,7 @@ class TusServer:
         self.on_complete = on_complete
         self.max_size = max_size
         self.clock = clock or SystemClock()
+        self._swept: dt.datetime | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -217,7 +219,11 @@ class TusServer:
             self.check_creation(length, metadata, who)
         except Refused as refused:
             return self._reply(refused.status, str(refused))
-        info = self.uploads.create(length, metadata, who, self.clock.now())
+        now = self.clock.now()
+        if self._swept is None or now - self._swept > SWEEP_EVERY:  # abandoned uploads do not fill the disk
+            self._swept = now
+            await run_in_threadpool(self.uploads.expire, now)
+        info = self.uploads.create(length, metadata, who, now)
         location = str(request.url.replace(query="", fragment="")).rstrip("/") + "/" + info.id
         headers = {"Location": location, "Upload-Expires": _http_date(info.expires)}
         if request.headers.get("content-type") == OFFSET_TYPE:  # creation-with-upload

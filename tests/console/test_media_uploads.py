@@ -199,3 +199,29 @@ def test_a_1_gb_clip_upload_cut_halfway_resumes_and_completes(designer, app, no_
         answer = interrupted_then_resumed(base, session_headers(base), source, "james-carter.mp4")
     assert answer["complete"] and answer["outcome"]["accepted"], answer
     assert (designer.inbox / "james-carter.mp4").stat().st_size == 1024 * 1024 * 1024
+
+
+def test_an_abandoned_upload_expires_and_is_swept(designer, app, no_renders) -> None:  # type: ignore[no-untyped-def]
+    from starlette.testclient import TestClient
+
+    from consolekit import csrf_of, login
+    from desk_rig import DESIGNER
+
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        login(client, *DESIGNER)
+        headers = {**TUS, "X-CSRF-Token": csrf_of(client.get("/media").text)}
+        created = client.post("/media/uploads", headers={**headers, "Upload-Length": "10",
+                                                         "Upload-Metadata": metadata(filename="a.srt")})
+        url = created.headers["Location"]
+        folder = designer.inbox / ".uploads" / url.rsplit("/", 1)[1]
+        assert folder.is_dir()
+        designer.clock.advance(25 * 3600)  # a day and an hour later: past its Upload-Expires
+        assert client.head(url, headers=headers).status_code == 410
+        assert not folder.exists()
+        client.post("/media/uploads", headers={**headers, "Upload-Length": "10", "Upload-Metadata": metadata(filename="b.srt")})
+        other = client.post("/media/uploads", headers={**headers, "Upload-Length": "10", "Upload-Metadata": metadata(filename="c.srt")})
+        stale = designer.inbox / ".uploads" / other.headers["Location"].rsplit("/", 1)[1]
+        designer.clock.advance(25 * 3600)
+        client.post("/media/uploads", headers={**headers, "Upload-Length": "10", "Upload-Metadata": metadata(filename="d.srt")})
+        assert not stale.exists()  # swept when the next upload started
+        assert len(list((designer.inbox / ".uploads").iterdir())) == 1
