@@ -24,6 +24,7 @@ from assets.manifest import PIPELINE_VERSION, Manifest, input_key
 from assets.needs import RenderJob, required_renders
 from assets.progress import RenderListener
 from assets.specs import Variant
+from assets.speech.drafts import draft_name
 from assets.subtitles import read_subtitles
 from assets.worker import JobSpec, SourceResult, SourceTask, run_source
 from campaign.calendar.loader import LoadedCalendar
@@ -116,8 +117,15 @@ def render_all(
     testimonials = {t.id: t for t in calendar.testimonials}
 
     owners = {name: owner.testimonial for name, owner in file_owners(calendar).items()}
+    drafts: dict[str, str] = {}  # subtitle drafts (assets.speech): never burned in, never rejected
+    for t in calendar.testimonials:
+        if t.clip:
+            drafts.update({draft_name(t.clip, lang): t.id for lang in {*t.subtitles, t.spoken_language}})
     for name, path in files.items():
-        if name not in owners:
+        if name in drafts and name not in owners:
+            summary.skipped.append({"source": name, "testimonial": drafts[name],
+                                    "reason": "a subtitle draft: it waits for a person's approval and is never burned in"})
+        elif name not in owners:
             _reject(summary, path, inbox, unknown_name(name, owners), move_rejected)
 
     groups: dict[tuple[str, str], list[RenderJob]] = defaultdict(list)
@@ -166,6 +174,14 @@ def render_all(
                         listener.refused(job, bad_subtitles[job.subtitles])
                     continue
                 subtitle_path = files.get(job.subtitles)
+                draft = draft_name(source_name, job.language)
+                if subtitle_path is None and draft in files:
+                    # The old render (earlier subtitles) must not go out while the new ones wait for a person.
+                    _refuse(summary, manifest, out, job.output, None,
+                            f"subtitles: draft — {draft} waits for approval (console, or `python run.py subtitles approve "
+                            f"{testimonial_id} --language {job.language}`)", "missing",
+                            source=job.subtitles, testimonial=testimonial_id, language=job.language)
+                    continue
                 if subtitle_path is None:
                     summary.missing.append({"source": job.subtitles, "testimonial": testimonial_id, "outputs": [job.output],
                                             "reason": f"subtitle file {job.subtitles} is not in the inbox {inbox} — drop it there"})

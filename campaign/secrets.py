@@ -154,3 +154,25 @@ def secrets_file_warning(path: Path | None = None) -> str | None:
         return (f"warning: the secrets file {path} can be read by other users (mode {stat.filemode(mode)}) — "
                 f"run `chmod 600 {path}` so only you can read the channel credentials")
     return None
+
+
+def secrets_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(env.get("CAMPAIGN_SECRETS_FILE") or SECRETS_FILE).expanduser()
+
+
+def secret_table(name: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The secrets of `name` (e.g. `notify-email`): the secrets file's `[name]` table, overridden
+    by the environment's `CAMPAIGN_<NAME>_<KEY>`; keys in lower case. An unreadable file gives
+    nothing from the file (`validate` and `check` say why)."""
+    env = os.environ if env is None else env
+    found: dict[str, str] = {}
+    try:
+        table = tomllib.loads(secrets_path(env).read_text(encoding="utf-8")).get(name, {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        table = {}
+    if isinstance(table, dict):
+        found.update({str(k).lower(): str(v) for k, v in table.items() if isinstance(v, (str, int))})
+    prefix = "CAMPAIGN_" + name.upper().replace("-", "_") + "_"
+    found.update({k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix) and v})
+    return found

@@ -676,7 +676,7 @@ PUBLIC_PATHS = ("/login", "/welcome", "/healthz", "/static")
 
 def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = None, store: Store | None = None) -> Starlette:
     # The route modules build on this module's page() and render(): imported once it is complete.
-    from console import review
+    from console import edit, review
 
     config = config or ConsoleConfig()
     store = store or Store(config.db)
@@ -684,6 +684,8 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
     key = accounts.signing_key()
     secrets = known_secrets(store.url, key)
     console = Console(config, store, accounts, SessionSigner(key), clock or SystemClock(), secrets)
+    from console.subtitles import routes as subtitle_routes  # feature modules import this one: imported here, no cycle
+
     routes = [
         Route("/", calendar_page, methods=["GET"]),
         Route("/posts/{post_id:path}", post_page, methods=["GET"]),
@@ -710,8 +712,10 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Route("/healthz", health, methods=["GET"]),
         *desk.routes(console, page=page, render=render, back=_back, error=_error, current=_current),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        *subtitle_routes(),
         Mount(API_PREFIX, create_api(console)),  # JSON, Bearer tokens: its own auth and errors (console/api)
         *review.ROUTES,
+        *edit.routes(),  # calendar editing, history, revert (console/edit.py)
     ]
     app = Starlette(routes=routes)
     app.router.redirect_slashes = False  # its redirect names the Host the client sent (`Host: evil.example`)

@@ -11,6 +11,7 @@ person) goes to a confirmation that lists each post, then one action for all of 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -37,12 +38,16 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
-def slot_context(console: Console, request: Request, post_ids: list[str]) -> dict[str, Any]:
-    """What the card slots of these posts need: their views and their comment threads."""
+def _views(console: Console, post_ids: list[str], thumb_url: Any) -> list[views.PostView]:
     calendar = console.calendar()
     rows, _ = find_posts(console.store, PostFilter(ids=post_ids))
     channels, pillar_of = views.channels_of(calendar), views.pillars(calendar)
-    found = [views.view_of(r, channels, pillar_of, console.config.build, _thumb_url(request)) for r in rows]
+    return [views.view_of(r, channels, pillar_of, console.config.build, thumb_url) for r in rows]
+
+
+def slot_context(console: Console, request: Request, post_ids: list[str]) -> dict[str, Any]:
+    """What the card slots of these posts need: their views and their comment threads."""
+    found = _views(console, post_ids, _thumb_url(request))
     return {"slots": found, "threads": views.threads(console.store, [p.id for p in found])}
 
 
@@ -91,9 +96,12 @@ def comment_one(request: Request, console: Console, me: Account) -> Response:
 
 # -- a selection, confirmed ----------------------------------------------------------------------
 
-def _acts_on(me: Account, do: str, post: Any) -> bool:
-    wanted = (states.PLANNED,) if do == "approve" else states.SENDABLE_BACK
-    return post.state in wanted and me.approves(post.channel_id)
+#: The states each action applies to.
+WANTED = {"approve": (states.PLANNED,), "send-back": states.SENDABLE_BACK}
+
+
+def _acts_on(me: Account, do: str, state: str, channel_id: str) -> bool:
+    return state in WANTED[do] and me.approves(channel_id)
 
 
 def selection(console: Console, me: Account, form: Any) -> tuple[str, list[views.PostView], int]:
@@ -112,15 +120,13 @@ def selection(console: Console, me: Account, form: Any) -> tuple[str, list[views
                 start, end = views.week_bounds(which[5:], calendar.campaign.timezone if calendar else "UTC")
             except ValueError:
                 raise actions.ActionError(f"no such week: {which[5:]}") from None
-            query = PostFilter(**{**query.__dict__, "start": start, "end": end})
+            query = replace(query, start=start, end=end)
         rows, _ = find_posts(console.store, query, limit=MAX_SELECTION * 4)
-        ids |= {r["id"] for r in rows if r["state"] in ((states.PLANNED,) if do == "approve" else states.SENDABLE_BACK)}
+        ids |= {r["id"] for r in rows if _acts_on(me, do, r["state"], r["channel_id"])}
     if not ids:
         raise actions.ActionError("nothing selected: tick the posts (or use \"this week\") first")
-    rows, _ = find_posts(console.store, PostFilter(ids=sorted(ids)))
-    channels, pillar_of = views.channels_of(calendar), views.pillars(calendar)
-    chosen = [views.view_of(r, channels, pillar_of, console.config.build, lambda _id: None) for r in rows]
-    acted = [p for p in chosen if _acts_on(me, do, p.stored)]
+    chosen = _views(console, sorted(ids), lambda _id: None)  # the confirmation lists them without pictures
+    acted = [p for p in chosen if _acts_on(me, do, p.stored.state, p.stored.channel_id)]
     return do, acted[:MAX_SELECTION], len(ids) - len(acted[:MAX_SELECTION])
 
 

@@ -7,7 +7,7 @@ person" lists come from `scheduler.store.status.build_status`, the same report `
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +150,7 @@ def waiting_for(store: Store, calendar: Calendar | None, filters: dict[str, str]
     query = post_filter({**filters, "state": states.PLANNED, "needs": ""}, calendar)
     if me.scope is not None:
         wanted = set(me.scope) & ({query.channel} if isinstance(query.channel, str) else set(me.scope))
-        query = PostFilter(**{**query.__dict__, "channel": sorted(wanted)})
+        query = replace(query, channel=sorted(wanted))
     return find_posts(store, query, limit=0)[1]
 
 

@@ -112,6 +112,8 @@ def _scope_check_all(store: Store, post_ids: Collection[str], channels: Collecti
 
 def _listed(verb: str, ids: Collection[str]) -> str:
     ids = list(ids)
+    if not ids:
+        return f"{verb} 0 posts"
     return (f"{verb} {len(ids)} post{'s' if len(ids) != 1 else ''}: " + ", ".join(ids[:10])
             + (f" and {len(ids) - 10} more" if len(ids) > 10 else ""))
 

@@ -179,6 +179,7 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
     from scheduler.daemon.logs import EventLog, configure
     from scheduler.daemon.publishers import PublisherPool
+    from scheduler.notify.job import INTERVAL, NotifyJob
 
     log = EventLog(configure(json_lines=json_logs))
     clock = make_clock(real_posts=not sandbox and emulators is None)
@@ -213,6 +214,8 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
                                  clock=clock) if results else None
     service = Daemon(store, clock, pool, config, log=log, collect_with=collect_pool)
     holder["daemon"] = service
+    notifier = NotifyJob(store, clock, lambda: service.loaded.calendar if service.loaded else None, log)
+    service.add_job("notify", INTERVAL, notifier.run_once)  # digests on their own job: never delays a post
     try:
         if once:
             report = service.run_once()

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from console.api.auth import Approver, Caller, allowed_channel, check_if_match, etag
 from console.api.errors import COMMON_RESPONSES, ApiError, Problem
-from console.views import STATE_LABELS
+from console.views import STATE_LABELS, channels_of
 from scheduler import actions
 from scheduler.plan.preview import account_label
 from scheduler.store import states
@@ -102,9 +102,9 @@ def post_etag(row: Any) -> str:
 
 
 def _zone(request: Request) -> tuple[Any, dict[str, Any]]:
+    """The campaign's time zone (days in filters) and the calendar's channels (names, zones)."""
     calendar = request.app.state.console.calendar()
-    zone = ZoneInfo(calendar.campaign.timezone) if calendar else dt.timezone.utc
-    return zone, ({c.id: c for c in calendar.channels} if calendar else {})
+    return (ZoneInfo(calendar.campaign.timezone) if calendar else dt.timezone.utc), channels_of(calendar)
 
 
 def post_out(row: Any, channels: dict[str, Any]) -> PostOut:

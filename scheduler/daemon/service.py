@@ -77,10 +77,13 @@ class Daemon:
         self._calendar_mtime: float | None = None
         self._saved_serial: int | None = None  # calendar saves through the console/API seen (scheduler.store.calendar_edits)
         self._inbox_signature: tuple | None = None
+        self._drafts_tried: set[tuple[str, int]] = set()  # clips whose speech gave no draft (not retried)
+        self._speech_said = False
         self._scheduler: BackgroundScheduler | None = None
         self.exit_code = 0
         self.outage = StoreOutage(getattr(store, "url", "the store"), self.log, config.store_outage,
                                   on_give_up=self._give_up)
+        self._jobs: list[tuple[str, float, Callable[[], None]]] = []  # handed in from outside (add_job)
         self.collector: Any = None  # scheduler.results.collect.Collector when collecting
         if collect_with is not None:
             from scheduler.results.collect import Collector  # results sit above the daemon's modules
@@ -250,6 +253,44 @@ class Daemon:
                            f"workers, {len(summary.skipped)} up to date, {len(summary.rejected)} rejected, {len(summary.missing)} missing")
         for entry in summary.rejected + summary.errors:
             self.log.event("render_rejected", entry.get("reason", ""), source=entry.get("source"))
+        self._draft_subtitles(inbox)
+
+    def _draft_subtitles(self, inbox: Path) -> None:
+        """New clips without subtitles in their spoken language get a draft from their speech
+        (scheduler.subtitle_review): a person approves it before anything is burned in."""
+        from assets.speech.model import SpeechUnavailable
+        from scheduler.subtitle_review import draft_missing
+
+        if self.loaded is None:
+            return
+        try:
+            for message in draft_missing(self.store, self.loaded.calendar, inbox, now=self.clock.now(),
+                                         root=self.loaded.root, tried=self._drafts_tried):
+                self.log.event("subtitles_draft", message)
+        except SpeechUnavailable as error:
+            if not self._speech_said:
+                self._speech_said = True
+                self.log.event("subtitles_draft", f"clips without subtitles are not drafted: {error}")
+        except Exception as error:  # noqa: BLE001 - drafting must never stop publishing
+            if not self.outage.failed(error):
+                self.log.event("subtitles_draft", f"drafting failed: {type(error).__name__}: {error}")
+
+    def add_job(self, job_id: str, seconds: float, run: Callable[[], None]) -> None:
+        """A job handed in from outside (the notifier): run every `seconds` on the daemon's
+        scheduler beside the dispatcher, skipped during a store outage, its errors logged."""
+        self._jobs.append((job_id, seconds, run))
+
+    def _guarded(self, job_id: str, run: Callable[[], None]) -> Callable[[], None]:
+        def job() -> None:
+            if self.stop_event.is_set() or self.outage.waiting():
+                return
+            try:
+                run()
+            except Exception as error:  # noqa: BLE001 - a side job must never stop the daemon
+                if not self.outage.failed(error):
+                    self.log.event(f"{job_id}_error", f"{type(error).__name__}: {error}")
+
+        return job
 
     def beat(self) -> None:
         now = self.clock.now()
@@ -297,7 +338,9 @@ class Daemon:
         self.load_and_sync()
         self.check_channels()
         scheduler = BackgroundScheduler(
-            jobstores={"default": MemoryJobStore()}, executors={"default": ThreadPoolExecutor(4)},
+            jobstores={"default": MemoryJobStore()},
+            # Side jobs (add_job) get threads of their own: one that hangs cannot take the dispatcher's.
+            executors={"default": ThreadPoolExecutor(4), "side": ThreadPoolExecutor(2)},
             job_defaults={"coalesce": True, "max_instances": 1}, timezone=UTC)
         interval = self.config.interval_seconds
         now = dt.datetime.now(UTC)
@@ -314,6 +357,9 @@ class Daemon:
         if self.collector is not None:
             scheduler.add_job(self._collect_job, "interval", seconds=self.config.collect_seconds, id="collect",
                               misfire_grace_time=max(1, int(self.config.collect_seconds)), replace_existing=True)
+        for job_id, seconds, run in self._jobs:
+            scheduler.add_job(self._guarded(job_id, run), "interval", seconds=seconds, id=job_id, next_run_time=now,
+                              misfire_grace_time=max(1, int(seconds)), replace_existing=True, executor="side")
         self._scheduler = scheduler
         scheduler.start()
         self.beat()

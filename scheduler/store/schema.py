@@ -95,6 +95,22 @@ audit = Table(
     Index("ix_audit_target", "target"),  # a post's history and comment thread, a page of cards' threads
 )
 
+subtitle_reviews = Table(
+    "subtitle_reviews",
+    metadata,
+    # Per clip and language: where its subtitles stand (scheduler/subtitle_review.py). The files
+    # are in the inbox; this says who approved which version (the SHA-256 of the file written).
+    Column("testimonial_id", String(64), primary_key=True),
+    Column("language", String(8), primary_key=True),
+    Column("state", String(16), nullable=False),  # draft | approved
+    Column("origin", String(32), nullable=False),  # transcribed | machine translation | translated | edited
+    Column("approved_sha256", String(64)),
+    Column("approved_by", String(255)),
+    Column("approved_at", DateTime),
+    Column("updated_by", String(255), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
 channel_state = Table(
     "channel_state",
     metadata,
