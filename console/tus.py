@@ -18,6 +18,7 @@ gets 423 Locked and tus clients retry); an interrupted PATCH keeps every byte it
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import datetime as dt
@@ -339,19 +340,31 @@ class TusServer:
 async def _stream_to(handle: Any, request: Request, room: int) -> tuple[int, bool]:
     """Write the body to `handle` in blocks on a worker thread; (bytes written, whether it overflowed).
 
-    A client that goes away mid-request leaves every byte that arrived written (the tus rule:
-    store as much as possible), so the next HEAD resumes from there.
+    One block is written while the next one arrives (the socket is read again at once), so the
+    network and the disk work at the same time. A client that goes away mid-request leaves
+    every byte that arrived written (the tus rule: store as much as possible), so the next HEAD
+    resumes from there.
     """
+    loop = asyncio.get_running_loop()
     written = 0
     overflow = False
     block = bytearray()
+    pending: asyncio.Future | None = None  # the block being written
+    pending_size = 0
+
+    async def settle() -> None:
+        nonlocal pending, pending_size, written
+        if pending is not None:
+            await pending
+            written += pending_size
+            pending, pending_size = None, 0
 
     async def flush() -> None:
-        nonlocal block, written
+        nonlocal block, pending, pending_size
+        await settle()
         if block:
-            data, block = bytes(block), bytearray()
-            await anyio.to_thread.run_sync(_write_all, handle, data)
-            written += len(data)
+            data, block = block, bytearray()
+            pending, pending_size = loop.run_in_executor(None, _write_all, handle, data), len(data)
 
     chunks = request.stream().__aiter__()
     try:
@@ -363,7 +376,7 @@ async def _stream_to(handle: Any, request: Request, room: int) -> tuple[int, boo
                 break
             if not chunk:
                 continue
-            take = room - written - len(block)
+            take = room - written - pending_size - len(block)
             if len(chunk) > take:
                 chunk, overflow = chunk[:max(0, take)], True
             block += chunk
@@ -376,6 +389,7 @@ async def _stream_to(handle: Any, request: Request, room: int) -> tuple[int, boo
     finally:
         with anyio.CancelScope(shield=True):  # even when the request is cancelled: keep what arrived
             await flush()
+            await settle()
     return written, overflow
 
 
