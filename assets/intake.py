@@ -19,9 +19,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assets.inbox import REJECTED_DIR, Owner, file_owners, reject, unknown_name
+from assets.photo import check_photo_source
 from assets.subtitles import MAX_BYTES as SUBTITLE_MAX_BYTES
 from assets.subtitles import SUFFIXES as SUBTITLE_SUFFIXES
 from assets.subtitles import read_subtitles
+from assets.worker import check_clip_source
 from campaign.calendar.models import Calendar
 from campaign.errors import AssetError
 
@@ -106,9 +108,6 @@ def upload_problem(name: str, length: int, role: str | None = None) -> tuple[str
 
 def source_problem(path: Path, role: str) -> str | None:
     """The pipeline's own checks of a source file, run now: None when it would render."""
-    from assets.photo import check_photo_source
-    from assets.worker import check_clip_source
-
     try:
         if role == "photo":
             check_photo_source(path)

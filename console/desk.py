@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlencode
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from assets.intake import MAX_UPLOAD_BYTES, UPLOADS_DIR, Arrival, refuse, role_of, upload_problem
+from assets.needs import required_renders
 from console import desk_views
 from console.renders import BackgroundRenders
 from console.security import same_origin
@@ -184,8 +186,6 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
         form = _fields(request)
         output = form.get("output", "")
         calendar = console.calendar()
-        from assets.needs import required_renders
-
         known = {j.output for j in required_renders(calendar)} if calendar else set()
         if output not in known:
             return back(request, f"Not done: {output or 'that'} is not a variant the calendar needs.")
@@ -242,8 +242,6 @@ def routes(console: Any, *, page: Callable, render: Callable, back: Callable, er
     # -- tus ---------------------------------------------------------------------------------
 
     async def authorize(request: Request) -> Any:
-        from starlette.concurrency import run_in_threadpool
-
         method = request.headers.get("x-http-method-override", request.method).upper()
         changes = method in ("POST", "PATCH", "DELETE")
         if changes and not same_origin(request):

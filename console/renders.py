@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from assets.manifest import Manifest
+from assets.pipeline import render_all, render_lock
+from campaign.calendar import load_calendar
 from campaign.clock import Clock
 from scheduler.store import Store
 from scheduler.store.renders import StoreRenderListener
@@ -73,9 +75,6 @@ class BackgroundRenders:
                     self._idle.set()
 
     def _render(self, forget: set[str]) -> None:
-        from assets.pipeline import render_all, render_lock
-        from campaign.calendar import load_calendar
-
         loaded = load_calendar(self.calendar)
         with render_lock(self.build):
             if forget:

@@ -14,8 +14,10 @@ from assets.inbox import file_owners
 from assets.intake import ROLES, Arrival, file_sha256, name_problem, receive, retry, role_of
 from assets.intake import delete_rejected as remove_rejected
 from campaign.calendar.models import Calendar
-from campaign.errors import AssetError
+from campaign.calendar.writer import Draft, StaleCalendar
+from campaign.errors import AssetError, CalendarError
 from scheduler.actions import ActionError, Outcome
+from scheduler.edits import Change, Editor, apply
 from scheduler.store import Store
 from scheduler.store.media_approvals import MediaApprovals
 
@@ -86,10 +88,6 @@ def assign_file(store: Store, *, calendar_path: Path, name: str, testimonial: st
     round-trip writer, checked as `validate` checks, committed and scheduled like every edit).
 
     A designer may do this and nothing else to the calendar (`scheduler.edits` checks it)."""
-    from campaign.calendar.writer import Draft, StaleCalendar
-    from campaign.errors import CalendarError
-    from scheduler.edits import Change, Editor, apply
-
     problem = name_problem(name)
     if problem:
         raise ActionError(problem)

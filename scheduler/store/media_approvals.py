@@ -16,6 +16,8 @@ from pathlib import Path
 from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, and_, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
+from assets.manifest import Manifest
+
 from scheduler.store import states
 from scheduler.store.rows import StoredPost, from_db, to_db
 from scheduler.store.schema import audit, posts
@@ -127,8 +129,6 @@ def hold_reason(approvals_table: MediaApprovals, post: StoredPost, build_dir: Pa
     The approval must be of the very file the post's render was made from (the manifest
     records the source's hash with each render).
     """
-    from assets.manifest import Manifest
-
     if post.media is None:
         return None
     media = post.media
