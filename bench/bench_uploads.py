@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Upload speed and memory of the media desk's tus endpoint, against a bare upload in the same run.
 
-    python3 bench/bench_uploads.py [--mb 500]
+    python -m bench.bench_uploads [--mb 500]
 
 Starts the real console (`python run.py web`) in its own process on a temporary store and
 inbox, logs in as a designer, and uploads a generated clip (a sample clip padded with zeros
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import datetime as dt
 import os
 import re
 import socket
@@ -30,10 +31,14 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import httpx
+from argon2 import PasswordHasher
 
-import httpx  # noqa: E402
+import console.accounts
+from console.accounts import Accounts
+from scheduler.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
 
 MB = 1024 * 1024
 BARE_APP = '''
@@ -144,17 +149,10 @@ def bare_upload(source: Path, work: Path) -> float:
 
 
 def console_upload(source: Path, work: Path) -> tuple[float, tuple[float, float, float]]:
-    from argon2 import PasswordHasher
-
-    import console.accounts
-    from console.accounts import Accounts
-    from scheduler.store import Store
-
     console.accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     url = f"sqlite:///{work / 'bench.db'}"
     store = Store(url)
-    Accounts(store.engine).add("dora", "designer", "designer-pass-123", by="bench", now=__import__("datetime").datetime.now(
-        __import__("datetime").timezone.utc))
+    Accounts(store.engine).add("dora", "designer", "designer-pass-123", by="bench", now=dt.datetime.now(dt.timezone.utc))
     store.close()
     port = free_port()
     inbox = work / "inbox"

@@ -17,7 +17,7 @@ from assets.intake import REPLACED_DIR, original_name
 from assets.manifest import Manifest
 from assets.needs import required_renders
 from assets.progress import QUEUED, RENDERING
-from assets.specs import VARIANTS
+from campaign.platforms import VARIANTS
 from campaign.calendar.models import Calendar
 from scheduler.plan.preview import feed_crop, safe_zone_boxes
 from scheduler.store import Store

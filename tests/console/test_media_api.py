@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from desk_rig import SAMPLES, add_designer, broken_jpeg, media_calendar, served
+from testkit.desk import SAMPLES, add_designer, broken_jpeg, media_calendar, served
 
 
 @pytest.fixture
@@ -19,7 +19,8 @@ def api(rig, tmp_path):  # type: ignore[no-untyped-def]
     """The console on a calendar with media approval, a designer's and a viewer's token, renders switched off
     (what the renderer does is judged by the pipeline's tests)."""
     from console.api.tokens import Tokens
-    from console.app import ConsoleConfig, create_app
+    from console.app import ConsoleConfig
+    from console.server import create_app
 
     add_designer(rig)
     app = create_app(ConsoleConfig(db=rig.url, calendar=media_calendar(tmp_path / "campaign"), build=rig.build,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from consolekit import csrf_of, login
-from desk_rig import DESIGNER, SAMPLES, add_designer, broken_jpeg, media_calendar
+from testkit.console import csrf_of, login
+from testkit.desk import DESIGNER, SAMPLES, add_designer, broken_jpeg, media_calendar
 
 
 @pytest.fixture
@@ -15,7 +15,8 @@ def desk(rig, tmp_path):  # type: ignore[no-untyped-def]
     """A client logged in as a designer, on a calendar with media approval; renders recorded, not run."""
     from starlette.testclient import TestClient
 
-    from console.app import ConsoleConfig, create_app
+    from console.app import ConsoleConfig
+    from console.server import create_app
 
     add_designer(rig)
     app = create_app(ConsoleConfig(db=rig.url, calendar=media_calendar(tmp_path / "campaign"), build=rig.build,

@@ -14,24 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from consolekit import REPO
-from desk_rig import DESIGNER, SAMPLES, add_designer, broken_jpeg, media_calendar, served, small_photo
+from testkit.desk import DESIGNER, SAMPLES, add_designer, broken_jpeg, media_calendar, served, small_photo
 from test_console_browser import browser, chromium_path  # noqa: F401 - the shared Chromium fixture
 
-TINY_PATH = REPO / "tests" / "assets"
+pytestmark = pytest.mark.slow  # drives Chromium and renders
 
 
 @pytest.fixture
 def desk_app(rig, tmp_path):  # type: ignore[no-untyped-def]
-    import importlib.util
-
-    from console.app import ConsoleConfig, create_app
-
-    # The pipeline tests' tiny frames (same names and aspects, a fifth of the size).
-    spec = importlib.util.spec_from_file_location("asset_test_media", TINY_PATH / "conftest.py")
-    tiny = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(tiny)  # type: ignore[union-attr]
-    TINY = tiny.TINY
+    from console.app import ConsoleConfig
+    from console.server import create_app
+    from testkit.assets import TINY  # the pipeline tests' tiny frames (same names and aspects, a fifth of the size)
 
     add_designer(rig)
     app = create_app(ConsoleConfig(db=rig.url, calendar=media_calendar(tmp_path / "campaign"), build=rig.build,

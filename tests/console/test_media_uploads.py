@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from desk_rig import SAMPLES, add_designer, broken_jpeg, metadata, served, session_headers
+from testkit.desk import SAMPLES, add_designer, broken_jpeg, metadata, served, session_headers
 
 TUS = {"Tus-Resumable": "1.0.0"}
 
@@ -193,6 +193,7 @@ def test_an_interrupted_clip_upload_resumes_where_it_stopped(designer, app, no_r
     assert (designer.inbox / "james-carter.mp4").read_bytes() == source.read_bytes()
 
 
+@pytest.mark.slow  # a gigabyte through loopback and the disk (about 20 s)
 def test_a_1_gb_clip_upload_cut_halfway_resumes_and_completes(designer, app, no_renders, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     source = padded_clip(tmp_path / "james-carter.mp4", 1024 * 1024 * 1024)
     with served(app) as base:
@@ -204,8 +205,8 @@ def test_a_1_gb_clip_upload_cut_halfway_resumes_and_completes(designer, app, no_
 def test_an_abandoned_upload_expires_and_is_swept(designer, app, no_renders) -> None:  # type: ignore[no-untyped-def]
     from starlette.testclient import TestClient
 
-    from consolekit import csrf_of, login
-    from desk_rig import DESIGNER
+    from testkit.console import csrf_of, login
+    from testkit.desk import DESIGNER
 
     with TestClient(app, base_url="http://127.0.0.1") as client:
         login(client, *DESIGNER)

@@ -10,7 +10,7 @@ from pathlib import Path
 from assets.manifest import Manifest
 from campaign.calendar import load_calendar
 from campaign.clock import FakeClock
-from schedkit import START, LedgerPublisher, make_post, receipts
+from testkit.scheduler import START, LedgerPublisher, make_post, receipts
 from scheduler.daemon import DispatchConfig, Dispatcher
 from scheduler.post import MediaRef
 from scheduler.store import states, sync_plan

@@ -9,11 +9,15 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
+
 from campaign.clock import SystemClock
-from schedkit import LedgerPublisher, make_post, receipts
 from scheduler.daemon import Daemon, DaemonConfig
 from scheduler.store import states
 from scheduler.store.renders import render_progress
+from testkit.scheduler import LedgerPublisher, make_post, receipts
+
+pytestmark = pytest.mark.slow  # real daemon processes
 
 ROOT = Path(__file__).resolve().parents[3]
 
