@@ -17,8 +17,8 @@ from assets.intake import REPLACED_DIR, original_name
 from assets.manifest import Manifest
 from assets.needs import required_renders
 from assets.progress import QUEUED, RENDERING
-from campaign.platforms import VARIANTS
 from campaign.calendar.models import Calendar
+from campaign.platforms import VARIANTS
 from scheduler.plan.preview import feed_crop, safe_zone_boxes
 from scheduler.store import Store
 from scheduler.store.media_approvals import MediaApprovals
