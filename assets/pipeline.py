@@ -8,6 +8,7 @@ whole sources to a process pool, so each photo or clip is decoded once.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import multiprocessing
 import os
 import threading
@@ -385,8 +386,6 @@ def _describe(result: SourceResult) -> str:
 def render_lock(out: Path):  # type: ignore[no-untyped-def]
     """One render of a build folder at a time across processes (the daemon's inbox job and the
     console's background renders share `build/`, its manifest and its overlay cache)."""
-    import fcntl
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / ".render.lock", "a") as handle:

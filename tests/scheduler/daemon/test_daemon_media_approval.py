@@ -10,11 +10,11 @@ from pathlib import Path
 from assets.manifest import Manifest
 from campaign.calendar import load_calendar
 from campaign.clock import FakeClock
-from testkit.scheduler import START, LedgerPublisher, make_post, receipts
+from campaign.post import MediaRef
 from scheduler.daemon import DispatchConfig, Dispatcher
-from scheduler.post import MediaRef
 from scheduler.store import states, sync_plan
 from scheduler.store.media_approvals import HOLD_PREFIX, MediaApprovals
+from testkit.scheduler import START, LedgerPublisher, make_post, receipts
 
 ROOT = Path(__file__).resolve().parents[3]
 OUTPUT = "lukas-weber/feed_4x5.en.jpg"
