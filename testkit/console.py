@@ -41,8 +41,9 @@ def planned_calendar(today: dt.date = START.date()) -> LoadedCalendar:
     return LoadedCalendar(sample.calendar.model_copy(update={"channels": channels}), sample.path, [], {})
 
 
-def make_rig(tmp_path: Path) -> Rig:
-    url = f"sqlite:///{tmp_path / 'campaign.db'}"
+def make_rig(tmp_path: Path, url: str | None = None) -> Rig:
+    """The rig on a SQLite file in `tmp_path`, or on the store at `url`."""
+    url = url or f"sqlite:///{tmp_path / 'campaign.db'}"
     store = Store(url)
     clock = FakeClock(START)
     loaded = planned_calendar()

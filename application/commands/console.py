@@ -37,6 +37,9 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
         print("No console account yet: add one with `python run.py user add NAME --role admin"
               + (f" --db {db}" if db else "") + "`", file=sys.stderr)
     print(f"console on http://{host}:{port}{root_path}/ (store: {store.shown_url})", file=sys.stderr)
+    # pages are made in worker threads (console.offload): a shorter switch interval hands the
+    # interpreter back to the event loop and the health check sooner (5 ms by default)
+    sys.setswitchinterval(0.001)
     # uvicorn trusts X-Forwarded-* from 127.0.0.1 (or $FORWARDED_ALLOW_IPS) unless told: only the named proxy here
     uvicorn.run(app, host=host, port=port, root_path=root_path, proxy_headers=bool(forwarded_allow_ips),
                 forwarded_allow_ips=forwarded_allow_ips or "", log_level="info", access_log=False)
