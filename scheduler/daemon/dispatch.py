@@ -271,7 +271,7 @@ class Dispatcher:
             return
         held = self._media_hold(post) if not sent else None
         if held:
-            self._finish(claim, report.held, state=states.HELD, outcome="held", error=None, message=held)
+            self._finish(claim, report, report.held, state=states.HELD, outcome="held", error=None, message=held)
             return
         try:
             publisher = self.publishers(post.channel_id)
