@@ -56,6 +56,9 @@ class SourceTask:
     #: e.g. a multiprocessing manager's queue the parent drains (None: nobody listens).
     progress: Any = None
     source_sha256: str = ""  # recorded in the manifest beside each output
+    #: Every variant made from this source in the batch, when this task makes only some (a queue job
+    #: makes one): photos decode at the scale all need, so the file is the one a whole batch makes.
+    siblings: tuple[Variant, ...] = ()
 
 
 @dataclass
@@ -138,7 +141,8 @@ def _photo(task: SourceTask) -> SourceResult:
     targets = [
         PhotoTarget(s.job.variant, _overlay(task, s), task.out / s.job.output, s.job.platforms) for s in task.specs
     ]
-    focus, outcomes = render_photo(task.source, targets, task.manual_focus, threads=task.threads or None)
+    focus, outcomes = render_photo(task.source, targets, task.manual_focus, threads=task.threads or None,
+                                   decode_for=task.siblings)
     result = SourceResult(task, focus=focus.source)
     for spec, outcome in zip(task.specs, outcomes):
         if outcome.error:
@@ -219,7 +223,8 @@ def _clip_outputs(task: SourceTask, info, focus: Focus, work: Path) -> SourceRes
         rendered.append((spec, target, notes))
     if targets:
         started = [spec for spec, _, _ in rendered]
-        render_clip(task.source, info, focus, targets, report=(lambda percent: _report(task, started, percent)) if task.progress is not None else None)
+        report = (lambda percent: _report(task, started, percent)) if task.progress is not None else None
+        render_clip(task.source, info, focus, targets, report=report)
     for spec, target, notes in rendered:
         problems = check_clip(target.output, spec.job.variant, spec.job.platforms, expected_seconds=target.seconds)
         v = spec.job.variant

@@ -1,7 +1,9 @@
-"""Console speed on a big store: the pages a team opens all day, with 10,000 posts in the store.
+"""Console speed on a big store: the pages a team opens all day, with 10,000 posts in the store;
+and a save of the sample calendar from the editing forms (goal: under 2 s).
 
 Prints each page's time against a baseline measured in the same run (the same store read by
 `status`'s report, which every console page builds on), so figures compare across machines.
+The save is measured against `validate`'s own check of the same file, in the same run.
 
 Then the concurrent figure (issue 23): a real `web` process (uvicorn) while --clients clients
 load the calendar over and over, and /healthz and /live are polled meanwhile: their p50/p95
@@ -83,6 +85,7 @@ def main() -> None:
         client.close()
         store.close()
         concurrent(url, Path(work), args.clients, args.seconds)
+    bench_save()
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -203,6 +206,55 @@ async def _load(base: str, clients: int, seconds: float) -> None:
     print(f"  errors: {len(errors)}" + (f" ({', '.join(sorted(set(errors))[:5])})" if errors else ""))
     print(f"  /healthz and /live p95 {'under' if worst < 0.1 else 'OVER'} 100 ms ({worst * 1000:.0f} ms); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+def bench_save(repeat: int = 5) -> None:
+    """A save of the sample calendar as the console's form makes it (one moment's title): the
+    round-trip write, `validate`'s checks, the git commit, the plan, the sync into the store
+    and the signal to the daemons; and the live preview while typing (no write)."""
+    import shutil
+    import subprocess
+
+    from campaign.calendar import load_calendar
+    from scheduler import edits
+    from scheduler.plan import plan_posts
+    from scheduler.plan.template_check import template_problems
+
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work) / "campaign"
+        (folder / "assets").mkdir(parents=True)
+        (folder / "assets" / "brand").symlink_to(ROOT / "assets" / "brand")
+        (folder / "templates").symlink_to(ROOT / "templates")
+        path = folder / "calendar.yaml"
+        shutil.copy(ROOT / "calendar.yaml", path)
+        git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.org", "-C", str(folder)]
+        subprocess.run(git + ["init", "-q"], check=True)
+        subprocess.run(git + ["add", "calendar.yaml"], check=True)
+        subprocess.run(git + ["commit", "-q", "-m", "sample"], check=True)
+        now = dt.datetime(2026, 12, 1, 8, tzinfo=UTC)
+        store = Store(f"sqlite:///{Path(work) / 'save.db'}")
+        build = Path(work) / "build"
+        build.mkdir()
+        sync_plan(store, plan_posts(load_calendar(path, today=now.date()), build_dir=build, today=now.date()), now)
+        baseline = timed(lambda: template_problems(load_calendar(path, today=now.date())), repeat)
+        who = edits.Editor("bench", "admin")
+        europe = load_calendar(path).calendar.moment("europe-day").model_dump(mode="python", exclude_defaults=True)
+        titles = iter(f"Europe Day ({i})" for i in range(100))
+
+        def change() -> list[edits.Change]:
+            return [edits.Change("moments", "europe-day", {**europe, "title": next(titles)})]
+
+        preview = timed(lambda: edits.preview(store, path, change(), who=who, now=now, build=build), repeat)
+        save = timed(lambda: edits.apply(store, path, change(), who=who, now=now, build=build, base_hash=None), repeat)
+        commits = subprocess.run(git + ["rev-list", "--count", "HEAD"], capture_output=True, text=True).stdout.strip()
+        store.close()
+    print(f"sample calendar ({len(load_calendar(ROOT / 'calendar.yaml').calendar.moments)} moments, 58 posts); "
+          f"baseline: validate's checks of the file {baseline * 1000:.0f} ms")
+    print(f"live preview of an edit (checks, plan, impact; nothing written): {preview * 1000:.0f} ms = "
+          f"{preview / baseline:.1f}x validate")
+    print(f"save of one title (write, checks, git commit, plan, sync, signal): {save * 1000:.0f} ms = "
+          f"{save / baseline:.1f}x validate; goal under 2 s: {'met' if save < 2 else 'NOT met'} "
+          f"({commits} commits made)")
 
 
 if __name__ == "__main__":

@@ -107,12 +107,31 @@ def x(emulator: Emulator, request: Request) -> Reply:
                 "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from a "
                           "Twitter developer App that is attached to a Project with the access level this endpoint needs."}
         return Reply(403, body, content_type="application/problem+json")
-    tweet_id = request.path.rsplit("/", 1)[-1]
+    if request.path == "/2/tweets":  # GET /2/tweets?ids=a,b (tweepy's get_tweets): found ones in data, the rest in errors
+        ids = [i for i in request.query.get("ids", "").split(",") if i]
+        if not ids or len(ids) > 100:
+            return emulator.error_reply(400, "The `ids` query parameter takes 1 to 100 tweet ids")
+        found: dict[str, Any] = {}
+        for tweet_id in ids:
+            one = _x_tweet(emulator, account, tweet_id, request)
+            if "data" in one:
+                found.setdefault("data", []).append(one["data"])
+            found.setdefault("errors", []).extend(one.get("errors", []))
+            for key, items in one.get("includes", {}).items():
+                found.setdefault("includes", {}).setdefault(key, []).extend(items)
+        if not found["errors"]:
+            del found["errors"]
+        return Reply(200, found)
+    return Reply(200, _x_tweet(emulator, account, request.path.rsplit("/", 1)[-1], request))
+
+
+def _x_tweet(emulator: Emulator, account: str, tweet_id: str, request: Request) -> dict[str, Any]:
+    """One tweet's lookup body in X's shape: `data`, or `errors` when it is not there."""
     entry = _entry(emulator, tweet_id)
     if entry is None:
-        return Reply(200, {"errors": [{"value": tweet_id, "detail": f"Could not find tweet with id: [{tweet_id}].",
-                                       "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
-                                       "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
+        return {"errors": [{"value": tweet_id, "detail": f"Could not find tweet with id: [{tweet_id}].",
+                            "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
+                            "type": "https://api.twitter.com/2/problems/resource-not-found"}]}
     age = _age(emulator, entry)
     fields = set(request.query.get("tweet.fields", "").split(","))
     data: dict[str, Any] = {"id": tweet_id, "text": entry.get("text", ""), "edit_history_tweet_ids": [tweet_id]}  # a default field
@@ -140,7 +159,7 @@ def x(emulator: Emulator, request: Request) -> Reply:
         data["attachments"] = {"media_keys": [key]}
         body["includes"] = {"media": [{"media_key": key, "type": "video",
                                        "public_metrics": {"view_count": figure("x", tweet_id, "video_views", age)}}]}
-    return Reply(200, body)
+    return body
 
 
 def _graph_insights(name_values: list[tuple[str, Any]], node: str) -> dict[str, Any]:

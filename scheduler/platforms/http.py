@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Callable, Iterator, TypeVar
+from urllib.parse import urlparse
 
 import requests
 from requests import exceptions as rex
@@ -160,17 +161,20 @@ class HttpPublisher(Publisher):
         except rex.RequestException as exc:
             if first_send and _never_sent(exc):
                 ledger.create_refused()  # type: ignore[union-attr]
-            raise self._transport_error(exc, creates=creates, what=what) from None
+            raise self._transport_error(exc, creates=creates, what=what, url=url) from None
         if response.status_code >= 400:
             if first_send and response.status_code < 500:
                 ledger.create_refused()  # type: ignore[union-attr]
             self.raise_for(response, creates=creates)
         return response
 
-    def _transport_error(self, exc: BaseException, *, creates: bool, what: str) -> PublishError:
+    def _transport_error(self, exc: BaseException, *, creates: bool, what: str, url: str = "") -> PublishError:
         kind = type(exc).__name__
-        if _never_sent(exc):
-            return TransientError(f"could not reach {self.platform} for {what} ({kind}); nothing was sent — retry later")
+        parsed = urlparse(url)
+        host = f"{parsed.hostname}{f':{parsed.port}' if parsed.port else ''}" if parsed.hostname else ""
+        if _never_sent(exc):  # the host tried, so a wrong `api:` setting shows (never the query: it may hold a token)
+            at = f" at {host}" if host else ""
+            return TransientError(f"could not reach {self.platform}{at} for {what} ({kind}); nothing was sent — retry later")
         if creates and not self.safe_create_retry:
             return OutcomeUnknown(
                 f"{self.platform} may have published the post: the connection was lost after {what} was sent ({kind}), "
