@@ -235,9 +235,7 @@ def render_photo(
             stored_w, stored_h = image.size
             image.draft("RGB", (math.ceil(stored_w / smallest_scale), math.ceil(stored_h / smallest_scale)))
         try:
-            decoded = to_srgb(upright(image, reduce_factor(image, smallest_scale)))
-        except (OSError, SyntaxError, ValueError) as error:
-            raise AssetError(f"{source.name}: the image data is damaged or truncated ({error}) — copy or export it again") from None
+            decoded = decode(image, source, reduce_factor(image, smallest_scale))
         finally:
             image.close()  # the file; `decoded` keeps the pixels
         # One box reduction per integer factor the variants share, made on the pool while the face is
@@ -256,6 +254,28 @@ def render_photo(
         image.close()  # again is harmless
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)  # after an error, nothing keeps running
+
+
+def decode(image: Image.Image, source: Path, reduce: int = 1) -> Image.Image:
+    """The photo's pixels, upright and in sRGB; AssetError when its data is damaged or cut short."""
+    try:
+        return to_srgb(upright(image, reduce))
+    except (OSError, SyntaxError, ValueError) as error:
+        raise AssetError(f"{source.name}: the image data is damaged or truncated ({error}) — copy or export it again") from None
+
+
+def check_photo_source(source: Path) -> tuple[int, int]:
+    """Open and decode a photo as `render_photo` does (small: JPEG shrink-on-load to about 1/8),
+    so a broken or unsupported file is refused the moment it arrives; its upright size."""
+    image = open_photo(source)
+    try:
+        size = oriented_size(image)
+        if image.format == "JPEG":
+            image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+        decode(image, source, reduce_factor(image, 8.0)).close()
+        return size
+    finally:
+        image.close()
 
 
 def _scale(width: int, height: int, variant: Variant) -> float:

@@ -158,21 +158,28 @@ def _photo(task: SourceTask) -> SourceResult:
 
 
 def _clip(task: SourceTask) -> SourceResult:
-    info = probe(task.source)
-    if not info.has_audio:
-        raise AssetError(
-            f"{task.source.name}: the clip has no sound track — a testimonial needs the speaker's voice; "
-            "export it again with audio (platforms also require an AAC track)"
-        )
-    peak = audio_peak_dbfs(task.source)
-    if peak < SILENT_DBFS:
-        raise AssetError(
-            f"{task.source.name}: the sound track is silent (peak {peak:.0f} dBFS) — the export was probably muted; "
-            "export it again with the speaker's voice"
-        )
+    info = check_clip_source(task.source)
     focus: Focus = choose_focus(task.manual_focus, first_frame_rgb(task.source) if task.manual_focus is None else None)
     with tempfile.TemporaryDirectory(prefix="eo-subs-") as temp:
         return _clip_outputs(task, info, focus, Path(temp))
+
+
+def check_clip_source(source: Path):  # type: ignore[no-untyped-def]
+    """What makes a clip unusable whatever the variant (not a readable video, no picture, no or a
+    silent sound track): AssetError with the fix. Run before rendering and on every upload."""
+    info = probe(source)
+    if not info.has_audio:
+        raise AssetError(
+            f"{source.name}: the clip has no sound track — a testimonial needs the speaker's voice; "
+            "export it again with audio (platforms also require an AAC track)"
+        )
+    peak = audio_peak_dbfs(source)
+    if peak < SILENT_DBFS:
+        raise AssetError(
+            f"{source.name}: the sound track is silent (peak {peak:.0f} dBFS) — the export was probably muted; "
+            "export it again with the speaker's voice"
+        )
+    return info
 
 
 def _clip_outputs(task: SourceTask, info, focus: Focus, work: Path) -> SourceResult:  # type: ignore[no-untyped-def]

@@ -75,6 +75,7 @@ class Console:
     clock: Clock
     secrets: tuple[str, ...]
     _thumbs: dict[tuple[str, float], bytes | None] = field(default_factory=dict)
+    desk: Any = None  # the media desk's background renders and uploads (console.desk)
 
     def calendar(self):  # type: ignore[no-untyped-def]
         """The calendar, reloaded when its file changes; None if it is missing or invalid (the
@@ -159,6 +160,14 @@ def page(role: str, *, post: bool = False, quick: bool = False) -> Callable[[Han
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
+            try:
+                return await checked(request)
+            finally:  # uploaded files (the media desk's form) are spooled to temporary files: close them
+                form = getattr(request.state, "form", None)
+                if form is not None:
+                    await form.close()
+
+        async def checked(request: Request) -> Response:
             console: Console = request.app.state.console
             if post:
                 if not same_origin(request):

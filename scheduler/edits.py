@@ -150,6 +150,9 @@ class Applied:
 def check_allowed(who: Editor, before: dict[str, Any], changes: Sequence[Change]) -> None:
     """NotAllowed, with the reason, for a change outside what `who` may do. `before`: the
     calendar as plain data (the file as it is now)."""
+    if who.role == "designer":
+        _only_files(who, before, changes)
+        return
     if who.role not in EDITING_ROLES:
         raise NotAllowed(f"{who.name} is a{'n' if who.role[:1] in 'aeiou' else ''} {who.role}: only editors and admins "
                          "change the calendar")
@@ -181,6 +184,24 @@ def check_allowed(who: Editor, before: dict[str, Any], changes: Sequence[Change]
         else:
             raise NotAllowed(f"editors change moments, quotes, alt text and captions; "
                              f"{NOUNS[change.section]}s are changed by an admin")
+
+
+#: What a designer may change in the calendar: which file is a testimonial's photo, clip or subtitles
+#: (assigning an uploaded file on the media desk), nothing else.
+FILE_KEYS = ("photo", "clip", "subtitles")
+
+
+def _only_files(who: Editor, before: dict[str, Any], changes: Sequence[Change]) -> None:
+    for change in changes:
+        old = _entry(before, change.section, change.key) if change.key is not None else None
+        if change.section != "testimonials" or old is None or change.value is None:
+            raise NotAllowed(f"{who.name} is a designer: designers assign files to testimonials and change nothing "
+                             "else in the calendar — ask an editor or an admin")
+        for where in _changed_paths(old, change.value):
+            if where[0] not in FILE_KEYS:
+                shown = ".".join(str(p) for p in where)
+                raise NotAllowed(f"{who.name} is a designer: designers change a testimonial's photo, clip and "
+                                 f"subtitles files only, not `{shown}` of {change.key}")
 
 
 def may_edit(role: str) -> bool:

@@ -51,6 +51,7 @@ from scheduler.daemon.crash import crash_point
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.outgoing import MediaNotReady, to_outgoing
 from scheduler.store import Claim, Store, StoredPost, new_worker_id, states
+from scheduler.store.media_approvals import MediaApprovals, hold_reason
 
 PublisherFactory = Callable[[str], Publisher]
 
@@ -75,6 +76,7 @@ class PassReport:
     missed: list[str] = field(default_factory=list)
     reconciled: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # media_approval channels: the media is not approved yet
 
 
 class Dispatcher:
@@ -99,6 +101,7 @@ class Dispatcher:
         self._executor: ThreadPoolExecutor | None = None
         self._renewer: threading.Thread | None = None
         self._closed = threading.Event()
+        self._approvals: MediaApprovals | None = None
 
     # -- passes ------------------------------------------------------------------------------
 
@@ -266,6 +269,10 @@ class Dispatcher:
             self._finish(claim, report, report.missed, state=states.MISSED, outcome="missed", error=None,
                          message=f"missed: the channel's grace window ended at {post.grace_ends:%Y-%m-%d %H:%M} UTC")
             return
+        held = self._media_hold(post) if not sent else None
+        if held:
+            self._finish(claim, report, report.held, state=states.HELD, outcome="held", error=None, message=held)
+            return
         try:
             publisher = self.publishers(post.channel_id)
             outgoing = to_outgoing(post, build_dir=self.config.build_dir, media_base_url=self._media_base_url(post))
@@ -365,6 +372,20 @@ class Dispatcher:
         self._finish(claim, report, report.unknown, state=states.UNKNOWN, outcome="unknown", error=error,
                      message=f"unknown, check: {why} — look at {post.platform} account {post.account}, then run "
                              f"`python run.py resolve --post {post.id} --published|--not-published`")
+
+    def _media_hold(self, post: StoredPost) -> str | None:
+        """Why a post of a `media_approval` channel must wait for its media's approval (None: it may go)."""
+        if self.calendar is None or post.media is None:
+            return None
+        try:
+            channel = self.calendar.channel(post.channel_id)
+        except StopIteration:
+            return None
+        if not channel.media_approval:
+            return None
+        if self._approvals is None:
+            self._approvals = MediaApprovals(self.store.engine)
+        return hold_reason(self._approvals, post, self.config.build_dir)
 
     def _media_base_url(self, post: StoredPost) -> str | None:
         lookup = getattr(self.publishers, "media_base_url", None)
