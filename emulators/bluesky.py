@@ -38,6 +38,10 @@ ACCESS_SECONDS, REFRESH_SECONDS = 2 * 3600, 90 * 86400  # what @atproto/pds issu
 SERVICE_TOKEN_MAX = 3600  # getServiceAuth refuses a later exp (BadExpiration)
 #: What @atproto/pds 0.5.35 answers to app.bsky.video.* without a video service (recorded).
 NO_SERVICE = (400, "InvalidRequest", "No service configured for app.bsky.video.uploadVideo")
+#: What @atproto/pds 0.5.35 records for bytes it cannot name, and its default upload limit
+#: (PDS_BLOB_UPLOAD_LIMIT, 5 MiB): a larger body is refused with 413 PayloadTooLarge (recorded).
+UNKNOWN_MIME = "*/*"
+BLOB_UPLOAD_LIMIT = 5 * 1024 * 1024
 
 
 def _b64(data: bytes) -> str:
@@ -279,14 +283,15 @@ class BlueskyEmulator(Emulator):
         digest = hashlib.sha256(data).hexdigest()
         cid = "bafkrei" + digest[:52]
         mime = sniff_mime(data) or mime  # the PDS records what the bytes are, not what the client said
-        info = media.probe(data, mime)
+        info = media.probe(data, mime) if mime != UNKNOWN_MIME else None  # bytes it cannot name: kept all the same
         with self._lock:
             self._blobs[(repo.handle, cid)] = {"info": info, "mime": mime}
         return {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(data)}
 
     def _upload_blob(self, request: Request) -> Reply:
         repo = self._auth(request)
-        mime = sniff_mime(request.body) or request.content_type or "application/octet-stream"
+        require(len(request.body) <= BLOB_UPLOAD_LIMIT, "request entity too large", 413, error="PayloadTooLarge")
+        mime = sniff_mime(request.body) or UNKNOWN_MIME
         if mime.startswith("image/"):
             require(len(request.body) <= PLATFORMS["bluesky"].image_max_bytes,
                     f"This file is too large. It is {len(request.body)} bytes but the maximum size is 1000000 bytes.", 400,
@@ -409,7 +414,10 @@ class BlueskyEmulator(Emulator):
     def _known(self, repo: Repo, blob: Any) -> dict[str, Any]:
         cid = ((blob or {}).get("ref") or {}).get("$link")
         require((repo.handle, cid) in self._blobs, "the embedded blob was never uploaded to this repo", error="BlobNotFound")
-        return self._blobs[(repo.handle, cid)]
+        known = self._blobs[(repo.handle, cid)]
+        require(known["info"] is not None, f"Referenced Mimetype does not match stored blob. Expected: {known['mime']}",
+                error="InvalidMimeType")
+        return known
 
     def _get_record(self, request: Request) -> Reply:
         """Public read of one record, in the repo the request names (handle or DID)."""

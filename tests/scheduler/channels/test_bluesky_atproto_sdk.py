@@ -81,3 +81,13 @@ def test_get_posts_with_several_uris_returns_each(client, emulator: BlueskyEmula
     got = client.get_posts([first.uri, second.uri])
     assert [p.uri for p in got.posts] == [first.uri, second.uri]
     assert [p.record.text for p in got.posts] == ["Belgium, seen by others: one", "Belgium, seen by others: two"]
+
+
+def test_upload_blob_answers_as_the_real_pds_unknown_bytes_and_a_6_mb_blob(client) -> None:  # type: ignore[no-untyped-def]
+    from atproto_client.exceptions import NetworkError  # what the SDK raises on 409, 413 and 502
+
+    unknown = client.upload_blob(b"campaign notes, not an image" * 10)
+    assert unknown.blob.mime_type == "*/*" and unknown.blob.size == 280  # accepted, type unnamed (as @atproto/pds 0.5.35)
+    with pytest.raises(NetworkError) as refused:
+        client.upload_blob(b"\x00" * (6 * 1024 * 1024))
+    assert refused.value.response.status_code == 413 and refused.value.response.content.error == "PayloadTooLarge"
