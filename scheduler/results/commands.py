@@ -18,8 +18,13 @@ from scheduler.results.report import DIMENSIONS, Group, Results, build_results
 NOT_GIVEN = "–"
 
 
-def _cell(value: int | None) -> str:
-    return NOT_GIVEN if value is None else f"{value:,}"
+NOT_YET = "not yet"
+
+
+def _cell(value: int | None, group: Group | None = None) -> str:
+    if value is None:
+        return NOT_YET if group is not None and group.collected == 0 else NOT_GIVEN
+    return f"{value:,}"
 
 
 def _group_dict(group: Group) -> dict:
@@ -79,16 +84,18 @@ def _print_table(report: Results, groups: list[Group], by: str) -> None:
     table = Table(title=f"Results by {by} — {len(report.posts)} published posts", title_justify="left")
     table.add_column(by)
     table.add_column("posts", justify="right")
-    shown = [c for c in report.columns if any(g.totals[c] is not None for g in groups)]
+    total = report.totals()
+    # A column no platform gives is left out; before the first collection nothing is known, so all stay.
+    shown = [c for c in report.columns if any(g.totals[c] is not None for g in groups) or total.collected == 0]
     for column in shown:
         table.add_column(LABELS.get(column, column), justify="right")
     for group in groups:
-        table.add_row(group.key, str(group.posts), *(_cell(group.totals[c]) for c in shown))
-    total = report.totals()
-    table.add_row("all", str(total.posts), *(_cell(total.totals[c]) for c in shown), style="bold")
+        table.add_row(group.key, str(group.posts), *(_cell(group.totals[c], group) for c in shown))
+    table.add_row("all", str(total.posts), *(_cell(total.totals[c], total) for c in shown), style="bold")
     console.print(table)
-    console.print(f"{NOT_GIVEN} not given by these posts' platforms (never counted as 0). Figures are each post's latest "
-                  "collection; reach and impressions add up per post, not unique people across posts.")
+    console.print(f"{NOT_GIVEN} not given by these posts' platforms (never counted as 0); {NOT_YET}: not collected yet. "
+                  "Figures are each post's latest collection; reach and impressions add up per post, not unique "
+                  "people across posts.")
     for note in report.notes:
         console.print(f"note: {note}")
 
