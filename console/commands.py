@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, List, Optional
@@ -24,9 +25,9 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
     import uvicorn
 
     from console.app import ConsoleConfig, create_app
-    from scheduler.store import Store
+    from scheduler.commands import _store
 
-    store = Store(db)
+    store = _store(db)  # a mistyped --db must not serve an empty new store
     app = create_app(ConsoleConfig(db=db, calendar=calendar, build=build_dir, inbox=inbox_dir), clock=make_clock(), store=store)
     from console.accounts import Accounts
 
@@ -34,15 +35,21 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
         print("No console account yet: add one with `python run.py user add NAME --role admin"
               + (f" --db {db}" if db else "") + "`", file=sys.stderr)
     print(f"console on http://{host}:{port}{root_path}/ (store: {store.shown_url})", file=sys.stderr)
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again for the handler that was
+    # there before it: with the default one the process died with 143; this one makes systemd's
+    # stop a clean stop (exit 0, as the README says).
+    signal.signal(signal.SIGTERM, lambda *_: None)
     uvicorn.run(app, host=host, port=port, root_path=root_path, proxy_headers=True,
                 forwarded_allow_ips=forwarded_allow_ips or "127.0.0.1", log_level="info", access_log=False)
 
 
-def _accounts(db: str | None):  # type: ignore[no-untyped-def]
+def _accounts(db: str | None, *, existing: bool = True):  # type: ignore[no-untyped-def]
+    """The store's accounts; a SQLite file that is not there is refused (a typo in --db), except
+    by `user add` (`existing=False`), which may make the first account before `schedule`."""
     from console.accounts import Accounts
-    from scheduler.store import Store
+    from scheduler.commands import _store
 
-    store = Store(db)
+    store = _store(db, existing=existing)
     return store, Accounts(store.engine)
 
 
@@ -63,7 +70,7 @@ def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer
 
     from console.accounts import AccountError
 
-    store, accounts = _accounts(db)
+    store, accounts = _accounts(db, existing=False)
     try:
         password = None if link else _password(password_stdin)
         added = accounts.add(name, role, password, by=_who(by), now=make_clock().now(), channels=channel)

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, CalendarOption, date_or_exit, load_or_exit
-from scheduler.commands import DbOption, make_clock
+from scheduler.commands import DbOption, _store, make_clock, store_errors
 from scheduler.results.figures import LABELS
 from scheduler.results.report import DIMENSIONS, Group, Results, build_results
 
@@ -40,14 +40,12 @@ def results(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
             html: Annotated[Optional[Path], typer.Option("--html", help="Also write the results page (charts, top posts) here.")] = None,
             build_dir: Annotated[Path, typer.Option("--build", help="Rendered assets, for the page's thumbnails.")] = Path("build")) -> None:
     """What the campaign reached: each published post's latest figures, by moment, pillar, channel, language..."""
-    from scheduler.store import Store
-
     if by not in DIMENSIONS:
         print(f"--by {by!r} is not a dimension — choose one of {', '.join(DIMENSIONS)}", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT)
     start, end = date_or_exit(date_from, "--from"), date_or_exit(date_to, "--to")
     loaded = load_or_exit(calendar, quiet_warnings=True)
-    store = Store(db)
+    store = _store(db)  # a mistyped --db is refused, never reported on as a new empty store
     try:
         report = build_results(store, loaded.calendar, start=start, end=end)
     finally:
@@ -106,14 +104,13 @@ def results_import(export: Annotated[Path, typer.Argument(help="A CSV export fro
     from campaign.errors import CampaignError
     from scheduler.results.analytics import read_export
     from scheduler.results.store import ResultsStore
-    from scheduler.store import Store
 
     try:
         rows = read_export(export)
     except CampaignError as error:
         print(str(error), file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    store = Store(db)
+    store = _store(db)
     try:
         count = ResultsStore(store).replace_sessions(str(export.resolve()), rows, make_clock().now())
     finally:
@@ -123,5 +120,5 @@ def results_import(export: Annotated[Path, typer.Argument(help="A CSV export fro
 
 
 def register(app: typer.Typer) -> None:
-    app.command("results")(results)
-    app.command("results-import")(results_import)
+    app.command("results")(store_errors(results))
+    app.command("results-import")(store_errors(results_import))

@@ -23,6 +23,10 @@ from scheduler.store import Store, states
 
 ROOT = Path(__file__).resolve().parents[2]
 CALENDAR = ROOT / "calendar.yaml"
+#: The first test also runs the module's demo from scratch: every variant rendered into a new
+#: build folder (20 s on an idle machine, 190 s measured with 8 jobs sharing 2 cores), the
+#: preview, the rehearsal with its collections (~45 s under that load).
+pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")

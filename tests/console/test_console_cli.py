@@ -94,9 +94,10 @@ def test_web_serves_the_console_behind_a_path_prefix(rig, tmp_path) -> None:
         assert calendar.status_code == 200 and re.search(r'href="/console/posts/[^"]+"', calendar.text)
         assert "store:" in (tmp_path / "web.log").read_text()
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        server.terminate()  # SIGTERM, what systemd sends to stop it
+        code = server.wait(timeout=20)
         log.close()
+    assert code == 0, f"a clean stop exits 0 (the README), not {code}: " + (tmp_path / "web.log").read_text()[-500:]
 
 
 def test_user_add_with_a_one_time_link(rig, client_for) -> None:
