@@ -265,14 +265,14 @@ async def post_page(request: Request, console: Console, me: Account) -> Response
 @page("viewer")
 async def operations_page(request: Request, console: Console, me: Account) -> Response:
     from assets.inbox import rejected_files
-    from scheduler.store.status import build_status
+    from scheduler.store.status import SCHEDULED, build_status
 
     now = _now(console)
     calendar = console.calendar()
     status = build_status(console.store, now, limit=20)
     channel_ids = sorted({c.id for c in calendar.channels} if calendar else set(status["by_channel"]))
     return render(request, console, "operations.html.j2", me, status=status, channels=channel_ids,
-                  order=[s for s in states.ALL if s in status["totals"]],
+                  order=[s for s in (SCHEDULED, *states.ALL) if s in status["totals"]],
                   rejected=[(p.name, why) for p, why in rejected_files(console.config.inbox)],
                   checks=views.channel_checks(calendar), beat=views.heartbeat(console.store, now),
                   unknown=[console.store.get(p["id"]) for p in status["needs_human"]["unknown"]],

@@ -47,6 +47,11 @@ def make_clock(*, real_posts: bool = False) -> Clock:
 
         return FileClock(shared)
     start = os.environ.get("CAMPAIGN_CLOCK_START")
+    speed = os.environ.get("CAMPAIGN_CLOCK_SPEED")
+    if speed and not start:  # never silently the real time at real speed
+        _clock_error(f"CAMPAIGN_CLOCK_SPEED={speed!r} is set without CAMPAIGN_CLOCK_START: the campaign clock needs the "
+                     "time it starts from — add e.g. CAMPAIGN_CLOCK_START=2027-05-09T06:55:00+02:00, or unset "
+                     "CAMPAIGN_CLOCK_SPEED")
     return _scaled_clock(start) if start else SystemClock()
 
 

@@ -179,6 +179,7 @@ class _Steering:
         self._scheduled: set[str] = set()  # posts whose collections the daemon has scheduled
         self._collect_for: dt.datetime | None = None  # the collection time the daemon was woken for
         self._collect_passes = 0  # the daemon's finished passes when it was woken
+        self._collect_woken_at = 0.0
         self._collect_stalled: dt.datetime | None = None
 
     def run(self) -> None:
@@ -210,14 +211,17 @@ class _Steering:
 
     def _wait_for_collection(self, due: dt.datetime, now: dt.datetime) -> None:
         """Hold the clock at a due collection and wake the daemon's collector there; if two of its
-        passes end without collecting it (nothing can), let the clock go on."""
+        passes end without collecting it and a few real seconds went by (nothing can: a post that
+        nothing claims is due), let the clock go on."""
         self.clock.hold_at(due)
         if self.clock.now() < due:
             return
         if self._collect_for != due:
             self._collect_for, self._collect_passes = due, self.daemon.collect_passes
+            self._collect_woken_at = time.monotonic()
             self.daemon.collect_soon()
-        elif self.daemon.collect_passes >= self._collect_passes + 2:
+        elif (self.daemon.collect_passes >= self._collect_passes + 2
+              and time.monotonic() - self._collect_woken_at > STALL_SECONDS):
             self._collect_stalled = due
         elif self.daemon.collect_passes > self._collect_passes:
             self.daemon.collect_soon()  # the pass under way began before the clock got here
@@ -232,15 +236,16 @@ class _Steering:
         signature = tuple(sorted((p.id, p.state, p.attempts) for p in open_posts + publishing))
         if signature != self._last_signature:
             self._last_signature, self._last_change = signature, time.monotonic()
+        collect_at = self._next_collection(posts)
         if publishing:
             # Campaign time stands still while a publish is under way, unless it takes so long
-            # that it must be waiting on campaign time itself (a processing deadline).
+            # that it must be waiting on campaign time itself (a processing deadline); even then
+            # it stops at the next collection of figures.
             stalled = time.monotonic() - self._last_change > PUBLISH_STALL_SECONDS
-            self.clock.hold_at(None if stalled else now)
+            self.clock.hold_at(collect_at if stalled else now)
             return True
         if due is None:
             return False
-        collect_at = self._next_collection(posts)
         if collect_at is not None and collect_at < due:  # a figure is due before the next post
             if collect_at - now > LEAP_TO_COLLECTION and self.clock.leap_to(collect_at):
                 self.leaps.append((now, collect_at))
@@ -249,7 +254,9 @@ class _Steering:
         if due - now > LEAP_OVER and self.clock.leap_to(due):
             self.leaps.append((now, due))
         if due == self._stalled_at:
-            self.clock.hold_at(None)  # nothing takes it: let time run on rather than wait forever
+            # nothing takes it (yet: a loaded machine claims slowly): let time run on rather than wait
+            # forever, but never past a collection of figures
+            self.clock.hold_at(collect_at)
             return True
         self.clock.hold_at(due)
         if self.clock.now() >= due:

@@ -223,6 +223,8 @@ def test_known_ids_still_work(filled: str) -> None:
     ({"CAMPAIGN_CLOCK_START": "next tuesday"}, "CAMPAIGN_CLOCK_START='next tuesday' is not a date and time"),
     ({"CAMPAIGN_CLOCK_START": "2027-05-09T06:55:00+02:00", "CAMPAIGN_CLOCK_SPEED": "fast"}, "is not a positive number"),
     ({"CAMPAIGN_CLOCK_START": "2027-05-09T06:55:00+02:00", "CAMPAIGN_CLOCK_SPEED": "-5"}, "is not a positive number"),
+    ({"CAMPAIGN_CLOCK_SPEED": "fast"}, "CAMPAIGN_CLOCK_SPEED='fast' is set without CAMPAIGN_CLOCK_START"),  # was ignored
+    ({"CAMPAIGN_CLOCK_SPEED": "60"}, "needs the time it starts from"),
 ])
 def test_malformed_clock_settings_are_one_line_exit_2(filled: str, env: dict[str, str], words: str) -> None:
     result = cli("status", "--db", filled, env=env)
