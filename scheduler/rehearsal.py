@@ -187,17 +187,19 @@ class _Steering:
             posts = self.store.all_posts()
             open_posts = [p for p in posts if p.state in OPEN_STATES]
             self._report(posts)
-            if not open_posts or not self._steer(open_posts, posts):
+            if not open_posts or not self._steer(open_posts):
                 return
             time.sleep(self.poll_seconds)
 
-    def _next_collection(self, posts: list[StoredPost]) -> dt.datetime | None:
+    def _next_collection(self) -> dt.datetime | None:
         """The next time a figure is due: a scheduled collection, or the first age of a post
-        published since the daemon's last pass (its collections are not scheduled yet)."""
+        published since the daemon's last pass (its collections are not scheduled yet). Read
+        after the publishes in flight: a post published since that read is seen here, so the
+        clock never leaps past its first collection."""
         collector = self.daemon.collector
         if collector is None:
             return None
-        published = [p for p in posts if p.state == states.PUBLISHED and p.published_at is not None]
+        published = [p for p in self.store.all_posts(state=states.PUBLISHED) if p.published_at is not None]
         if any(p.id not in self._scheduled for p in published):
             self._scheduled = collector.results.scheduled_post_ids()
         from scheduler.results.collect import ages_from_calendar  # results sit above the daemon's modules
@@ -226,7 +228,7 @@ class _Steering:
         elif self.daemon.collect_passes > self._collect_passes:
             self.daemon.collect_soon()  # the pass under way began before the clock got here
 
-    def _steer(self, open_posts: list[StoredPost], posts: list[StoredPost]) -> bool:
+    def _steer(self, open_posts: list[StoredPost]) -> bool:
         """Move the clock one step; False when nothing left can go out (all paused)."""
         # Read the next due time first and the publishes in flight second: a post claimed in
         # between is then seen by one of the two reads, so the clock never runs past it.
@@ -236,7 +238,7 @@ class _Steering:
         signature = tuple(sorted((p.id, p.state, p.attempts) for p in open_posts + publishing))
         if signature != self._last_signature:
             self._last_signature, self._last_change = signature, time.monotonic()
-        collect_at = self._next_collection(posts)
+        collect_at = self._next_collection()
         if publishing:
             # Campaign time stands still while a publish is under way, unless it takes so long
             # that it must be waiting on campaign time itself (a processing deadline); even then
