@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -29,6 +30,11 @@ PRESET = "veryfast"
 LOUDNORM = "loudnorm=I=-14:TP=-1:LRA=11"
 SUBTITLE_FAMILIES = {"latin": "Noto Sans", "japanese": "Noto Sans CJK JP", "arabic": "Noto Sans Arabic"}
 SUBTITLE_FONT_FILES = {"latin": "NotoSans-Bold.ttf", "japanese": "NotoSansJP-Bold.otf", "arabic": "NotoSansArabic-Bold.ttf"}
+
+
+class FfmpegFailed(AssetError):
+    """ffmpeg exited with an error or was killed. Locally the source is refused at once; a queue
+    worker retries it with backoff first (a crash can be the machine's), and refuses it after N tries."""
 
 
 @dataclass(frozen=True)
@@ -153,14 +159,16 @@ def render_clip(source: Path, info: MediaInfo, focus: Focus, targets: list[ClipT
         temps = []
         for target in targets:
             target.output.parent.mkdir(parents=True, exist_ok=True)
-            temps.append(target.output.parent / f".{target.output.name}.part.mp4")
+            # Unique per render: a killed worker's ffmpeg may still be writing its own temp file.
+            temps.append(target.output.parent / f".{target.output.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part.mp4")
         command = clip_command(source, info, focus, staged, fonts, temps)
         returncode, stderr = _run_ffmpeg(command, max(t.seconds for t in targets), report)
         if returncode != 0:
             for temp in temps:
                 temp.unlink(missing_ok=True)
             detail = " | ".join(stderr.strip().splitlines()[-3:])
-            raise AssetError(f"{source.name}: ffmpeg could not render this clip ({detail}) — check that the file plays, then export it again")
+            raise FfmpegFailed(f"{source.name}: ffmpeg could not render this clip ({detail}) — check that the file plays, "
+                               "then export it again")
         for target, temp in zip(targets, temps):
             os.replace(temp, target.output)
 

@@ -16,7 +16,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ContextManager
 
 PIPELINE_VERSION = "2"  # bump when a change to the renderer should re-render everything
 MANIFEST_NAME = "manifest.json"
@@ -37,6 +37,8 @@ class Manifest:
     #: and so the planner and the daemon can say why a post's file is not there.
     refused: dict[str, dict[str, Any]] = field(default_factory=dict)
     _saved: str | None = field(default=None, repr=False, compare=False)
+    #: Outputs recorded or refused since loading: what `save_merged` carries into a fresher copy.
+    _touched: set[str] = field(default_factory=set, repr=False, compare=False)
 
     @classmethod
     def load(cls, out: Path) -> "Manifest":
@@ -74,6 +76,7 @@ class Manifest:
     def record(self, output: str, entry: dict[str, Any]) -> None:
         self.outputs[output] = entry
         self.refused.pop(output, None)
+        self._touched.add(output)
 
     def refuse(self, output: str, key: str | None, reason: str, listed_as: str) -> None:
         """Forget a previous render of `output` and remember why its current inputs give none.
@@ -83,6 +86,7 @@ class Manifest:
         """
         self.outputs.pop(output, None)
         self.refused[output] = {"input_key": key, "reason": reason, "listed_as": listed_as}
+        self._touched.add(output)
 
     def refusal(self, output: str, key: str | None = None) -> dict[str, Any] | None:
         """The recorded refusal of `output` (only if it was for `key`, when given)."""
@@ -105,6 +109,27 @@ class Manifest:
         os.chmod(temp, 0o644)  # mkstemp makes it private; the team reads the manifest
         os.replace(temp, self.path)
         self._saved = text
+
+
+    def save_merged(self, lock: ContextManager[Any]) -> None:
+        """Save what this copy changed into the manifest as it is now on disk, inside `lock`.
+
+        Render workers on several machines write one manifest: each holds the lock (held across
+        read, merge and write) and carries over only its own outputs and the source hashes, so
+        no worker's record is lost to another's older copy.
+        """
+        with lock:
+            fresh = Manifest.load(self.path.parent)
+            fresh.sources.update(self.sources)
+            for output in self._touched:
+                for mine, theirs in ((self.outputs, fresh.outputs), (self.refused, fresh.refused)):
+                    if output in mine:
+                        theirs[output] = mine[output]
+                    else:
+                        theirs.pop(output, None)
+            fresh.save()
+        self.outputs, self.refused, self.sources = fresh.outputs, fresh.refused, fresh.sources
+        self._saved, self._touched = fresh._saved, set()
 
 
 def refusal_reason(out: Path, output: str) -> str | None:

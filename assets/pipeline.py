@@ -25,6 +25,7 @@ from assets.manifest import PIPELINE_VERSION, Manifest, input_key
 from assets.needs import RenderJob, required_renders
 from assets.progress import RenderListener
 from assets.specs import Variant
+from assets.speech.drafts import draft_name
 from assets.subtitles import read_subtitles
 from assets.worker import JobSpec, SourceResult, SourceTask, run_source
 from campaign.calendar.loader import LoadedCalendar
@@ -46,6 +47,13 @@ class ProgressEvent:
 ProgressFn = Callable[[ProgressEvent], None]
 
 
+SUMMARY_LISTS = ("rendered", "skipped", "rejected", "missing", "errors", "queued")
+#: Hands the sources to render to someone else (render workers) instead of rendering them here,
+#: with the manifest (source hashes, refusals found here) to save beside the workers' records;
+#: answers one summary entry per output it queued.
+Dispatch = Callable[[list[SourceTask], Manifest], list[dict[str, Any]]]
+
+
 @dataclass
 class RenderSummary:
     """What a run did. Every entry has a human reason; `to_dict()` is the `--json` output."""
@@ -55,6 +63,7 @@ class RenderSummary:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     missing: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)  # rendered but failed the platform check
+    queued: list[dict[str, Any]] = field(default_factory=list)  # handed to render workers (`render --queue`)
     seconds: float = 0.0
 
     @property
@@ -65,8 +74,8 @@ class RenderSummary:
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.exit_code == 0,
-            "counts": {k: len(getattr(self, k)) for k in ("rendered", "skipped", "rejected", "missing", "errors")},
-            **{k: getattr(self, k) for k in ("rendered", "skipped", "rejected", "missing", "errors")},
+            "counts": {k: len(getattr(self, k)) for k in SUMMARY_LISTS},
+            **{k: getattr(self, k) for k in SUMMARY_LISTS},
             "seconds": round(self.seconds, 3),
         }
 
@@ -82,12 +91,15 @@ def render_all(
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
     move_rejected: bool = True,
     listener: RenderListener | None = None,
+    dispatch: Dispatch | None = None,
 ) -> RenderSummary:
     """Render every missing or stale output the calendar needs; report the rest with reasons.
 
     `variants` replaces frame sizes (tests use tiny frames); `settle_seconds` is how long a
     recently modified file is watched for a copy still in progress. `listener` is told each
-    output's progress (queued, rendering with percent, done, refused with the reason).
+    output's progress (queued, rendering with percent, done, refused with the reason). With
+    `dispatch`, what needs rendering is handed to it (one job per output on the render queue)
+    and listed as `queued`; the workers record their renders in the manifest themselves.
     """
     started = time.monotonic()
     inbox, out = Path(inbox), Path(out)
@@ -106,12 +118,18 @@ def render_all(
     testimonials = {t.id: t for t in calendar.testimonials}
 
     owners: dict[str, str] = {}
+    drafts: dict[str, str] = {}  # subtitle drafts (assets.speech): never burned in, never rejected
     for t in calendar.testimonials:
         for name in [t.photo, t.clip, *t.subtitles.values()]:
             if name:
                 owners[name] = t.id
+        if t.clip:
+            drafts.update({draft_name(t.clip, lang): t.id for lang in {*t.subtitles, t.spoken_language}})
     for name, path in files.items():
-        if name not in owners:
+        if name in drafts and name not in owners:
+            summary.skipped.append({"source": name, "testimonial": drafts[name],
+                                    "reason": "a subtitle draft: it waits for a person's approval and is never burned in"})
+        elif name not in owners:
             guess = difflib.get_close_matches(name, list(owners), n=1)
             hint = f"did you mean {guess[0]}?" if guess else "add it to a testimonial's photo:, clip: or subtitles: in the calendar"
             _reject(summary, path, inbox, f"{name} matches no testimonial in the calendar — rename it ({hint})", move_rejected)
@@ -162,6 +180,14 @@ def render_all(
                         listener.refused(job, bad_subtitles[job.subtitles])
                     continue
                 subtitle_path = files.get(job.subtitles)
+                draft = draft_name(source_name, job.language)
+                if subtitle_path is None and draft in files:
+                    # The old render (earlier subtitles) must not go out while the new ones wait for a person.
+                    _refuse(summary, manifest, out, job.output, None,
+                            f"subtitles: draft — {draft} waits for approval (console, or `python run.py subtitles approve "
+                            f"{testimonial_id} --language {job.language}`)", "missing",
+                            source=job.subtitles, testimonial=testimonial_id, language=job.language)
+                    continue
                 if subtitle_path is None:
                     summary.missing.append({"source": job.subtitles, "testimonial": testimonial_id, "outputs": [job.output],
                                             "reason": f"subtitle file {job.subtitles} is not in the inbox {inbox} — drop it there"})
@@ -194,15 +220,20 @@ def render_all(
             specs.append(JobSpec(job, text, fingerprint, subtitle_path, key))
         if specs:
             focus = (testimonial.focus.x, testimonial.focus.y) if testimonial.focus else None
-            tasks.append(SourceTask(testimonial_id, kind, source, focus, tuple(specs), brand, out, out / CACHE_DIR))
+            tasks.append(SourceTask(testimonial_id, kind, source, focus, tuple(specs), brand, out, out / CACHE_DIR,
+                                    source_sha256=source_hash))
 
     total = sum(len(t.specs) for t in tasks)
     if listener:
         listener.queued([spec.job for task in tasks for spec in task.specs])
+    if dispatch is not None:
+        summary.queued += dispatch(tasks, manifest)
+        summary.seconds = time.monotonic() - started
+        return summary
     done = 0
     for result in _run(tasks, workers, listener):
         done += len(result.task.specs)
-        _collect(summary, manifest, result, inbox, move_rejected)
+        collect(summary, manifest, result, inbox, move_rejected)
         if listener:
             tell_listener(listener, result)
         manifest.save()  # after each source: an interrupted batch keeps what it finished
@@ -218,7 +249,7 @@ def _run(tasks: list[SourceTask], workers: int, listener: RenderListener | None 
     tasks = sorted(tasks, key=lambda t: (t.kind != "clip", -len(t.specs)))
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
-            yield run_source(replace(task, progress=_Relay(listener, task)) if listener else task)
+            yield run_source(replace(task, progress=ProgressRelay(listener, task)) if listener else task)
         return
     processes = min(workers, len(tasks))
     # Each process gets its share of the cores for its photo threads (more only oversubscribes).
@@ -242,7 +273,7 @@ def _run(tasks: list[SourceTask], workers: int, listener: RenderListener | None 
                 yield SourceResult(futures[future], crash=f"the worker rendering it failed ({error})")
 
 
-class _Relay:
+class ProgressRelay:
     """Progress put by a render in this process, passed straight to the listener."""
 
     def __init__(self, listener: RenderListener, task: SourceTask) -> None:
@@ -279,7 +310,7 @@ def tell_listener(listener: RenderListener, result: SourceResult) -> None:
             listener.done(job)
 
 
-def _collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, inbox: Path, move: bool) -> None:
+def collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, inbox: Path, move: bool) -> None:
     task = result.task
     if result.source_error:
         _reject(summary, task.source, inbox, result.source_error, move, testimonial=task.testimonial_id)
@@ -311,7 +342,7 @@ def _collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, i
                                      "notes": job.notes, "warnings": job.warnings, "upscale": upscale})
             manifest.record(job.output, {
                 "upscale": upscale, "warnings": job.warnings,  # the preview shows them beside the post
-                **base, "input_key": job.input_key, "source_sha256": manifest.sources.get(task.source.name, {}).get("sha256"),
+                **base, "input_key": job.input_key, "source_sha256": task.source_sha256 or None,
                 "brand_fingerprint": spec.fingerprint, "platforms": list(spec.job.platforms),
                 "bytes": job.bytes, "sha256": job.sha256, "pipeline_version": PIPELINE_VERSION,
             })

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assets.branding import BrandAssets, OverlayText
+from assets.clip import ClipTarget, FfmpegFailed, render_clip
 from assets.conformance import check_clip, check_photo
 from assets.focus import Focus, crop_box
 from assets.needs import RenderJob
@@ -51,6 +52,7 @@ class SourceTask:
     #: Where the percent of each output goes while it renders: anything with put((output, percent)),
     #: e.g. a multiprocessing manager's queue the parent drains (None: nobody listens).
     progress: Any = None
+    source_sha256: str = ""  # recorded in the manifest beside each output
 
 
 @dataclass
@@ -71,6 +73,7 @@ class SourceResult:
     task: SourceTask
     source_error: str | None = None  # the source is unusable: it moves to rejected/
     crash: str | None = None  # our failure, not the file's: the source stays where it is
+    retryable: bool = False  # ffmpeg failed or we crashed: another try may succeed (queue workers retry)
     focus: str = ""
     jobs: list[JobResult] = field(default_factory=list)
 
@@ -82,10 +85,12 @@ def run_source(task: SourceTask) -> SourceResult:
         if task.kind == "photo":
             return _photo(task)
         return _clip(task)
+    except FfmpegFailed as error:
+        return SourceResult(task, source_error=str(error), retryable=True)
     except AssetError as error:
         return SourceResult(task, source_error=str(error))
     except Exception as error:  # a bug or a machine problem must not stop the batch or blame the file
-        return SourceResult(task, crash=f"{type(error).__name__}: {error}")
+        return SourceResult(task, crash=f"{type(error).__name__}: {error}", retryable=True)
 
 
 def _report(task: SourceTask, specs: tuple[JobSpec, ...] | list[JobSpec], percent: int) -> None:
@@ -169,8 +174,6 @@ def _clip(task: SourceTask) -> SourceResult:
 
 
 def _clip_outputs(task: SourceTask, info, focus: Focus, work: Path) -> SourceResult:  # type: ignore[no-untyped-def]
-    from assets.clip import ClipTarget, render_clip
-
     result = SourceResult(task, focus=focus.source)
     targets: list[ClipTarget] = []
     rendered: list[tuple[JobSpec, ClipTarget, list[str]]] = []

@@ -29,6 +29,8 @@ COMMAND_MODULES = [
     "scheduler.plan.commands",
     "assets.commands",
     "scheduler.commands",
+    "scheduler.subtitle_commands",
+    "scheduler.render_queue.commands",
     "scheduler.results.commands",
     "console.commands",
 ]

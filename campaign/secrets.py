@@ -12,6 +12,7 @@ echo them (as written, URL-encoded, JSON-escaped).
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -72,12 +73,22 @@ def _secrets(env_items: tuple[tuple[str, str], ...], path: str, _signature: tupl
 
 
 def _forms(values: Iterable[str]) -> tuple[str, ...]:
-    """Each value as written, URL-encoded and JSON-escaped (as a server may echo it), longest first."""
+    """Each value in every form a server, a page or a JSON answer may carry it, longest first:
+    as written, URL-encoded, JSON-escaped (ASCII-only, UTF-8, and with <>& escaped as JSON
+    meant for HTML does), and each of those HTML-escaped (`&quot;`/`&#x27;` as Python's
+    html.escape writes quotes, `&#34;`/`&#39;` as Jinja2's markupsafe does, quotes left as
+    they are in text outside attributes)."""
     forms: set[str] = set()
     for value in values:
         value = value.strip()
-        if len(value) >= MIN_SECRET_LENGTH:
-            forms |= {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
+        if len(value) < MIN_SECRET_LENGTH:
+            continue
+        as_json = json.dumps(value, ensure_ascii=False)[1:-1]
+        plain = {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1], as_json,
+                 as_json.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")}
+        for form in plain:
+            forms |= {form, html.escape(form), html.escape(form, quote=False),
+                      html.escape(form).replace("&quot;", "&#34;").replace("&#x27;", "&#39;")}
     return tuple(sorted(forms, key=len, reverse=True))
 
 
@@ -143,3 +154,25 @@ def secrets_file_warning(path: Path | None = None) -> str | None:
         return (f"warning: the secrets file {path} can be read by other users (mode {stat.filemode(mode)}) — "
                 f"run `chmod 600 {path}` so only you can read the channel credentials")
     return None
+
+
+def secrets_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(env.get("CAMPAIGN_SECRETS_FILE") or SECRETS_FILE).expanduser()
+
+
+def secret_table(name: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The secrets of `name` (e.g. `notify-email`): the secrets file's `[name]` table, overridden
+    by the environment's `CAMPAIGN_<NAME>_<KEY>`; keys in lower case. An unreadable file gives
+    nothing from the file (`validate` and `check` say why)."""
+    env = os.environ if env is None else env
+    found: dict[str, str] = {}
+    try:
+        table = tomllib.loads(secrets_path(env).read_text(encoding="utf-8")).get(name, {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        table = {}
+    if isinstance(table, dict):
+        found.update({str(k).lower(): str(v) for k, v in table.items() if isinstance(v, (str, int))})
+    prefix = "CAMPAIGN_" + name.upper().replace("-", "_") + "_"
+    found.update({k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix) and v})
+    return found

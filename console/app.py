@@ -3,19 +3,25 @@
 Server-rendered pages that work with links and forms alone; htmx (served from this package,
 never a CDN) polls `/live` to swap in state changes as the daemon publishes. Nothing but the
 login page, the health check and the static files answers without a session; every POST
-checks the session's CSRF token, then the role. Every string a template prints passes
-through `scrub` (credential values, the database password and token-shaped text removed).
+checks its origin and the session's CSRF token, then the role. Every answer goes out through
+`scrub` as the browser receives it (`console.security`: credential values, the database
+password and token-shaped text, in every encoding). Database and template work runs in
+worker threads (`off_loop`), never on the event loop, so one slow page holds up nobody else.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlencode
 
+import anyio
+from anyio.lowlevel import RunVar
 from jinja2 import ChoiceLoader, FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 from starlette.applications import Starlette
@@ -25,9 +31,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from campaign.clock import Clock, SystemClock
-from console.accounts import Account, AccountError, Accounts, ROLES
+from console.accounts import ROLE_TABLE, Account, AccountError, Accounts, change_role, role_names
 from console.api import PREFIX as API_PREFIX, create_api
-from console.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, SessionSigner, csrf_ok
+from console.security import FormLimit, ScrubAnswers, same_origin
+from console.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, SessionSigner, csrf_ok, same
 from console import views
 from scheduler import actions
 from scheduler.plan.preview import DEFAULT_TEMPLATES, thumbnail_data_uri
@@ -36,6 +43,10 @@ from scheduler.store import Store, states
 HERE = Path(__file__).resolve().parent
 FLASH_COOKIE = "eo_flash"
 LIVE_SECONDS = 3
+#: Pages made at once per process (each in its own worker thread): more only queue for the
+#: interpreter's lock, and the health check and live polls (their own threads) wait behind them.
+PAGE_THREADS = 4
+_page_threads: RunVar[anyio.CapacityLimiter] = RunVar("console_page_threads")
 
 
 @dataclass
@@ -114,25 +125,31 @@ def make_environment(secrets: tuple[str, ...]) -> SandboxedEnvironment:
                                autoescape=select_autoescape(default=True, default_for_string=True),
                                trim_blocks=True, lstrip_blocks=True, finalize=finalize)
     env.globals["STATE_LABELS"] = views.STATE_LABELS
-    env.globals["ROLES"] = ROLES
+    env.globals["ROLES"] = role_names()
+    env.globals["ROLE_TABLE"] = ROLE_TABLE
+    env.globals["SENDABLE_BACK"] = states.SENDABLE_BACK
     env.filters["href"] = lambda url: url if isinstance(url, str) and url.lower().startswith(("https://", "http://")) else "#"
     env.filters["when"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else ""
     return env
 
 
-def scrub_page(html: str, secrets: tuple[str, ...]) -> str:
-    """The page through the project's one scrub (`campaign.secrets.scrub`: configured
-    credentials, token shapes), plus the console's own secrets as typed and as HTML-escaped."""
-    from markupsafe import escape
-
-    from campaign.secrets import scrub
-
-    return scrub(html, {v for secret in secrets for v in (secret, str(escape(secret)))})
+async def off_loop(func: Callable[..., Any], *args: Any, quick: bool = False) -> Any:
+    """`func(*args)` in a worker thread: database and template work never runs on the event
+    loop. Pages share PAGE_THREADS threads; `quick` work (health check, live poll) does not
+    queue behind them."""
+    limiter = None
+    if not quick:
+        try:
+            limiter = _page_threads.get()
+        except LookupError:  # the first page of this event loop
+            limiter = anyio.CapacityLimiter(PAGE_THREADS)
+            _page_threads.set(limiter)
+    return await anyio.to_thread.run_sync(functools.partial(func, *args), limiter=limiter)
 
 
 # -- the request pipeline --------------------------------------------------------------------
 
-Handler = Callable[[Request, "Console", Account], Awaitable[Response]]
+Handler = Callable[[Request, "Console", Account], Awaitable[Response] | Response]
 
 
 def _base(request: Request) -> str:
@@ -144,37 +161,48 @@ def _current(request: Request, console: Console) -> tuple[Account | None, Any]:
     if session is None:
         return None, None
     account = console.accounts.get(session.name)
-    if account is None or account.session_epoch != session.epoch:
+    if account is None or not same(account.session_key, session.key):
         return None, None
     return account, session
 
 
-def page(role: str, *, post: bool = False) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
-    """Wrap a handler: a session is required (else the login page), POSTs need the session's
-    CSRF token (else 403), and the account needs `role` (else 403)."""
+FOREIGN_ORIGIN = "This form was sent from another site (its Origin or Referer is not this console): refused."
+
+
+def page(role: str, *, post: bool = False, quick: bool = False) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """Wrap a handler: a session is required (else the login page), POSTs must come from the
+    console's own pages (Origin/Referer, else 403) and carry the session's CSRF token (else
+    403), and the account needs `role` (else 403). A plain `def` handler runs in a worker
+    thread (`off_loop`, `quick` for small answers polled often); the form is read before."""
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             console: Console = request.app.state.console
-            account, session = _current(request, console)
+            if post and not same_origin(request):
+                return await off_loop(_error, request, console, None, 403, FOREIGN_ORIGIN)
+            account, session = await off_loop(_current, request, console, quick=True)
             if account is None:
                 if post:
-                    return _error(request, console, None, 401, "Your session ended: log in again.")
+                    return await off_loop(_error, request, console, None, 401, "Your session ended: log in again.")
                 target = request.url.path[len(_base(request)):] or "/"
                 if request.url.query:
                     target += "?" + request.url.query
                 return RedirectResponse(f"{_base(request)}/login?{urlencode({'next': target})}", status_code=303)
-            if post:
-                form = await request.form()
-                if not csrf_ok(session, str(form.get("csrf") or "")):
-                    return _error(request, console, account, 403,
-                                  "This form expired or did not come from the console (CSRF token missing or wrong). "
-                                  "Go back, reload the page and try again.")
-            if not account.can(role):
-                return _error(request, console, account, 403, f"Only {role}s may do this; you are a {account.role}.")
             request.state.account = account
             request.state.session = session
-            return await handler(request, console, account)
+            if post:
+                form = await request.form()
+                request.state.form = form
+                if not csrf_ok(session, str(form.get("csrf") or "")):
+                    return await off_loop(_error, request, console, account, 403,
+                                          "This form expired or did not come from the console (CSRF token missing "
+                                          "or wrong). Go back, reload the page and try again.")
+            if not account.can(role):
+                return await off_loop(_error, request, console, account, 403,
+                                      f"Only {role}s may do this; you are a {account.role}.")
+            if inspect.iscoroutinefunction(handler):
+                return await handler(request, console, account)  # type: ignore[misc]
+            return await off_loop(handler, request, console, account, quick=quick)
 
         endpoint.required_role = role  # type: ignore[attr-defined]
         endpoint.is_post = post  # type: ignore[attr-defined]
@@ -188,9 +216,10 @@ def render(request: Request, console: Console, template: str, account: Account |
     env: SandboxedEnvironment = request.app.state.env
     session = getattr(request.state, "session", None)
     flash = console.signer.read_flash(request.cookies.get(FLASH_COOKIE))
-    html = scrub_page(env.get_template(template).render(
+    html = env.get_template(template).render(  # scrubbed on the way out (ScrubAnswers)
         base=_base(request), me=account, csrf=session.csrf if session else "", flash=flash,
-        path=request.url.path[len(_base(request)):], now=console.clock.now(), **context), console.secrets)
+        needs_you=views.needs_you(console.store, account) if account else 0,
+        path=request.url.path[len(_base(request)):], now=console.clock.now(), **context)
     response = HTMLResponse(html, status_code=status_code)
     if FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path=_base(request) or "/")
@@ -226,7 +255,12 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: str(v) for k, v in (await request.form()).items()}
 
 
-async def _run_action(request: Request, console: Console, action: Callable[..., actions.Outcome], **kwargs: Any) -> Response:
+def _fields(request: Request) -> dict[str, str]:
+    """The POSTed form, which `page` read before a plain (threaded) handler runs."""
+    return {k: str(v) for k, v in request.state.form.items()}
+
+
+def _run_action(request: Request, console: Console, action: Callable[..., actions.Outcome], **kwargs: Any) -> Response:
     try:
         outcome = action(console.store, now=_now(console), **kwargs)
     except actions.NotAllowed as error:
@@ -239,31 +273,35 @@ async def _run_action(request: Request, console: Console, action: Callable[..., 
 # -- pages -----------------------------------------------------------------------------------
 
 @page("viewer")
-async def calendar_page(request: Request, console: Console, me: Account) -> Response:
+def calendar_page(request: Request, console: Console, me: Account) -> Response:
     calendar = console.calendar()
     filters = {k: request.query_params.get(k, "") for k in views.FILTERS}
     view = request.query_params.get("view", "weeks")
-    found, total = views.post_views(console.store, calendar, console.config.build, filters, _thumb_url(request))
+    found, total = views.post_views(console.store, calendar, console.config.build, filters, _thumb_url(request),
+                                    scope=me.scope)
     zone = calendar.campaign.timezone if calendar else "UTC"
+    query = urlencode({k: v for k, v in filters.items() if v})
     return render(request, console, "calendar.html.j2", me, filters=filters, view=view, total=total, posts=found,
                   weeks=views.by_week(found, zone), choices=views.filter_choices(console.store, calendar),
-                  waiting=views.waiting_groups(console.store, me.approves), zone=zone, limit=views.PAGE_LIMIT,
+                  waiting=views.waiting_for(console.store, calendar, filters, me), zone=zone, limit=views.PAGE_LIMIT,
                   campaign=calendar.campaign if calendar else None, live_since=views.watermark(console.store).isoformat(),
-                  query=urlencode({k: v for k, v in filters.items() if v}))
+                  query=query, here="/" + (f"?{query}" if query else ""),
+                  threads=views.threads(console.store, [p.id for p in found]))
 
 
 @page("viewer")
-async def post_page(request: Request, console: Console, me: Account) -> Response:
+def post_page(request: Request, console: Console, me: Account) -> Response:
     post_id = request.path_params["post_id"]
     found = views.one_post(console.store, console.calendar(), console.config.build, post_id, _thumb_url(request))
     if found is None:
         return _error(request, console, me, 404, f"There is no post {post_id} in the store.")
     return render(request, console, "post.html.j2", me, p=found, history=views.history(console.store, post_id),
-                  live_since=views.watermark(console.store).isoformat(), sendable=states.SENDABLE_BACK)
+                  live_since=views.watermark(console.store).isoformat(),
+                  thread=views.threads(console.store, [post_id]).get(post_id, []))
 
 
 @page("viewer")
-async def operations_page(request: Request, console: Console, me: Account) -> Response:
+def operations_page(request: Request, console: Console, me: Account) -> Response:
     from assets.inbox import rejected_files
     from scheduler.store.status import SCHEDULED, build_status
 
@@ -281,7 +319,7 @@ async def operations_page(request: Request, console: Console, me: Account) -> Re
 
 
 @page("viewer")
-async def results_page(request: Request, console: Console, me: Account) -> Response:
+def results_page(request: Request, console: Console, me: Account) -> Response:
     from scheduler.results.store import ResultsStore
 
     posts = views.published(console.store, console.calendar())
@@ -290,33 +328,35 @@ async def results_page(request: Request, console: Console, me: Account) -> Respo
 
 
 @page("viewer")
-async def audit_page(request: Request, console: Console, me: Account) -> Response:
+def audit_page(request: Request, console: Console, me: Account) -> Response:
     rows = console.store.audit_rows()[-300:][::-1]
     return render(request, console, "audit.html.j2", me, rows=rows)
 
 
 @page("admin")
-async def users_page(request: Request, console: Console, me: Account) -> Response:
+def users_page(request: Request, console: Console, me: Account) -> Response:
     calendar = console.calendar()
     return render(request, console, "users.html.j2", me, users=console.accounts.all(),
                   channels=sorted(c.id for c in calendar.channels) if calendar else [])
 
 
-@page("viewer")
-async def live_fragment(request: Request, console: Console, me: Account) -> Response:
+@page("viewer", quick=True)
+def live_fragment(request: Request, console: Console, me: Account) -> Response:
     """The htmx poll: every post changed since `since` as an out-of-band state badge."""
+    given = request.query_params.get("since", "")
     try:
-        since = dt.datetime.fromisoformat(request.query_params.get("since", "").replace(" ", "+"))
-    except ValueError:
-        since = views.watermark(console.store)
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=dt.timezone.utc)
+        since = dt.datetime.fromisoformat(given.replace(" ", "+")) if given else views.watermark(console.store)
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=dt.timezone.utc)
+        since = since.astimezone(dt.timezone.utc)  # 9999-12-31T23:59:59-14:00 is past what a datetime holds
+    except (ValueError, OverflowError):
+        return PlainTextResponse("since must be a date and time such as 2027-01-01T09:00:00+00:00", status_code=400)
     changed, newest = views.changed_since(console.store, since)
     return render(request, console, "_live.html.j2", me, changed=changed, live_since=newest.isoformat())
 
 
 @page("viewer")
-async def thumbnail(request: Request, console: Console, me: Account) -> Response:
+def thumbnail(request: Request, console: Console, me: Account) -> Response:
     """A small JPEG of the post's rendered asset (the preview's thumbnail), cached per file version."""
     import base64
 
@@ -381,46 +421,46 @@ def _thumb_url(request: Request) -> Callable[[str], str]:
 # -- actions (POST) ----------------------------------------------------------------------------
 
 @page("approver", post=True)
-async def approve_action(request: Request, console: Console, me: Account) -> Response:
-    form = await _form(request)
-    return await _run_action(request, console, actions.approve, by=me.name, channels=me.scope,
+def approve_action(request: Request, console: Console, me: Account) -> Response:
+    form = _fields(request)
+    return _run_action(request, console, actions.approve, by=me.name, channels=me.scope,
                              post=form.get("post") or None, moment=form.get("moment") or None,
                              channel=form.get("channel") or None)
 
 
 @page("approver", post=True)
-async def send_back_action(request: Request, console: Console, me: Account) -> Response:
-    form = await _form(request)
-    return await _run_action(request, console, actions.send_back, by=me.name, channels=me.scope,
+def send_back_action(request: Request, console: Console, me: Account) -> Response:
+    form = _fields(request)
+    return _run_action(request, console, actions.send_back, by=me.name, channels=me.scope,
                              post=form.get("post", ""), comment=form.get("comment", ""))
 
 
 @page("admin", post=True)
-async def pause_action(request: Request, console: Console, me: Account) -> Response:
-    form = await _form(request)
-    return await _run_action(request, console, actions.pause, by=me.name, channel=form.get("channel") or None,
+def pause_action(request: Request, console: Console, me: Account) -> Response:
+    form = _fields(request)
+    return _run_action(request, console, actions.pause, by=me.name, channel=form.get("channel") or None,
                              reason=form.get("reason", ""), calendar=console.config.calendar)
 
 
 @page("admin", post=True)
-async def resume_action(request: Request, console: Console, me: Account) -> Response:
-    form = await _form(request)
-    return await _run_action(request, console, actions.resume, by=me.name, channel=form.get("channel") or None,
+def resume_action(request: Request, console: Console, me: Account) -> Response:
+    form = _fields(request)
+    return _run_action(request, console, actions.resume, by=me.name, channel=form.get("channel") or None,
                              calendar=console.config.calendar)
 
 
 @page("admin", post=True)
-async def resolve_action(request: Request, console: Console, me: Account) -> Response:
-    form = await _form(request)
+def resolve_action(request: Request, console: Console, me: Account) -> Response:
+    form = _fields(request)
     if form.get("published") not in ("yes", "no"):
         return _back(request, "Not done: say whether you found the post on the platform.")
-    return await _run_action(request, console, actions.resolve, by=me.name, post=form.get("post", ""),
+    return _run_action(request, console, actions.resolve, by=me.name, post=form.get("post", ""),
                              published=form["published"] == "yes", url=form.get("url") or None)
 
 
 @page("admin", post=True)
-async def user_add_action(request: Request, console: Console, me: Account) -> Response:
-    form = await request.form()
+def user_add_action(request: Request, console: Console, me: Account) -> Response:
+    form = request.state.form
     channels = [str(c) for c in form.getlist("channels")]
     try:
         added = console.accounts.add(str(form.get("name", "")), str(form.get("role", "")), str(form.get("password", "")),
@@ -433,8 +473,8 @@ async def user_add_action(request: Request, console: Console, me: Account) -> Re
 
 
 @page("admin", post=True)
-async def user_remove_action(request: Request, console: Console, me: Account) -> Response:
-    name = (await _form(request)).get("name", "")
+def user_remove_action(request: Request, console: Console, me: Account) -> Response:
+    name = _fields(request).get("name", "")
     if name == me.name:
         return _back(request, "Not done: you cannot remove your own account (another admin can).")
     if not console.accounts.remove(name):
@@ -443,9 +483,25 @@ async def user_remove_action(request: Request, console: Console, me: Account) ->
     return _back(request, f"account {name} removed")
 
 
+@page("admin", post=True)
+def user_role_action(request: Request, console: Console, me: Account) -> Response:
+    form = request.state.form
+    name = str(form.get("name", ""))
+    if name == me.name:
+        return _back(request, "Not done: you cannot change your own role (another admin can).")
+    channels = [c for value in form.getlist("channels") for c in str(value).split(",")]
+    try:
+        message = change_role(console.store, console.accounts, name, str(form.get("role", "")), channels or None,
+                              by=me.name, now=_now(console), calendar=console.config.calendar)
+    except AccountError as error:
+        return _back(request, f"Not done: {error}")
+    return _back(request, message)
+
+
 @page("viewer", post=True)
-async def logout_action(request: Request, console: Console, me: Account) -> Response:
+def logout_action(request: Request, console: Console, me: Account) -> Response:
     console.accounts.end_sessions(me.name)
+    console.store.add_audit(_now(console), me.name, "logout", me.name, "every session of the account ended")
     response = RedirectResponse(f"{_base(request)}/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path=_base(request) or "/")
     return response
@@ -473,22 +529,37 @@ def _safe_next(target: str) -> bool:
     return target.startswith("/") and not target.startswith("//") and "\\" not in target
 
 
-async def login_page(request: Request) -> Response:
-    console: Console = request.app.state.console
+def _public(handler: Callable[[Request, "Console"], Response]) -> Callable[[Request], Awaitable[Response]]:
+    """A page without a session (login, one-time link): its form read on the loop, its work
+    (Argon2, the store, the template) in a worker thread; a POST from another site refused."""
+
+    async def endpoint(request: Request) -> Response:
+        console: Console = request.app.state.console
+        if request.method == "POST":
+            request.state.form = await request.form()
+            if not same_origin(request):
+                return await off_loop(_error, request, console, None, 403, FOREIGN_ORIGIN)
+        return await off_loop(handler, request, console)
+
+    return endpoint
+
+
+@_public
+def login_page(request: Request, console: Console) -> Response:
     if _current(request, console)[0] is not None:
         return RedirectResponse(f"{_base(request)}/", status_code=303)
     return _login_form(request, console)
 
 
-async def login_action(request: Request) -> Response:
-    console: Console = request.app.state.console
-    form = await _form(request)
-    name = form.get("name", "").strip()
+@_public
+def login_action(request: Request, console: Console) -> Response:
+    form = _fields(request)
+    name = form.get("name", "").strip()[:200]
     if not console.signer.login_token_ok(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
         return _login_form(request, console, "The login form expired or did not come from the console: try again.", 403, name)
     now = _now(console)
     keys = _client_keys(request, name)
-    wait = console.accounts.blocked_for(keys, now)
+    attempt, wait = console.accounts.begin_attempt(keys, now)
     if wait is not None:
         minutes = max(1, int(wait.total_seconds() // 60) + 1)
         response = _login_form(request, console, f"Too many failed logins: try again in {minutes} minute"
@@ -496,23 +567,23 @@ async def login_action(request: Request) -> Response:
         response.headers["Retry-After"] = str(int(wait.total_seconds()) + 1)
         return response
     account = console.accounts.verify(name, form.get("password", ""))
-    if account is None:
-        console.accounts.record_failure(keys, now)
+    if account is None:  # the attempt stays counted
+        console.store.add_audit(now, "console", "login-failed", name[:64] or "(no name)", f"from {keys[1][5:]}")
         return _login_form(request, console, "Wrong name or password.", 401, name)
-    console.accounts.clear_failures(keys[:1])
-    console.store.add_audit(now, account.name, "login", account.name, f"role {account.role}")
+    console.accounts.succeeded(attempt, keys[:1])
+    console.store.add_audit(now, account.name, "login", account.name, f"role {account.role}, from {keys[1][5:]}")
     nxt = form.get("next", "/")
     response = RedirectResponse(_base(request) + (nxt if _safe_next(nxt) else "/"), status_code=303)
-    response.set_cookie(SESSION_COOKIE, console.signer.issue(account.name, account.session_epoch),
+    response.set_cookie(SESSION_COOKIE, console.signer.issue(account.name, account.session_key),
                         max_age=SESSION_HOURS * 3600, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", path=_base(request) or "/")
     response.delete_cookie(LOGIN_COOKIE, path=_base(request) or "/")
     return response
 
 
-async def welcome_page(request: Request) -> Response:
+@_public
+def welcome_page(request: Request, console: Console) -> Response:
     """Where a one-time link lands: the person chooses their password."""
-    console: Console = request.app.state.console
     return _welcome_form(request, console, request.query_params.get("token", ""))
 
 
@@ -526,9 +597,9 @@ def _welcome_form(request: Request, console: Console, token: str, message: str =
     return response
 
 
-async def welcome_action(request: Request) -> Response:
-    console: Console = request.app.state.console
-    form = await _form(request)
+@_public
+def welcome_action(request: Request, console: Console) -> Response:
+    form = _fields(request)
     token = form.get("token", "")
     if not console.signer.login_token_ok(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
         return _welcome_form(request, console, token, "The form expired or did not come from the console: try again.", 403)
@@ -546,7 +617,10 @@ async def welcome_action(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     """For load balancers and monitoring: the store answers. Says nothing else."""
-    console: Console = request.app.state.console
+    return await off_loop(_health, request.app.state.console, quick=True)
+
+
+def _health(console: "Console") -> Response:
     started = time.monotonic()
     try:
         console.store.counts()
@@ -592,12 +666,17 @@ PUBLIC_PATHS = ("/login", "/welcome", "/healthz", "/static")
 
 
 def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = None, store: Store | None = None) -> Starlette:
+    # The route modules build on this module's page() and render(): imported once it is complete.
+    from console import review
+
     config = config or ConsoleConfig()
     store = store or Store(config.db)
     accounts = Accounts(store.engine)
     key = accounts.signing_key()
     secrets = known_secrets(store.url, key)
     console = Console(config, store, accounts, SessionSigner(key), clock or SystemClock(), secrets)
+    from console.subtitles import routes as subtitle_routes  # feature modules import this one: imported here, no cycle
+
     routes = [
         Route("/", calendar_page, methods=["GET"]),
         Route("/posts/{post_id:path}", post_page, methods=["GET"]),
@@ -615,6 +694,7 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Route("/resolve", resolve_action, methods=["POST"]),
         Route("/users/add", user_add_action, methods=["POST"]),
         Route("/users/remove", user_remove_action, methods=["POST"]),
+        Route("/users/role", user_role_action, methods=["POST"]),
         Route("/logout", logout_action, methods=["POST"]),
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login_action, methods=["POST"]),
@@ -622,9 +702,14 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Route("/welcome", welcome_action, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        *subtitle_routes(),
         Mount(API_PREFIX, create_api(console)),  # JSON, Bearer tokens: its own auth and errors (console/api)
+        *review.ROUTES,
     ]
     app = Starlette(routes=routes)
+    app.router.redirect_slashes = False  # its redirect names the Host the client sent (`Host: evil.example`)
+    app.add_middleware(ScrubAnswers, secrets=secrets)
+    app.add_middleware(FormLimit)
     app.add_middleware(SecurityHeaders)
     app.state.console = console
     app.state.env = make_environment(secrets)

@@ -12,7 +12,8 @@ import typer
 from campaign.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption
 from scheduler.commands import BuildOption, DbOption, _who, make_clock
 
-user_app = typer.Typer(help="Accounts of the web console: add, list, remove, set a password, API tokens.", no_args_is_help=True)
+user_app = typer.Typer(help="Accounts of the web console: add, list, remove, change a role, set a password, API tokens.",
+                       no_args_is_help=True)
 
 
 def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_dir: BuildOption = Path("build"),
@@ -20,7 +21,7 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
         host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port")] = 8080,
         root_path: Annotated[str, typer.Option("--root-path", help="The path prefix a reverse proxy serves the console under, e.g. /console.")] = "",
-        forwarded_allow_ips: Annotated[Optional[str], typer.Option("--forwarded-allow-ips", help="Proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated; default 127.0.0.1).")] = None) -> None:
+        forwarded_allow_ips: Annotated[Optional[str], typer.Option("--forwarded-allow-ips", help="The reverse proxy (addresses, comma-separated) whose X-Forwarded-For/-Proto headers are trusted; without it they are ignored, so no client can pick its own address for the login limit.")] = None) -> None:
     """Serve the team's console: calendar, review, operations and results, in a browser."""
     import uvicorn
 
@@ -35,12 +36,18 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
         print("No console account yet: add one with `python run.py user add NAME --role admin"
               + (f" --db {db}" if db else "") + "`", file=sys.stderr)
     print(f"console on http://{host}:{port}{root_path}/ (store: {store.shown_url})", file=sys.stderr)
+<<<<<<< HEAD
     # uvicorn stops gracefully on SIGTERM, then raises the signal again for the handler that was
     # there before it: with the default one the process died with 143; this one makes systemd's
     # stop a clean stop (exit 0, as the README says).
     signal.signal(signal.SIGTERM, lambda *_: None)
     uvicorn.run(app, host=host, port=port, root_path=root_path, proxy_headers=True,
                 forwarded_allow_ips=forwarded_allow_ips or "127.0.0.1", log_level="info", access_log=False)
+=======
+    # uvicorn trusts X-Forwarded-* from 127.0.0.1 (or $FORWARDED_ALLOW_IPS) unless told: only the named proxy here
+    uvicorn.run(app, host=host, port=port, root_path=root_path, proxy_headers=bool(forwarded_allow_ips),
+                forwarded_allow_ips=forwarded_allow_ips or "", log_level="info", access_log=False)
+>>>>>>> main
 
 
 def _accounts(db: str | None, *, existing: bool = True):  # type: ignore[no-untyped-def]
@@ -103,6 +110,21 @@ def user_remove(name: str, by: Annotated[Optional[str], typer.Option("--by")] = 
     print(f"removed {name}")
 
 
+def user_role(name: str, role: str,
+              channel: Annotated[Optional[List[str]], typer.Option("--channel", help="An approver approves only these channels (repeat); default: all.")] = None,
+              calendar: CalendarOption = DEFAULT_CALENDAR, by: Annotated[Optional[str], typer.Option("--by")] = None,
+              db: DbOption = None) -> None:
+    """Give an account another role (and channels); its sessions go on with the new rights. Audited."""
+    from console.accounts import AccountError, change_role
+
+    store, accounts = _accounts(db)
+    try:
+        print(change_role(store, accounts, name, role, channel, by=_who(by), now=make_clock().now(), calendar=calendar))
+    except AccountError as error:
+        print(str(error), file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
 def user_password(name: str, password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
                   db: DbOption = None) -> None:
     """Set a new password (every session of the account ends)."""
@@ -123,7 +145,7 @@ def register(app: typer.Typer) -> None:
     app.command("web")(store_errors(web))
     from console.api.commands import user_token
 
-    for name, command in (("add", user_add), ("list", user_list), ("remove", user_remove), ("password", user_password),
-                          ("token", user_token)):
+    for name, command in (("add", user_add), ("list", user_list), ("remove", user_remove), ("role", user_role),
+                          ("password", user_password), ("token", user_token)):
         user_app.command(name)(store_errors(command))
     app.add_typer(user_app, name="user")

@@ -1,8 +1,8 @@
 """Signed session cookies and CSRF tokens.
 
 The session is a cookie signed with itsdangerous (HMAC-SHA1 over a timestamped payload):
-the account name, the account's session epoch (bumping it logs every session out) and a
-random CSRF token. It is `HttpOnly` (no script reads it), `SameSite=Lax` (no other site's
+the account name, the account's random session key (replacing it logs every session out;
+an account removed and added again has another) and a random CSRF token. It is `HttpOnly` (no script reads it), `SameSite=Lax` (no other site's
 form sends it), `Secure` when served over HTTPS, and expires after `SESSION_HOURS` both in
 the browser and in the signature check. Every POST must carry the session's CSRF token;
 the login form, which has no session yet, uses a signed double-submit token instead.
@@ -25,7 +25,7 @@ LOGIN_FORM_MINUTES = 30
 @dataclass(frozen=True)
 class Session:
     name: str
-    epoch: int
+    key: str  # the account's session key when it was issued
     csrf: str
 
 
@@ -48,8 +48,8 @@ class SessionSigner:
             return None
         return value if isinstance(value, str) else None
 
-    def issue(self, name: str, epoch: int) -> str:
-        return self._sessions.dumps({"n": name, "e": epoch, "c": secrets.token_urlsafe(24)})
+    def issue(self, name: str, key: str) -> str:
+        return self._sessions.dumps({"n": name, "k": key, "c": secrets.token_urlsafe(24)})
 
     def read(self, cookie: str | None) -> Session | None:
         if not cookie:
@@ -58,9 +58,9 @@ class SessionSigner:
             data = self._sessions.loads(cookie, max_age=SESSION_HOURS * 3600)
         except BadSignature:  # also SignatureExpired
             return None
-        if not isinstance(data, dict) or not {"n", "e", "c"} <= set(data):
+        if not isinstance(data, dict) or not {"n", "k", "c"} <= set(data):
             return None
-        return Session(str(data["n"]), int(data["e"]), str(data["c"]))
+        return Session(str(data["n"]), str(data["k"]), str(data["c"]))
 
     def login_token(self) -> tuple[str, str]:
         """(cookie value, form value) for the login form's double submit."""
@@ -74,8 +74,14 @@ class SessionSigner:
             expected = self._login.loads(cookie, max_age=LOGIN_FORM_MINUTES * 60)
         except BadSignature:
             return False
-        return isinstance(expected, str) and hmac.compare_digest(expected, submitted)
+        return isinstance(expected, str) and same(expected, submitted)
 
 
 def csrf_ok(session: Session, submitted: str | None) -> bool:
-    return bool(submitted) and hmac.compare_digest(session.csrf, submitted or "")
+    return bool(submitted) and same(session.csrf, submitted or "")
+
+
+def same(expected: str, given: str) -> bool:
+    """Constant-time comparison of any two strings (hmac.compare_digest refuses non-ASCII str:
+    compared as UTF-8 bytes, a stray character is simply wrong, not a crash)."""
+    return hmac.compare_digest(expected.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass"))

@@ -7,7 +7,7 @@ person" lists come from `scheduler.store.status.build_status`, the same report `
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +16,15 @@ from sqlalchemy import select
 from campaign.calendar.models import Calendar
 from scheduler.plan.preview import Card, make_card
 from scheduler.store import Store, states
+from scheduler.store.reads import PostFilter, find_posts
 from scheduler.store.rows import StoredPost, from_db, planned_from_row
 from scheduler.store.schema import posts
 
 #: More than this many posts on one page: the page asks for a narrower filter.
 PAGE_LIMIT = 200
-FILTERS = ("channel", "language", "moment", "pillar", "state")
+FILTERS = ("channel", "language", "moment", "pillar", "state", "needs")
+#: What a person is asked to act on ("needs you" in the navigation).
+NEEDS_YOU = (states.PLANNED, states.HELD, states.FAILED, states.UNKNOWN)
 STATE_LABELS = {
     states.PLANNED: "waits for approval", states.DUE: "scheduled", states.APPROVED: "approved",
     states.PUBLISHING: "publishing", states.PUBLISHED: "published", states.RETRY_WAIT: "retrying",
@@ -52,48 +55,64 @@ class PostView:
 class WeekView:
     label: str
     posts: list[PostView] = field(default_factory=list)
+    key: str = ""  # ISO year and week, e.g. 2027-W19 (what "this week" selects)
 
 
 def zones(calendar: Calendar | None) -> dict[str, str]:
     return {c.id: c.timezone for c in calendar.channels} if calendar else {}
 
 
+def channels_of(calendar: Calendar | None) -> dict[str, Any]:
+    return {c.id: c for c in calendar.channels} if calendar else {}
+
+
 def pillars(calendar: Calendar | None) -> dict[str, str]:
     return {m.id: getattr(m.pillar, "value", str(m.pillar)) for m in calendar.moments} if calendar else {}
 
 
-def post_views(store: Store, calendar: Calendar | None, build: Path, filters: dict[str, str],
-               thumb_url: Any, *, limit: int = PAGE_LIMIT) -> tuple[list[PostView], int]:
-    """The posts matching `filters` in time order (at most `limit`) and how many matched."""
-    query = select(posts).order_by(posts.c.scheduled_at, posts.c.id)
-    column = {"channel": posts.c.channel_id, "language": posts.c.language, "moment": posts.c.moment_id,
-              "state": posts.c.state}
-    for key, value in filters.items():
-        if value and key in column:
-            query = query.where(column[key] == value)
-    pillar_of = pillars(calendar)
+def post_filter(filters: dict[str, str], calendar: Calendar | None, scope: tuple[str, ...] | None = None) -> PostFilter:
+    """The page's filters as the store's query (`needs`: what needs this person, on `scope`'s channels)."""
+    needs = bool(filters.get("needs"))
+    moment: Any = filters.get("moment") or None
     if filters.get("pillar"):
-        query = query.where(posts.c.moment_id.in_([m for m, p in pillar_of.items() if p == filters["pillar"]]))
-    from sqlalchemy import func
+        in_pillar = [m for m, p in pillars(calendar).items() if p == filters["pillar"]]
+        moment = [m for m in in_pillar if m == moment] if moment else in_pillar
+    channel: Any = filters.get("channel") or None
+    if needs and scope is not None:
+        channel = [c for c in scope if c == channel] if channel else list(scope)
+    return PostFilter(state=NEEDS_YOU if needs and not filters.get("state") else (filters.get("state") or None),
+                      channel=channel, moment=moment, language=filters.get("language") or None)
 
-    with store.engine.begin() as conn:
-        total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = conn.execute(query.limit(limit)).mappings().all()
-    zone_of = zones(calendar)
-    return [view_of(row, zone_of, pillar_of, build, thumb_url) for row in rows], total
+
+def post_views(store: Store, calendar: Calendar | None, build: Path, filters: dict[str, str],
+               thumb_url: Any, *, limit: int = PAGE_LIMIT, scope: tuple[str, ...] | None = None) -> tuple[list[PostView], int]:
+    """The posts matching `filters` in time order (at most `limit`) and how many matched."""
+    rows, total = find_posts(store, post_filter(filters, calendar, scope), limit=limit)
+    channels, pillar_of = channels_of(calendar), pillars(calendar)
+    return [view_of(row, channels, pillar_of, build, thumb_url) for row in rows], total
 
 
-def view_of(row: Any, zone_of: dict[str, str], pillar_of: dict[str, str], build: Path, thumb_url: Any) -> PostView:
-    planned = planned_from_row(row, zone_of.get(row["channel_id"]))
+def view_of(row: Any, channels: dict[str, Any], pillar_of: dict[str, str], build: Path, thumb_url: Any) -> PostView:
+    channel = channels.get(row["channel_id"])
+    planned = planned_from_row(row, channel.timezone if channel else None)
     rendered = planned.media is not None and (build / planned.media.path).is_file()
-    card = make_card(planned, thumbnail=thumb_url(planned.id) if rendered else None, rendered=rendered)
+    card = make_card(planned, thumbnail=thumb_url(planned.id) if rendered else None, rendered=rendered, channel=channel)
     return PostView(card, StoredPost.from_row(row), pillar_of.get(row["moment_id"]))
 
 
 def one_post(store: Store, calendar: Calendar | None, build: Path, post_id: str, thumb_url: Any) -> PostView | None:
     with store.engine.begin() as conn:
         row = conn.execute(select(posts).where(posts.c.id == post_id)).mappings().first()
-    return view_of(row, zones(calendar), pillars(calendar), build, thumb_url) if row else None
+    return view_of(row, channels_of(calendar), pillars(calendar), build, thumb_url) if row else None
+
+
+def needs_you(store: Store, me: Any) -> int:
+    """The navigation's count: posts waiting for this person's approval, held, failed and
+    "unknown, check", on the channels the person acts for (0 for those who only see)."""
+    if not me.can("approver"):
+        return 0
+    return sum(n for (channel, state), n in store.counts().items()
+               if state in NEEDS_YOU and (me.scope is None or channel in me.scope))
 
 
 def by_week(views: list[PostView], zone: str) -> list[WeekView]:
@@ -108,7 +127,8 @@ def by_week(views: list[PostView], zone: str) -> list[WeekView]:
         if (year, number) not in weeks:
             monday = day - dt.timedelta(days=weekday - 1)
             sunday = monday + dt.timedelta(days=6)
-            weeks[(year, number)] = WeekView(f"Week {number} · {monday:%-d %b} – {sunday:%-d %b %Y}")
+            weeks[(year, number)] = WeekView(f"Week {number} · {monday:%-d %b} – {sunday:%-d %b %Y}",
+                                             key=f"{year}-W{number:02d}")
         weeks[(year, number)].posts.append(view)
     return [weeks[k] for k in sorted(weeks)]
 
@@ -123,19 +143,25 @@ def filter_choices(store: Store, calendar: Calendar | None) -> dict[str, list[st
     return distinct
 
 
-def waiting_groups(store: Store, approves: Any = lambda channel: True) -> dict[str, dict[str, int]]:
-    """Posts waiting for approval per moment and per channel, counting only the channels
-    `approves(channel)` allows (what this person's bulk approve buttons would act on)."""
-    with store.engine.begin() as conn:
-        rows = conn.execute(select(posts.c.moment_id, posts.c.channel_id).where(posts.c.state == states.PLANNED)).all()
-    moments: dict[str, int] = {}
-    channels: dict[str, int] = {}
-    for moment, channel in rows:
-        if not approves(channel):
-            continue
-        moments[moment] = moments.get(moment, 0) + 1
-        channels[channel] = channels.get(channel, 0) + 1
-    return {"moments": dict(sorted(moments.items())), "channels": dict(sorted(channels.items()))}
+def waiting_for(store: Store, calendar: Calendar | None, filters: dict[str, str], me: Any) -> int:
+    """How many of the posts the filters show wait for this person's approval ("all N waiting for you")."""
+    if not me.can("approver"):
+        return 0
+    query = post_filter({**filters, "state": states.PLANNED, "needs": ""}, calendar)
+    if me.scope is not None:
+        wanted = set(me.scope) & ({query.channel} if isinstance(query.channel, str) else set(me.scope))
+        query = replace(query, channel=sorted(wanted))
+    return find_posts(store, query, limit=0)[1]
+
+
+def week_bounds(key: str, zone: str) -> tuple[dt.datetime, dt.datetime]:
+    """Monday 00:00 to the next Monday 00:00 of ISO week `key` (2027-W19) in `zone`; ValueError if malformed."""
+    from zoneinfo import ZoneInfo
+
+    year, number = key.split("-W")
+    monday = dt.date.fromisocalendar(int(year), int(number), 1)
+    start = dt.datetime.combine(monday, dt.time(), tzinfo=ZoneInfo(zone))
+    return start, dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(), tzinfo=ZoneInfo(zone))
 
 
 def watermark(store: Store) -> dt.datetime:
@@ -205,4 +231,32 @@ def channel_checks(calendar: Calendar | None) -> list[dict[str, str]]:
         base_url = getattr(api, "base_url", None) if api else None
         found.append({"channel": channel.id, "platform": platform, "account": channel.account, "ok": ok,
                       "credentials": credentials, "api": " · ".join(str(x) for x in (base_url, version) if x) or "default"})
+    return found
+
+
+#: Audit actions that form a post's thread of comments (a send-back is a comment that also holds the post).
+THREAD_ACTIONS = ("comment", "send-back")
+
+
+@dataclass(frozen=True)
+class Comment:
+    at: dt.datetime
+    who: str
+    text: str
+    sent_back: bool
+
+
+def threads(store: Store, post_ids: list[str]) -> dict[str, list[Comment]]:
+    """Each post's comments, oldest first (one query for a page of cards)."""
+    from scheduler.store.schema import audit
+
+    found: dict[str, list[Comment]] = {}
+    if not post_ids:
+        return found
+    with store.engine.begin() as conn:
+        rows = conn.execute(select(audit.c.target, audit.c.at, audit.c.actor, audit.c.action, audit.c.detail)
+                            .where(audit.c.target.in_(post_ids), audit.c.action.in_(THREAD_ACTIONS))
+                            .order_by(audit.c.id)).all()
+    for target, at, actor, action, detail in rows:
+        found.setdefault(target, []).append(Comment(from_db(at), actor, detail or "", action == "send-back"))  # type: ignore[arg-type]
     return found

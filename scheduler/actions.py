@@ -15,6 +15,13 @@ from pathlib import Path
 from scheduler.store import Store, states
 
 
+#: The longest comment and reason a person may give (anywhere: CLI, console, API). Every page
+#: and live poll shows them, so a 900 KB comment would make each of those 900 KB.
+MAX_COMMENT = 4_000
+MAX_REASON = 500
+MAX_URL = 2_000
+
+
 class ActionError(ValueError):
     """The action cannot be done as asked; the message says what to do instead."""
 
@@ -27,6 +34,14 @@ class NotAllowed(ActionError):
 class Outcome:
     message: str
     post_ids: tuple[str, ...] = ()
+
+
+def bounded(text: str | None, limit: int, what: str) -> str:
+    """`text` stripped, or ActionError if it is longer than `limit` characters."""
+    text = (text or "").strip()
+    if len(text) > limit:
+        raise ActionError(f"{what} has {len(text):,} characters; at most {limit:,} characters, please")
+    return text
 
 
 def _refuse_unknown(store: Store, kind: str, value: str | None, calendar: Path | None = None) -> None:
@@ -97,6 +112,8 @@ def _scope_check_all(store: Store, post_ids: Collection[str], channels: Collecti
 
 def _listed(verb: str, ids: Collection[str]) -> str:
     ids = list(ids)
+    if not ids:
+        return f"{verb} 0 posts"
     return (f"{verb} {len(ids)} post{'s' if len(ids) != 1 else ''}: " + ", ".join(ids[:10])
             + (f" and {len(ids) - 10} more" if len(ids) > 10 else ""))
 
@@ -119,7 +136,7 @@ def approve_posts(store: Store, *, post_ids: Collection[str], by: str, now: dt.d
 def send_back_posts(store: Store, *, post_ids: Collection[str], comment: str, by: str, now: dt.datetime,
                     channels: Collection[str] | None = None) -> Outcome:
     """Send a selection back with one comment (each post holds it in its thread and the audit trail)."""
-    comment = (comment or "").strip()
+    comment = bounded(comment, MAX_COMMENT, "the comment")
     if not comment:
         raise ActionError("say why you send them back (the comment is what the editor sees)")
     wanted = sorted(set(post_ids))
@@ -136,11 +153,9 @@ def send_back_posts(store: Store, *, post_ids: Collection[str], comment: str, by
 def comment(store: Store, *, post: str, text: str, by: str, now: dt.datetime,
             channels: Collection[str] | None = None) -> Outcome:
     """Add to a post's thread of comments (kept in the audit trail); it changes nothing else."""
-    text = (text or "").strip()
+    text = bounded(text, MAX_COMMENT, "the comment")
     if not text:
         raise ActionError("the comment is empty")
-    if len(text) > 4000:
-        raise ActionError(f"a comment is at most 4000 characters (this one has {len(text)})")
     _refuse_unknown(store, "post", post)
     _scope_check(store, post, channels)
     store.add_audit(now, by, "comment", post, text)
@@ -150,7 +165,7 @@ def comment(store: Store, *, post: str, text: str, by: str, now: dt.datetime,
 def send_back(store: Store, *, post: str, comment: str, by: str, now: dt.datetime,
               channels: Collection[str] | None = None) -> Outcome:
     """Hold a post that has not gone out, with a comment for whoever edits the calendar or assets."""
-    comment = (comment or "").strip()
+    comment = bounded(comment, MAX_COMMENT, "the comment")
     if not comment:
         raise ActionError("say why you send it back (the comment is what the editor sees)")
     _refuse_unknown(store, "post", post)
@@ -165,7 +180,7 @@ def send_back(store: Store, *, post: str, comment: str, by: str, now: dt.datetim
 def pause(store: Store, *, channel: str | None, reason: str, by: str, now: dt.datetime,
           calendar: Path | None = None) -> Outcome:
     """Stop posting at once on one channel, or on all (channel None)."""
-    reason = (reason or "").strip()
+    reason = bounded(reason, MAX_REASON, "the reason")
     if not reason:
         raise ActionError("the reason is empty — say why posting stops (it is shown in status and the audit trail)")
     _refuse_unknown(store, "channel", channel, calendar)
@@ -183,7 +198,7 @@ def resume(store: Store, *, channel: str | None, by: str, now: dt.datetime, cale
 
 def resolve(store: Store, *, post: str, published: bool, by: str, now: dt.datetime, url: str | None = None) -> Outcome:
     """Settle an "unknown, check" post after a person looked at the platform."""
-    url = (url or "").strip() or None
+    url = bounded(url, MAX_URL, "the post's URL") or None
     if url and not url.lower().startswith(("https://", "http://")):
         raise ActionError(f"the post's URL must start with https:// (got {url[:60]!r})")
     _refuse_unknown(store, "post", post)

@@ -176,12 +176,15 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
            build_dir: BuildOption = Path("build"),
            outbox_dir: Annotated[Path, typer.Option("--outbox-dir")] = Path("outbox"),
            inbox_dir: Annotated[Path, typer.Option("--inbox-dir")] = Path("inbox"),
+           queue: Annotated[Optional[str], typer.Option("--queue", help="PostgreSQL URL of the render queue: inbox drops become "
+                                                                        "jobs for `worker`s instead of rendering here.")] = None,
            results: Annotated[bool, typer.Option("--results/--no-results", help="Collect published posts' figures at their set ages (default: on).")] = True,
            emulators: Annotated[Optional[Path], typer.Option("--emulators", help="Publish to emulators running in another process (the state file `python -m scheduler.emulators.serve` writes), as in --sandbox.")] = None) -> None:
     """Publish due posts unattended: SIGTERM stops cleanly, SIGHUP reloads the calendar."""
     from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
     from scheduler.daemon.logs import EventLog, configure
     from scheduler.daemon.publishers import PublisherPool
+    from scheduler.notify.job import INTERVAL, NotifyJob
 
     log = EventLog(configure(json_lines=json_logs))
     clock = make_clock(real_posts=not sandbox and emulators is None)
@@ -210,12 +213,14 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
                              "wait for `python run.py approve --db " + store.shown_url + " ...`")
     pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir, clock=clock)
     config = DaemonConfig(calendar_path=calendar, interval_seconds=interval, heartbeat_file=heartbeat_file,
-                          inbox_dir=inbox_dir, dispatch=DispatchConfig(build_dir=build_dir))
+                          inbox_dir=inbox_dir, render_queue=queue, dispatch=DispatchConfig(build_dir=build_dir))
     # Figures are read through publishers of their own: a slow figures request never holds a publish.
     collect_pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir,
                                  clock=clock) if results else None
     service = Daemon(store, clock, pool, config, log=log, collect_with=collect_pool)
     holder["daemon"] = service
+    notifier = NotifyJob(store, clock, lambda: service.loaded.calendar if service.loaded else None, log)
+    service.add_job("notify", INTERVAL, notifier.run_once)  # digests on their own job: never delays a post
     try:
         if once:
             report = service.run_once()

@@ -345,6 +345,75 @@ class Blackout(Strict):
         return self.channels == "all" or channel_id in self.channels
 
 
+class PostOverride(Strict):
+    """A manager's own words for one post (keyed by the post's id in `overrides:`): the caption
+    it carries instead of the template's. It lives in the calendar, so it survives re-planning
+    and is reviewed like every other line."""
+
+    caption: str = Field(min_length=1)
+
+
+def _email(value: str) -> str:
+    if len(value) > 254 or not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value):
+        raise ValueError(f"{value!r} is not an email address — write it like name@example.org")
+    return value
+
+
+EmailAddress = Annotated[str, AfterValidator(_email)]
+
+
+class EmailServer(Strict):
+    """The SMTP server digests are sent through; its username and password live in the secrets
+    file (`[notify-email]`) or the environment (`CAMPAIGN_NOTIFY_EMAIL_USERNAME`, `..._PASSWORD`)."""
+
+    host: str = Field(min_length=1, pattern=r"^[A-Za-z0-9.-]+$")
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    sender: str = Field(min_length=3, description='the From: of every digest, e.g. "Campaign <campaign@example.org>"')
+
+
+class Recipient(Strict):
+    """Who gets digests, by email or through a named webhook (its URL is a secret:
+    `[notify-<webhook>] webhook = "https://..."` in the secrets file)."""
+
+    email: EmailAddress | None = None
+    webhook: Identifier | None = None
+    name: str | None = None
+    approves: list[Identifier] | Literal["all"] = []  # posts waiting for approval on these channels
+    failures: bool = False  # failed and "unknown, check" posts (what admins must look at)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "Recipient":
+        if (self.email is None) == (self.webhook is None):
+            raise ValueError("a recipient has either `email:` or `webhook:` — give exactly one")
+        return self
+
+    @property
+    def key(self) -> str:
+        """Who this is, for what was already sent to them."""
+        return f"email:{self.email.lower()}" if self.email else f"webhook:{self.webhook}"
+
+    @property
+    def shown(self) -> str:
+        return self.name or self.email or f"webhook {self.webhook}"
+
+
+class Notifications(Strict):
+    """Digests: posts waiting for a person's approval, and failures, at most one message per
+    recipient every `every`."""
+
+    every: Duration = dt.timedelta(minutes=5)
+    console: Link | None = None  # the console's address, for links in the messages
+    email: EmailServer | None = None
+    recipients: list[Recipient] = []
+
+    @model_validator(mode="after")
+    def _often_enough(self) -> "Notifications":
+        if self.every < dt.timedelta(minutes=1):
+            raise ValueError("`every` is at least 1m: a digest is not one message per post")
+        return self
+
+
 class Calendar(Strict):
     campaign: Campaign
     brand: Brand
@@ -353,6 +422,9 @@ class Calendar(Strict):
     moments: list[Moment] = []
     blackouts: list[Blackout] = []
     templates: str = "templates"
+    speech_model: str | None = None  # a faster-whisper model folder for subtitle drafts (else the packaged one)
+    overrides: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")], PostOverride] = {}
+    notifications: Notifications | None = None
 
     def channel(self, channel_id: str) -> Channel:
         return next(c for c in self.channels if c.id == channel_id)

@@ -17,6 +17,7 @@ from campaign.api_versions import graph_version_problem, linkedin_version_proble
 from campaign.calendar.brand_files import font_problem, logo_problem
 from campaign.calendar.models import Calendar, Moment
 from campaign.errors import Problem
+from campaign.calendar.notifications import check_notifications
 from campaign.calendar.translations import check_translations
 from campaign.languages import script_of
 
@@ -25,7 +26,7 @@ def check_references(calendar: Calendar, root: Path, today: dt.date, partial: bo
     """Run every whole-file check. With `partial` (some entries were invalid and left out),
     a check that cannot run on what is left is skipped rather than guessed."""
     checks = (_duplicates, _moment_references, _languages, _dates, _consent, _templates, _brand_files, _channel_settings, _usage,
-              _translations)
+              _translations, check_notifications)
     problems: list[Problem] = []
     for check in checks:
         try:

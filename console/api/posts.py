@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from console.api.auth import Approver, Caller, allowed_channel, check_if_match, etag
 from console.api.errors import COMMON_RESPONSES, ApiError, Problem
-from console.views import STATE_LABELS
+from console.views import STATE_LABELS, channels_of
 from scheduler import actions
 from scheduler.plan.preview import account_label
 from scheduler.store import states
@@ -88,7 +88,7 @@ class PostFilters(BaseModel):
 class SendBackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    comment: str = Field(min_length=1, max_length=2000, description="Why, for whoever edits the calendar or the asset.")
+    comment: str = Field(min_length=1, max_length=actions.MAX_COMMENT, description="Why, for whoever edits the calendar or the asset.")
 
 
 class ActionOut(BaseModel):
@@ -102,9 +102,9 @@ def post_etag(row: Any) -> str:
 
 
 def _zone(request: Request) -> tuple[Any, dict[str, Any]]:
+    """The campaign's time zone (days in filters) and the calendar's channels (names, zones)."""
     calendar = request.app.state.console.calendar()
-    zone = ZoneInfo(calendar.campaign.timezone) if calendar else dt.timezone.utc
-    return zone, ({c.id: c for c in calendar.channels} if calendar else {})
+    return (ZoneInfo(calendar.campaign.timezone) if calendar else dt.timezone.utc), channels_of(calendar)
 
 
 def post_out(row: Any, channels: dict[str, Any]) -> PostOut:

@@ -25,6 +25,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from assets.pipeline import render_all
 from campaign.calendar import LoadedCalendar, load_calendar
 from campaign.clock import Clock, real_seconds
 from campaign.errors import CalendarError
@@ -33,7 +34,9 @@ from scheduler.daemon.crash import install_http_hook
 from scheduler.daemon.dispatch import DispatchConfig, Dispatcher, PassReport, PublisherFactory
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.store_outage import OutagePolicy, StoreOutage
+from scheduler.render_queue.queue import QueueUnavailable, dispatcher
 from scheduler.store import Store, sync_plan
+from scheduler.store.calendar_edits import saved_serial
 from scheduler.store.renders import StoreRenderListener
 
 UTC = dt.timezone.utc
@@ -48,7 +51,9 @@ class DaemonConfig:
     inbox_seconds: float = 30.0
     heartbeat_file: Path | None = Path("campaign.heartbeat")
     inbox_dir: Path | None = Path("inbox")  # None: this daemon renders nothing (rehearsals)
+    render_queue: str | None = None  # PostgreSQL URL: inbox drops become jobs for render workers, not local renders
     collect_seconds: float = 300.0  # how often published posts' figures are looked for (results)
+    saved_seconds: float = 2.0  # how often the store is asked whether the console or the API saved the calendar
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     store_outage: OutagePolicy = field(default_factory=OutagePolicy)
 
@@ -75,11 +80,15 @@ class Daemon:
         self.stop_event = threading.Event()
         self.reload_requested = threading.Event()
         self._calendar_mtime: float | None = None
+        self._saved_serial: int | None = None  # calendar saves through the console/API seen (scheduler.store.calendar_edits)
         self._inbox_signature: tuple | None = None
+        self._drafts_tried: set[tuple[str, int]] = set()  # clips whose speech gave no draft (not retried)
+        self._speech_said = False
         self._scheduler: BackgroundScheduler | None = None
         self.exit_code = 0
         self.outage = StoreOutage(getattr(store, "url", "the store"), self.log, config.store_outage,
                                   on_give_up=self._give_up)
+        self._jobs: list[tuple[str, float, Callable[[], None]]] = []  # handed in from outside (add_job)
         self.collector: Any = None  # scheduler.results.collect.Collector when collecting
         # Each job guards itself (APScheduler's max_instances skips a run with a warning instead)
         self._dispatch_lock, self._dispatch_again = threading.Lock(), threading.Event()
@@ -239,6 +248,23 @@ class Daemon:
             return
         self._dispatch_job()
 
+    def _saved_job(self) -> None:
+        """A save in the console or the API bumps a counter in the store: reload at once (the
+        console already synced its plan; this daemon takes the new calendar's blackouts and
+        wakes up for posts due sooner than its next tick)."""
+        if self.outage.waiting() or self.stop_event.is_set():
+            return
+        try:
+            serial = saved_serial(self.store)
+        except Exception as error:  # noqa: BLE001 - the dispatch job reports store outages
+            if not self.outage.failed(error):
+                self.log.event("sweep_error", f"{type(error).__name__}: {error}")
+            return
+        if self._saved_serial is not None and serial != self._saved_serial:
+            self.reload_requested.set()
+            self._sweep_job()
+        self._saved_serial = serial
+
     def _inbox_job(self) -> None:
         if not self._inbox_lock.acquire(blocking=False):
             return  # a render longer than the interval: the next tick looks again
@@ -256,11 +282,15 @@ class Daemon:
             return
         first = self._inbox_signature is None
         self._inbox_signature = signature
-        from assets.pipeline import render_all
-
+        queue = self.config.render_queue
         try:
             summary = render_all(self.loaded, inbox, self.config.dispatch.build_dir, workers=1,
-                                 listener=StoreRenderListener(self.store, self.clock.now))
+                                 listener=StoreRenderListener(self.store, self.clock.now),
+                                 dispatch=dispatcher(queue) if queue else None)
+        except QueueUnavailable as error:  # the drop is not lost: it is queued on a later pass
+            self._inbox_signature = None
+            self.log.event("render_error", str(error))
+            return
         except Exception as error:  # noqa: BLE001 - a bad drop must not stop publishing
             self.log.event("render_error", f"{type(error).__name__}: {error}")
             return
@@ -272,11 +302,53 @@ class Daemon:
                     raise
                 self._inbox_signature = None
                 return
-        if summary.rendered or not first:
-            self.log.event("rendered", f"inbox: {len(summary.rendered)} rendered, {len(summary.skipped)} up to date, "
-                           f"{len(summary.rejected)} rejected, {len(summary.missing)} missing")
+        if summary.rendered or summary.queued or not first:
+            self.log.event("rendered", f"inbox: {len(summary.rendered)} rendered, {len(summary.queued)} queued for render "
+                           f"workers, {len(summary.skipped)} up to date, {len(summary.rejected)} rejected, {len(summary.missing)} missing")
         for entry in summary.rejected + summary.errors:
             self.log.event("render_rejected", entry.get("reason", ""), source=entry.get("source"))
+        self._draft_subtitles(inbox)
+
+    def _draft_subtitles(self, inbox: Path) -> None:
+        """New clips without subtitles in their spoken language get a draft from their speech
+        (scheduler.subtitle_review): a person approves it before anything is burned in."""
+        from assets.speech.model import SpeechUnavailable
+        from scheduler.subtitle_review import draft_missing
+
+        if self.loaded is None:
+            return
+        try:
+            for message in draft_missing(self.store, self.loaded.calendar, inbox, now=self.clock.now(),
+                                         root=self.loaded.root, tried=self._drafts_tried):
+                self.log.event("subtitles_draft", message)
+        except SpeechUnavailable as error:
+            if not self._speech_said:
+                self._speech_said = True
+                self.log.event("subtitles_draft", f"clips without subtitles are not drafted: {error}")
+        except Exception as error:  # noqa: BLE001 - drafting must never stop publishing
+            if not self.outage.failed(error):
+                self.log.event("subtitles_draft", f"drafting failed: {type(error).__name__}: {error}")
+
+    def add_job(self, job_id: str, seconds: float, run: Callable[[], None]) -> None:
+        """A job handed in from outside (the notifier): run every `seconds` on the daemon's
+        scheduler beside the dispatcher, skipped during a store outage, its errors logged."""
+        self._jobs.append((job_id, seconds, run))
+
+    def _guarded(self, job_id: str, run: Callable[[], None]) -> Callable[[], None]:
+        running = threading.Lock()  # a run longer than its interval: the next tick runs it again
+
+        def job() -> None:
+            if self.stop_event.is_set() or self.outage.waiting() or not running.acquire(blocking=False):
+                return
+            try:
+                run()
+            except Exception as error:  # noqa: BLE001 - a side job must never stop the daemon
+                if not self.outage.failed(error):
+                    self.log.event(f"{job_id}_error", f"{type(error).__name__}: {error}")
+            finally:
+                running.release()
+
+        return job
 
     def beat(self) -> None:
         now = self.clock.now()
@@ -324,7 +396,9 @@ class Daemon:
         self.load_and_sync()
         self.check_channels()
         scheduler = BackgroundScheduler(
-            jobstores={"default": MemoryJobStore()}, executors={"default": ThreadPoolExecutor(4)},
+            jobstores={"default": MemoryJobStore()},
+            # Side jobs (add_job) get threads of their own: one that hangs cannot take the dispatcher's.
+            executors={"default": ThreadPoolExecutor(4), "side": ThreadPoolExecutor(2)},
             job_defaults={"coalesce": True, "max_instances": 4}, timezone=UTC)  # the jobs guard themselves
         interval = self.config.interval_seconds
         now = dt.datetime.now(UTC)
@@ -333,9 +407,14 @@ class Daemon:
                           misfire_grace_time=max(1, int(interval)), replace_existing=True)
         scheduler.add_job(self._sweep_job, "interval", seconds=self.config.sweep_seconds, id="sweep",
                           misfire_grace_time=max(1, int(self.config.sweep_seconds)), replace_existing=True)
+        scheduler.add_job(self._saved_job, "interval", seconds=self.config.saved_seconds, id="saved", next_run_time=now,
+                          misfire_grace_time=max(1, int(self.config.saved_seconds)), replace_existing=True)
         if self.config.inbox_dir is not None:
             scheduler.add_job(self._inbox_job, "interval", seconds=self.config.inbox_seconds, id="inbox", next_run_time=now,
                               misfire_grace_time=max(1, int(self.config.inbox_seconds)), replace_existing=True)
+        for job_id, seconds, run in self._jobs:
+            scheduler.add_job(self._guarded(job_id, run), "interval", seconds=seconds, id=job_id, next_run_time=now,
+                              misfire_grace_time=max(1, int(seconds)), replace_existing=True, executor="side")
         self._scheduler = scheduler
         scheduler.start()
         if self.collector is not None:

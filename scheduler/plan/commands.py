@@ -20,8 +20,11 @@ from campaign.errors import TemplateError
 from scheduler.plan.export_ics import plan_to_ics
 from scheduler.plan.planner import Plan, plan_posts
 from scheduler.plan.preview import render_preview
+from scheduler.plan.subtitle_view import summary_lines
 from scheduler.post import PlanIssue, PlannedPost
 
+InboxOption = Annotated[Path, typer.Option("--inbox", help="The designers' inbox (subtitles approved, draft or missing per clip and language).")]
+DEFAULT_INBOX = Path("inbox")
 BuildOption = Annotated[Path, typer.Option("--build", help="Folder of rendered assets (to mark what is not rendered yet).")]
 DEFAULT_BUILD = Path("build")
 
@@ -67,6 +70,7 @@ def plan(
     ics: Annotated[Path | None, typer.Option("--ics", help="Also write the posts as an RFC 5545 calendar file.")] = None,
     build: BuildOption = DEFAULT_BUILD,
     wide: Annotated[bool, typer.Option("--wide", help="Every column (UTC, asset, warnings in full), however wide the terminal.")] = False,
+    inbox: InboxOption = DEFAULT_INBOX,
 ) -> None:
     """List every planned post (local time, channel, language, moment, caption; --wide adds UTC, asset and warnings); exit 1 if some cannot be planned."""
     start, end = date_or_exit(from_date, "--from"), date_or_exit(to_date, "--to")
@@ -81,6 +85,8 @@ def plan(
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         _print_table(posts, result, ics, wide=wide)
+        for line in summary_lines(loaded.calendar, inbox):
+            print(line)
     raise typer.Exit(EXIT_PARTIAL if result.errors else EXIT_OK)
 
 
@@ -143,12 +149,14 @@ def preview(
     calendar: CalendarOption = DEFAULT_CALENDAR,
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the HTML page.")] = Path("build/preview.html"),
     build: BuildOption = DEFAULT_BUILD,
+    inbox: InboxOption = DEFAULT_INBOX,
 ) -> None:
     """Write one static HTML page showing every planned post as it will look, week by week."""
     loaded, result = _plan_or_exit(calendar, build)
     try:
         html = render_preview(result, loaded.calendar, templates_dir=loaded.root / loaded.calendar.templates,
-                              root=loaded.root, generated=SystemClock().now(), source=str(calendar))
+                              root=loaded.root, generated=SystemClock().now(), source=str(calendar),
+                              subtitles=summary_lines(loaded.calendar, inbox))
     except TemplateError as error:
         print(f"{error}", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None

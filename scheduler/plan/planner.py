@@ -168,6 +168,9 @@ class _Planner:
             "separator": list_separator(language),  # CLDR's list separator: ", ", "、", "، "
         }
         caption = with_hashtags(self.captions.render(moment.template, language, variables), hashtags)
+        override = self.calendar.overrides.get(pid)
+        if override is not None:  # a manager's own words for this post (`overrides:` in the calendar)
+            caption = override.caption
         if platform == "bluesky" and link:
             # Bluesky shows links short; the link facet built from `post.link` carries the full URL.
             caption = caption.replace(link, bluesky_display_link(link))

@@ -305,7 +305,8 @@ def build_weeks(plan: Plan, calendar: Calendar) -> list[Week]:
 
 
 def render_preview(plan: Plan, calendar: Calendar, *, templates_dir: Path | None = None, root: Path | None = None,
-                   generated: dt.datetime | None = None, source: str = "calendar.yaml") -> str:
+                   generated: dt.datetime | None = None, source: str = "calendar.yaml",
+                   subtitles: list[str] | None = None) -> str:
     """The HTML page. `templates_dir` holds preview.html.j2 (the calendar's, else the tool's);
     raises `TemplateError` (`file:LINE:`) when that template is broken or breaks the sandbox."""
     folders = [str(p) for p in (templates_dir, DEFAULT_TEMPLATES) if p is not None and (p / PREVIEW_TEMPLATE).is_file()]
@@ -335,6 +336,7 @@ def render_preview(plan: Plan, calendar: Calendar, *, templates_dir: Path | None
         with_warnings=sum(1 for p in plan.posts if p.warnings),
         generated=generated,
         source=source,
+        subtitles=subtitles or [],  # per clip and language: approved / draft / missing (scheduler.plan.subtitle_view)
     )
     with reported_as(shown, str(source_file), variables=tuple(variables), folder=folders[0]):
         template = env.get_template(PREVIEW_TEMPLATE)

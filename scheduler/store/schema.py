@@ -92,6 +92,23 @@ audit = Table(
     Column("action", String(64), nullable=False),
     Column("target", String(255), nullable=False),
     Column("detail", Text),
+    Index("ix_audit_target", "target"),  # a post's history and comment thread, a page of cards' threads
+)
+
+subtitle_reviews = Table(
+    "subtitle_reviews",
+    metadata,
+    # Per clip and language: where its subtitles stand (scheduler/subtitle_review.py). The files
+    # are in the inbox; this says who approved which version (the SHA-256 of the file written).
+    Column("testimonial_id", String(64), primary_key=True),
+    Column("language", String(8), primary_key=True),
+    Column("state", String(16), nullable=False),  # draft | approved
+    Column("origin", String(32), nullable=False),  # transcribed | machine translation | translated | edited
+    Column("approved_sha256", String(64)),
+    Column("approved_by", String(255)),
+    Column("approved_at", DateTime),
+    Column("updated_by", String(255), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
 )
 
 channel_state = Table(
@@ -201,4 +218,28 @@ render_progress = Table(
     Column("finished_at", DateTime),
     Column("updated_at", DateTime, nullable=False),
     Index("ix_render_progress_state", "state"),
+)
+
+# -- calendar edits (console and API): the copies forms were opened on, and the change signal ------
+
+calendar_copies = Table(
+    "calendar_copies",
+    metadata,
+    # The calendar's text as a person's form was opened on it (by its SHA-256): a save refused as
+    # stale shows what changed since, from this copy. Old copies are pruned.
+    Column("hash", String(64), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("seen_at", DateTime, nullable=False),
+)
+
+calendar_signal = Table(
+    "calendar_signal",
+    metadata,
+    # One row per calendar file: bumped by each save from the console or the API; a daemon on
+    # this store reloads and re-syncs when it moves (no restart, no SIGHUP, works across machines).
+    Column("path", String(512), primary_key=True),
+    Column("hash", String(64), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("by", String(64), nullable=False),
+    Column("serial", Integer, nullable=False, default=0),
 )

@@ -59,11 +59,11 @@ def test_a_subtitle_linked_outside_the_inbox_is_never_burned_in(write_calendar, 
     write_srt(secret, text="PRIVATE TEXT")
     (inbox / "ben.en.srt").symlink_to(secret)
     read: list[str] = []
-    import assets.clip
+    import assets.worker
 
-    real = assets.clip.render_clip
-    monkeypatch.setattr(assets.clip, "render_clip", lambda s, i, f, targets: (
-        read.extend(t.subtitles.read_text(encoding="utf-8") for t in targets if t.subtitles), real(s, i, f, targets))[1])
+    real = assets.worker.render_clip
+    monkeypatch.setattr(assets.worker, "render_clip", lambda s, i, f, targets, report=None: (
+        read.extend(t.subtitles.read_text(encoding="utf-8") for t in targets if t.subtitles), real(s, i, f, targets, report))[1])
     summary = render(loaded, inbox, tmp_path / "build")
     assert not any("PRIVATE TEXT" in text for text in read)
     reasons = [r["reason"] for r in summary.rejected]

@@ -139,16 +139,16 @@ def test_ffmpeg_reads_only_the_checked_cues(write_calendar, inbox: Path, tmp_pat
     make_clip(inbox / "ben.mp4", seconds=2)
     (inbox / "ben.en.srt").write_text("1\r\n00:00:00,200 --> 00:00:01,800\r\n<i>Hello</i> Belgium\r\n", encoding="utf-8")
     seen: list[str] = []
-    import assets.clip
+    import assets.worker
 
-    real = assets.clip.render_clip
+    real = assets.worker.render_clip
 
-    def spy(source, info, focus, targets):  # type: ignore[no-untyped-def]
+    def spy(source, info, focus, targets, report=None):  # type: ignore[no-untyped-def]
         seen.extend(t.subtitles.read_text(encoding="utf-8") for t in targets if t.subtitles)
         assert all(t.subtitles.parent != inbox for t in targets if t.subtitles)
-        return real(source, info, focus, targets)
+        return real(source, info, focus, targets, report)
 
-    monkeypatch.setattr(assets.clip, "render_clip", spy)
+    monkeypatch.setattr(assets.worker, "render_clip", spy)
     summary = render(loaded, inbox, tmp_path / "build")
     assert summary.exit_code == 0, summary.to_dict()
     assert seen == ["1\n00:00:00,200 --> 00:00:01,800\n<i>Hello</i> Belgium\n"]

@@ -57,8 +57,13 @@ def client_for(app):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def server(app):  # type: ignore[no-untyped-def]
-    """The console served by uvicorn on a free local port, in a thread."""
+    """The console served by uvicorn on a free local port, in a thread. The brand fonts' subset
+    (seconds of CPU, once per process) is made first, outside any page's time-out."""
     import uvicorn
+
+    from console.app import _fonts_css
+
+    _fonts_css(app.state.console)
 
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
     instance = uvicorn.Server(config)

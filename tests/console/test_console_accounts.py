@@ -30,10 +30,13 @@ def test_accounts_roles_scope_and_sessions(store) -> None:  # noqa: F811
     assert accounts.verify("kenji", "wrong") is None and accounts.verify("nobody", "correct horse 2") is None
     with pytest.raises(AccountError, match="exists already"):
         accounts.add("kenji", "viewer", "correct horse 4", by="t", now=NOW)
+    first = accounts.get("kenji").session_key
     accounts.end_sessions("kenji")
-    assert accounts.get("kenji").session_epoch == 1
+    second = accounts.get("kenji").session_key
     accounts.set_password("kenji", "a new horse 55")
-    assert accounts.verify("kenji", "correct horse 2") is None and accounts.get("kenji").session_epoch == 2
+    assert accounts.verify("kenji", "correct horse 2") is None
+    assert len({first, second, accounts.get("kenji").session_key}) == 3 and len(first) >= 32
+    assert accounts.get("kenji").uid == kenji.uid != admin.uid  # for the account's whole life
     assert accounts.remove("sam") and accounts.get("sam") is None
     # one signing key per store, whichever console asks first
     assert Accounts(store.engine).signing_key() == accounts.signing_key()

@@ -112,3 +112,19 @@ def test_user_add_with_a_one_time_link(rig, client_for) -> None:
     client.post("/welcome", data={"csrf": csrf_of(page.text), "token": unquote(found.group(1)),
                                   "password": "kim-password-1", "again": "kim-password-1"})
     assert rig.accounts.verify("kim", "kim-password-1") is not None
+
+
+def test_user_role_changes_a_role_and_checks_channels(rig) -> None:
+    """Nobody removes and re-adds an account to promote it: `user role` changes it, audited."""
+    done = run("user", "role", "tomo", "admin", "--by", "ines", "--db", rig.url)
+    assert done.returncode == 0, done.stderr
+    assert "tomo is now admin (was approver for embassy-tokyo)" in done.stdout
+    assert rig.accounts.get("tomo").role == "admin"
+    row = [r for r in rig.store.audit_rows("tomo") if r["action"] == "user-role"][-1]
+    assert row["actor"] == "ines" and row["detail"] == "approver for embassy-tokyo -> admin"
+    typo = run("user", "role", "tomo", "approver", "--channel", "embassy-tokio", "--db", rig.url)
+    assert typo.returncode == 2 and "did you mean `embassy-tokyo`" in typo.stderr
+    for args, why in ((("nobody", "viewer"), "no account named"), (("tomo", "boss"), "role must be one of")):
+        refused = run("user", "role", *args, "--db", rig.url)
+        assert refused.returncode == 2 and why in refused.stderr, refused.stderr
+    assert rig.accounts.get("tomo").role == "admin"

@@ -3,6 +3,7 @@ SIGTERM stops it cleanly (exit 0), and it beats its heartbeat file."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import signal
@@ -12,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from scheduler import edits
 from scheduler.store import Store, states
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -75,6 +77,19 @@ def test_sighup_reloads_the_calendar_and_sigterm_stops_cleanly(tmp_path: Path) -
         log.wait_for("1 cancelled")
         cancelled = [p.id for p in store.all_posts(state=states.CANCELLED)]
         assert cancelled == ["davos-2027.2027.be-linkedin.en"]
+
+        # A save in the console (or the API) reaches the daemon through the store within seconds:
+        # no signal, and long before the minute's sweep would see the file's new time.
+        saved_at = time.monotonic()
+        edits.apply(store, calendar, [edits.Change("blackouts", None, {
+            "start": "2027-02-01 00:00", "end": "2027-02-02 00:00", "reason": "Test blackout", "channels": "all"})],
+            who=edits.Editor("ada", "admin"), now=dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc),
+            build=tmp_path / "build", base_hash=None)
+        deadline = time.monotonic() + 20
+        while sum("reload" in line for line in log.lines) < 2:
+            assert time.monotonic() < deadline, "\n".join(log.lines)
+            time.sleep(0.05)
+        assert time.monotonic() - saved_at < 15
         store.close()
 
         process.send_signal(signal.SIGTERM)

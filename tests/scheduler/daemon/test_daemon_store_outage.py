@@ -95,8 +95,13 @@ def test_a_store_that_cannot_come_back_stops_the_daemon_with_exit_3(tmp_path: Pa
     store, daemon, log, ledger = setup(tmp_path, monkeypatch, [make_post("later", at=later)],
                                        OutagePolicy(first_backoff=0.1, max_backoff=0.2, permanent_grace=1.0))
 
-    def wipe() -> None:  # someone restores an empty database over the store
-        time.sleep(1.5)
+    def wipe() -> None:  # someone restores an empty database over the running store
+        # After the daemon has started, not after a fixed sleep: under load its start (the first
+        # sync) can take longer than any sleep, and a store wiped during start is another case.
+        deadline = time.monotonic() + 60
+        while not log.events("started") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
         with sqlite3.connect(tmp_path / "campaign.db") as conn:
             for table in ("audit", "attempts", "posts"):
                 conn.execute(f"DROP TABLE IF EXISTS {table}")
