@@ -36,18 +36,13 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
         print("No console account yet: add one with `python run.py user add NAME --role admin"
               + (f" --db {db}" if db else "") + "`", file=sys.stderr)
     print(f"console on http://{host}:{port}{root_path}/ (store: {store.shown_url})", file=sys.stderr)
-<<<<<<< HEAD
     # uvicorn stops gracefully on SIGTERM, then raises the signal again for the handler that was
     # there before it: with the default one the process died with 143; this one makes systemd's
     # stop a clean stop (exit 0, as the README says).
     signal.signal(signal.SIGTERM, lambda *_: None)
-    uvicorn.run(app, host=host, port=port, root_path=root_path, proxy_headers=True,
-                forwarded_allow_ips=forwarded_allow_ips or "127.0.0.1", log_level="info", access_log=False)
-=======
     # uvicorn trusts X-Forwarded-* from 127.0.0.1 (or $FORWARDED_ALLOW_IPS) unless told: only the named proxy here
     uvicorn.run(app, host=host, port=port, root_path=root_path, proxy_headers=bool(forwarded_allow_ips),
                 forwarded_allow_ips=forwarded_allow_ips or "", log_level="info", access_log=False)
->>>>>>> main
 
 
 def _accounts(db: str | None, *, existing: bool = True):  # type: ignore[no-untyped-def]
