@@ -98,7 +98,33 @@ def _store(db: str | None, *, existing: bool = True):  # type: ignore[no-untyped
         print(f"no store at {path} ({masked_url(url)}) — run `python run.py schedule` there first, or fix --db / "
               "$CAMPAIGN_DB_URL", file=sys.stderr)
         raise typer.Exit(EXIT_STORE)
+    if path is not None and path.exists():
+        _say_if_locked(path)
     return Store(db)
+
+
+def _say_if_locked(path: Path) -> None:
+    """A store another process holds locked makes a command wait (up to the busy timeout) before
+    it answers: say so at once rather than stay silent for 30 s."""
+    import sqlite3
+
+    from scheduler.store.engine import BUSY_TIMEOUT_MS
+
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=0, isolation_level=None)
+    except sqlite3.Error:
+        return  # not openable: the command says why
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            print(f"{path} is locked by another process (a backup, a long write): waiting up to "
+                  f"{BUSY_TIMEOUT_MS // 1000} s for it...", file=sys.stderr, flush=True)
+    except sqlite3.Error:
+        pass
+    finally:
+        probe.close()
 
 
 def store_errors(command: Callable[..., None]) -> Callable[..., None]:

@@ -142,6 +142,23 @@ def test_locked_database_is_named_as_locked(filled: str, monkeypatch: pytest.Mon
     assert "locked by another process" in result.output
 
 
+def test_a_command_on_a_locked_store_says_at_once_that_it_waits(filled: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`status` on a locked SQLite file waited 34 s in silence before exit 3."""
+    monkeypatch.setattr("scheduler.store.engine.BUSY_TIMEOUT_MS", 300)
+    holder = sqlite3.connect(filled.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = cli("status", "--db", filled)
+    finally:
+        holder.rollback()
+        holder.close()
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == EXIT_STORE and len(lines) == 2, result.output
+    assert "is locked by another process" in lines[0] and "waiting up to 0 s" in lines[0]
+    assert "locked by another process" in lines[1]
+    assert cli("status", "--db", filled).output.count("waiting") == 0  # not locked: nothing said
+
+
 def _pg_reachable() -> None:
     import psycopg
 
