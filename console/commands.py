@@ -55,6 +55,22 @@ def _accounts(db: str | None, *, existing: bool = True):  # type: ignore[no-unty
     return store, Accounts(store.engine)
 
 
+def _known_channels_or_exit(store, channels: list[str], calendar: Path) -> None:  # type: ignore[no-untyped-def]
+    """Every --channel must be a channel of the calendar or the store: a typo (embassy-tokio)
+    would give an approver a channel that never has a post, without a word."""
+    from scheduler.store.known import known_ids, unknown_message
+
+    if not channels:
+        return
+    known = known_ids(store, calendar).channels
+    where = f"{calendar} or the store {store.shown_url}"
+    problems = [m for c in channels if (m := unknown_message("channel", c, known, where))]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -65,7 +81,8 @@ def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer
              channel: Annotated[Optional[List[str]], typer.Option("--channel", help="An approver approves only these channels (repeat); default: all.")] = None,
              password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input (scripts).")] = False,
              link: Annotated[Optional[str], typer.Option("--link", help="No password now: print a one-time link (valid 48 h) where the person sets it; give the console's address, e.g. https://campaign.example/console.")] = None,
-             by: Annotated[Optional[str], typer.Option("--by")] = None, db: DbOption = None) -> None:
+             by: Annotated[Optional[str], typer.Option("--by")] = None, db: DbOption = None,
+             calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
     """Add an account; the password is prompted (hashed with Argon2, never stored as typed), or
     the person sets it through a one-time link (--link CONSOLE_URL)."""
     from urllib.parse import quote
@@ -73,6 +90,7 @@ def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer
     from console.accounts import AccountError
 
     store, accounts = _accounts(db, existing=False)
+    _known_channels_or_exit(store, channel or [], calendar)
     try:
         password = None if link else _password(password_stdin)
         added = accounts.add(name, role, password, by=_who(by), now=make_clock().now(), channels=channel)

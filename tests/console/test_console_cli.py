@@ -48,6 +48,15 @@ def test_user_add_hashes_the_password_and_refuses_bad_input(rig) -> None:
     assert "user-add" in [r["action"] for r in rig.store.audit_rows("mika")]
 
 
+def test_user_add_refuses_a_channel_that_does_not_exist_with_the_closest(rig) -> None:
+    """`--channel embassy-tokio` (a typo) was accepted without a word (issue 23, 3)."""
+    refused = run("user", "add", "kenji", "--role", "approver", "--channel", "embassy-tokio", "--password-stdin",
+                  "--db", rig.url, stdin="a-long-password\n")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "no channel `embassy-tokio`" in refused.stderr and "did you mean `embassy-tokyo`" in refused.stderr
+    assert rig.accounts.verify("kenji", "a-long-password") is None
+
+
 def test_send_back_from_the_cli_is_what_the_console_shows(rig) -> None:
     post_id = waiting(rig.store, "be-linkedin")[0]
     done = run("send-back", "--post", post_id, "--comment", "logo too small", "--by", "ines", "--db", rig.url)
