@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Callable, Iterator, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from requests import exceptions as rex
@@ -138,17 +139,20 @@ class HttpPublisher(Publisher):
         except rex.RequestException as exc:
             if first_send and _never_sent(exc):
                 ledger.create_refused()  # type: ignore[union-attr]
-            raise self._transport_error(exc, creates=creates, what=what) from None
+            raise self._transport_error(exc, creates=creates, what=what, url=url) from None
         if response.status_code >= 400:
             if first_send and response.status_code < 500:
                 ledger.create_refused()  # type: ignore[union-attr]
             self.raise_for(response, creates=creates)
         return response
 
-    def _transport_error(self, exc: BaseException, *, creates: bool, what: str) -> PublishError:
+    def _transport_error(self, exc: BaseException, *, creates: bool, what: str, url: str = "") -> PublishError:
         kind = type(exc).__name__
+        host = urlsplit(url).netloc
+        at = f" at {urlsplit(url).scheme}://{host}" if host else ""  # which host was tried (api: base_url, a proxy...)
         if _never_sent(exc):
-            return TransientError(f"could not reach {self.platform} for {what} ({kind}); nothing was sent — retry later")
+            return TransientError(f"could not reach {self.platform}{at} for {what} ({kind}); nothing was sent — check "
+                                  f"the address and the network, or retry later")
         if creates and not self.safe_create_retry:
             return OutcomeUnknown(
                 f"{self.platform} may have published the post: the connection was lost after {what} was sent ({kind}), "
@@ -156,7 +160,7 @@ class HttpPublisher(Publisher):
             )
         if creates:
             return TransientError(f"the answer to {what} from {self.platform} was lost ({kind}); a retry is deduplicated")
-        return TransientError(f"{self.platform} did not complete {what} ({kind}) — retry later")
+        return TransientError(f"{self.platform}{at} did not complete {what} ({kind}) — retry later")
 
     def raise_for(self, response: requests.Response, *, creates: bool = False) -> None:  # pragma: no cover - overridden
         raise TransientError(f"{self.platform} answered HTTP {response.status_code}")
