@@ -5,7 +5,9 @@
 
 For each sample clip (assets/samples/raw): the model's load time apart (once), then the
 transcription with word timestamps, timed `--runs` times (median); the ratio is transcription
-seconds / clip seconds (goal < 1x on 2 cores). Peak memory is this process's maximum resident
+seconds / clip seconds (goal < 1x on 2 cores). On a shared machine the wall time says more about
+the neighbours than about us, so the CPU time spread over the cores is printed beside it, with
+the load average. Peak memory is this process's maximum resident
 set while transcribing (goal < 1 GB). Quality against the shipped subtitles: WER (jiwer; CER for
 Japanese) and the largest cue-boundary difference (goal for English: WER < 15 %, within 0.5 s).
 Needs the [speech] extra.
@@ -46,12 +48,13 @@ def main() -> int:
     print(f"model {folder} loaded in {load:.2f} s (int8, {os.cpu_count()} cores), apart from the figures below")
     worst = 0.0
     for clip, language in CLIPS:
-        times = []
+        times, cpu = [], []
         transcript = None
         for _ in range(args.runs):
-            started = time.perf_counter()
+            started, used = time.perf_counter(), time.process_time()
             transcript = transcribe(SAMPLES / f"{clip}.mp4", language)
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - used)
         assert transcript is not None
         seconds = statistics.median(times)
         ratio = seconds / transcript.duration
@@ -59,10 +62,13 @@ def main() -> int:
         cues = cut_cues(transcript, rules_for(language), fps=30)
         figures = compare(cues, read_subtitles(SAMPLES / f"{clip}.{language}.srt").cues, language)
         boundary = f"{figures.worst_boundary:.2f} s" if figures.worst_boundary is not None else "cue counts differ"
-        print(f"{clip} ({language}, {transcript.duration:.1f} s): transcription {seconds:.2f} s = {ratio:.2f}x the clip; "
+        print(f"{clip} ({language}, {transcript.duration:.1f} s): transcription {seconds:.2f} s = {ratio:.2f}x the clip "
+              f"(CPU {statistics.median(cpu):.2f} s: {statistics.median(cpu) / (os.cpu_count() or 1) / transcript.duration:.2f}x "
+              "the clip if the cores were ours alone); "
               f"{figures.measure} {figures.error_rate:.1%}; cues {figures.cue_counts[0]} vs {figures.cue_counts[1]}, "
               f"worst boundary {boundary}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores while measuring")
     print(f"worst ratio {worst:.2f}x (goal < 1x); peak memory {peak:.0f} MB (goal < 1024 MB)")
     return 0 if worst < 1 and peak < 1024 else 1
 

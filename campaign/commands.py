@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -27,10 +28,12 @@ def validated_or_exit(calendar: Path) -> tuple[LoadedCalendar, int]:
     return loaded, captions
 
 
-def validate(calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
+def validate(calendar: CalendarOption = DEFAULT_CALENDAR,
+             inbox: Annotated[Path, typer.Option("--inbox", help="The designers' inbox: subtitles approved, draft or missing per clip and language.")] = Path("inbox")) -> None:
     """Check the calendar and render every caption it will post; print every problem as
     file:line: where: what — fix (exit 2 if any)."""
     from campaign.secrets import secrets_file_warning
+    from scheduler.plan.subtitle_view import summary_lines
 
     from scheduler.plan import plan_posts
     from scheduler.plan.plan_problems import plan_problems
@@ -54,6 +57,8 @@ def validate(calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
         f"{len(cal.moments)} moments, {len(cal.blackouts)} blackouts, {captions} captions rendered"
         + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
     )
+    for line in summary_lines(cal, inbox):
+        print(line)
 
 
 def register(app: typer.Typer) -> None:

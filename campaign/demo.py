@@ -83,6 +83,11 @@ def run_demo(calendar: Path, *, inbox: Path = SAMPLE_INBOX, build: Path = Path("
     console = console or Console(stderr=True, highlight=False)
     paths = DemoPaths(build=build, work=work)
     loaded = _step_validate(console, calendar)
+    if inbox == SAMPLE_INBOX:  # one clip's subtitles drafted from its speech and approved (scheduler.subtitle_demo)
+        from scheduler.subtitle_demo import speech_step
+
+        console.print("\n[bold]Subtitles from speech[/bold]")
+        inbox = speech_step(console, loaded, inbox, work)
     rendered = _step_render(console, loaded, inbox, build)
     if rendered.exit_code:
         return DemoOutcome(loaded, rendered, None, None)

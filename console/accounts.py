@@ -48,6 +48,8 @@ class Role:
 ROLE_TABLE: dict[str, Role] = {role.name: role for role in (
     Role("viewer", (), "sees the calendar, operations, results and the audit trail"),
     Role("approver", ("viewer",), "also approves and sends back posts (on the channels listed, or all)"),
+    Role("editor", ("viewer",), "also proposes and edits moments of the channels listed (or all), and quotes and "
+                                "alt text in those channels' languages; approvers approve"),
     Role("admin", ("*",), "has every role's rights, and pauses, resumes, settles and manages accounts"),
 )}
 

@@ -667,7 +667,7 @@ PUBLIC_PATHS = ("/login", "/welcome", "/healthz", "/static")
 
 def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = None, store: Store | None = None) -> Starlette:
     # The route modules build on this module's page() and render(): imported once it is complete.
-    from console import review
+    from console import edit, review
 
     config = config or ConsoleConfig()
     store = store or Store(config.db)
@@ -705,6 +705,7 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         *subtitle_routes(),
         Mount(API_PREFIX, create_api(console)),  # JSON, Bearer tokens: its own auth and errors (console/api)
         *review.ROUTES,
+        *edit.routes(),  # calendar editing, history, revert (console/edit.py)
     ]
     app = Starlette(routes=routes)
     app.router.redirect_slashes = False  # its redirect names the Host the client sent (`Host: evil.example`)

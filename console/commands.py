@@ -77,7 +77,7 @@ def _password(from_stdin: bool) -> str:
     return typer.prompt("Password (at least 10 characters)", hide_input=True, confirmation_prompt=True)
 
 
-def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer, approver or admin.")],
+def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer, approver, editor or admin.")],
              channel: Annotated[Optional[List[str]], typer.Option("--channel", help="An approver approves only these channels (repeat); default: all.")] = None,
              password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input (scripts).")] = False,
              link: Annotated[Optional[str], typer.Option("--link", help="No password now: print a one-time link (valid 48 h) where the person sets it; give the console's address, e.g. https://campaign.example/console.")] = None,

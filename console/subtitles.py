@@ -25,7 +25,9 @@ from console.app import _back, _error, _form, _now, page, render
 from scheduler import subtitle_review
 from scheduler.actions import ActionError, NotAllowed
 
-APPROVER = "approver"
+#: Who may correct, translate and approve subtitles: an approver, or an editor (when the role table
+#: has that row), of a channel that posts in the language; admins have every role's rights.
+SUBTITLE_ROLES = ("approver", "editor")
 
 
 @dataclass
@@ -47,6 +49,17 @@ def _cues_of(inbox: Path, row: subtitle_review.Review) -> list[Cue]:
     return list(read_subtitles(inbox / name).cues)
 
 
+def _onto(cues: list[Cue], timing: list[Cue]) -> list[str]:
+    """Another timing's text (Whisper's English machine draft) put on the spoken cues by time:
+    each cue takes the text whose middle falls in it, for the translator to start from."""
+    texts = []
+    for n, cue in enumerate(timing):
+        until = timing[n + 1].start if n + 1 < len(timing) else float("inf")
+        start = cue.start if n else float("-inf")
+        texts.append(" ".join(c.text.replace("\n", " ") for c in cues if start <= (c.start + c.end) / 2 < until))
+    return texts
+
+
 def _fps(clip: Path) -> float:
     from assets.probe import probe
 
@@ -57,7 +70,11 @@ def _fps(clip: Path) -> float:
 
 
 def _may_edit(me: Account, calendar: Any, language: str) -> bool:
-    return me.can(APPROVER) and subtitle_review.may_approve(calendar, language, me.scope)
+    return _has_role(me) and subtitle_review.may_approve(calendar, language, me.scope)
+
+
+def _has_role(me: Account) -> bool:
+    return any(me.can(role) for role in SUBTITLE_ROLES)
 
 
 def clip_view(console: Any, me: Account, testimonial_id: str) -> dict[str, Any] | None:
@@ -77,7 +94,7 @@ def clip_view(console: Any, me: Account, testimonial_id: str) -> dict[str, Any] 
         row = spoken_row if language == testimonial.spoken_language else subtitle_review.review(
             console.store, calendar, inbox, testimonial, language)
         own = timing if row is spoken_row else _cues_of(inbox, row)
-        texts = [c.text for c in own] if len(own) == len(timing) else [""] * len(timing)
+        texts = [c.text for c in own] if len(own) == len(timing) else _onto(own, timing)
         rules = rules_for(language)
         column = Column(row, texts, rtl=language in RIGHT_TO_LEFT)
         for n, cue in enumerate(timing):
@@ -135,6 +152,8 @@ def _cues_from_form(form: dict[str, str], timing: list[Cue], spoken: bool) -> li
 async def save_action(request: Request, console: Any, me: Account) -> Response:
     form = await _form(request)
     testimonial_id, language = request.path_params["testimonial"], form.get("language", "")
+    if not _has_role(me):
+        return _error(request, console, me, 403, f"Only {' or '.join(SUBTITLE_ROLES)}s edit subtitles; you are a {me.role}.")
     view = clip_view(console, me, testimonial_id)
     if view is None:
         return _error(request, console, me, 404, f"No clip called {testimonial_id} in the calendar.")
@@ -157,6 +176,8 @@ async def approve_action(request: Request, console: Any, me: Account) -> Respons
 
 
 async def _approve(request: Request, console: Any, me: Account, testimonial_id: str, language: str, prefix: str = "") -> Response:
+    if not _has_role(me):
+        return _error(request, console, me, 403, f"Only {' or '.join(SUBTITLE_ROLES)}s approve subtitles; you are a {me.role}.")
     try:
         outcome = subtitle_review.approve(console.store, console.calendar(), console.config.inbox, testimonial_id=testimonial_id,
                                           language=language, by=me.name, now=_now(console), channels=me.scope)
@@ -192,6 +213,6 @@ def routes() -> list[Route]:
         Route("/subtitles/check", page("viewer", post=True)(check_fragment), methods=["POST"]),
         Route("/subtitles/{testimonial}", page("viewer")(clip_page), methods=["GET"]),
         Route("/subtitles/{testimonial}/clip.mp4", page("viewer")(clip_file), methods=["GET"]),
-        Route("/subtitles/{testimonial}/save", page(APPROVER, post=True)(save_action), methods=["POST"]),
-        Route("/subtitles/{testimonial}/approve", page(APPROVER, post=True)(approve_action), methods=["POST"]),
+        Route("/subtitles/{testimonial}/save", page("viewer", post=True)(save_action), methods=["POST"]),
+        Route("/subtitles/{testimonial}/approve", page("viewer", post=True)(approve_action), methods=["POST"]),
     ]

@@ -152,11 +152,12 @@ class Draft:
                 _insert_key(parent, part, CommentedMap(), _order_for(walked))
                 parent = parent[part]
             walked.append(part)
+        order = KEY_ORDER.get(str(walked[0]), ()) if len(walked) == 1 else ()  # a whole entry of a section
         if isinstance(parent, CommentedSeq):
             index = _index(parent, last)
-            parent[index] = _merged(parent[index], value)
+            parent[index] = _merged(parent[index], value, order)
         elif last in parent:
-            parent[last] = _merged(parent[last], value)
+            parent[last] = _merged(parent[last], value, order)
         else:
             _insert_key(parent, str(last), _node(value, _sibling(parent)), _order_for(walked))
 
@@ -192,6 +193,8 @@ class Draft:
         if section not in self.tree or self.tree[section] is None:
             _insert_key(self.tree, section, CommentedSeq(), SECTION_ORDER)
         seq = self.tree[section]
+        order = KEY_ORDER.get(section, ())
+        entry = dict(sorted(entry.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
         new = _node(entry, seq[-1] if len(seq) else None)
         spaced = _separated_by_blank_lines(seq, self.original.splitlines())
         gap = _take_gap(seq) if len(seq) else None
@@ -534,7 +537,7 @@ def _insert_key(mapping: CommentedMap, key: str, value: Any, order: Sequence[str
         mapping.insert(position, key, value)
 
 
-def _merged(old: Any, new: Any) -> Any:
+def _merged(old: Any, new: Any, order: Sequence[str] = ()) -> Any:
     """`new` as a node that keeps as much of `old` as holds: the same node when equal, the
     mapping or list merged key by key, a string in the old string's quoting."""
     if isinstance(old, CommentedMap) and isinstance(new, dict):
@@ -547,7 +550,7 @@ def _merged(old: Any, new: Any) -> Any:
             if key in old:
                 old[key] = _merged(old[key], value)
             else:
-                _insert_key(old, key, _node(value, _sibling(old)), ())
+                _insert_key(old, key, _node(value, _sibling(old)), order)
         return old
     if isinstance(old, CommentedSeq) and isinstance(new, list):
         if plain(old) == new:

@@ -29,6 +29,7 @@ PREFIX = "/api/v1"
 #: Modules with a `router`, in the order their paths appear in the OpenAPI document.
 ROUTER_MODULES = [
     "console.api.posts",
+    "console.api.moments",
 ]
 
 

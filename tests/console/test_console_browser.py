@@ -160,14 +160,21 @@ def test_pages_at_desktop_and_phone_widths(browser, server, rig, tmp_path) -> No
         page.context.close()
 
 
-def test_it_works_without_javascript(browser, server, rig) -> None:
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 800})
+def open_without_javascript(browser, server: str, name: str, height: int = 800):  # type: ignore[no-untyped-def]
+    """A 390 px phone with JavaScript off, logged in as `name`: the page (close its context)."""
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": height})
     page = context.new_page()
     page.goto(server + "/")
-    page.fill("input[name=name]", "tomo")
-    page.fill("input[name=password]", PASSWORDS["tomo"])
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORDS[name])
     page.click("button:has-text('Log in')")
     page.wait_for_url(server + "/")
+    return page
+
+
+def test_it_works_without_javascript(browser, server, rig) -> None:
+    page = open_without_javascript(browser, server, "tomo")
+    context = page.context
     post_id = waiting(rig.store, "embassy-tokyo")[0]
     page.goto(server + f"/posts/{post_id}")
     page.click("button:has-text('Approve')")

@@ -10,7 +10,8 @@ from sqlalchemy import update
 
 from consolekit import START, csrf_of, login, waiting
 from scheduler.store.schema import posts
-from test_console_browser import SHOTS, browser, card, no_sideways_scroll, open_as  # noqa: F401 (browser: a fixture)
+from test_console_browser import (SHOTS, browser, card, no_sideways_scroll, open_as,  # noqa: F401 (browser: a fixture)
+                                  open_without_javascript)
 
 
 def week_of(rig, post_id: str) -> str:  # type: ignore[no-untyped-def]
@@ -192,15 +193,8 @@ def test_on_a_phone_an_approver_reviews_first_and_approves_a_week(browser, serve
 
 
 def test_without_javascript_a_week_goes_through_the_confirmation_page(browser, server, rig) -> None:
-    from consolekit import PASSWORDS
-
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.goto(server + "/")
-    page.fill("input[name=name]", "tomo")
-    page.fill("input[name=password]", PASSWORDS["tomo"])
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(server + "/")
+    page = open_without_javascript(browser, server, "tomo", height=844)
+    context = page.context
     first = waiting(rig.store, "embassy-tokyo")[0]
     key = week_of(rig, first)
     expected = in_week(rig, "embassy-tokyo", key)

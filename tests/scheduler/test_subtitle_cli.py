@@ -46,3 +46,18 @@ def test_status_and_approve(tmp_path: Path) -> None:
     assert "subtitles: approved approved by maria" in run("subtitles", "status", *common).output
     missing = run("subtitles", "approve", "james-carter", "--language", "nl", "--by", "maria", *common)
     assert missing.exit_code == 2 and "no draft for james-carter in nl" in missing.output
+
+
+def test_validate_and_plan_say_per_clip_and_language_where_subtitles_stand(tmp_path: Path) -> None:
+    loaded = write_calendar(tmp_path)
+    inbox = tmp_path / "inbox"
+    drop_clip(inbox)
+    (inbox / "james-carter.en.draft.srt").write_text(ENGLISH_DRAFT, encoding="utf-8")
+    expected = "james-carter: en subtitles: draft, nl subtitles: missing (posts in en, nl wait for approved subtitles)"
+    for command in ("validate", "plan"):
+        result = run(command, "--calendar", str(loaded.path), "--inbox", str(inbox), "--build", str(tmp_path / "build")) \
+            if command == "plan" else run(command, "--calendar", str(loaded.path), "--inbox", str(inbox))
+        assert expected in result.output, (command, result.output)
+    (inbox / "james-carter.en.srt").write_text(ENGLISH_DRAFT, encoding="utf-8")  # a designer's drop wins
+    result = run("validate", "--calendar", str(loaded.path), "--inbox", str(inbox))
+    assert "james-carter: en subtitles: approved, nl subtitles: missing (posts in nl wait" in result.output
