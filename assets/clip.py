@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from PIL import ImageFont
+
 from assets.branding import FONTS_DIR
 from assets.focus import Focus, crop_box
 from assets.overlay import Layout
 from assets.probe import MediaInfo
-from assets.specs import Variant
 from campaign.errors import AssetError
+from campaign.platforms import Variant
 
 CRF = 21
 PRESET = "veryfast"
@@ -51,6 +53,7 @@ class ClipTarget:
 
 
 def ffmpeg_exe() -> str:
+    # imageio_ffmpeg costs 0.1 s of start-up (measured): imported only when ffmpeg is run
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
@@ -85,8 +88,6 @@ def subtitle_style(target: ClipTarget) -> str:
 
 def subtitle_font_size(cap_px: float, script: str) -> int:
     """ASS FontSize giving capitals `cap_px` tall: libass sizes a font by its ascent + descent, not its em."""
-    from PIL import ImageFont
-
     latin = ImageFont.truetype(str(FONTS_DIR / SUBTITLE_FONT_FILES["latin"]), 1000)
     top, bottom = latin.getbbox("H")[1::2]
     font = ImageFont.truetype(str(FONTS_DIR / SUBTITLE_FONT_FILES.get(script, SUBTITLE_FONT_FILES["latin"])), 1000)

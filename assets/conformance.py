@@ -1,4 +1,4 @@
-"""Check a rendered file against every platform it will be posted to (assets.specs is the table).
+"""Check a rendered file against every platform it will be posted to (campaign.platforms is the table).
 
 A file that breaks a platform's rule fails here, at render time, instead of as an upload
 error months later. One variant can serve several platforms, so each is checked.
@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PIL import Image
+
 from assets.probe import moov_before_mdat, probe
-from assets.specs import PLATFORMS, Variant
 from campaign.errors import AssetError
+from campaign.platforms import PLATFORMS, Variant
 
 ASPECT_TOLERANCE = 0.01
 
 
 def check_photo(path: Path, variant: Variant, platforms: tuple[str, ...]) -> list[str]:
     """Problems of a rendered photo (empty when it conforms everywhere)."""
-    from PIL import Image
-
     problems: list[str] = []
     size = path.stat().st_size
     with Image.open(path) as image:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Callable
 
+import budoux
+
 # JIS X 4051 / W3C JLREQ: characters that must not start a line, and that must not end one.
 NO_LINE_START = frozenset("、。，．・：；？！ー）」』】〕〉》〙〗｝］’”…‥゛゜ゝゞヽヾぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ々〻")
 NO_LINE_END = frozenset("（「『【〔〈《〘〖｛［‘“")
@@ -23,7 +25,6 @@ Measure = Callable[[str], float]
 
 @lru_cache(maxsize=1)
 def _budoux():  # type: ignore[no-untyped-def]
-    import budoux
 
     return budoux.load_default_japanese_parser()
 

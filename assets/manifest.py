@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ContextManager
 
+from assets.branding import file_hash
+
 PIPELINE_VERSION = "2"  # bump when a change to the renderer should re-render everything
 MANIFEST_NAME = "manifest.json"
 
@@ -63,8 +65,6 @@ class Manifest:
 
     def source_hash(self, path: Path) -> str:
         """SHA-256 of an inbox file, reusing the recorded one when size and modification time are unchanged."""
-        from assets.branding import file_hash
-
         stat = path.stat()
         known = self.sources.get(path.name)
         if known and known.get("size") == stat.st_size and known.get("mtime_ns") == stat.st_mtime_ns:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from assets.specs import VARIANTS, Variant, output_name, variant_for
+from campaign.platforms import VARIANTS, Variant, variant_for
+from assets.specs import output_name
 from campaign.calendar.models import Calendar
 from campaign.calendar.usage import media_kind, moment_channels, moment_languages
 

@@ -27,7 +27,8 @@ from PIL import Image, ImageDraw, ImageFont, features
 
 from assets.branding import BrandAssets, OverlayText
 from assets.linebreak import balanced_lines
-from assets.specs import FEED_WIDTH, VARIANTS, safe_insets
+from campaign.platforms import VARIANTS
+from assets.specs import FEED_WIDTH, safe_insets
 
 BAND_ALPHA = 216  # of 255: readable at 390 px on a busy photo (184 let bookshelves eat letters), the picture still shows
 LOGO_GAP = 3  # pads between the logo and the slogan: an OCR engine (and an eye) must not read them as one line

@@ -24,8 +24,8 @@ from assets.inbox import DEFAULT_SETTLE_SECONDS, inbox_files, link_leaving, reje
 from assets.manifest import PIPELINE_VERSION, Manifest, input_key
 from assets.needs import RenderJob, required_renders
 from assets.progress import RenderListener
-from assets.specs import Variant
 from assets.speech.drafts import draft_name
+from campaign.platforms import Variant
 from assets.subtitles import read_subtitles
 from assets.worker import JobSpec, SourceResult, SourceTask, run_source
 from campaign.calendar.loader import LoadedCalendar

@@ -17,13 +17,16 @@ from typing import Any
 from assets.branding import BrandAssets, OverlayText
 from assets.clip import ClipTarget, FfmpegFailed, render_clip
 from assets.conformance import check_clip, check_photo
-from assets.focus import Focus, crop_box
+from assets.focus import Focus, choose_focus, crop_box
 from assets.needs import RenderJob
 from assets.overlay import ensure_overlay, layout
-from assets.specs import PLATFORMS, VARIANT_PLACEMENTS, Variant, safe_insets
+from assets.photo import PhotoTarget, render_photo
+from assets.probe import audio_peak_dbfs, first_frame_rgb, probe
+from assets.specs import VARIANT_PLACEMENTS, safe_insets
 from assets.subtitles import read_subtitles, to_srt
 from campaign.errors import AssetError
 from campaign.languages import script_of
+from campaign.platforms import PLATFORMS, Variant
 
 UPSCALE_WARNING = 1.05  # enlarging a source by more than this is visible on a sharp phone screen
 SILENT_DBFS = -50.0  # a voice peaks far above this; a muted export sits at -inf or in the noise floor
@@ -132,8 +135,6 @@ def upscale_warning(source: str, variant: Variant, factor: float) -> str:
 
 
 def _photo(task: SourceTask) -> SourceResult:
-    from assets.photo import PhotoTarget, render_photo
-
     targets = [
         PhotoTarget(s.job.variant, _overlay(task, s), task.out / s.job.output, s.job.platforms) for s in task.specs
     ]
@@ -153,9 +154,6 @@ def _photo(task: SourceTask) -> SourceResult:
 
 
 def _clip(task: SourceTask) -> SourceResult:
-    from assets.focus import choose_focus
-    from assets.probe import audio_peak_dbfs, first_frame_rgb, probe
-
     info = probe(task.source)
     if not info.has_audio:
         raise AssetError(

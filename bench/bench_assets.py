@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Asset pipeline speed against baselines measured in the same run (ratios, not absolute times).
 
-    python bench/bench_assets.py [--quick] [--only photo]
+    python -m bench.bench_assets [--quick] [--only photo]
 
 1. one 4:5 variant of a 30 s 1080p clip: plain ffmpeg command (perf-baselines.md) vs the pipeline (goal <= 1.15x)
 2. three variants: three separate pipeline runs vs one split run (goal: the split run is faster)
@@ -19,24 +19,22 @@ import argparse
 import dataclasses
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from PIL import Image, ImageDraw, ImageFilter, ImageOps  # noqa: E402
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
-from assets.branding import brand_assets, overlay_text  # noqa: E402
-from assets.clip import ClipTarget, ffmpeg_exe, render_clip  # noqa: E402
-from assets.focus import CENTRE, crop_box  # noqa: E402
-from assets.overlay import build_overlay, layout  # noqa: E402
-from assets.photo import PhotoTarget, render_photo  # noqa: E402
-from assets.probe import probe  # noqa: E402
-from assets.specs import VARIANTS  # noqa: E402
-from campaign.calendar import load_calendar  # noqa: E402
+from assets.branding import brand_assets, overlay_text
+from assets.clip import ClipTarget, ffmpeg_exe, render_clip
+from assets.focus import CENTRE, crop_box
+from assets.overlay import build_overlay, layout
+from assets.photo import PhotoTarget, render_photo
+from assets.probe import probe
+from campaign.platforms import VARIANTS
+from campaign.calendar import load_calendar
 
 
 def timed(action) -> float:  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@
 Prints each page's time against a baseline measured in the same run (the same store read by
 `status`'s report, which every console page builds on), so figures compare across machines.
 
-    python3 bench/bench_console.py [--posts 10000]
+    python -m bench.bench_console [--posts 10000]
 """
 
 from __future__ import annotations
@@ -12,24 +12,22 @@ import argparse
 import datetime as dt
 import re
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from argon2 import PasswordHasher  # noqa: E402
-from starlette.testclient import TestClient  # noqa: E402
+from argon2 import PasswordHasher
+from starlette.testclient import TestClient
 
-import console.accounts  # noqa: E402
-from bench_scheduler import synthetic  # noqa: E402
-from campaign.clock import FakeClock  # noqa: E402
-from console.app import ConsoleConfig, create_app  # noqa: E402
-from scheduler.store import Store, sync_plan  # noqa: E402
-from scheduler.store.status import build_status  # noqa: E402
+import console.accounts
+from bench.bench_scheduler import synthetic
+from campaign.clock import FakeClock
+from console.app import ConsoleConfig
+from console.server import create_app
+from scheduler.store import Store, sync_plan
+from scheduler.store.status import build_status
 
 UTC = dt.timezone.utc
 

@@ -7,7 +7,7 @@ the network call), then "published" with its remote id; the publisher answers at
 figure is the store's cost alone (a real platform's answer takes 0.3-3 s). Rounds alternate
 NORMAL and FULL on the same disk, in one run, and the ratio is FULL / NORMAL.
 
-    python3 bench/bench_durable.py [--posts 300] [--rounds 3] [--dir /path/on/the/disk/to/measure]
+    python -m bench.bench_durable [--posts 300] [--rounds 3] [--dir /path/on/the/disk/to/measure]
 """
 
 from __future__ import annotations
@@ -16,21 +16,19 @@ import argparse
 import shutil
 import datetime as dt
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import event  # noqa: E402
+from sqlalchemy import event
 
-from campaign.clock import FakeClock  # noqa: E402
-from scheduler.channels.base import OutgoingPost, Publisher, PublishResult, StepLedger  # noqa: E402
-from scheduler.daemon.dispatch import Dispatcher  # noqa: E402
-from scheduler.post import PlannedPost, post_id  # noqa: E402
-from scheduler.store import Store, states, sync_plan  # noqa: E402
+from campaign.clock import FakeClock
+from scheduler.platforms.base import OutgoingPost, Publisher, PublishResult, StepLedger
+from scheduler.daemon.dispatch import Dispatcher
+from campaign.post import PlannedPost, post_id
+from scheduler.store import Store, states, sync_plan
 
 UTC = dt.timezone.utc
 START = dt.datetime(2027, 5, 1, 6, 0, tzinfo=UTC)
@@ -41,8 +39,6 @@ class InstantPublisher(Publisher):
     """Answers at once, recording "create sent" as every real publisher does."""
 
     platform = "instant"
-    uses_ledger = True
-
     def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
         (ledger or StepLedger()).create_sent()
         return PublishResult(remote_id=post.idempotency_key, url=None)

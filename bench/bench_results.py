@@ -4,34 +4,30 @@ Goal (issue 16): under a 100,000-post store, a pass of due collections stays und
 Baseline in the same run: the same pass on a 1,000-post store (the ratio shows what the store's
 size costs). Figures are read from the X emulator on loopback, the real HTTP path.
 
-    python3 bench/bench_results.py [--posts 100000] [--due 100]
+    python -m bench.bench_results [--posts 100000] [--due 100]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from sqlalchemy import insert, update
 
-from sqlalchemy import insert, update  # noqa: E402
-
-from campaign.calendar.models import Channel  # noqa: E402
-from campaign.clock import FakeClock  # noqa: E402
-from scheduler.channels.base import OutgoingPost  # noqa: E402
-from scheduler.channels.credentials import Credentials  # noqa: E402
-from scheduler.channels.registry import publisher_for  # noqa: E402
-from scheduler.emulators import start_emulator  # noqa: E402
-from scheduler.results.collect import Collector  # noqa: E402
-from scheduler.results.store import ResultsStore  # noqa: E402
-from scheduler.store import Store  # noqa: E402
-from scheduler.store.rows import to_db  # noqa: E402
-from scheduler.store.schema import collections, posts  # noqa: E402
+from campaign.calendar.models import Channel
+from campaign.clock import FakeClock
+from scheduler.platforms.base import OutgoingPost
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import publisher_for
+from emulators import start_emulator
+from scheduler.results.collect import Collector
+from scheduler.results.store import ResultsStore
+from scheduler.store import Store
+from scheduler.store.rows import to_db
+from scheduler.store.schema import collections, posts
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2027, 6, 1, 12, 0, tzinfo=UTC)

@@ -3,7 +3,7 @@
 Goals (issue 6): sync 10,000 < 5 s; start with 100,000 < 5 s and RSS < 300 MB; a due post
 leaves within 1 s of its time. Baseline in the same run: planning + syncing the sample calendar.
 
-    python3 bench/bench_scheduler.py [--posts 10000] [--future 100000]
+    python -m bench.bench_scheduler [--posts 10000] [--future 100000]
 """
 
 from __future__ import annotations
@@ -17,14 +17,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from campaign.calendar import load_calendar  # noqa: E402
-from campaign.clock import SystemClock  # noqa: E402
-from scheduler.channels.base import OutgoingPost, Publisher, PublishResult  # noqa: E402
-from scheduler.daemon import Daemon, DaemonConfig  # noqa: E402
-from scheduler.post import PlannedPost, post_id  # noqa: E402
-from scheduler.store import Store, states, sync_plan  # noqa: E402
+from campaign.calendar import load_calendar
+from campaign.clock import SystemClock
+from scheduler.platforms.base import OutgoingPost, Publisher, PublishResult, StepLedger
+from scheduler.daemon import Daemon, DaemonConfig
+from campaign.post import PlannedPost, post_id
+from scheduler.store import Store, states, sync_plan
 
 UTC = dt.timezone.utc
 
@@ -32,7 +31,7 @@ UTC = dt.timezone.utc
 class NullPublisher(Publisher):
     platform = "null"
 
-    def publish(self, post: OutgoingPost) -> PublishResult:
+    def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
         return PublishResult(remote_id=post.idempotency_key, url=None)
 
 

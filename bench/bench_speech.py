@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Speech drafts: transcription speed as a ratio to the clip's duration, peak memory, and quality.
 
-    python bench/bench_speech.py [--runs 3]
+    python -m bench.bench_speech [--runs 3]
 
 For each sample clip (assets/samples/raw): the model's load time apart (once), then the
 transcription with word timestamps, timed `--runs` times (median); the ratio is transcription
@@ -24,14 +24,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from assets.speech.cues import cut_cues  # noqa: E402
-from assets.speech.figures import compare  # noqa: E402
-from assets.speech.model import find_model, load_model  # noqa: E402
-from assets.speech.styleguide import rules_for  # noqa: E402
-from assets.speech.transcribe import transcribe  # noqa: E402
-from assets.subtitles import read_subtitles  # noqa: E402
+from assets.speech.cues import cut_cues
+from assets.speech.figures import compare
+from assets.speech.model import find_model, load_model
+from assets.speech.styleguide import rules_for
+from assets.speech.transcribe import transcribe
+from assets.subtitles import read_subtitles
 
 SAMPLES = REPO / "assets" / "samples" / "raw"
 CLIPS = [("james-carter", "en"), ("camille-tremblay", "fr"), ("aiko-tanaka", "ja")]

@@ -4,7 +4,7 @@ LinkedIn each have a post due every two minutes. The figure is the lateness of t
 posts (goal: under 2 s). The dispatcher runs as the daemon runs it: a pass every tick,
 channel workers that keep publishing between passes.
 
-    python3 bench/bench_stalled_channel.py [--speed 20] [--minutes 20]
+    python -m bench.bench_stalled_channel [--speed 20] [--minutes 20]
 
 Campaign time runs `speed` times faster than real time; lateness is printed in real seconds
 (what a person would see at speed 1) and in campaign seconds.
@@ -15,19 +15,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "scheduler" / "daemon"))
-
-from campaign.clock import ScaledClock  # noqa: E402
-from faultkit import Platforms, make_media, planned  # noqa: E402
-from scheduler.daemon import DispatchConfig, Dispatcher  # noqa: E402
-from scheduler.store import Store, states, sync_plan  # noqa: E402
+from campaign.clock import ScaledClock
+from testkit.faults import Platforms, make_media, planned
+from scheduler.daemon import DispatchConfig, Dispatcher
+from scheduler.store import Store, states, sync_plan
 
 GOAL_SECONDS = 2.0
 OTHERS = ("x", "mastodon", "facebook", "linkedin")

@@ -8,7 +8,9 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Mapping, Protocol
+
+from campaign.errors import CampaignError
 
 UTC = dt.timezone.utc
 
@@ -168,3 +170,55 @@ def write_clock_file(path: Path, start: dt.datetime, speed: float) -> None:
     tmp.write_text(json.dumps({"start": start.astimezone(UTC).isoformat(), "origin": time.time(), "speed": speed}),
                    encoding="utf-8")
     os.replace(tmp, path)
+
+
+#: The variables that set the campaign clock of a rehearsal (never of real posts).
+CLOCK_VARIABLES = ("CAMPAIGN_CLOCK_START", "CAMPAIGN_CLOCK_SPEED", "CAMPAIGN_CLOCK_FILE")
+
+
+class ClockSettingError(CampaignError):
+    """A campaign-clock variable is malformed, or set where the clock decides real posts."""
+
+
+def make_clock(*, real_posts: bool = False, env: Mapping[str, str] = os.environ) -> Clock:
+    """System time, or the campaign clock: from CAMPAIGN_CLOCK_START (+ CAMPAIGN_CLOCK_SPEED), or
+    shared by several processes through the file CAMPAIGN_CLOCK_FILE (the fault harness). A
+    malformed value raises `ClockSettingError` with a message that says how to fix it.
+
+    Where the clock decides real posts (`real_posts`: the daemon outside --sandbox/--emulators,
+    schedule on a real store) these variables are refused, never ignored: they would move when
+    real posts go out and the time they carry (Bluesky's createdAt)."""
+    present = [name for name in CLOCK_VARIABLES if env.get(name)]
+    if present and real_posts:
+        raise ClockSettingError(
+            f"{' and '.join(present)} {'is' if len(present) == 1 else 'are'} set, but the campaign clock only runs "
+            "in a rehearsal: on real accounts it would publish at the wrong time and date the posts falsely. "
+            f"Unset {' and '.join(present)}, or rehearse with `python run.py daemon --sandbox`.")
+    shared = env.get("CAMPAIGN_CLOCK_FILE")
+    if shared:
+        return FileClock(shared)
+    start = env.get("CAMPAIGN_CLOCK_START")
+    speed = env.get("CAMPAIGN_CLOCK_SPEED")
+    if speed and not start:  # never silently the real time at real speed
+        raise ClockSettingError(f"CAMPAIGN_CLOCK_SPEED={speed!r} is set without CAMPAIGN_CLOCK_START: the campaign clock "
+                                "needs the time it starts from — add e.g. CAMPAIGN_CLOCK_START=2027-05-09T06:55:00+02:00, "
+                                "or unset CAMPAIGN_CLOCK_SPEED")
+    return _scaled_clock(start, speed or "1") if start else SystemClock()
+
+
+def _scaled_clock(start: str, speed_text: str) -> ScaledClock:
+    try:
+        moment = dt.datetime.fromisoformat(start.strip())
+    except ValueError:
+        raise ClockSettingError(f"CAMPAIGN_CLOCK_START={start!r} is not a date and time — write it like "
+                                "2027-05-09T06:55:00+02:00 (or unset it to use the real time)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        speed = float(speed_text)
+        if not 0 < speed < float("inf"):
+            raise ValueError
+    except ValueError:
+        raise ClockSettingError(f"CAMPAIGN_CLOCK_SPEED={speed_text!r} is not a positive number — write how many campaign "
+                                "seconds pass per real second, e.g. 60") from None
+    return ScaledClock(moment, speed)

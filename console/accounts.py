@@ -25,11 +25,16 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, delete, func, insert, select, update
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import (
+    Column, DateTime, Integer, MetaData, String, Table, Text, delete, func, insert, inspect, select, text, update,
+)
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from console.sessions import same
 from scheduler.store import Store
+from scheduler.store.known import known_ids, unknown_message
 from scheduler.store.rows import to_db
 
 
@@ -249,8 +254,6 @@ class Accounts:
         return _invitations(key).dumps({"n": name, "k": account.session_key})
 
     def accept_invitation(self, token: str, key: str, password: str) -> Account:
-        from itsdangerous import BadSignature
-
         try:
             data = _invitations(key).loads(token, max_age=INVITE_HOURS * 3600)
         except BadSignature:
@@ -309,8 +312,6 @@ class Accounts:
 
     def signing_key(self) -> str:
         """The key that signs session cookies: made once, shared by every console on this store."""
-        from sqlalchemy.exc import IntegrityError
-
         query = select(settings.c.value).where(settings.c.name == "signing_key")
         with self.engine.begin() as conn:
             found = conn.execute(query).scalar()
@@ -326,15 +327,12 @@ class Accounts:
 
 
 def _invitations(key: str):  # type: ignore[no-untyped-def]
-    from itsdangerous import URLSafeTimedSerializer
 
     return URLSafeTimedSerializer(key, salt="eo-console-invitation")
 
 
 def demo_account(store_url: str, name: str = "demo") -> tuple[str, str]:
     """An admin account with a fresh random password on a rehearsal store (what `demo` prints)."""
-    from scheduler.store import Store
-
     store = Store(store_url)
     try:
         accounts = Accounts(store.engine)
@@ -351,8 +349,6 @@ def change_role(store: Store, accounts: Accounts, name: str, role: str, channels
     """Give `name` another role (the console's accounts page and `user role` both call this):
     channel ids are checked against the store and calendar, the change is audited; returns
     the sentence to show."""
-    from scheduler.store.known import known_ids, unknown_message
-
     listed = _channel_list(channels)
     if listed:
         known = known_ids(store, calendar).channels
@@ -382,9 +378,6 @@ def _channel_list(channels: Collection[str] | None) -> list[str] | None:
 def _add_random_ids(engine: Engine) -> None:
     """Stores made before accounts had random ids get the columns, and each account its ids
     (which ends the sessions of that time: they carried a counter)."""
-    from sqlalchemy import inspect, text
-    from sqlalchemy.exc import DBAPIError
-
     present = {c["name"] for c in inspect(engine).get_columns(users.name)}
     for column in ("uid", "session_key"):
         if column not in present:

@@ -11,8 +11,10 @@ worker threads (`off_loop`), never on the event loop, so one slow page holds up 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
+import hashlib
 import inspect
 import time
 from dataclasses import dataclass, field
@@ -24,21 +26,26 @@ import anyio
 from anyio.lowlevel import RunVar
 from jinja2 import ChoiceLoader, FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
-from starlette.applications import Starlette
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
-from campaign.clock import Clock, SystemClock
-from console.accounts import ROLE_TABLE, Account, AccountError, Accounts, change_role, role_names
-from console.api import PREFIX as API_PREFIX, create_api
-from console.security import FormLimit, ScrubAnswers, same_origin
-from console.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, SessionSigner, csrf_ok, same
+from assets.inbox import rejected_files
+from campaign.calendar import load_calendar
+from campaign.clock import Clock
+from campaign.errors import CalendarError
 from console import views
+from console.accounts import ROLE_TABLE, Account, AccountError, Accounts, change_role, role_names
+from console.security import same_origin
+from console.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, SessionSigner, csrf_ok, same
 from scheduler import actions
-from scheduler.plan.preview import DEFAULT_TEMPLATES, thumbnail_data_uri
+from scheduler.plan.preview import DEFAULT_TEMPLATES, embedded_fonts, thumbnail_data_uri
+from scheduler.results.store import ResultsStore
 from scheduler.store import Store, states
+from scheduler.store.schema import posts
+from scheduler.store.status import SCHEDULED, build_status
 
 HERE = Path(__file__).resolve().parent
 FLASH_COOKIE = "eo_flash"
@@ -78,9 +85,6 @@ class Console:
     def calendar(self):  # type: ignore[no-untyped-def]
         """The calendar, reloaded when its file changes; None if it is missing or invalid (the
         console still shows the store, the truth)."""
-        from campaign.calendar import load_calendar
-        from campaign.errors import CalendarError
-
         path = self.config.calendar.resolve()
         try:
             key = (str(path), path.stat().st_mtime_ns)
@@ -100,8 +104,6 @@ def known_secrets(store_url: str, signing_key: str) -> tuple[str, ...]:
     """What the console must never print beyond the configured credentials that
     `campaign.secrets.scrub` already removes: the store's URL (and its password) and the key
     that signs session cookies."""
-    from sqlalchemy.engine import make_url
-
     found = {signing_key, store_url}
     try:
         url = make_url(store_url)
@@ -302,9 +304,6 @@ def post_page(request: Request, console: Console, me: Account) -> Response:
 
 @page("viewer")
 def operations_page(request: Request, console: Console, me: Account) -> Response:
-    from assets.inbox import rejected_files
-    from scheduler.store.status import SCHEDULED, build_status
-
     now = _now(console)
     calendar = console.calendar()
     status = build_status(console.store, now, limit=20)
@@ -320,8 +319,6 @@ def operations_page(request: Request, console: Console, me: Account) -> Response
 
 @page("viewer")
 def results_page(request: Request, console: Console, me: Account) -> Response:
-    from scheduler.results.store import ResultsStore
-
     posts = views.published(console.store, console.calendar())
     return render(request, console, "results.html.j2", me, posts=posts,
                   figures=ResultsStore(console.store).latest(p.id for p in posts))
@@ -358,8 +355,6 @@ def live_fragment(request: Request, console: Console, me: Account) -> Response:
 @page("viewer")
 def thumbnail(request: Request, console: Console, me: Account) -> Response:
     """A small JPEG of the post's rendered asset (the preview's thumbnail), cached per file version."""
-    import base64
-
     post = console.store.get(request.path_params["post_id"])
     if post is None or post.media is None:
         return PlainTextResponse("no such thumbnail", status_code=404)
@@ -380,20 +375,11 @@ def thumbnail(request: Request, console: Console, me: Account) -> Response:
 async def fonts_css(request: Request, console: Console, me: Account) -> Response:
     """The brand fonts (Latin, Japanese, Arabic) cut down to the characters of the posts in the
     store, as the preview embeds them: captions show right on machines without those fonts."""
-    from starlette.concurrency import run_in_threadpool
-
     css = await run_in_threadpool(_fonts_css, console)
     return Response(css, media_type="text/css", headers={"Cache-Control": "private, max-age=600"})
 
 
 def _fonts_css(console: Console) -> str:
-    import hashlib
-
-    from sqlalchemy import select
-
-    from scheduler.plan.preview import embedded_fonts
-    from scheduler.store.schema import posts
-
     calendar = console.calendar()
     if calendar is None:
         return ""
@@ -663,55 +649,3 @@ class SecurityHeaders:
 #: Reachable without logging in (the login page, a one-time link's page, the health check, CSS
 #: and htmx): nothing else is (tests/console checks every route).
 PUBLIC_PATHS = ("/login", "/welcome", "/healthz", "/static")
-
-
-def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = None, store: Store | None = None) -> Starlette:
-    # The route modules build on this module's page() and render(): imported once it is complete.
-    from console import edit, review
-
-    config = config or ConsoleConfig()
-    store = store or Store(config.db)
-    accounts = Accounts(store.engine)
-    key = accounts.signing_key()
-    secrets = known_secrets(store.url, key)
-    console = Console(config, store, accounts, SessionSigner(key), clock or SystemClock(), secrets)
-    from console.subtitles import routes as subtitle_routes  # feature modules import this one: imported here, no cycle
-
-    routes = [
-        Route("/", calendar_page, methods=["GET"]),
-        Route("/posts/{post_id:path}", post_page, methods=["GET"]),
-        Route("/thumb/{post_id:path}", thumbnail, methods=["GET"]),
-        Route("/operations", operations_page, methods=["GET"]),
-        Route("/results", results_page, methods=["GET"]),
-        Route("/audit", audit_page, methods=["GET"]),
-        Route("/users", users_page, methods=["GET"]),
-        Route("/live", live_fragment, methods=["GET"]),
-        Route("/fonts.css", fonts_css, methods=["GET"]),
-        Route("/approve", approve_action, methods=["POST"]),
-        Route("/send-back", send_back_action, methods=["POST"]),
-        Route("/pause", pause_action, methods=["POST"]),
-        Route("/resume", resume_action, methods=["POST"]),
-        Route("/resolve", resolve_action, methods=["POST"]),
-        Route("/users/add", user_add_action, methods=["POST"]),
-        Route("/users/remove", user_remove_action, methods=["POST"]),
-        Route("/users/role", user_role_action, methods=["POST"]),
-        Route("/logout", logout_action, methods=["POST"]),
-        Route("/login", login_page, methods=["GET"]),
-        Route("/login", login_action, methods=["POST"]),
-        Route("/welcome", welcome_page, methods=["GET"]),
-        Route("/welcome", welcome_action, methods=["POST"]),
-        Route("/healthz", health, methods=["GET"]),
-        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
-        *subtitle_routes(),
-        Mount(API_PREFIX, create_api(console)),  # JSON, Bearer tokens: its own auth and errors (console/api)
-        *review.ROUTES,
-        *edit.routes(),  # calendar editing, history, revert (console/edit.py)
-    ]
-    app = Starlette(routes=routes)
-    app.router.redirect_slashes = False  # its redirect names the Host the client sent (`Host: evil.example`)
-    app.add_middleware(ScrubAnswers, secrets=secrets)
-    app.add_middleware(FormLimit)
-    app.add_middleware(SecurityHeaders)
-    app.state.console = console
-    app.state.env = make_environment(secrets)
-    return app

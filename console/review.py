@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from markupsafe import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -185,12 +186,10 @@ def _redirect(request: Request, target: str, message: str) -> RedirectResponse:
 
 
 def _escape(text: str) -> str:
-    from markupsafe import escape
-
     return str(escape(text))
 
 
-#: Registered by console.app.create_app.
+#: Registered by console.server.create_app.
 ROUTES = [
     Route("/posts/{post_id}/approve", approve_one, methods=["POST"]),
     Route("/posts/{post_id}/send-back", send_back_one, methods=["POST"]),

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from campaign.secrets import scrub
+
 #: The largest urlencoded form the console reads (a comment is at most 4,000 characters;
 #: uploads are multipart or tus and have their own limits).
 MAX_FORM_BYTES = 1024 * 1024
@@ -85,8 +87,6 @@ class ScrubAnswers:
         await self.app(scope, receive, scrubbing)
 
     def _scrub(self, body: bytes) -> bytes:
-        from campaign.secrets import scrub
-
         try:
             return scrub(body.decode("utf-8"), self.secrets).encode("utf-8")
         except UnicodeDecodeError:  # not UTF-8: scrub byte for byte

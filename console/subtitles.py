@@ -16,8 +16,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from assets.probe import probe
 from assets.speech.drafts import APPROVED, DRAFT, clip_languages
-from assets.speech.styleguide import Check, DEFAULT_FPS, check_cue, reading_speed, rules_for
+from assets.speech.styleguide import DEFAULT_FPS, Check, check_cue, reading_speed, rules_for
 from assets.subtitles import Cue, read_subtitles
 from campaign.languages import RIGHT_TO_LEFT
 from console.accounts import Account
@@ -61,8 +62,6 @@ def _onto(cues: list[Cue], timing: list[Cue]) -> list[str]:
 
 
 def _fps(clip: Path) -> float:
-    from assets.probe import probe
-
     try:
         return probe(clip, decode_first_frame=False).fps or DEFAULT_FPS
     except Exception:  # noqa: BLE001 - an unreadable clip still shows its cues

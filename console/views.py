@@ -10,15 +10,18 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from campaign.calendar.models import Calendar
 from scheduler.plan.preview import Card, make_card
+from scheduler.platforms.base import AuthError
+from scheduler.platforms.registry import credentials_for
 from scheduler.store import Store, states
 from scheduler.store.reads import PostFilter, find_posts
 from scheduler.store.rows import StoredPost, from_db, planned_from_row
-from scheduler.store.schema import posts
+from scheduler.store.schema import audit, posts
 
 #: More than this many posts on one page: the page asks for a narrower filter.
 PAGE_LIMIT = 200
@@ -117,8 +120,6 @@ def needs_you(store: Store, me: Any) -> int:
 
 def by_week(views: list[PostView], zone: str) -> list[WeekView]:
     """Posts grouped by ISO week of the campaign's time zone (as the preview groups them)."""
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo(zone)
     weeks: dict[tuple[int, int], WeekView] = {}
     for view in views:
@@ -156,8 +157,6 @@ def waiting_for(store: Store, calendar: Calendar | None, filters: dict[str, str]
 
 def week_bounds(key: str, zone: str) -> tuple[dt.datetime, dt.datetime]:
     """Monday 00:00 to the next Monday 00:00 of ISO week `key` (2027-W19) in `zone`; ValueError if malformed."""
-    from zoneinfo import ZoneInfo
-
     year, number = key.split("-W")
     monday = dt.date.fromisocalendar(int(year), int(number), 1)
     start = dt.datetime.combine(monday, dt.time(), tzinfo=ZoneInfo(zone))
@@ -166,8 +165,6 @@ def week_bounds(key: str, zone: str) -> tuple[dt.datetime, dt.datetime]:
 
 def watermark(store: Store) -> dt.datetime:
     """The latest change the store records (written by the daemon's clock, not the console's)."""
-    from sqlalchemy import func
-
     with store.engine.begin() as conn:
         latest = conn.execute(select(func.max(posts.c.updated_at))).scalar()
     return from_db(latest) or dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)  # type: ignore[return-value]
@@ -215,14 +212,12 @@ def channel_checks(calendar: Calendar | None) -> list[dict[str, str]]:
     their values), which API host and version it uses."""
     if calendar is None:
         return []
-    from scheduler.channels.base import AuthError
-    from scheduler.channels.credentials import Credentials
 
     found = []
     for channel in calendar.channels:
         platform = getattr(channel.platform, "value", str(channel.platform))
         try:
-            creds = Credentials.for_channel(channel.id, platform)
+            creds = credentials_for(channel.id, platform)
             credentials, ok = f"present ({creds.source})", "ok"
         except AuthError as error:
             credentials, ok = str(error), "missing"
@@ -248,8 +243,6 @@ class Comment:
 
 def threads(store: Store, post_ids: list[str]) -> dict[str, list[Comment]]:
     """Each post's comments, oldest first (one query for a page of cards)."""
-    from scheduler.store.schema import audit
-
     found: dict[str, list[Comment]] = {}
     if not post_ids:
         return found

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scheduler.store import Store, states
+from scheduler.store.known import known_ids, unknown_message
 
 
 #: The longest comment and reason a person may give (anywhere: CLI, console, API). Every page
@@ -47,8 +48,6 @@ def bounded(text: str | None, limit: int, what: str) -> str:
 def _refuse_unknown(store: Store, kind: str, value: str | None, calendar: Path | None = None) -> None:
     """A mistyped id is refused with the closest known ones, never taken as "0 posts approved"
     or a pause of nothing; `calendar` adds its channels and moments (known before scheduling)."""
-    from scheduler.store.known import known_ids, unknown_message
-
     if not value:
         return
     known = known_ids(store, calendar)

@@ -24,11 +24,14 @@ from sqlalchemy import select
 
 from campaign.calendar import history
 from campaign.calendar.loader import LoadedCalendar
-from campaign.calendar.writer import Draft, Saved, StaleCalendar, read_text, save_text, text_hash, unified_diff
+from campaign.calendar.writer import (
+    Draft, Saved, StaleCalendar, check_text, read_text, save_text, text_hash, unified_diff,
+)
 from campaign.errors import CalendarError, Problem
+from campaign.post import PlannedPost
 from scheduler.actions import ActionError, NotAllowed, Outcome
 from scheduler.plan import Plan, plan_posts
-from scheduler.post import PlannedPost
+from scheduler.plan.template_check import template_problems
 from scheduler.store import Store, states, sync_plan
 from scheduler.store.calendar_edits import copy_text, remember_copy, signal_saved
 from scheduler.store.rows import from_db
@@ -225,8 +228,6 @@ def preview(store: Store, path: Path, changes: Sequence[Change], *, who: Editor,
 
 
 def _checked(store: Store, path: Path, current: str, new_text: str, *, now: dt.datetime, build: Path) -> Preview:
-    from campaign.calendar.writer import check_text
-
     diff = unified_diff(current, new_text, path.name)
     try:
         loaded = check_text(path, new_text, today=now.date(), checks=[template_check])
@@ -238,8 +239,6 @@ def _checked(store: Store, path: Path, current: str, new_text: str, *, now: dt.d
 
 def template_check(loaded: LoadedCalendar) -> list[str]:
     """`validate`'s second half: every caption template rendered for every post."""
-    from scheduler.plan.template_check import template_problems
-
     return template_problems(loaded)[0]
 
 

@@ -11,6 +11,7 @@ Editing an approved language takes it back to draft: its file leaves the inbox u
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -19,10 +20,12 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from assets.speech.drafts import APPROVED, DRAFT, MISSING, clip_languages, subtitle_state, write_srt
+from assets.speech.drafts import APPROVED, DRAFT, MISSING, clip_languages, make_draft, subtitle_state, write_srt
+from assets.speech.model import SpeechUnavailable
 from assets.speech.styleguide import Check, check_cue, rules_for
 from assets.subtitles import Cue, read_subtitles
 from campaign.calendar.models import Calendar, Testimonial
+from campaign.errors import AssetError
 from scheduler.actions import ActionError, NotAllowed, Outcome
 from scheduler.store import Store
 from scheduler.store.rows import from_db, to_db
@@ -96,8 +99,6 @@ def may_approve(calendar: Calendar, language: str, channels: Collection[str] | N
 
 
 def _testimonial(calendar: Calendar, testimonial_id: str, language: str) -> Testimonial:
-    import difflib
-
     clips = {t.id: t for t in calendar.testimonials if t.clip}
     if testimonial_id not in clips:
         close = difflib.get_close_matches(testimonial_id, list(clips), n=3)
@@ -209,10 +210,6 @@ def draft_missing(store: Store, calendar: Calendar, inbox: Path, *, now: dt.date
     `tried` remembers clips (name, mtime) whose speech could not be drafted, so a bad clip is not
     transcribed again at every pass. Raises SpeechUnavailable when there is no engine or model.
     """
-    from assets.speech.drafts import make_draft
-    from assets.speech.model import SpeechUnavailable
-    from campaign.errors import AssetError
-
     done: list[str] = []
     for testimonial in calendar.testimonials:
         if not testimonial.clip or not (inbox / testimonial.clip).is_file():

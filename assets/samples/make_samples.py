@@ -27,8 +27,10 @@ import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import imageio_ffmpeg
 import numpy as np
 from PIL import Image, ImageFilter
+from ruamel.yaml import YAML
 
 HERE = Path(__file__).resolve().parent
 FPS = 30
@@ -826,8 +828,6 @@ def write_wav(path: Path, audio: np.ndarray) -> None:
 
 
 def ffmpeg_exe() -> str:
-    import imageio_ffmpeg
-
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
@@ -946,7 +946,6 @@ def check_against_calendar(calendar: Path) -> None:
     """The subtitles must say exactly the quotes in calendar.yaml: fail loudly if they drifted."""
     if not calendar.exists():
         return
-    from ruamel.yaml import YAML
 
     data = YAML(typ="safe").load(calendar.read_text("utf-8"))
     quotes = {t["id"]: t.get("quote", {}) for t in data.get("testimonials", [])}

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from campaign.calendar import models
 from campaign.calendar.models import Calendar
 from campaign.calendar.references import check_references
 from campaign.calendar.yaml_limits import MAX_BYTES, bidi_problems, impossible_dates, yaml_limit_problem
@@ -318,10 +319,6 @@ def _from_pydantic(error: dict[str, Any], data: Any, lines: dict[Path_, int], sh
 
 
 def _known_keys(model_path: Path_, data: Any) -> list[str]:
-    from pydantic import BaseModel
-
-    from campaign.calendar import models
-
     node: type[BaseModel] | None = Calendar
     for part in model_path:
         if node is None or isinstance(part, int):

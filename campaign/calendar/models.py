@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from campaign.languages import LANGUAGES, country_name
+from campaign.platforms import PLATFORMS
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -113,14 +114,8 @@ def OneOrPerLanguage(kind):  # noqa: N802 - a type factory, read like a type
     ]
 
 
-class Platform(str, Enum):
-    facebook = "facebook"
-    instagram = "instagram"
-    x = "x"
-    linkedin = "linkedin"
-    mastodon = "mastodon"
-    bluesky = "bluesky"
-    outbox = "outbox"
+#: The platforms a channel may name: one per row of the platform table (campaign/platforms.py).
+Platform = Enum("Platform", {name: name for name in PLATFORMS}, type=str)  # type: ignore[misc]
 
 
 class Campaign(Strict):

@@ -12,14 +12,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
-from assets.specs import VARIANTS
-from campaign.api_versions import graph_version_problem, linkedin_version_problem
 from campaign.calendar.brand_files import font_problem, logo_problem
 from campaign.calendar.models import Calendar, Moment
 from campaign.errors import Problem
 from campaign.calendar.notifications import check_notifications
 from campaign.calendar.translations import check_translations
 from campaign.languages import script_of
+from campaign.platforms import PLATFORMS, VARIANTS
 
 
 def check_references(calendar: Calendar, root: Path, today: dt.date, partial: bool = False) -> list[Problem]:
@@ -198,14 +197,9 @@ def _brand_files(calendar: Calendar, root: Path, _today: dt.date) -> Iterable[Pr
 
 def _channel_settings(calendar: Calendar, _root: Path, today: dt.date) -> Iterable[Problem]:
     for c_index, channel in enumerate(calendar.channels):
-        if channel.platform.value == "linkedin" and channel.api.version:
-            found = linkedin_version_problem(channel.api.version, today)
-            if found:
-                severity, message = found
-                where = f"channels[{c_index}].api.version"
-                yield _error(where, message) if severity == "error" else _warning(where, message)
-        if channel.platform.value in ("facebook", "instagram") and channel.api.version:
-            found = graph_version_problem(channel.api.version, today)
+        spec = PLATFORMS[channel.platform.value]
+        if spec.version_problem is not None and channel.api.version:
+            found = spec.version_problem(channel.api.version, today)
             if found:
                 severity, message = found
                 where = f"channels[{c_index}].api.version"
@@ -221,8 +215,8 @@ def _channel_settings(calendar: Calendar, _root: Path, today: dt.date) -> Iterab
             )
             if shortest < channel.min_spacing:
                 yield _warning(f"channels[{c_index}].slots", f"two slots of `{channel.id}` are closer than its min_spacing ({channel.min_spacing}) — some slots will stay unused")
-        if channel.platform.value == "instagram" and not channel.api.media_base_url:
-            yield _warning(f"channels[{c_index}].api", f"Instagram fetches media from a public URL; `{channel.id}` has no api.media_base_url — set it before going live (the sandbox serves media itself)")
+        if spec.media_by_url and not channel.api.media_base_url:
+            yield _warning(f"channels[{c_index}].api", f"{spec.label} fetches media from a public URL; `{channel.id}` has no api.media_base_url — set it before going live (the sandbox serves media itself)")
 
 
 def _usage(calendar: Calendar, _root: Path, _today: dt.date) -> Iterable[Problem]:
@@ -237,8 +231,10 @@ def _usage(calendar: Calendar, _root: Path, _today: dt.date) -> Iterable[Problem
     channels = {c.id: c for c in calendar.channels}
     for m_index, moment in enumerate(calendar.moments):
         if not moment.testimonials:
-            if any(channels[c].platform.value == "instagram" for c in moment.channels if c in channels):
-                yield _error(f"moments[{m_index}].testimonials", f"moment `{moment.id}` posts to Instagram, which cannot post text alone, but has no testimonial — add one")
+            media_only = sorted({PLATFORMS[channels[c].platform.value].label for c in moment.channels
+                                 if c in channels and not PLATFORMS[channels[c].platform.value].text_only})
+            if media_only:
+                yield _error(f"moments[{m_index}].testimonials", f"moment `{moment.id}` posts to {' and '.join(media_only)}, which cannot post text alone, but has no testimonial — add one")
             else:
                 yield _warning(f"moments[{m_index}].testimonials", f"moment `{moment.id}` has no testimonial — its posts will be text only")
 

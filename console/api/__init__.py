@@ -34,7 +34,7 @@ ROUTER_MODULES = [
 
 
 def create_api(console: Any) -> FastAPI:
-    """The API app, mounted by `console.app.create_app` at PREFIX, sharing its `Console`."""
+    """The API app, mounted by `console.server.create_app` at PREFIX, sharing its `Console`."""
     api = FastAPI(title="Embracing Openness campaign API", version="1",
                   description="The campaign's posts, moments and review, for scripts and other tools. "
                               "Authenticate with `Authorization: Bearer TOKEN` (a personal token: "

@@ -9,6 +9,8 @@ import os
 import signal
 import threading
 
+from requests.adapters import HTTPAdapter
+
 ENV = "CAMPAIGN_CRASH_AT"
 POINTS = ("claimed", "request_sent", "created", "before_store")
 
@@ -39,10 +41,6 @@ def install_http_hook() -> None:
     """Make `request_sent` fire after any HTTP request made through `requests` (publishers)."""
     target = _target()
     if target is None or target[0] != "request_sent":
-        return
-    try:
-        from requests.adapters import HTTPAdapter
-    except ImportError:  # pragma: no cover - requests is a dependency
         return
     original = HTTPAdapter.send
     if getattr(original, "_crash_hooked", False):

@@ -29,7 +29,7 @@ from typing import Callable
 
 from campaign.calendar.models import Calendar
 from campaign.clock import Clock, real_seconds
-from scheduler.channels.base import (
+from scheduler.platforms.base import (
     CREATE_ANSWERED,
     CREATE_SENT,
     CREATED,
@@ -271,11 +271,7 @@ class Dispatcher:
             outgoing = to_outgoing(post, build_dir=self.config.build_dir, media_base_url=self._media_base_url(post))
             if in_doubt and self._settled_before_resending(claim, report, publisher, outgoing, ledger):
                 return
-            if publisher.uses_ledger:
-                result = publisher.publish(outgoing, ledger)  # type: ignore[call-arg]
-            else:
-                ledger.create_sent()  # it cannot tell us when it sends: from here the post may exist
-                result = publisher.publish(outgoing)
+            result = publisher.publish(outgoing, ledger)
         except ClaimLost as error:
             self._lost(claim, report, str(error))
         except MediaNotReady as error:

@@ -6,7 +6,7 @@ import mimetypes
 from pathlib import Path
 
 from assets.manifest import refusal_reason
-from scheduler.channels.base import OutgoingMedia, OutgoingPost
+from scheduler.platforms.base import OutgoingMedia, OutgoingPost
 from scheduler.store.rows import StoredPost
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from campaign.calendar.models import Calendar
-from scheduler.channels.base import Publisher
+from scheduler.platforms.base import Publisher
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import credentials_for, publisher_for
 
 
 class PublisherPool:
@@ -31,15 +33,12 @@ class PublisherPool:
             return self._cache[channel_id]
 
     def _build(self, channel_id: str) -> Publisher:
-        from scheduler.channels.registry import publisher_for  # built by the channels part
-
         channel = self._calendar().channel(channel_id)
         if self._sandbox is not None:
-            return publisher_for(channel, credentials=self._sandbox.credentials(channel_id), outbox_dir=self._outbox_dir,
+            credentials = Credentials(channel_id, channel.platform.value, self._sandbox.credentials(channel_id), "sandbox")
+            return publisher_for(channel, credentials=credentials, outbox_dir=self._outbox_dir,
                                  api_overrides=self._sandbox.overrides(channel_id), timeout=self._timeout, **self._extra)
-        from scheduler.channels.credentials import Credentials
-
-        credentials = Credentials.for_channel(channel_id, channel.platform.value)
+        credentials = credentials_for(channel_id, channel.platform.value)
         return publisher_for(channel, credentials=credentials, outbox_dir=self._outbox_dir, timeout=self._timeout,
                              **self._extra)
 

@@ -19,14 +19,15 @@ import signal
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from assets.pipeline import render_all
-from campaign.calendar import LoadedCalendar, load_calendar
+from assets.speech.model import SpeechUnavailable
+from campaign.calendar import Calendar, LoadedCalendar, load_calendar
 from campaign.clock import Clock, real_seconds
 from campaign.errors import CalendarError
 from scheduler.daemon.blackouts import blacked_out_channels, first_blackout_end
@@ -34,13 +35,27 @@ from scheduler.daemon.crash import install_http_hook
 from scheduler.daemon.dispatch import DispatchConfig, Dispatcher, PassReport, PublisherFactory
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.store_outage import OutagePolicy, StoreOutage
+from scheduler.plan import plan_posts
+from scheduler.platforms.checkup import check_channels
 from scheduler.render_queue.queue import QueueUnavailable, dispatcher
 from scheduler.store import Store, sync_plan
 from scheduler.store.calendar_edits import saved_serial
 from scheduler.store.renders import StoreRenderListener
+from scheduler.subtitle_review import draft_missing
 
 UTC = dt.timezone.utc
 Planner = Callable[..., Any]
+
+
+class FiguresJob(Protocol):
+    """What the daemon runs beside publishing to collect figures (scheduler.results.collect.Collector,
+    built by whoever starts the daemon, on publishers of its own): it reads the calendar the daemon
+    loaded and asks the daemon whether a post is due before each step (publishing goes first)."""
+
+    calendar: Calendar | None
+    publishing_due: Callable[[dt.datetime], bool]
+
+    def run_once(self) -> Any: ...
 
 
 @dataclass
@@ -58,18 +73,12 @@ class DaemonConfig:
     store_outage: OutagePolicy = field(default_factory=OutagePolicy)
 
 
-def default_planner() -> Planner:
-    from scheduler.plan import plan_posts  # built by the planning part
-
-    return plan_posts
-
-
 class Daemon:
     def __init__(self, store: Store, clock: Clock, publishers: PublisherFactory, config: DaemonConfig, *,
-                 planner: Planner | None = None, log: EventLog | None = None,
-                 collect_with: PublisherFactory | None = None) -> None:
-        """`collect_with`: publishers of its own for collecting figures (never the dispatcher's, so
-        a slow figures request cannot hold a publish); None: this daemon collects no figures."""
+                 planner: Planner = plan_posts, log: EventLog | None = None,
+                 collector: FiguresJob | None = None) -> None:
+        """`collector`: the figures job, with publishers of its own (never the dispatcher's, so a slow
+        figures request cannot hold a publish); None: this daemon collects no figures."""
         self.store = store
         self.clock = clock
         self.config = config
@@ -89,17 +98,15 @@ class Daemon:
         self.outage = StoreOutage(getattr(store, "url", "the store"), self.log, config.store_outage,
                                   on_give_up=self._give_up)
         self._jobs: list[tuple[str, float, Callable[[], None]]] = []  # handed in from outside (add_job)
-        self.collector: Any = None  # scheduler.results.collect.Collector when collecting
         # Each job guards itself (APScheduler's max_instances skips a run with a warning instead)
         self._dispatch_lock, self._dispatch_again = threading.Lock(), threading.Event()
         self._sweep_lock, self._inbox_lock = threading.Lock(), threading.Lock()
         self._collect_wake = threading.Event()
         self._collect_thread: threading.Thread | None = None
         self.collect_passes = 0  # passes finished (the rehearsal waits for one after collect_soon)
-        if collect_with is not None:
-            from scheduler.results.collect import Collector  # results sit above the daemon's modules
-
-            self.collector = Collector(store, clock, collect_with, log=self.log, publishing_due=self._publishing_due)
+        self.collector = collector
+        if collector is not None:
+            collector.publishing_due = self._publishing_due
 
     def _give_up(self, code: int) -> None:
         self.exit_code = code
@@ -124,8 +131,7 @@ class Daemon:
                            f"calendar: {'; '.join(str(p) for p in error.problems[:3])}")
             self._calendar_mtime = _mtime(path)
             return
-        planner = self.planner or default_planner()
-        plan = planner(loaded, build_dir=self.config.dispatch.build_dir, today=now.date())
+        plan = self.planner(loaded, build_dir=self.config.dispatch.build_dir, today=now.date())
         report = sync_plan(self.store, plan, now, actor="daemon")
         self.loaded = loaded
         self.dispatcher.calendar = loaded.calendar
@@ -312,9 +318,6 @@ class Daemon:
     def _draft_subtitles(self, inbox: Path) -> None:
         """New clips without subtitles in their spoken language get a draft from their speech
         (scheduler.subtitle_review): a person approves it before anything is burned in."""
-        from assets.speech.model import SpeechUnavailable
-        from scheduler.subtitle_review import draft_missing
-
         if self.loaded is None:
             return
         try:
@@ -368,8 +371,6 @@ class Daemon:
         """Ask every channel's platform whether it can publish (credentials, version), log the
         answer, and pause a channel that cannot: its posts wait, and `status` says why. A channel
         this check paused earlier is resumed once it passes (the fix was made)."""
-        from scheduler.channels.checkup import check_channels
-
         if self.loaded is None:
             return []
         reports = check_channels(self.loaded.calendar, self.dispatcher.publishers)

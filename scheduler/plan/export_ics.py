@@ -11,7 +11,7 @@ import datetime as dt
 
 import icalendar
 
-from scheduler.post import PlannedPost
+from campaign.post import PlannedPost
 
 UID_DOMAIN = "embracing-openness"
 EVENT_LENGTH = dt.timedelta(minutes=15)

@@ -15,18 +15,20 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from assets.specs import PLATFORMS, output_name, variant_for
+from assets.manifest import Manifest
+from assets.specs import output_name
 from campaign.calendar.loader import LoadedCalendar
 from campaign.calendar.models import Calendar, Channel, Moment, Testimonial
 from campaign.calendar.usage import media_kind, moment_channels, moment_languages
 from campaign.languages import RIGHT_TO_LEFT, isolate_ltr_runs, list_separator, quotation_marks
+from campaign.platforms import PLATFORMS, variant_for
+from campaign.post import MediaRef, PlanIssue, PlannedPost, post_id
 from scheduler.plan.alttext import generated_alt_text
 from scheduler.plan.captions import CaptionRenderer, with_hashtags
 from scheduler.plan.expand import Occurrence, occurrences
-from scheduler.plan.textrules import bluesky_display_link, check_caption
 from scheduler.plan.timing import ChannelBook, Placement, blackout_windows, place, resolve_local
 from scheduler.plan.utm import add_utm
-from scheduler.post import MediaRef, PlanIssue, PlannedPost, post_id
+from scheduler.platforms.registry import check_caption, platform_of
 
 
 @dataclass
@@ -55,8 +57,6 @@ class Plan:
         if post.media is None:
             return None
         if self._refused is None:
-            from assets.manifest import Manifest
-
             self._refused = {k: str(v.get("reason")) for k, v in Manifest.load(self.build_dir).refused.items()}
         return self._refused.get(post.media.path)
 
@@ -171,9 +171,10 @@ class _Planner:
         override = self.calendar.overrides.get(pid)
         if override is not None:  # a manager's own words for this post (`overrides:` in the calendar)
             caption = override.caption
-        if platform == "bluesky" and link:
-            # Bluesky shows links short; the link facet built from `post.link` carries the full URL.
-            caption = caption.replace(link, bluesky_display_link(link))
+        display_link = platform_of(platform).display_link
+        if display_link is not None and link:
+            # The platform shows links short (Bluesky); the link facet built from `post.link` carries the full URL.
+            caption = caption.replace(link, display_link(link))
         if language in RIGHT_TO_LEFT:
             # Names, links and hashtags stay whole and in place when the platform lays the text out right to left.
             caption = isolate_ltr_runs(caption)

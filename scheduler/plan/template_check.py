@@ -14,6 +14,7 @@ from campaign.calendar import LoadedCalendar
 from campaign.calendar.yaml_limits import bidi_problems
 from campaign.errors import TemplateError
 from scheduler.plan.captions import CaptionRenderer
+from scheduler.plan.planner import plan_posts
 
 
 class _CollectingRenderer(CaptionRenderer):
@@ -36,8 +37,6 @@ class _CollectingRenderer(CaptionRenderer):
 
 def template_problems(loaded: LoadedCalendar) -> tuple[list[str], int]:
     """Every template problem (`file:LINE: what — fix`) and how many captions rendered fine."""
-    from scheduler.plan.planner import plan_posts
-
     templates_dir = loaded.root / loaded.calendar.templates
     problems: list[str] = []
     for path in sorted(templates_dir.rglob("*.j2")) if templates_dir.is_dir() else []:

@@ -13,7 +13,7 @@ from typing import Any
 
 from assets.branding import BrandAssets, OverlayText
 from assets.needs import RenderJob
-from assets.specs import Variant
+from campaign.platforms import Variant
 from assets.worker import JobSpec, SourceTask
 
 VERSION = 1  # a worker refuses a payload of another version (an old worker beside a new `render`)

@@ -16,10 +16,10 @@ from typing import Callable, Sequence
 
 from campaign.calendar.models import Calendar
 from campaign.clock import Clock
-from scheduler.channels.base import Publisher, PublishError, RateLimited
+from scheduler.platforms.base import Publisher, PublishError, RateLimited
 from scheduler.daemon.logs import EventLog
-from scheduler.results.figures import Figures, FiguresNotGiven
-from scheduler.results.platforms import collector_for
+from scheduler.platforms.figures import Figures, FiguresNotGiven
+from scheduler.platforms.registry import collector_for
 from scheduler.results.store import DEFAULT_AGES, DueCollection, ResultsStore, age_label
 from scheduler.store import Store
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from campaign.calendar.models import Calendar
-from scheduler.results.figures import NORMALISED
+from scheduler.platforms.figures import NORMALISED
 from scheduler.results.store import ResultsStore, age_seconds, age_tolerance
 from scheduler.store import Store, states
 

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import exists, func, insert, select, update
 
-from scheduler.results.figures import NORMALISED, Figures
+from scheduler.platforms.figures import NORMALISED, Figures
 from scheduler.store import Store, states
 from scheduler.store.rows import from_db, to_db
 from scheduler.store.schema import collections, figures, posts, web_sessions

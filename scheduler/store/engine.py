@@ -15,6 +15,10 @@ import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from campaign.secrets import MASK, configured_secrets
 
 DEFAULT_URL = "sqlite:///campaign.db"
 ENV_URL = "CAMPAIGN_DB_URL"
@@ -28,9 +32,6 @@ def resolve_url(url: str | None) -> str:
 
 def sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL (None for other databases, in-memory and URI-style names)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -69,8 +70,6 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
 def _never_store_secrets(engine: Engine) -> None:
     """Every text the store writes passes here: a configured secret that reached an error
     message (a server echoing the request) is masked before it is stored, whatever the path."""
-    from campaign.secrets import MASK, configured_secrets
-
     @event.listens_for(engine, "before_cursor_execute", retval=True)
     def _scrub(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         secrets = configured_secrets()  # once per statement: a sync writes thousands of values

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from campaign.calendar import load_calendar
+from campaign.errors import CalendarError
 from scheduler.store.schema import channel_state, posts
 from scheduler.store.store import ALL_CHANNELS, Store
 
@@ -29,9 +31,6 @@ def known_ids(store: Store, calendar: Path | None = None) -> KnownIds:
     moments = {r.moment_id for r in rows}
     channels = {r.channel_id for r in rows} | paused
     if calendar is not None and calendar.is_file():
-        from campaign.calendar import load_calendar
-        from campaign.errors import CalendarError
-
         try:
             loaded = load_calendar(calendar).calendar
         except CalendarError:

@@ -8,10 +8,16 @@ with the URL's password masked; commands print it and exit `EXIT_STORE`.
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
 from campaign.errors import CampaignError
+from scheduler.store.engine import sqlite_file
 
 EXIT_STORE = 3  # the store cannot be opened or used (documented in the README's CLI table)
 
@@ -23,8 +29,6 @@ class StoreUnavailable(CampaignError):
 def masked_url(url: str) -> str:
     """The URL with its password replaced by ***, whatever its shape (even unparseable)."""
     try:
-        from sqlalchemy.engine import make_url
-
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - a malformed URL is still shown, without what looks like a password
         return re.sub(r"(//[^:/@\s]*:)[^@/\s]*@", r"\1***@", url)
@@ -32,10 +36,6 @@ def masked_url(url: str) -> str:
 
 def is_store_error(error: BaseException) -> bool:
     """Whether `error` comes from the database layer (and so is the store's, not a bug)."""
-    import sqlite3
-
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-
     return isinstance(error, (SQLAlchemyError, sqlite3.Error, ArgumentError, NoSuchModuleError))
 
 
@@ -103,10 +103,6 @@ def describe(error: BaseException, url: str) -> str:
 def _on_read_only_filesystem(url: str) -> bool:
     """Whether the SQLite file of `url` sits on a filesystem the kernel made or mounted read-only
     (ext4's `emergency_ro` after an error shows in /proc/self/mounts, not in statvfs)."""
-    import os
-
-    from scheduler.store.engine import sqlite_file
-
     path = sqlite_file(url)
     if path is None:
         return False
@@ -124,8 +120,6 @@ def _on_read_only_filesystem(url: str) -> bool:
 
 def _without_password(text: str, url: str) -> str:
     try:
-        from sqlalchemy.engine import make_url
-
         password = make_url(url).password
     except Exception:  # noqa: BLE001
         password = None

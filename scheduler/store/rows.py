@@ -6,8 +6,9 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo
 
-from scheduler.post import MediaRef, PlannedPost
+from campaign.post import MediaRef, PlannedPost
 
 UTC = dt.timezone.utc
 
@@ -57,8 +58,6 @@ def post_values(post: PlannedPost) -> dict[str, Any]:
 def planned_from_row(row: Mapping[str, Any], zone: str | None = None) -> PlannedPost:
     """A `posts` row as the post the planner made (what the preview's card shows); `zone`, the
     channel's time zone, names the local time (the row keeps only its offset)."""
-    from zoneinfo import ZoneInfo
-
     media = json.loads(row["media"]) if row["media"] else None
     local = dt.datetime.fromisoformat(row["local_time"])
     if zone:

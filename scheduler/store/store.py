@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from scheduler.store import states
 from scheduler.store.engine import make_engine, resolve_url
+from scheduler.store.problems import masked_url
 from scheduler.store.rows import Claim, StoredPost, from_db, to_db
 from scheduler.store.schema import assets, attempts, audit, channel_state, heartbeat, metadata, post_steps, posts
 
@@ -68,8 +69,6 @@ class Store:
     @property
     def shown_url(self) -> str:
         """The URL as printed and logged: its password masked."""
-        from scheduler.store.problems import masked_url
-
         return masked_url(self.url)
 
     @property

@@ -12,7 +12,7 @@ from typing import Iterable
 
 from sqlalchemy import and_, bindparam, insert, select, update
 
-from scheduler.post import PlannedPost
+from campaign.post import PlannedPost
 from scheduler.store import states
 from scheduler.store.rows import post_values, to_db
 from scheduler.store.schema import audit, post_steps, posts

@@ -6,12 +6,15 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from assets.conformance import check_clip
+from assets.pipeline import render_all
 from assets.probe import moov_before_mdat, probe
 from assets.worker import subtitle_problem
-from assets.pipeline import render_all
-from conftest import TINY, calendar_data, ffmpeg, make_clip, write_srt
+from testkit.assets import TINY, calendar_data, ffmpeg, make_clip, write_srt
+
+pytestmark = pytest.mark.slow  # renders media with ffmpeg and Pillow
 
 
 def render(loaded, inbox: Path, out: Path):  # type: ignore[no-untyped-def]
@@ -155,7 +158,7 @@ def test_clip_shorter_than_a_platform_minimum_rejects_that_variant_only(write_ca
 def test_clip_longer_than_the_platform_maximum_is_trimmed(write_calendar, inbox: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
-    from assets.specs import PLATFORMS
+    from campaign.platforms import PLATFORMS
 
     monkeypatch.setitem(PLATFORMS, "x", replace(PLATFORMS["x"], video_max_seconds=1.0))  # X allows 140 s; 1 s keeps the test fast
     loaded = write_calendar(clip_only(calendar_data(), channels=("xch",)))

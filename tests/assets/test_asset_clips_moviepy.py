@@ -1,6 +1,6 @@
 """Rendered clips read back with moviepy, a second reader independent of the pipeline's PyAV probe.
 
-One 2 s test clip is rendered once, at the real frame sizes of assets/specs.py (not the tiny
+One 2 s test clip is rendered once, at the real frame sizes of campaign/platforms.py (not the tiny
 test frames), for X (landscape 16:9) and Bluesky (square 1:1); every output is then opened
 with moviepy's VideoFileClip and checked for length, frame size, sound and branding.
 """
@@ -21,9 +21,11 @@ from PIL import Image
 from assets.branding import brand_assets, overlay_text
 from assets.overlay import BAND_ALPHA, build_overlay
 from assets.pipeline import render_all
-from assets.specs import VARIANTS, Variant
+from campaign.platforms import VARIANTS, Variant
 from campaign.calendar import LoadedCalendar, load_calendar
-from conftest import TODAY, calendar_data, make_clip, write_srt
+from testkit.assets import TODAY, calendar_data, make_clip, write_srt
+
+pytestmark = pytest.mark.slow  # renders media with ffmpeg and Pillow
 
 SECONDS = 2.0
 

@@ -24,11 +24,14 @@ from assets.needs import required_renders
 from assets.overlay import build_overlay, ensure_overlay, layout, plan_overlay
 from assets.pipeline import render_all
 from assets.probe import first_frame_rgb, probe
-from assets.specs import FEED_WIDTH, MIN_SLOGAN_CAP_PX, MIN_TEXT_CAP_PX, VARIANTS, safe_insets
+from campaign.platforms import VARIANTS
+from assets.specs import FEED_WIDTH, MIN_SLOGAN_CAP_PX, MIN_TEXT_CAP_PX, safe_insets
 from campaign.calendar import load_calendar
 from campaign.languages import script_of
-from conftest import REPO, TODAY, ffmpeg
-from ocr_referee import require_tesseract, slogan_read_back
+from testkit.assets import REPO, TODAY, ffmpeg
+from testkit.ocr import require_tesseract, slogan_read_back
+
+pytestmark = pytest.mark.slow  # renders media and reads it back with Tesseract
 
 RAW = REPO / "assets" / "samples" / "raw"
 READ_BACK = 0.8

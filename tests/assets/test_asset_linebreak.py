@@ -6,7 +6,7 @@ import pytest
 from PIL import ImageFont
 
 from assets.linebreak import NO_LINE_END, NO_LINE_START, balanced_lines
-from conftest import BRAND
+from testkit.assets import BRAND
 
 FRENCH = "Ce n'est pas nous qui disons que la Belgique est formidable, ce sont les autres"
 LATIN = ImageFont.truetype(str(BRAND / "fonts" / "NotoSans-Bold.ttf"), 40, layout_engine=ImageFont.Layout.RAQM)

@@ -10,9 +10,12 @@ from assets.branding import brand_assets, overlay_text
 from assets.focus import crop_box, detect_face
 from assets.needs import required_renders
 from assets.overlay import build_overlay, layout, raqm_available
-from assets.specs import PLATFORMS, output_name
+from campaign.platforms import PLATFORMS
+from assets.specs import output_name
 from campaign.calendar import load_calendar
-from conftest import REPO, TINY, TODAY, calendar_data, face_photo
+from testkit.assets import REPO, TINY, TODAY, calendar_data, face_photo
+
+pytestmark = pytest.mark.slow  # renders media with ffmpeg and Pillow
 
 
 def test_required_renders_for_the_sample_calendar_are_deduplicated_sorted_and_merge_platforms() -> None:

@@ -12,9 +12,11 @@ from PIL import Image, ImageDraw, ImageOps
 
 from assets.focus import DETECT_MAX_SIDE, choose_focus, crop_box
 from assets.photo import PhotoTarget, render_photo, to_srgb, upright
-from assets.specs import VARIANTS
+from campaign.platforms import VARIANTS
 from campaign.errors import AssetError
-from conftest import face_photo
+from testkit.assets import face_photo
+
+pytestmark = pytest.mark.slow  # renders media with ffmpeg and Pillow
 
 # Orientation -> how to store an upright picture so that a viewer applying the EXIF tag shows it upright.
 STORE = {1: None, 2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,

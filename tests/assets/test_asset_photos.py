@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
+from assets.branding import brand_assets
 from assets.focus import detect_face
 from assets.overlay import layout
-from assets.branding import brand_assets
 from assets.pipeline import render_all
-from assets.specs import PLATFORMS
-from conftest import TINY, calendar_data, face_photo
+from campaign.platforms import PLATFORMS
+from testkit.assets import TINY, calendar_data, face_photo
+
+pytestmark = pytest.mark.slow  # renders media with ffmpeg and Pillow
 
 
 def render(loaded, inbox: Path, out: Path, **kwargs):  # type: ignore[no-untyped-def]

@@ -9,8 +9,12 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from assets.pipeline import render_all
-from conftest import REPO, TINY, calendar_data, face_photo, make_clip, write_srt
+from testkit.assets import REPO, TINY, calendar_data, face_photo, make_clip, write_srt
+
+pytestmark = pytest.mark.slow  # renders media with ffmpeg and Pillow
 
 
 def render(loaded, inbox: Path, out: Path, workers: int = 1):  # type: ignore[no-untyped-def]

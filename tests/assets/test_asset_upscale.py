@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from assets.commands import _print_summary
+import pytest
+
+from application.commands.assets import _print_summary
 from assets.pipeline import render_all
-from conftest import TINY, calendar_data, face_photo, make_clip, write_srt
+from testkit.assets import TINY, calendar_data, face_photo, make_clip, write_srt
+
+pytestmark = pytest.mark.slow  # renders media with ffmpeg and Pillow
 
 
 def test_an_enlarged_photo_is_a_warning_with_its_factor_in_render_and_the_manifest(write_calendar, inbox: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -57,7 +61,7 @@ def test_an_enlarged_clip_is_a_warning_with_its_factor(write_calendar, inbox: Pa
 
 
 def test_a_face_under_the_reels_interface_is_a_warning() -> None:
-    from assets.specs import VARIANTS
+    from campaign.platforms import VARIANTS
     from assets.worker import face_zone_warnings
 
     story = VARIANTS["story_9x16"]

@@ -14,9 +14,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from assets.inbox import inbox_files, link_leaving
 from assets.pipeline import render_all
-from conftest import TINY, calendar_data, face_photo, make_clip, write_srt
+from testkit.assets import TINY, calendar_data, face_photo, make_clip, write_srt
+
+pytestmark = pytest.mark.slow  # renders media with ffmpeg and Pillow
 
 
 def render(loaded, inbox: Path, out: Path):  # type: ignore[no-untyped-def]

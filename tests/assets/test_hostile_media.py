@@ -39,7 +39,9 @@ from assets.pipeline import render_all
 from assets.probe import probe
 from assets.subtitles import read_subtitles, to_srt
 from campaign.errors import AssetError
-from conftest import TINY, calendar_data, face_photo, ffmpeg, make_clip, write_srt
+from testkit.assets import TINY, calendar_data, face_photo, ffmpeg, make_clip, write_srt
+
+pytestmark = pytest.mark.slow  # renders media with ffmpeg and Pillow
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -284,10 +286,9 @@ def test_a_huge_rgba_png_renders_in_bounded_memory(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import json, resource, sys, warnings
         warnings.simplefilter("error")
-        sys.path.insert(0, {str(REPO / 'tests' / 'assets')!r})
         from pathlib import Path
         from PIL import Image
-        from conftest import TINY
+        from testkit.assets import TINY
         from assets.photo import PhotoTarget, render_photo
         tmp = Path({str(tmp_path)!r})
         targets = []

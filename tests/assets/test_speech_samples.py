@@ -15,7 +15,7 @@ from assets.speech.cues import cut_cues
 from assets.speech.figures import compare
 from assets.speech.styleguide import rules_for
 from assets.subtitles import read_subtitles
-from tests.assets.speech_referee import SAMPLES, require_speech, sample_transcript
+from testkit.speech import SAMPLES, require_speech, sample_transcript
 
 
 @pytest.fixture(autouse=True)

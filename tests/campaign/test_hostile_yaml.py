@@ -114,6 +114,7 @@ def test_bidi_controls_are_refused_with_their_line(tmp_path: Path, control: str)
     assert f"U+{ord(control):04X}" in found[0]
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_cli_answers_a_bomb_with_exit_two_and_no_traceback(tmp_path: Path) -> None:
     (tmp_path / "calendar.yaml").write_text(alias_bomb(), encoding="utf-8")
     result = subprocess.run([sys.executable, str(REPO / "run.py"), "validate"], cwd=tmp_path,

@@ -30,7 +30,9 @@ from campaign.languages import (
     strip_bidi_controls,
 )
 from scheduler.plan.planner import plan_posts
-from scheduler.plan.textrules import TAG_FEATURE, bluesky_facets, hashtags_in, linkedin_escape
+from scheduler.platforms.bluesky.text import TAG_FEATURE, bluesky_facets
+from scheduler.platforms.linkedin.text import linkedin_escape
+from scheduler.platforms.text import hashtags_in
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = (REPO / "calendar.yaml").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ import warnings
 import pytest
 
 
-@pytest.mark.parametrize("module", ["campaign.demo", "assets.pipeline", "scheduler", "scheduler.daemon.service"])
+@pytest.mark.parametrize("module", ["application.demo", "assets.pipeline", "scheduler", "scheduler.daemon.service"])
 def test_a_warning_from_our_code_fails_the_test(module: str) -> None:
     with pytest.raises(UserWarning):
         warnings.warn_explicit("something is off", UserWarning, "x.py", 1, module=module)

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from consolekit import Rig, make_rig  # noqa: E402
+from testkit.console import Rig, make_rig
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +30,8 @@ def rig(tmp_path) -> Rig:
 
 @pytest.fixture
 def app(rig):  # type: ignore[no-untyped-def]
-    from console.app import ConsoleConfig, create_app
+    from console.app import ConsoleConfig
+    from console.server import create_app
 
     return create_app(ConsoleConfig(db=rig.url, calendar=rig.calendar_path, build=rig.build, inbox=rig.inbox),
                       clock=rig.clock, store=rig.store)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from consolekit import REPO, START, waiting
+from testkit.console import REPO, START, waiting
 
 API = "/api/v1"
 

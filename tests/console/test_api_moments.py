@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from consolekit import PASSWORDS, START, form_fields, git, login, make_edit_rig
+from testkit.console import PASSWORDS, START, form_fields, git, login, make_edit_rig
 
 API = "/api/v1"
 OSAKA = {"id": "trade-mission-osaka-2027", "title": "Belgian trade mission to Osaka",
@@ -116,7 +116,9 @@ def test_the_same_changes_through_the_api_and_the_console_give_the_same_file(rig
 
     from starlette.testclient import TestClient
 
-    from console.app import ConsoleConfig, create_app
+    from console.app import ConsoleConfig
+
+    from console.server import create_app
 
     other = make_edit_rig(tmp_path / "forms")
     app = create_app(ConsoleConfig(db=other.url, calendar=other.calendar_path, build=other.build, inbox=other.inbox),

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scheduler" / "daemon"))
-
-from conftest_shared import store, store_spec  # noqa: E402,F401
-
-from console.accounts import MAX_FAILURES, AccountError, Accounts  # noqa: E402
+from console.accounts import MAX_FAILURES, AccountError, Accounts
+from testkit.stores import store, store_spec  # noqa: F401
 
 NOW = dt.datetime(2027, 1, 1, 9, 0, tzinfo=dt.timezone.utc)
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from consolekit import PASSWORDS, waiting
+from testkit.console import PASSWORDS, waiting
+
+pytestmark = pytest.mark.slow  # drives Chromium through the console
 
 SHOTS = Path(os.environ.get("CONSOLE_SCREENSHOTS", "")) if os.environ.get("CONSOLE_SCREENSHOTS") else None
 

@@ -9,9 +9,12 @@ import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
-from consolekit import REPO, csrf_of, waiting
+from testkit.console import REPO, csrf_of, waiting
+
+pytestmark = pytest.mark.slow  # starts the console as a process
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "CAMPAIGN_CLOCK_START": "2026-12-01T08:00:00+00:00"}
 

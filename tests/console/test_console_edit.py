@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from consolekit import PASSWORDS, form_fields, git, login, make_edit_rig
+from testkit.console import PASSWORDS, form_fields, git, login, make_edit_rig
 
 ORIGIN = {"origin": "http://127.0.0.1"}
 OSAKA = [("id", "trade-mission-osaka-2027"), ("title", "Belgian trade mission to Osaka"),

@@ -13,7 +13,7 @@ from urllib.parse import quote, quote_plus
 import httpx
 import pytest
 
-from consolekit import PASSWORDS, csrf_of, login, waiting
+from testkit.console import PASSWORDS, csrf_of, login, waiting
 
 HOSTILE_SECRET = 'Pa&ss<w>rd"x\'9'
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import requests
 
-from consolekit import PASSWORDS, REPO, csrf_of, waiting
+from testkit.console import PASSWORDS, REPO, csrf_of, waiting
 from test_console_cli import ENV, free_port
 
 

@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import update
 
-from consolekit import START, csrf_of, login, waiting
+from testkit.console import START, csrf_of, login, waiting
 from scheduler.store.schema import posts
 from test_console_browser import (SHOTS, browser, card, no_sideways_scroll, open_as,  # noqa: F401 (browser: a fixture)
                                   open_without_javascript)

@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from console.accounts import MAX_FAILURES
 from console.app import PUBLIC_PATHS
-from consolekit import PASSWORDS, csrf_of, login, waiting
+from testkit.console import PASSWORDS, csrf_of, login, waiting
 
 SECRET_TOKEN = "tok-SUPERSECRET-4f9a1c77e2"
 
@@ -186,7 +186,8 @@ def test_an_approver_approves_only_their_channels(client_for, rig) -> None:
 
 
 def test_no_secret_is_ever_rendered(rig, monkeypatch, client_for, tmp_path) -> None:
-    from console.app import ConsoleConfig, create_app
+    from console.app import ConsoleConfig
+    from console.server import create_app
     from sqlalchemy import update
 
     from scheduler.store.schema import posts
@@ -222,6 +223,7 @@ def test_health_check_answers_without_login_and_says_nothing_else(client_for) ->
     assert response.status_code == 200 and response.text.startswith("ok") and len(response.text) < 20
 
 
+@pytest.mark.slow  # every route of the console, many requests
 def test_every_answer_forbids_framing_and_foreign_scripts(app, client_for, rig) -> None:
     client = client_for()
     login(client, "ada")
@@ -352,7 +354,7 @@ def test_the_results_page_shows_each_posts_latest_figures(client_for, rig) -> No
 
     from sqlalchemy import insert, update
 
-    from consolekit import login
+    from testkit.console import login
     from scheduler.store.rows import to_db
     from scheduler.store.schema import figures, posts
 

@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 
 from assets.speech.figures import compare
-from assets.specs import Variant
+from campaign.platforms import Variant
 from assets.subtitles import read_subtitles
 from campaign.clock import FakeClock
 from console.accounts import Accounts
 from scheduler import subtitle_review
 from scheduler.store import Store
 from test_console_browser import browser, chromium_path  # noqa: F401 - fixtures shared with the console's browser tests
-from tests.assets.ocr_referee import read_text, require_tesseract
-from tests.assets.speech_referee import SAMPLES, require_speech
-from tests.scheduler.subtitlekit import drop_clip, write_calendar
+from testkit.ocr import read_text, require_tesseract
+from testkit.speech import SAMPLES, require_speech
+from testkit.subtitles import drop_clip, write_calendar
 
 NOW = dt.datetime(2027, 5, 1, 8, 0, tzinfo=dt.timezone.utc)
 PASSWORD = {"maria": "maria-pass-1234", "joost": "joost-pass-1234"}
@@ -51,7 +51,8 @@ def scene(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def app(scene):  # type: ignore[no-untyped-def]
-    from console.app import ConsoleConfig, create_app
+    from console.app import ConsoleConfig
+    from console.server import create_app
 
     loaded, inbox, build, store = scene
     return create_app(ConsoleConfig(db=store.url, calendar=loaded.path, build=build, inbox=inbox),

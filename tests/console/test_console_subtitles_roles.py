@@ -3,8 +3,8 @@ approver in the languages of their channels."""
 
 from __future__ import annotations
 
-from consolekit import csrf_of, login
-from tests.scheduler.subtitlekit import ENGLISH_DRAFT
+from testkit.console import csrf_of, login
+from testkit.subtitles import ENGLISH_DRAFT
 
 
 def test_a_viewer_sees_the_page_but_may_not_approve(rig, client_for) -> None:  # type: ignore[no-untyped-def]

@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import re
 import socket
-import sys
 from email import message_from_bytes
 from email.policy import default as email_policy
-from pathlib import Path
 
 import pytest
 
-from consolekit import planned_calendar, waiting
 from test_console_browser import browser, open_as  # noqa: F401 (browser: a fixture)
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scheduler" / "daemon"))  # the daemon tests' helpers
-from schedkit import render_stand_ins  # noqa: E402
+from testkit.console import planned_calendar, waiting
+from testkit.scheduler import render_stand_ins
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
@@ -37,7 +33,7 @@ def test_one_email_then_a_week_approved_in_one_action_then_published(browser, se
     from campaign.clock import FakeClock
     from scheduler.daemon import DispatchConfig, Dispatcher
     from scheduler.daemon.publishers import PublisherPool
-    from scheduler.emulators import Sandbox
+    from emulators import Sandbox
     from scheduler.notify.job import NotifyJob
     from scheduler.store import states
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from campaign.cli import app
-from tests.scheduler.subtitlekit import ENGLISH_DRAFT, drop_clip, write_calendar
+from application.cli import app
+from testkit.subtitles import ENGLISH_DRAFT, drop_clip, write_calendar
 
 
 def run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from assets.subtitles import Cue, read_subtitles
 from scheduler import subtitle_review as review
 from scheduler.actions import ActionError, NotAllowed
 from scheduler.store import Store
-from tests.scheduler.subtitlekit import ENGLISH_DRAFT, drop_clip, write_calendar
+from testkit.subtitles import ENGLISH_DRAFT, drop_clip, write_calendar
 
 NOW = dt.datetime(2027, 5, 1, 9, 0, tzinfo=dt.timezone.utc)
 

@@ -1,3 +1,3 @@
-"""Fixtures live in chanrig.py (importable by the tests: this folder has no __init__.py)."""
+"""The channel tests' fixtures (media, a media server, emulator rigs) live in testkit.channels."""
 
-from chanrig import media_dir, media_server, rigs  # noqa: F401
+from testkit.channels import media_dir, media_server, rigs  # noqa: F401

@@ -9,7 +9,7 @@ from typing import Iterator
 import pytest
 from PIL import Image
 
-from scheduler.emulators.bluesky import BlueskyEmulator
+from emulators.bluesky import BlueskyEmulator
 
 import atproto  # noqa: E402 - a test dependency (pyproject [test])
 from atproto_client.models.string_formats import TID_RE  # noqa: E402

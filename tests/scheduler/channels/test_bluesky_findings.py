@@ -9,13 +9,13 @@ from typing import Iterator
 
 import pytest
 
-from chanrig import FAKE_TOKEN, START, channel, make_media, make_post
+from testkit.channels import FAKE_TOKEN, START, channel, make_media, make_post
 from campaign.clock import FakeClock
-from scheduler.channels.base import Publisher
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.registry import publisher_for
-from scheduler.emulators import start_emulator
-from scheduler.emulators.bluesky import BlueskyEmulator
+from scheduler.platforms.base import Publisher
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import publisher_for
+from emulators import start_emulator
+from emulators.bluesky import BlueskyEmulator
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_a_pds_without_a_video_service_takes_the_clip_as_a_blob(bluesky, media_d
 
 
 def test_the_rate_limit_reset_is_read_on_the_real_clock_not_the_campaign_clock(bluesky, media_dir) -> None:  # type: ignore[no-untyped-def]
-    from scheduler.channels.base import RateLimited
+    from scheduler.platforms.base import RateLimited
 
     emulator, publisher = bluesky()
     emulator.inject("rate_limit", retry_after=90)

@@ -17,15 +17,15 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-import pds_cases
-import pds_server
-from chanrig import channel, make_media, make_post
+from testkit import pds_cases
+from testkit import pds_server
+from testkit.channels import channel, make_media, make_post
 from campaign.clock import FakeClock
-from scheduler.channels.base import OutgoingPost
-from scheduler.channels.bluesky import BlueskyPublisher
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.registry import publisher_for
-from scheduler.channels.tid import is_tid
+from scheduler.platforms.base import OutgoingPost
+from scheduler.platforms.bluesky.publisher import BlueskyPublisher
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import publisher_for
+from scheduler.platforms.bluesky.tid import is_tid
 
 LINK = "https://www.belgium.be/en/embracing-openness?utm_source=bluesky&utm_medium=social&utm_campaign=science-day&utm_content=fr"
 SHORT = "belgium.be/en/embracing-openn…"
@@ -34,7 +34,7 @@ TEXT = (f"« Ici, la recherche s’ouvre au monde » — Aiko Tanaka, 日本 �
 #: a campaign clock months ahead of real time, as in a rehearsal: auth must not follow it
 CAMPAIGN_NOW = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
 #: the first test may wait for a cold install (Node 22, the PDS, a better-sqlite3 build: minutes)
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]  # starts the real PDS (Node)
 
 
 @pytest.fixture(scope="session")
@@ -168,8 +168,8 @@ def test_the_atproto_sdk_reads_our_posts_as_valid_records(real_pds, publisher, m
 def test_figures_from_a_pds_without_an_appview_are_said_not_given(real_pds, publisher, media_dir) -> None:  # type: ignore[no-untyped-def]
     """Issue 16: the real PDS has no AppView to count likes and reposts; the results collector must
     report that, not zeros (the emulator's "denied" answer copies this one)."""
-    from scheduler.results.figures import FiguresNotGiven
-    from scheduler.results.platforms import collector_for
+    from scheduler.platforms.figures import FiguresNotGiven
+    from scheduler.platforms.registry import collector_for
 
     result = publisher.publish(_post(None, media_dir, "national-day.2027.be-bluesky.en.figures"))
     with pytest.raises(FiguresNotGiven) as caught:

@@ -4,8 +4,8 @@ server even on machines without Node."""
 
 from __future__ import annotations
 
-import pds_cases
-from scheduler.emulators.bluesky import BlueskyEmulator
+from testkit import pds_cases
+from emulators.bluesky import BlueskyEmulator
 
 
 def test_the_emulator_answers_every_recorded_request_as_the_real_pds() -> None:
@@ -29,7 +29,7 @@ def test_a_difference_from_the_recording_is_reported() -> None:
 def test_a_missing_real_pds_fails_in_ci_and_only_skips_elsewhere(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
-    import pds_server
+    from testkit import pds_server
 
     monkeypatch.setenv("CAMPAIGN_PDS_SCRIPTS", str(tmp_path))  # no start_pds.sh there
     monkeypatch.delenv("CI", raising=False)

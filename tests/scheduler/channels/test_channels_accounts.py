@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from campaign.calendar.loader import load_calendar
-from chanrig import ACCOUNTS, make_media, make_post
-from scheduler.channels.base import AuthError, OutcomeUnknown, OutgoingPost
-from scheduler.channels.registry import publisher_for
-from scheduler.emulators import Sandbox
+from testkit.channels import ACCOUNTS, make_media, make_post
+from scheduler.platforms.base import AuthError, OutcomeUnknown, OutgoingPost
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import publisher_for
+from emulators import Sandbox
 
 REPO = Path(__file__).resolve().parents[3]
 PLATFORMS = ["facebook", "instagram", "x", "linkedin", "mastodon", "bluesky"]
@@ -30,9 +31,9 @@ def on_channel(post: OutgoingPost, channel_id: str, account: str, post_id: str |
 def test_sandbox_x_channels_are_two_accounts_and_duplicates_are_per_account(media_dir: Path) -> None:
     calendar = load_calendar(REPO / "calendar.yaml").calendar
     with Sandbox(calendar, media_dir) as sandbox:
-        tokens = {cid: sandbox.credentials(cid).require("TOKEN") for cid in ("be-x", "embassy-tokyo")}
+        tokens = {cid: sandbox.credentials(cid)["TOKEN"] for cid in ("be-x", "embassy-tokyo")}
         assert tokens["be-x"] != tokens["embassy-tokyo"]
-        publishers = {cid: publisher_for(calendar.channel(cid), credentials=sandbox.credentials(cid),
+        publishers = {cid: publisher_for(calendar.channel(cid), credentials=Credentials(cid, "x", sandbox.credentials(cid)),
                                          api_overrides=sandbox.overrides(cid), timeout=5, poll_interval=0.01)
                       for cid in tokens}
         post = make_post("x", make_media(media_dir, "photo"), text=SAME_TEXT, language="en")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from chanrig import ACCOUNTS, channel
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.registry import publisher_for
+from testkit.channels import ACCOUNTS, channel
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import publisher_for
 
 ROOT = Path(__file__).resolve().parents[3]
 PLATFORMS = ["facebook", "instagram", "x", "linkedin", "mastodon", "bluesky"]
@@ -93,6 +93,7 @@ def _run_check(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "run.py", "check", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_check_command_lists_every_channel_without_credentials(tmp_path) -> None:
     done = _run_check(tmp_path)
     assert done.returncode == 1, done.stderr
@@ -103,6 +104,7 @@ def test_check_command_lists_every_channel_without_credentials(tmp_path) -> None
     assert "0 of 9 channels ready" in done.stdout
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_check_command_passes_against_the_emulators(tmp_path) -> None:
     done = _run_check(tmp_path, "--sandbox")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -13,11 +13,11 @@ from typing import Iterator
 
 import pytest
 import tweepy
-from chanrig import tweepy_on
+from testkit.channels import tweepy_on
 from mastodon import Mastodon
 from PIL import Image
 
-from scheduler.emulators import Emulator, start_emulator
+from emulators import Emulator, start_emulator
 
 TOKEN = "library-referee-token-5d1e"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chanrig import FAKE_TOKEN, make_media, make_post
+from testkit.channels import FAKE_TOKEN, make_media, make_post
 
 PLATFORMS = ["facebook", "instagram", "x", "linkedin", "mastodon", "bluesky"]
 #: Platforms whose API carries a post language / a video alt text.
@@ -42,7 +42,7 @@ def test_publish_and_read_back(rigs, media_dir, platform: str, kind: str) -> Non
 
 
 def test_bluesky_record_has_facets_rkey_and_aspect_ratio(rigs, media_dir) -> None:
-    from scheduler.channels.tid import is_tid, tid_for
+    from scheduler.platforms.bluesky.tid import is_tid, tid_for
 
     r = rigs("bluesky")
     post = make_post("bluesky", make_media(media_dir, "photo"))
@@ -74,7 +74,7 @@ def test_bluesky_posts_the_planned_caption_and_links_its_short_form_to_the_full_
     publisher adds nothing to it and the link facet carries the full, UTM-tagged link."""
     import dataclasses
 
-    from scheduler.plan.textrules import bluesky_display_link, bluesky_graphemes
+    from scheduler.platforms.bluesky.text import bluesky_display_link, bluesky_graphemes
 
     link = ("https://www.belgium.be/en/embracing-openness?utm_source=bluesky&utm_medium=social"
             "&utm_campaign=pride-marriage-equality&utm_content=en")

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 import requests
 
-from chanrig import FAKE_TOKEN, make_media, make_post
-from scheduler.channels.base import AuthError
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.facebook import FacebookPublisher
+from testkit.channels import FAKE_TOKEN, make_media, make_post
+from scheduler.platforms.base import AuthError
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.facebook.publisher import FacebookPublisher
 
 
 def test_clip_goes_through_the_resumable_upload_api_then_the_page(rigs, media_dir) -> None:

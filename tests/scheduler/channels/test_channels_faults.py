@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from chanrig import make_media, make_post
-from scheduler.channels._graph import INSTAGRAM_QUOTA_WAIT
-from scheduler.channels.base import AuthError, OutcomeUnknown, PermanentError, RateLimited, TransientError
-from scheduler.channels.linkedin import DEFAULT_RATE_WAIT as LINKEDIN_WAIT
+from testkit.channels import make_media, make_post
+from scheduler.platforms.graph import INSTAGRAM_QUOTA_WAIT
+from scheduler.platforms.base import AuthError, OutcomeUnknown, PermanentError, RateLimited, TransientError
+from scheduler.platforms.linkedin.publisher import DEFAULT_RATE_WAIT as LINKEDIN_WAIT
 
 PLATFORMS = ["facebook", "instagram", "x", "linkedin", "mastodon", "bluesky"]
 NO_IDEMPOTENCY = ["facebook", "instagram", "x", "linkedin"]

@@ -10,11 +10,11 @@ import requests
 
 from campaign.api_versions import LINKEDIN_DEFAULT_VERSION, linkedin_version_problem
 from campaign.clock import FakeClock
-from chanrig import FAKE_TOKEN, channel
-from scheduler.channels.base import AuthError
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.registry import publisher_for
-from scheduler.emulators import start_emulator
+from testkit.channels import FAKE_TOKEN, channel
+from scheduler.platforms.base import AuthError
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import publisher_for
+from emulators import start_emulator
 
 TODAY = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
 POST = {"author": "urn:li:organization:4242", "commentary": "Belgium, seen by others", "visibility": "PUBLIC",
@@ -52,7 +52,7 @@ def test_emulator_serves_the_default_version(linkedin) -> None:
 
 
 def test_publisher_defaults_to_a_served_version_and_names_the_fix_for_a_sunset_one(linkedin) -> None:
-    from chanrig import make_post
+    from testkit.channels import make_post
 
     overrides = {"base_url": linkedin.api_url, "video_base_url": linkedin.base_url}
     credentials = Credentials("be-linkedin", "linkedin", {"TOKEN": FAKE_TOKEN})

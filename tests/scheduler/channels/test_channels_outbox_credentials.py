@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from chanrig import make_media, make_post
-from scheduler.channels.base import AuthError
-from scheduler.channels.credentials import Credentials, scrub_text
-from scheduler.channels.registry import publisher_for
-from scheduler.channels.tid import decode_tid, is_tid, tid_for
-from scheduler.plan.textrules import bluesky_facets
+from testkit.channels import make_media, make_post
+from scheduler.platforms.base import AuthError
+from scheduler.platforms.credentials import scrub_text
+from scheduler.platforms.registry import credentials_for, publisher_for
+from scheduler.platforms.bluesky.tid import decode_tid, is_tid, tid_for
+from scheduler.platforms.bluesky.text import bluesky_facets
 from campaign.calendar.models import Channel
 
 
@@ -38,18 +38,18 @@ def test_outbox_needs_no_configuration(tmp_path: Path, media_dir: Path, monkeypa
 
 def test_credentials_from_environment_and_secrets_file(tmp_path: Path) -> None:
     env = {"CAMPAIGN_BE_X_TOKEN": "env-token"}
-    creds = Credentials.for_channel("be-x", "x", env=env, secrets_file=tmp_path / "none.toml")
+    creds = credentials_for("be-x", "x", env=env, secrets_file=tmp_path / "none.toml")
     assert creds.get("token") == "env-token" and creds.source == "environment"
     secrets = tmp_path / "secrets.toml"
     secrets.write_text('[embassy-washington]\nidentifier = "belgiumusa.bsky.social"\npassword = "file-pass"\n', encoding="utf-8")
-    creds = Credentials.for_channel("embassy-washington", "bluesky", env={}, secrets_file=secrets)
+    creds = credentials_for("embassy-washington", "bluesky", env={}, secrets_file=secrets)
     assert creds.get("PASSWORD") == "file-pass"
     assert "file-pass" not in repr(creds) and "file-pass" not in str(creds)
 
 
 def test_missing_credentials_name_the_channel_and_where(tmp_path: Path) -> None:
     with pytest.raises(AuthError) as caught:
-        Credentials.for_channel("embassy-tokyo", "x", env={}, secrets_file=tmp_path / "secrets.toml")
+        credentials_for("embassy-tokyo", "x", env={}, secrets_file=tmp_path / "secrets.toml")
     message = str(caught.value)
     assert "embassy-tokyo" in message and "CAMPAIGN_EMBASSY_TOKYO_TOKEN" in message and "secrets.toml" in message
 

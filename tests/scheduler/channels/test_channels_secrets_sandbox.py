@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from campaign.calendar.loader import load_calendar
-from chanrig import FAKE_TOKEN, make_media, make_post
-from scheduler.channels.base import PublishError
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.outbox import OutboxPublisher
-from scheduler.channels.registry import publisher_for
-from scheduler.emulators import Sandbox
+from testkit.channels import FAKE_TOKEN, make_media, make_post
+from scheduler.platforms.base import PublishError
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.outbox.publisher import OutboxPublisher
+from scheduler.platforms.registry import publisher_for
+from emulators import Sandbox
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -50,7 +50,7 @@ def test_sandbox_publishes_every_channel_of_the_sample_calendar(media_dir: Path,
     calendar = load_calendar(REPO / "calendar.yaml").calendar
     with Sandbox(calendar, media_dir) as sandbox:
         for channel in calendar.channels:
-            publisher = publisher_for(channel, credentials=sandbox.credentials(channel.id), api_overrides=sandbox.overrides(channel.id),
+            publisher = publisher_for(channel, credentials=Credentials(channel.id, channel.platform.value, sandbox.credentials(channel.id)), api_overrides=sandbox.overrides(channel.id),
                                       outbox_dir=tmp_path, timeout=5, poll_interval=0.01)
             media = make_media(media_dir, "photo")
             post = make_post("x", media, post_id=f"sandbox.{channel.id}", language=channel.languages[0])
@@ -60,5 +60,7 @@ def test_sandbox_publishes_every_channel_of_the_sample_calendar(media_dir: Path,
             publisher.close()
         assert len(sandbox.emulator("facebook").published) == 3
         assert len(sandbox.emulator("x").published) == 2
-        assert isinstance(sandbox.credentials("be-x"), Credentials)
+        assert sandbox.credentials("be-x")["TOKEN"].startswith("sandbox-x-")
+        assert sandbox.credentials("embassy-washington") == {"IDENTIFIER": calendar.channel("embassy-washington").account,
+                                                             "PASSWORD": sandbox.credentials("embassy-washington")["PASSWORD"]}
         assert sandbox.overrides("be-instagram")["media_base_url"].startswith("http://127.0.0.1:")

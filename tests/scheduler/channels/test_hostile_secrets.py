@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from chanrig import channel, make_post
+from testkit.channels import channel, make_post
 
 from campaign.calendar import load_calendar
 from campaign.errors import CalendarError
-from scheduler.channels.base import PublishError
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.registry import publisher_for
+from scheduler.platforms.base import PublishError
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import credentials_for, publisher_for
 from scheduler.daemon.logs import EventLog, configure
 
 REPO = Path(__file__).resolve().parents[3]
@@ -120,9 +120,9 @@ def EventLog_line(logger: logging.Logger) -> str:  # noqa: N802
     return stream.getvalue()
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_stored_errors_and_status_never_hold_the_secret(configured: None, tmp_path: Path) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "daemon"))
-    from schedkit import START, make_post as stored_post
+    from testkit.scheduler import START, make_post as stored_post
     from scheduler.store import Store, sync_plan
     from scheduler.store.status import build_status
 
@@ -199,6 +199,7 @@ def test_validate_finds_a_configured_credential_pasted_into_a_quote(configured: 
     assert not any(SECRET in str(p) for p in caught.value.problems)
 
 
+@pytest.mark.slow  # runs the CLI as a process
 @pytest.mark.parametrize(("mode", "warned"), [(0o644, True), (0o640, True), (0o600, False)])
 def test_a_secrets_file_readable_by_others_is_warned_about(tmp_path: Path, mode: int, warned: bool,
                                                            caplog: pytest.LogCaptureFixture) -> None:
@@ -210,7 +211,7 @@ def test_a_secrets_file_readable_by_others_is_warned_about(tmp_path: Path, mode:
     assert result.returncode == 0, result.stderr
     assert ("chmod 600" in result.stderr) is warned
     with caplog.at_level(logging.WARNING, logger="campaign.daemon"):
-        Credentials.for_channel("be-x", "x", env={}, secrets_file=secrets)
+        credentials_for("be-x", "x", env={}, secrets_file=secrets)
     assert any("can be read by other users" in r.getMessage() for r in caplog.records) is warned
 
 

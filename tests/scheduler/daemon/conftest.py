@@ -1,1 +1,1 @@
-from conftest_shared import *  # noqa: F401,F403
+from testkit.stores import *  # noqa: F401,F403

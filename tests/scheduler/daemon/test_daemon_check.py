@@ -9,11 +9,11 @@ import shutil
 from pathlib import Path
 
 from campaign.clock import SystemClock
-from schedkit import LedgerPublisher, make_post
-from scheduler.channels.credentials import Credentials
-from scheduler.channels.registry import publisher_for
+from testkit.scheduler import LedgerPublisher, make_post
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import publisher_for
 from scheduler.daemon import Daemon, DaemonConfig
-from scheduler.emulators import start_emulator
+from emulators import start_emulator
 from scheduler.store.status import build_status, render_status
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from campaign.clock import FakeClock
-from schedkit import START, LedgerPublisher, make_post, month_of_posts, receipts
-from scheduler.channels.base import AuthError, OutcomeUnknown, PermanentError, RateLimited, TransientError
+from testkit.scheduler import START, LedgerPublisher, make_post, month_of_posts, receipts
+from scheduler.platforms.base import AuthError, OutcomeUnknown, PermanentError, RateLimited, TransientError
 from scheduler.daemon import DispatchConfig, Dispatcher, RetryPolicy
 from scheduler.store import states, sync_plan
 

@@ -13,9 +13,9 @@ import time
 import pytest
 
 from campaign.clock import FakeClock
-from faultkit import START, Platforms, make_media, planned
-from schedkit import LedgerPublisher, make_post, receipts
-from scheduler.channels.base import OutgoingPost, Publisher, PublishResult, StepLedger, TransientError
+from testkit.faults import START, Platforms, make_media, planned
+from testkit.scheduler import LedgerPublisher, make_post, receipts
+from scheduler.platforms.base import OutgoingPost, Publisher, PublishResult, StepLedger, TransientError
 from scheduler.daemon import DispatchConfig, Dispatcher, RetryPolicy
 from scheduler.store import states, sync_plan
 
@@ -176,7 +176,6 @@ class SlowPublisher(Publisher):
     """Publishes after `release` is set (a long upload), recording each receipt."""
 
     platform = "slow"
-    uses_ledger = True
 
     def __init__(self, *, send_first: bool = False) -> None:
         self.send_first = send_first

@@ -11,19 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from schedkit import START, make_post, month_of_posts, receipts
+from testkit.scheduler import START, make_post, month_of_posts, receipts
 from scheduler.daemon.crash import POINTS
 from scheduler.store import Store, states, sync_plan
 
-ENTRY = Path(__file__).with_name("daemon_entry.py")
+pytestmark = pytest.mark.slow  # real daemon processes
+
+ROOT = Path(__file__).resolve().parents[3]
+ENTRY = ["-m", "testkit.daemon_entry"]  # run from the repository root
 
 
 def run_entry(url, schema, ledger, *args, crash=None):
     env = {k: v for k, v in os.environ.items() if k != "CAMPAIGN_CRASH_AT"}
     if crash:
         env["CAMPAIGN_CRASH_AT"] = crash
-    return subprocess.run([sys.executable, str(ENTRY), url, schema or "-", str(ledger), *args],
-                          env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, *ENTRY, url, schema or "-", str(ledger), *args],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
 CASES = [(point, False) for point in POINTS] + [("request_sent", True), ("before_store", True)]
@@ -68,15 +71,15 @@ def test_two_daemon_processes_share_a_month_without_duplicates(store_spec, tmp_p
     plan = month_of_posts(120)
     sync_plan(store, plan, START)
     ledger = tmp_path / "ledger.jsonl"
-    cmd = [sys.executable, str(ENTRY), url, schema or "-", str(ledger), "month"]
-    procs = [subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    cmd = [sys.executable, *ENTRY, url, schema or "-", str(ledger), "month"]
+    procs = [subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     for proc in procs:
         with proc:  # closes its stderr pipe (no ResourceWarning)
             assert proc.wait(timeout=120) == 0, proc.stderr.read()
     counts = receipts(ledger)
     assert counts == {p.id: 1 for p in plan}
     assert {p.state for p in store.all_posts()} == {states.PUBLISHED}
-    by_pid = {r["pid"] for r in __import__("schedkit").read_ledger(ledger)}
+    by_pid = {r["pid"] for r in __import__("testkit.scheduler", fromlist=["read_ledger"]).read_ledger(ledger)}
     assert len(by_pid) >= 1
     store.close()
 

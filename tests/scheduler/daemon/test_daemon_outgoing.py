@@ -12,7 +12,7 @@ from scheduler.daemon import DispatchConfig, Dispatcher
 from scheduler.daemon.outgoing import to_outgoing
 from scheduler.daemon.publishers import PublisherPool
 from scheduler.plan import plan_posts
-from scheduler.plan.textrules import bluesky_display_link
+from scheduler.platforms.bluesky.text import bluesky_display_link
 from scheduler.store import states, sync_plan
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -56,7 +56,7 @@ def test_the_outgoing_post_carries_the_planned_link(sqlite_store, tmp_path: Path
 
 
 def test_a_bluesky_post_published_by_the_daemon_links_its_short_form_to_the_full_link(sqlite_store, tmp_path: Path) -> None:
-    from scheduler.emulators import Sandbox
+    from emulators import Sandbox
 
     loaded, post = _post_with_link(sqlite_store, tmp_path, "bluesky")
     clock = FakeClock(post.scheduled_at)
@@ -73,8 +73,8 @@ def test_a_bluesky_post_published_by_the_daemon_links_its_short_form_to_the_full
     shown = {raw[i["byteStart"]:i["byteEnd"]].decode("utf-8"): uri for i, uri in links}
     assert shown.get(bluesky_display_link(post.link)) == post.link, shown
     # and the rehearsal's check, which reads the record as a reader would, finds nothing amiss
-    from scheduler.rehearsal import Received, links_seen
-    from scheduler.rehearsal_report import compare
+    from application.rehearsal import Received, links_seen
+    from application.rehearsal_report import compare
 
     item = Received(channel_id=post.channel_id, platform="bluesky", account=record["account"], remote_id=record["id"],
                     text=record["text"], media=record["media"], created_at=None,

@@ -6,13 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from campaign.calendar import load_calendar
 from campaign.clock import FakeClock
 from scheduler.daemon import DispatchConfig, Dispatcher
 from scheduler.daemon.publishers import PublisherPool
 from scheduler.plan import plan_posts
 from scheduler.store import states, sync_plan
-from schedkit import render_stand_ins
+from testkit.scheduler import render_stand_ins
+
+pytestmark = pytest.mark.slow  # real daemon processes
 
 ROOT = Path(__file__).resolve().parents[3]
 TODAY = dt.date(2026, 11, 1)
@@ -20,7 +24,7 @@ TODAY = dt.date(2026, 11, 1)
 
 def test_sample_campaign_through_the_emulators(sqlite_store, tmp_path):
     import time
-    from scheduler.emulators import Sandbox
+    from emulators import Sandbox
 
     t0 = time.monotonic()
 

@@ -9,11 +9,15 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
+
 from campaign.clock import SystemClock
-from schedkit import LedgerPublisher, make_post, receipts
 from scheduler.daemon import Daemon, DaemonConfig
 from scheduler.store import states
 from scheduler.store.renders import render_progress
+from testkit.scheduler import LedgerPublisher, make_post, receipts
+
+pytestmark = pytest.mark.slow  # real daemon processes
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -98,8 +102,11 @@ def test_passes_longer_than_their_interval_never_overlap_nor_warn(sqlite_store, 
 
     config = DaemonConfig(calendar_path=ROOT / "calendar.yaml", interval_seconds=0.05, sweep_seconds=0.05,
                           heartbeat_file=None, inbox_dir=None, collect_seconds=0.05)
+    from scheduler.results.collect import Collector
+
+    collector = Collector(sqlite_store, SystemClock(), lambda _c: LedgerPublisher(tmp_path / "ledger"))
     daemon = Daemon(sqlite_store, SystemClock(), lambda _c: LedgerPublisher(tmp_path / "ledger"), config,
-                    planner=lambda loaded, **_: [], collect_with=lambda _c: LedgerPublisher(tmp_path / "ledger"))
+                    planner=lambda loaded, **_: [], collector=collector)
     overlaps: list[str] = []
     passes: dict[str, list[float]] = {"collect": [], "dispatch": []}
 

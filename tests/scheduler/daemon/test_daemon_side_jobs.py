@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from campaign.clock import SystemClock
-from schedkit import LedgerPublisher, make_post, receipts
+from testkit.scheduler import LedgerPublisher, make_post, receipts
 from scheduler.daemon import Daemon, DaemonConfig
 from scheduler.store import states
 

@@ -13,8 +13,12 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from scheduler import edits
 from scheduler.store import Store, states
+
+pytestmark = pytest.mark.slow  # real daemon processes
 
 ROOT = Path(__file__).resolve().parents[3]
 

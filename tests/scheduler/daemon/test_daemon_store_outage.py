@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 
 from campaign.clock import SystemClock
-from schedkit import LedgerPublisher, make_post, receipts
+from testkit.scheduler import LedgerPublisher, make_post, receipts
 from scheduler.daemon import Daemon, DaemonConfig
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.store_outage import OutagePolicy
 from scheduler.store import Store, states
+
+pytestmark = pytest.mark.slow  # real daemon processes
 
 ROOT = Path(__file__).resolve().parents[3]
 

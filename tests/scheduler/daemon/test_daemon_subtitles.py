@@ -7,10 +7,10 @@ import os
 import time
 
 from campaign.clock import SystemClock
-from schedkit import LedgerPublisher
+from testkit.scheduler import LedgerPublisher
 from scheduler.daemon import Daemon, DaemonConfig
-from tests.assets.speech_referee import require_speech
-from tests.scheduler.subtitlekit import drop_clip, write_calendar
+from testkit.speech import require_speech
+from testkit.subtitles import drop_clip, write_calendar
 
 
 def daemon_for(store, tmp_path):  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ daemons (on PostgreSQL where it runs), SIGKILLs; then the store's disk filling u
 (read-only) mid-run, repaired, the daemon restarted. Every planned post of the chosen days must be
 published exactly once, held for a person, or missed within the rules; no emulator may have
 refused a duplicate, and every planned fault must have fired. The long form:
-`python tests/scheduler/faults/harness.py --long`."""
+`python -m testkit.fault_harness --long`."""
 
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ import os
 
 import pytest
 
-import loopdisk
-from harness import run_plan, short_plans
+from testkit import loopdisk
+from testkit.fault_harness import run_plan, short_plans
+
+pytestmark = pytest.mark.slow  # real daemons and emulators under faults
 
 
 def _postgres_reachable() -> bool:
     import psycopg
 
-    from harness import PG_URL
+    from testkit.fault_harness import PG_URL
 
     try:
         psycopg.connect(PG_URL.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=3).close()

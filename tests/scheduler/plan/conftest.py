@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
-from campaign.calendar.loader import LoadedCalendar, load_calendar  # noqa: E402
+from campaign.calendar.loader import LoadedCalendar, load_calendar
 
 TODAY = dt.date(2026, 11, 1)
 

@@ -133,6 +133,7 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(REPO / "run.py"), *args], cwd=cwd, capture_output=True, text=True, timeout=180)
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_preview_template_from_the_calendar_folder_cannot_run_code(tmp_path: Path) -> None:
     folder = calendar_folder(tmp_path)
     (folder / "templates" / "preview.html.j2").write_text("<html>\n<body>\n" + ESCAPE + "\n</body></html>\n", encoding="utf-8")
@@ -144,6 +145,7 @@ def test_preview_template_from_the_calendar_folder_cannot_run_code(tmp_path: Pat
     assert "unsafe" in result.stderr
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_validate_renders_every_caption_and_finds_one_that_breaks_for_one_testimonial(tmp_path: Path) -> None:
     folder = calendar_folder(tmp_path)
     ja = folder / "templates" / "captions" / "testimonial.ja.j2"
@@ -159,6 +161,7 @@ def test_validate_renders_every_caption_and_finds_one_that_breaks_for_one_testim
     assert any(line.startswith("templates/captions/testimonial.j2:2:") and "division by zero" in line for line in lines), result.stderr
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_validate_refuses_bidi_controls_in_a_template(tmp_path: Path) -> None:
     folder = calendar_folder(tmp_path)
     shared = folder / "templates" / "captions" / "testimonial.j2"

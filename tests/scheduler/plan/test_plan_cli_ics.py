@@ -18,6 +18,8 @@ from campaign.calendar.loader import LoadedCalendar
 from scheduler.plan import plan_posts
 from scheduler.plan.export_ics import plan_to_ics
 
+pytestmark = pytest.mark.slow  # runs the CLI as a process
+
 REPO = Path(__file__).resolve().parents[3]
 STAMP = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.timezone.utc)
 

@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from rich.cells import cell_len
+
+pytestmark = pytest.mark.slow  # runs the CLI as a process
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import plankit
+from testkit import plan as plankit
 
 from scheduler.plan import plan_posts
 from scheduler.plan.timing import resolve_local

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import plankit
+from testkit import plan as plankit
 
 from campaign.calendar.loader import LoadedCalendar
 from scheduler.plan import plan_posts
-from scheduler.plan.textrules import check_caption
+from scheduler.platforms.registry import check_caption
 
 UTC = dt.timezone.utc
 

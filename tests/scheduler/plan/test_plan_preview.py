@@ -71,6 +71,7 @@ def test_caption_segments_shorten_links_and_mark_hashtags() -> None:
     assert segments[1][1] == "belgium.be/en/embracing-openn…" and segments[1][2].endswith("utm_source=x")
 
 
+@pytest.mark.slow  # Chromium
 def test_preview_renders_in_chromium(sample: LoadedCalendar, tmp_path: Path) -> None:
     build = tmp_path / "build"
     make_stand_in_assets(sample, build)
@@ -107,7 +108,7 @@ def test_a_held_post_says_so_on_the_preview(tmp_path: Path) -> None:
     so a manager reading the page does not take it for a post that will go out."""
     import datetime as dt
 
-    import plankit
+    from testkit import plan as plankit
 
     cal = plankit.calendar([plankit.channel("be-x", platform="x")],
                            [plankit.moment("long", channels=("be-x",), date=dt.date(2027, 5, 10), title="z" * 300)])

@@ -21,6 +21,8 @@ from scheduler.plan import plan_posts
 from scheduler.plan.preview import PLATFORM_LOOK, feed_crop, render_preview
 from test_plan_preview import make_stand_in_assets
 
+pytestmark = pytest.mark.slow  # a phone-sized screenshot in Chromium
+
 REPO = Path(__file__).resolve().parents[3]
 WIDTHS = (390, 1400)
 MIN_CARD_WIDTH = 300

@@ -8,12 +8,14 @@ from collections import Counter
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import plankit
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from scheduler.plan import plan_posts
 from scheduler.plan.timing import blackout_windows
+from testkit import plan as plankit
+
+pytestmark = pytest.mark.slow  # hypothesis: many generated calendars
 
 TEMPLATES = plankit.write_templates(Path(tempfile.mkdtemp(prefix="plan-props-")))
 ZONES = ["Europe/Brussels", "America/New_York", "Asia/Tokyo", "UTC"]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import unicodedata
 
-from scheduler.plan.textrules import (
-    bluesky_display_link, bluesky_facets, bluesky_graphemes, check_caption, instagram_check,
-    linkedin_escape, mastodon_length, x_weighted_length,
-)
+from scheduler.platforms.bluesky.text import bluesky_display_link, bluesky_facets, bluesky_graphemes
+from scheduler.platforms.instagram.text import instagram_check
+from scheduler.platforms.linkedin.text import linkedin_escape
+from scheduler.platforms.mastodon.text import mastodon_length
+from scheduler.platforms.registry import check_caption
+from scheduler.platforms.x.text import x_weighted_length
 
 FAMILY = "👨\u200d👩\u200d👧\u200d👦"  # man, woman, girl, boy joined by ZWJ: 7 code points
 FLAG_BE = "🇧🇪"
@@ -124,7 +126,7 @@ def test_facebook_limit_and_empty_caption() -> None:
 def test_mastodon_counts_graphemes_and_remote_mentions_by_their_local_part() -> None:
     """Mastodon's StatusLengthValidator counts grapheme clusters (platform-apis.md, checked
     against real servers): a ZWJ family is 1, not 7; `@name@server` counts as `@name`."""
-    from scheduler.emulators import textcount
+    from emulators import textcount
 
     for count in (mastodon_length, textcount.mastodon_length):
         assert count(FAMILY) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from plankit import write_templates
+from testkit.plan import write_templates
 
 from campaign.errors import TemplateError
 from scheduler.plan.captions import CaptionRenderer
@@ -61,7 +61,7 @@ def test_missing_template_is_a_template_error(tmp_path: Path) -> None:
 
 
 def test_hashtags_a_template_leaves_out_are_appended_before_the_platform_check(tmp_path: Path) -> None:
-    import plankit
+    from testkit import plan as plankit
 
     from scheduler.plan import plan_posts
 

@@ -9,8 +9,9 @@ import pytest
 import requests
 from ruamel.yaml import YAML
 
-from scheduler.emulators import start_emulator, textcount
-from scheduler.plan import textrules
+from emulators import start_emulator, textcount
+from scheduler.platforms import registry
+from scheduler.platforms.x import text as textrules
 
 CONFORMANCE = Path(__file__).parents[2] / "conformance" / "twitter_text" / "validate.yml"
 TESTS = YAML(typ="safe").load(CONFORMANCE.read_text(encoding="utf-8"))["tests"]
@@ -35,7 +36,7 @@ def test_planner_counts_as_x(case: dict) -> None:
     parsed = textrules.x_parse(case["text"])
     assert parsed.weightedLength == case["expected"]["weightedLength"]
     assert parsed.valid == case["expected"]["valid"]
-    assert (textrules.check_caption("x", case["text"]) == []) == case["expected"]["valid"]
+    assert (registry.check_caption("x", case["text"]) == []) == case["expected"]["valid"]
 
 
 @pytest.mark.parametrize("case", WEIGHTED, ids=IDS)
@@ -67,7 +68,7 @@ def test_issue_cases_count_as_x(text: str, expected: int) -> None:
 
 def test_a_byte_order_mark_makes_the_post_invalid_in_planner_and_emulator() -> None:
     text = "Belgium\ufeff is great, others say"
-    problems = textrules.check_caption("x", text)
+    problems = registry.check_caption("x", text)
     assert len(problems) == 1 and "U+FEFF" in problems[0] and "delete" in problems[0]
     emulator = start_emulator("x", token="t0k3n", account="belgium")
     try:

@@ -1,13 +1,8 @@
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from pgcluster import PrivatePostgres  # noqa: E402
+from testkit.pgcluster import PrivatePostgres
 
 
 @pytest.fixture(scope="module")

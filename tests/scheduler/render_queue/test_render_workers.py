@@ -20,7 +20,7 @@ from assets.manifest import Manifest
 from assets.needs import required_renders
 from assets.pipeline import render_all
 from assets.probe import probe
-from rqkit import SMALL, Workers, campaign, fresh_database, wait_for
+from testkit.render_queue import SMALL, Workers, campaign, fresh_database, wait_for
 from scheduler.render_queue.payload import encode, split
 from scheduler.render_queue.queue import TASK, dispatcher, make_app, queue_listener
 from scheduler.store import Store

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from chanrig import FAKE_TOKEN, tweepy_on
+from testkit.channels import FAKE_TOKEN, tweepy_on
 from mastodon import Mastodon
-from resultskit import World
+from testkit.results import World
 
 from scheduler.results.store import ResultsStore
 

@@ -7,11 +7,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from chanrig import ACCOUNTS
-from resultskit import World, add_published
+from testkit.channels import ACCOUNTS
+from testkit.results import World, add_published
 
 from campaign.calendar.models import ResultsSettings
-from scheduler.emulators import metrics
+from emulators import metrics
 from scheduler.results.store import ResultsStore
 
 HOUR = dt.timedelta(hours=1)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from chanrig import make_media, make_post
+from testkit.channels import make_media, make_post
 
-from scheduler.channels.base import RateLimited
-from scheduler.emulators import metrics
-from scheduler.results.figures import FiguresNotGiven
-from scheduler.results.platforms import PLATFORMS, collector_for
+from scheduler.platforms.base import RateLimited
+from emulators import metrics
+from scheduler.platforms.figures import FiguresNotGiven
+from scheduler.platforms.registry import PLATFORMS as ROWS
+from scheduler.platforms.registry import collector_for
+
+PLATFORMS = [name for name, row in ROWS.items() if row.collect is not None]
 
 HOUR = dt.timedelta(hours=1)
 #: what each platform gives (True) and leaves out (False) for a photo post

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from resultskit import World
+from testkit.results import World
 
 from scheduler.results.html import write_results_page
 from scheduler.results.report import build_results
@@ -40,6 +40,7 @@ def page_file(world: World, tmp_path: Path) -> Path:
     return write_results_page(results, calendar, tmp_path / "results.html", build_dir=world.media_dir, now=world.clock.now())
 
 
+@pytest.mark.slow  # Chromium
 def test_results_page_in_chromium_on_desktop_and_phone(page_file: Path, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 

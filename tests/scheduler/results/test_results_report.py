@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from resultskit import World
+from testkit.results import World
 from sqlalchemy import text
 
 from scheduler.results.analytics import AnalyticsFileError, read_export
@@ -25,7 +25,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     """The CLI in this process (Click's runner keeps stdout and stderr apart); one test runs the real process."""
     from typer.testing import CliRunner
 
-    from campaign.cli import app
+    from application.cli import app
 
     result = CliRunner().invoke(app, [*args, "--calendar", str(REPO / "calendar.yaml")] if args[0] == "results" else list(args))
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
@@ -53,6 +53,7 @@ def _db(world: World) -> str:
     return world.store.url
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_json_totals_equal_the_stored_rows(collected: World) -> None:
     done = run_process("results", "--db", _db(collected), "--json")
     assert done.returncode == 0, done.stderr
@@ -69,6 +70,7 @@ def test_json_totals_equal_the_stored_rows(collected: World) -> None:
     assert totals["reach"] is None  # neither X nor Mastodon gives reach: null, not 0
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_grouping_dates_and_csv(collected: World) -> None:
     by_language = json.loads(run("results", "--db", _db(collected), "--json", "--by", "language").stdout)
     assert sorted(g["key"] for g in by_language["groups"]) == ["en", "fr"]

@@ -1,8 +1,3 @@
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "daemon"))
-
-from conftest_shared import *  # noqa: E402,F401,F403
+from testkit.stores import *  # noqa: F401,F403

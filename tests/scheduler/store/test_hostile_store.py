@@ -18,10 +18,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from schedkit import PG_URL, START, make_post
+from testkit.scheduler import PG_URL, START, make_post
 from typer.testing import CliRunner
 
-from campaign.cli import app
+from application.cli import app
 from scheduler.store import Store, sync_plan
 from scheduler.store.problems import EXIT_STORE
 
@@ -188,7 +188,7 @@ def test_unreachable_server_is_one_line() -> None:
 
 def test_schedule_prints_the_url_without_its_password() -> None:
     _pg_reachable()
-    from schedkit import drop_pg_schema, pg_schema
+    from testkit.scheduler import drop_pg_schema, pg_schema
 
     url, schema = pg_schema()
     try:

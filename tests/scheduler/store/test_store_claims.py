@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from schedkit import START, make_post, month_of_posts
+from testkit.scheduler import START, make_post, month_of_posts
 from scheduler.store import ALL_CHANNELS, Store, record_assets, states, sync_plan
 
 

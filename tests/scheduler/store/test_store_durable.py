@@ -20,9 +20,8 @@ import pytest
 from sqlalchemy import text
 
 from scheduler.store import Store, states
+from testkit import loopdisk
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "faults"))
-import loopdisk  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -40,8 +39,7 @@ def test_every_sqlite_commit_is_flushed_to_disk(tmp_path):
 
 CHILD = textwrap.dedent("""
     import os, sys
-    sys.path.insert(0, {schedkit!r})
-    from schedkit import START, month_of_posts
+    from testkit.scheduler import START, month_of_posts
     from scheduler.store import Store, sync_plan
 
     url, trigger = sys.argv[1], sys.argv[2]
@@ -72,7 +70,7 @@ def test_a_published_post_is_still_published_after_the_disk_fails(tmp_path):
         url = f"sqlite:///{disk.mount / 'campaign.db'}"
         trigger = f"/sys/fs/ext4/{Path(disk.device).name}/trigger_fs_error"
         child = subprocess.run(
-            [sys.executable, "-c", CHILD.format(schedkit=str(ROOT / "tests" / "scheduler" / "daemon")), url, trigger],
+            [sys.executable, "-c", CHILD, url, trigger],
             capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
         assert child.returncode == 0, child.stderr
         published_id, sending_id = child.stdout.split()
@@ -102,8 +100,8 @@ def test_a_full_disk_and_a_failed_disk_are_named_in_one_line(tmp_path, monkeypat
     """What a manager reads when the store's disk is full, then failing: what, where, how to fix."""
     from typer.testing import CliRunner
 
-    from campaign.cli import app
-    from schedkit import START, month_of_posts
+    from application.cli import app
+    from testkit.scheduler import START, month_of_posts
     from scheduler.store import sync_plan
 
     _need_loop()

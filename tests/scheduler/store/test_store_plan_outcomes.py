@@ -8,19 +8,17 @@ import dataclasses
 import datetime as dt
 import logging
 import shutil
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plan"))
 
-import plankit  # noqa: E402
+from testkit import plan as plankit
 
-from campaign.clock import FakeClock  # noqa: E402
-from schedkit import LedgerPublisher, receipts  # noqa: E402
-from scheduler.daemon import Daemon, DaemonConfig  # noqa: E402
-from scheduler.plan import plan_posts  # noqa: E402
-from scheduler.store import states, sync_plan  # noqa: E402
-from scheduler.store.status import build_status, render_status  # noqa: E402
+from campaign.clock import FakeClock
+from testkit.scheduler import LedgerPublisher, receipts
+from scheduler.daemon import Daemon, DaemonConfig
+from scheduler.plan import plan_posts
+from scheduler.store import states, sync_plan
+from scheduler.store.status import build_status, render_status
 
 ROOT = Path(__file__).resolve().parents[3]
 UTC = dt.timezone.utc
@@ -119,9 +117,9 @@ def test_a_post_whose_render_was_refused_waits_with_the_reason(sqlite_store, tmp
     import pytest
 
     from assets.manifest import Manifest
-    from schedkit import make_post
+    from testkit.scheduler import make_post
     from scheduler.daemon.outgoing import MediaNotReady, to_outgoing
-    from scheduler.post import MediaRef
+    from campaign.post import MediaRef
 
     build = tmp_path / "build"
     manifest = Manifest.load(build)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from assets.needs import RenderJob
-from assets.specs import VARIANTS
+from campaign.platforms import VARIANTS
 from scheduler.store.renders import StoreRenderListener, record_rendering, render_counts, render_progress
 
 T0 = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.timezone.utc)

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from scheduler import actions
-from scheduler.post import MediaRef, PlannedPost
+from campaign.post import MediaRef, PlannedPost
 from scheduler.store import states, sync_plan
 
 NOW = dt.datetime(2027, 1, 1, 9, 0, tzinfo=dt.timezone.utc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from schedkit import START, make_post, month_of_posts
+from testkit.scheduler import START, make_post, month_of_posts
 from scheduler.store import states, sync_plan
 
 

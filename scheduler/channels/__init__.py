@@ -1,1 +1,0 @@
-"""One module per platform behind one small interface (see `base.py`)."""

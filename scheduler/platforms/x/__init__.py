@@ -1,0 +1,2 @@
+"""X: its publisher (`publisher.py`), figures (`figures.py`) and text rules (`text.py`); its row in
+scheduler/platforms/registry.py, its media needs and API versions in campaign/platforms.py."""
