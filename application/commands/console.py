@@ -17,6 +17,7 @@ from application.commands.scheduler import BuildOption, DbOption, _store, _who, 
 from console.accounts import AccountError, Accounts, change_role
 from console.app import ConsoleConfig
 from console.server import create_app
+from scheduler.store.known import known_ids, unknown_message
 
 user_app = typer.Typer(help="Accounts of the web console: add, list, remove, change a role, set a password, API tokens.",
                        no_args_is_help=True)
@@ -56,8 +57,6 @@ def _accounts(db: str | None, *, existing: bool = True):  # type: ignore[no-unty
 def _known_channels_or_exit(store, channels: list[str], calendar: Path) -> None:  # type: ignore[no-untyped-def]
     """Every --channel must be a channel of the calendar or the store: a typo (embassy-tokio)
     would give an approver a channel that never has a post, without a word."""
-    from scheduler.store.known import known_ids, unknown_message
-
     if not channels:
         return
     known = known_ids(store, calendar).channels

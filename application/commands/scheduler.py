@@ -7,6 +7,7 @@ import functools
 import getpass
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -31,6 +32,7 @@ from scheduler.platforms.checkup import check_channels
 from scheduler.platforms.registry import platform_of
 from scheduler.results.collect import Collector
 from scheduler.store import Store, states, sync_plan
+from scheduler.store import engine as store_engine
 from scheduler.store.engine import ENV_URL, resolve_url, sqlite_file
 from scheduler.store.problems import EXIT_STORE, describe, is_store_error, masked_url
 from scheduler.store.status import build_status, render_status
@@ -64,10 +66,6 @@ def _store(db: str | None, *, existing: bool = True):  # type: ignore[no-untyped
 def _say_if_locked(path: Path) -> None:
     """A store another process holds locked makes a command wait (up to the busy timeout) before
     it answers: say so at once rather than stay silent for 30 s."""
-    import sqlite3
-
-    from scheduler.store.engine import BUSY_TIMEOUT_MS
-
     try:
         probe = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=0, isolation_level=None)
     except sqlite3.Error:
@@ -78,7 +76,7 @@ def _say_if_locked(path: Path) -> None:
     except sqlite3.OperationalError as error:
         if "locked" in str(error) or "busy" in str(error):
             print(f"{path} is locked by another process (a backup, a long write): waiting up to "
-                  f"{BUSY_TIMEOUT_MS // 1000} s for it...", file=sys.stderr, flush=True)
+                  f"{store_engine.BUSY_TIMEOUT_MS // 1000} s for it...", file=sys.stderr, flush=True)
     except sqlite3.Error:
         pass
     finally:

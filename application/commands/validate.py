@@ -11,6 +11,8 @@ import typer
 from application.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption, load_or_exit
 from campaign.calendar import LoadedCalendar
 from campaign.secrets import secrets_file_warning
+from scheduler.plan import plan_posts
+from scheduler.plan.plan_problems import plan_problems
 from scheduler.plan.subtitle_view import summary_lines
 from scheduler.plan.template_check import template_problems
 
@@ -34,9 +36,6 @@ def validate(calendar: CalendarOption = DEFAULT_CALENDAR,
              inbox: Annotated[Path, typer.Option("--inbox", help="The designers' inbox: subtitles approved, draft or missing per clip and language.")] = Path("inbox")) -> None:
     """Check the calendar and render every caption it will post; print every problem as
     file:line: where: what — fix (exit 2 if any)."""
-
-    from scheduler.plan import plan_posts
-    from scheduler.plan.plan_problems import plan_problems
 
     loaded, captions = validated_or_exit(calendar)
     held_or_dropped = plan_problems(loaded, plan_posts(loaded))

@@ -17,6 +17,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from campaign.secrets import MASK, configured_secrets
 
@@ -48,9 +50,6 @@ SUPPORTED = ("sqlite", "postgresql")
 def make_engine(url: str, *, schema: str | None = None) -> Engine:
     """An engine configured for concurrent daemons on SQLite or PostgreSQL (any other kind is
     refused here, before SQLAlchemy imports a driver that is not installed)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
     try:
         backend = make_url(url).get_backend_name()
     except ArgumentError:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from campaign.errors import CampaignError
+from campaign.secrets import MIN_SECRET_LENGTH
 from scheduler.store.engine import sqlite_file
 
 EXIT_STORE = 3  # the store cannot be opened or used (documented in the README's CLI table)
@@ -125,8 +126,6 @@ def _without_password(text: str, url: str) -> str:
         password = None
     if not password:
         return text
-    from campaign.secrets import MIN_SECRET_LENGTH
-
     if len(password) >= MIN_SECRET_LENGTH:
         return text.replace(password, "***")
     # A short password is masked only where it stands alone: never inside words ("Can't load ***lugin")

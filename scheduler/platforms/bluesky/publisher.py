@@ -26,6 +26,7 @@ state, never a 900 s wait that holds up the channel).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import logging
@@ -334,9 +335,6 @@ def _no_video_service(error: PublishError) -> bool:
 
 def _jwt_claims(token: str) -> dict[str, Any]:
     """The claims of a JWT as sent (not verified: only to read what kind of session the PDS gave)."""
-    import base64
-    import json
-
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from resultskit import World
+from testkit.results import World
 
 from scheduler.results.html import reach_lines
 from scheduler.results.report import build_results
