@@ -185,8 +185,6 @@ def test_linkedin_after_a_lost_answer_a_retry_finds_the_post_it_made(rigs) -> No
 
 
 def test_linkedin_a_duplicate_it_cannot_read_back_is_unknown_not_failed(rigs, monkeypatch) -> None:
-    from scheduler.channels.base import AuthError as Refused
-
     r = rigs("linkedin")
     post = make_post("linkedin", None)
     first = r.publisher.publish(post)
@@ -194,7 +192,7 @@ def test_linkedin_a_duplicate_it_cannot_read_back_is_unknown_not_failed(rigs, mo
 
     def no_read(method, url, **kwargs):  # type: ignore[no-untyped-def]
         if method == "GET":
-            raise Refused("lacks r_organization_social")
+            raise AuthError("lacks r_organization_social")
         return real(method, url, **kwargs)
 
     monkeypatch.setattr(r.publisher, "request", no_read)
