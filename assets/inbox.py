@@ -6,10 +6,14 @@ saying what is wrong and what to do, so a designer sees it in the folder they us
 
 from __future__ import annotations
 
+import difflib
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
+
+from campaign.calendar.models import Calendar
 
 REJECTED_DIR = "rejected"
 DEFAULT_SETTLE_SECONDS = 2.0
@@ -28,6 +32,35 @@ def inbox_files(inbox: Path) -> list[Path]:
         if (p.is_file() or p.is_symlink()) and not p.name.startswith(".")
         and not p.name.endswith((".part", ".crdownload", ".tmp", ".why.txt"))
     )
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose file a name in the inbox is, and as what: `photo`, `clip` or `subtitles` in `language`."""
+
+    testimonial: str
+    role: str
+    language: str | None = None
+
+
+def file_owners(calendar: Calendar) -> dict[str, Owner]:
+    """Every file name the calendar's testimonials give, and whose it is (the names the inbox takes)."""
+    found: dict[str, Owner] = {}
+    for t in calendar.testimonials:
+        if t.photo:
+            found[t.photo] = Owner(t.id, "photo")
+        if t.clip:
+            found[t.clip] = Owner(t.id, "clip")
+        for language, name in t.subtitles.items():
+            found[name] = Owner(t.id, "subtitles", language)
+    return found
+
+
+def unknown_name(name: str, known: Iterable[str]) -> str:
+    """Why a file whose name no testimonial gives is refused, with the closest known name."""
+    guess = difflib.get_close_matches(name, list(known), n=1)
+    hint = f"did you mean {guess[0]}?" if guess else "add it to a testimonial's photo:, clip: or subtitles: in the calendar"
+    return f"{name} matches no testimonial in the calendar — rename it ({hint})"
 
 
 def link_leaving(path: Path, inbox: Path) -> str | None:

@@ -190,9 +190,14 @@ def to_srgb(image: Image.Image) -> Image.Image:
 
 
 def render_photo(
-    source: Path, targets: list[PhotoTarget], manual_focus: tuple[float, float] | None, threads: int | None = None
+    source: Path, targets: list[PhotoTarget], manual_focus: tuple[float, float] | None, threads: int | None = None,
+    decode_for: tuple[Variant, ...] = (),
 ) -> tuple[Focus, list[PhotoOutcome]]:
     """Render all targets of one photo. Raises AssetError when the source itself is unusable.
+
+    `decode_for` names every variant rendered from this photo when only some are rendered here
+    (a render worker makes one): the photo is decoded at the scale all of them need, so each file
+    is byte for byte the one a render of all of them in one process makes.
 
     With `threads` > 1 (default PHOTO_THREADS) the work overlaps: the overlay PNGs load while this
     thread decodes the photo and looks for a face, then the variants are resized, stamped and
@@ -211,9 +216,7 @@ def render_photo(
         usable: list[tuple[PhotoTarget, float]] = []
         for target in targets:
             v = target.variant
-            # The crop keeps the target's aspect, so its size does not depend on the focus.
-            left, top, right, bottom = crop_box(full_w, full_h, v.width, v.height, 0.5, 0.5)
-            scale = (right - left) / v.width
+            scale = _scale(full_w, full_h, v)  # the crop keeps the target's aspect: its size does not depend on the focus
             if scale < MIN_SCALE:
                 outcomes[target.output] = PhotoOutcome(
                     target.output,
@@ -226,19 +229,23 @@ def render_photo(
             return Focus(0.5, 0.5, "centre"), [outcomes[t.output] for t in targets]
         overlays = [_run(pool, load_overlay, target.overlay) for target, _ in usable]  # load while the photo decodes
         # Shrink on load: the smallest JPEG DCT scale that still gives every target enough pixels.
-        smallest_scale = min(scale for _, scale in usable)
+        smallest_scale = min([scale for _, scale in usable] + [s for s in (_scale(full_w, full_h, v) for v in decode_for)
+                                                                 if s >= MIN_SCALE])
         if image.format == "JPEG" and smallest_scale >= 2:
             stored_w, stored_h = image.size
             image.draft("RGB", (math.ceil(stored_w / smallest_scale), math.ceil(stored_h / smallest_scale)))
         try:
-            decoded = to_srgb(upright(image, reduce_factor(image, smallest_scale)))
-        except (OSError, SyntaxError, ValueError) as error:
-            raise AssetError(f"{source.name}: the image data is damaged or truncated ({error}) — copy or export it again") from None
+            decoded = decode(image, source, reduce_factor(image, smallest_scale))
         finally:
             image.close()  # the file; `decoded` keeps the pixels
+        # One box reduction per integer factor the variants share, made on the pool while the face is
+        # looked for here: Pillow's reducing_gap would reduce each variant's whole crop again.
+        factors = [shared_factor(decoded.size, target.variant) for target, _ in usable]
+        reductions = {f: _run(pool, decoded.reduce, f) for f in sorted(set(factors)) if f > 1}
         small = decoded.reduce(max(1, max(decoded.size) // DETECT_MAX_SIDE)) if manual_focus is None else None
         focus = choose_focus(manual_focus, np.asarray(small) if small is not None else None)
-        rendered = [_run(pool, _render_variant, decoded, focus, target, overlay) for (target, _), overlay in zip(usable, overlays)]
+        rendered = [_run(pool, _render_variant, decoded, reductions.get(factor), factor, focus, target, overlay)
+                    for (target, _), factor, overlay in zip(usable, factors, overlays)]
         for (target, scale), outcome in zip(usable, rendered):
             result = outcome.result()
             outcomes[target.output] = replace(result, upscale=1 / scale) if scale < 1 else result
@@ -247,6 +254,34 @@ def render_photo(
         image.close()  # again is harmless
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)  # after an error, nothing keeps running
+
+
+def decode(image: Image.Image, source: Path, reduce: int = 1) -> Image.Image:
+    """The photo's pixels, upright and in sRGB; AssetError when its data is damaged or cut short."""
+    try:
+        return to_srgb(upright(image, reduce))
+    except (OSError, SyntaxError, ValueError) as error:
+        raise AssetError(f"{source.name}: the image data is damaged or truncated ({error}) — copy or export it again") from None
+
+
+def check_photo_source(source: Path) -> tuple[int, int]:
+    """Open and decode a photo as `render_photo` does (small: JPEG shrink-on-load to about 1/8),
+    so a broken or unsupported file is refused the moment it arrives; its upright size."""
+    image = open_photo(source)
+    try:
+        size = oriented_size(image)
+        if image.format == "JPEG":
+            image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+        decode(image, source, reduce_factor(image, 8.0)).close()
+        return size
+    finally:
+        image.close()
+
+
+def _scale(width: int, height: int, variant: Variant) -> float:
+    """How many source pixels the variant's crop has per frame pixel."""
+    left, _, right, _ = crop_box(width, height, variant.width, variant.height, 0.5, 0.5)
+    return (right - left) / variant.width
 
 
 def _run(pool: ThreadPoolExecutor | None, function, *args) -> Future:  # type: ignore[no-untyped-def,type-arg]
@@ -268,11 +303,24 @@ def load_overlay(path: Path) -> Image.Image:
         return overlay._new(overlay.im) if overlay.mode == "RGBA" else overlay.convert("RGBA")
 
 
-def _render_variant(decoded: Image.Image, focus: Focus, target: PhotoTarget, overlay: Future) -> PhotoOutcome:  # type: ignore[type-arg]
-    """Crop around the focus, resize, stamp the overlay, save. Only reads `decoded`: safe in parallel."""
+def shared_factor(size: tuple[int, int], variant: Variant) -> int:
+    """The integer box reduction Pillow's `reducing_gap` makes before Lanczos for this variant's crop."""
+    left, top, right, bottom = crop_box(size[0], size[1], variant.width, variant.height, 0.5, 0.5)
+    return max(1, int(min((right - left) / variant.width, (bottom - top) / variant.height) / REDUCING_GAP))
+
+
+def _render_variant(decoded: Image.Image, reduced: Future | None, factor: int, focus: Focus, target: PhotoTarget,  # type: ignore[type-arg]
+                    overlay: Future) -> PhotoOutcome:  # type: ignore[type-arg]
+    """Crop around the focus, resize, stamp the overlay, save. Only reads its inputs: safe in parallel.
+
+    `reduced` is `decoded` box-reduced by `factor` (shared with the variants of the same factor):
+    the crop is taken from it, so Lanczos only has the last, small step to make.
+    """
     v = target.variant
     box = crop_box(decoded.width, decoded.height, v.width, v.height, focus.x, focus.y)
-    frame = decoded.resize((v.width, v.height), Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP)
+    source = reduced.result() if reduced is not None else decoded
+    scaled = tuple(edge / factor for edge in box) if reduced is not None else box
+    frame = source.resize((v.width, v.height), Image.Resampling.LANCZOS, box=scaled, reducing_gap=REDUCING_GAP)
     stamp = overlay.result()
     frame.paste(stamp, (0, 0), stamp)
     left, top, right, bottom = box

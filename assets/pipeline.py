@@ -8,7 +8,7 @@ whole sources to a process pool, so each photo or clip is decoded once.
 from __future__ import annotations
 
 import contextlib
-import difflib
+import fcntl
 import multiprocessing
 import os
 import threading
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from assets.branding import brand_assets, overlay_fingerprint, overlay_text
-from assets.inbox import DEFAULT_SETTLE_SECONDS, inbox_files, link_leaving, reject, still_changing
+from assets.inbox import DEFAULT_SETTLE_SECONDS, file_owners, inbox_files, link_leaving, reject, still_changing, unknown_name
 from assets.manifest import PIPELINE_VERSION, Manifest, input_key
 from assets.needs import RenderJob, required_renders
 from assets.progress import RenderListener
@@ -117,12 +117,9 @@ def render_all(
             files[path.name] = path
     testimonials = {t.id: t for t in calendar.testimonials}
 
-    owners: dict[str, str] = {}
+    owners = {name: owner.testimonial for name, owner in file_owners(calendar).items()}
     drafts: dict[str, str] = {}  # subtitle drafts (assets.speech): never burned in, never rejected
     for t in calendar.testimonials:
-        for name in [t.photo, t.clip, *t.subtitles.values()]:
-            if name:
-                owners[name] = t.id
         if t.clip:
             drafts.update({draft_name(t.clip, lang): t.id for lang in {*t.subtitles, t.spoken_language}})
     for name, path in files.items():
@@ -130,9 +127,7 @@ def render_all(
             summary.skipped.append({"source": name, "testimonial": drafts[name],
                                     "reason": "a subtitle draft: it waits for a person's approval and is never burned in"})
         elif name not in owners:
-            guess = difflib.get_close_matches(name, list(owners), n=1)
-            hint = f"did you mean {guess[0]}?" if guess else "add it to a testimonial's photo:, clip: or subtitles: in the calendar"
-            _reject(summary, path, inbox, f"{name} matches no testimonial in the calendar — rename it ({hint})", move_rejected)
+            _reject(summary, path, inbox, unknown_name(name, owners), move_rejected)
 
     groups: dict[tuple[str, str], list[RenderJob]] = defaultdict(list)
     for job in jobs:
@@ -342,6 +337,7 @@ def collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, in
                                      "notes": job.notes, "warnings": job.warnings, "upscale": upscale})
             manifest.record(job.output, {
                 "upscale": upscale, "warnings": job.warnings,  # the preview shows them beside the post
+                "notes": job.notes,  # trimmed for a platform's limit, quality lowered (the media desk shows them)
                 **base, "input_key": job.input_key, "source_sha256": task.source_sha256 or None,
                 "brand_fingerprint": spec.fingerprint, "platforms": list(spec.job.platforms),
                 "bytes": job.bytes, "sha256": job.sha256, "pipeline_version": PIPELINE_VERSION,
@@ -384,3 +380,17 @@ def _describe(result: SourceResult) -> str:
     ok = sum(1 for j in result.jobs if not j.error and not j.problems)
     return f"{name}: {ok}/{len(result.jobs)} rendered"
 
+
+
+@contextlib.contextmanager
+def render_lock(out: Path):  # type: ignore[no-untyped-def]
+    """One render of a build folder at a time across processes (the daemon's inbox job and the
+    console's background renders share `build/`, its manifest and its overlay cache)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".render.lock", "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

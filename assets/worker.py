@@ -56,6 +56,9 @@ class SourceTask:
     #: e.g. a multiprocessing manager's queue the parent drains (None: nobody listens).
     progress: Any = None
     source_sha256: str = ""  # recorded in the manifest beside each output
+    #: Every variant made from this source in the batch, when this task makes only some (a queue job
+    #: makes one): photos decode at the scale all need, so the file is the one a whole batch makes.
+    siblings: tuple[Variant, ...] = ()
 
 
 @dataclass
@@ -138,7 +141,8 @@ def _photo(task: SourceTask) -> SourceResult:
     targets = [
         PhotoTarget(s.job.variant, _overlay(task, s), task.out / s.job.output, s.job.platforms) for s in task.specs
     ]
-    focus, outcomes = render_photo(task.source, targets, task.manual_focus, threads=task.threads or None)
+    focus, outcomes = render_photo(task.source, targets, task.manual_focus, threads=task.threads or None,
+                                   decode_for=task.siblings)
     result = SourceResult(task, focus=focus.source)
     for spec, outcome in zip(task.specs, outcomes):
         if outcome.error:
@@ -154,21 +158,28 @@ def _photo(task: SourceTask) -> SourceResult:
 
 
 def _clip(task: SourceTask) -> SourceResult:
-    info = probe(task.source)
-    if not info.has_audio:
-        raise AssetError(
-            f"{task.source.name}: the clip has no sound track — a testimonial needs the speaker's voice; "
-            "export it again with audio (platforms also require an AAC track)"
-        )
-    peak = audio_peak_dbfs(task.source)
-    if peak < SILENT_DBFS:
-        raise AssetError(
-            f"{task.source.name}: the sound track is silent (peak {peak:.0f} dBFS) — the export was probably muted; "
-            "export it again with the speaker's voice"
-        )
+    info = check_clip_source(task.source)
     focus: Focus = choose_focus(task.manual_focus, first_frame_rgb(task.source) if task.manual_focus is None else None)
     with tempfile.TemporaryDirectory(prefix="eo-subs-") as temp:
         return _clip_outputs(task, info, focus, Path(temp))
+
+
+def check_clip_source(source: Path):  # type: ignore[no-untyped-def]
+    """What makes a clip unusable whatever the variant (not a readable video, no picture, no or a
+    silent sound track): AssetError with the fix. Run before rendering and on every upload."""
+    info = probe(source)
+    if not info.has_audio:
+        raise AssetError(
+            f"{source.name}: the clip has no sound track — a testimonial needs the speaker's voice; "
+            "export it again with audio (platforms also require an AAC track)"
+        )
+    peak = audio_peak_dbfs(source)
+    if peak < SILENT_DBFS:
+        raise AssetError(
+            f"{source.name}: the sound track is silent (peak {peak:.0f} dBFS) — the export was probably muted; "
+            "export it again with the speaker's voice"
+        )
+    return info
 
 
 def _clip_outputs(task: SourceTask, info, focus: Focus, work: Path) -> SourceResult:  # type: ignore[no-untyped-def]
@@ -212,7 +223,8 @@ def _clip_outputs(task: SourceTask, info, focus: Focus, work: Path) -> SourceRes
         rendered.append((spec, target, notes))
     if targets:
         started = [spec for spec, _, _ in rendered]
-        render_clip(task.source, info, focus, targets, report=(lambda percent: _report(task, started, percent)) if task.progress is not None else None)
+        report = (lambda percent: _report(task, started, percent)) if task.progress is not None else None
+        render_clip(task.source, info, focus, targets, report=report)
     for spec, target, notes in rendered:
         problems = check_clip(target.output, spec.job.variant, spec.job.platforms, expected_seconds=target.seconds)
         v = spec.job.variant

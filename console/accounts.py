@@ -55,6 +55,8 @@ ROLE_TABLE: dict[str, Role] = {role.name: role for role in (
     Role("approver", ("viewer",), "also approves and sends back posts (on the channels listed, or all)"),
     Role("editor", ("viewer",), "also proposes and edits moments of the channels listed (or all), and quotes and "
                                 "alt text in those channels' languages; approvers approve"),
+    Role("designer", ("viewer",), "also uploads media, renders it again and approves media (never posts; "
+                                  "changes the calendar only by assigning a file to a testimonial)"),
     Role("admin", ("*",), "has every role's rights, and pauses, resumes, settles and manages accounts"),
 )}
 

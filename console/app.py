@@ -6,14 +6,13 @@ login page, the health check and the static files answers without a session; eve
 checks its origin and the session's CSRF token, then the role. Every answer goes out through
 `scrub` as the browser receives it (`console.security`: credential values, the database
 password and token-shaped text, in every encoding). Database and template work runs in
-worker threads (`off_loop`), never on the event loop, so one slow page holds up nobody else.
+worker threads (`console.offload`), never on the event loop, so one slow page holds up nobody else.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import functools
 import hashlib
 import inspect
 import time
@@ -22,8 +21,6 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlencode
 
-import anyio
-from anyio.lowlevel import RunVar
 from jinja2 import ChoiceLoader, FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
@@ -36,6 +33,7 @@ from assets.inbox import rejected_files
 from campaign.calendar import load_calendar
 from campaign.clock import Clock
 from campaign.errors import CalendarError
+from console.offload import off_loop
 from console import views
 from console.accounts import ROLE_TABLE, Account, AccountError, Accounts, change_role, role_names
 from console.security import same_origin
@@ -50,10 +48,6 @@ from scheduler.store.status import SCHEDULED, build_status
 HERE = Path(__file__).resolve().parent
 FLASH_COOKIE = "eo_flash"
 LIVE_SECONDS = 3
-#: Pages made at once per process (each in its own worker thread): more only queue for the
-#: interpreter's lock, and the health check and live polls (their own threads) wait behind them.
-PAGE_THREADS = 4
-_page_threads: RunVar[anyio.CapacityLimiter] = RunVar("console_page_threads")
 
 
 @dataclass
@@ -81,6 +75,7 @@ class Console:
     clock: Clock
     secrets: tuple[str, ...]
     _thumbs: dict[tuple[str, float], bytes | None] = field(default_factory=dict)
+    desk: Any = None  # the media desk's background renders and uploads (console.desk)
 
     def calendar(self):  # type: ignore[no-untyped-def]
         """The calendar, reloaded when its file changes; None if it is missing or invalid (the
@@ -135,20 +130,6 @@ def make_environment(secrets: tuple[str, ...]) -> SandboxedEnvironment:
     return env
 
 
-async def off_loop(func: Callable[..., Any], *args: Any, quick: bool = False) -> Any:
-    """`func(*args)` in a worker thread: database and template work never runs on the event
-    loop. Pages share PAGE_THREADS threads; `quick` work (health check, live poll) does not
-    queue behind them."""
-    limiter = None
-    if not quick:
-        try:
-            limiter = _page_threads.get()
-        except LookupError:  # the first page of this event loop
-            limiter = anyio.CapacityLimiter(PAGE_THREADS)
-            _page_threads.set(limiter)
-    return await anyio.to_thread.run_sync(functools.partial(func, *args), limiter=limiter)
-
-
 # -- the request pipeline --------------------------------------------------------------------
 
 Handler = Callable[[Request, "Console", Account], Awaitable[Response] | Response]
@@ -179,38 +160,57 @@ def page(role: str, *, post: bool = False, quick: bool = False) -> Callable[[Han
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
+            try:
+                return await checked(request)
+            finally:  # uploaded files (the media desk's form) are spooled to temporary files: close them
+                form = getattr(request.state, "form", None)
+                if form is not None:
+                    await form.close()
+
+        async def checked(request: Request) -> Response:
             console: Console = request.app.state.console
-            if post and not same_origin(request):
-                return await off_loop(_error, request, console, None, 403, FOREIGN_ORIGIN)
-            account, session = await off_loop(_current, request, console, quick=True)
-            if account is None:
-                if post:
-                    return await off_loop(_error, request, console, None, 401, "Your session ended: log in again.")
-                target = request.url.path[len(_base(request)):] or "/"
-                if request.url.query:
-                    target += "?" + request.url.query
-                return RedirectResponse(f"{_base(request)}/login?{urlencode({'next': target})}", status_code=303)
-            request.state.account = account
-            request.state.session = session
             if post:
-                form = await request.form()
-                request.state.form = form
-                if not csrf_ok(session, str(form.get("csrf") or "")):
-                    return await off_loop(_error, request, console, account, 403,
-                                          "This form expired or did not come from the console (CSRF token missing "
-                                          "or wrong). Go back, reload the page and try again.")
-            if not account.can(role):
-                return await off_loop(_error, request, console, account, 403,
-                                      f"Only {role}s may do this; you are a {account.role}.")
+                if not same_origin(request):
+                    return await off_loop(_error, request, console, None, 403, FOREIGN_ORIGIN, quick=True)
+                request.state.form = await request.form()
             if inspect.iscoroutinefunction(handler):
-                return await handler(request, console, account)  # type: ignore[misc]
-            return await off_loop(handler, request, console, account, quick=quick)
+                admitted = await off_loop(_admit, request, console, role, post, quick=True)
+                if isinstance(admitted, Response):
+                    return admitted
+                return await handler(request, console, admitted)  # type: ignore[misc]
+            return await off_loop(_admitted, handler, request, console, role, post, quick=quick)
 
         endpoint.required_role = role  # type: ignore[attr-defined]
         endpoint.is_post = post  # type: ignore[attr-defined]
         return endpoint
 
     return wrap
+
+
+def _admit(request: Request, console: Console, role: str, post: bool) -> Account | Response:
+    """The account a request acts as, or the answer that turns it away (see `page`)."""
+    account, session = _current(request, console)
+    if account is None:
+        if post:
+            return _error(request, console, None, 401, "Your session ended: log in again.")
+        target = request.url.path[len(_base(request)):] or "/"
+        if request.url.query:
+            target += "?" + request.url.query
+        return RedirectResponse(f"{_base(request)}/login?{urlencode({'next': target})}", status_code=303)
+    request.state.account = account
+    request.state.session = session
+    if post and not csrf_ok(session, str(request.state.form.get("csrf") or "")):
+        return _error(request, console, account, 403, "This form expired or did not come from the console (CSRF token "
+                                                      "missing or wrong). Go back, reload the page and try again.")
+    if not account.can(role):
+        return _error(request, console, account, 403, f"Only {role}s may do this; you are a {account.role}.")
+    return account
+
+
+def _admitted(handler: Handler, request: Request, console: Console, role: str, post: bool) -> Response:
+    """`_admit`, then the handler, in one worker thread."""
+    admitted = _admit(request, console, role, post)
+    return admitted if isinstance(admitted, Response) else handler(request, console, admitted)  # type: ignore[return-value]
 
 
 def render(request: Request, console: Console, template: str, account: Account | None, status_code: int = 200,
@@ -286,7 +286,7 @@ def calendar_page(request: Request, console: Console, me: Account) -> Response:
     return render(request, console, "calendar.html.j2", me, filters=filters, view=view, total=total, posts=found,
                   weeks=views.by_week(found, zone), choices=views.filter_choices(console.store, calendar),
                   waiting=views.waiting_for(console.store, calendar, filters, me), zone=zone, limit=views.PAGE_LIMIT,
-                  campaign=calendar.campaign if calendar else None, live_since=views.watermark(console.store).isoformat(),
+                  campaign=calendar.campaign if calendar else None, live_since=views.live_mark(console.store),
                   query=query, here="/" + (f"?{query}" if query else ""),
                   threads=views.threads(console.store, [p.id for p in found]))
 
@@ -298,7 +298,7 @@ def post_page(request: Request, console: Console, me: Account) -> Response:
     if found is None:
         return _error(request, console, me, 404, f"There is no post {post_id} in the store.")
     return render(request, console, "post.html.j2", me, p=found, history=views.history(console.store, post_id),
-                  live_since=views.watermark(console.store).isoformat(),
+                  live_since=views.live_mark(console.store),
                   thread=views.threads(console.store, [post_id]).get(post_id, []))
 
 
@@ -342,14 +342,11 @@ def live_fragment(request: Request, console: Console, me: Account) -> Response:
     """The htmx poll: every post changed since `since` as an out-of-band state badge."""
     given = request.query_params.get("since", "")
     try:
-        since = dt.datetime.fromisoformat(given.replace(" ", "+")) if given else views.watermark(console.store)
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=dt.timezone.utc)
-        since = since.astimezone(dt.timezone.utc)  # 9999-12-31T23:59:59-14:00 is past what a datetime holds
+        since, seen = views.read_mark(given) if given else (views.watermark(console.store), {})
     except (ValueError, OverflowError):
         return PlainTextResponse("since must be a date and time such as 2027-01-01T09:00:00+00:00", status_code=400)
-    changed, newest = views.changed_since(console.store, since)
-    return render(request, console, "_live.html.j2", me, changed=changed, live_since=newest.isoformat())
+    changed, newest = views.changed_since(console.store, since, seen)
+    return render(request, console, "_live.html.j2", me, changed=changed, live_since=newest)
 
 
 @page("viewer")
@@ -609,7 +606,8 @@ async def health(request: Request) -> Response:
 def _health(console: "Console") -> Response:
     started = time.monotonic()
     try:
-        console.store.counts()
+        with console.store.engine.begin() as conn:  # one row: the store answers, whatever its size
+            conn.execute(select(posts.c.id).limit(1)).all()
     except Exception:  # noqa: BLE001 - a health check reports, it does not raise
         return PlainTextResponse("store unreachable", status_code=503)
     return PlainTextResponse(f"ok {1000 * (time.monotonic() - started):.0f} ms")

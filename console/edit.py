@@ -90,6 +90,8 @@ def edit_preview(request: Request, console: Console, me: Account) -> Response:
     section, key = _section_key(request)
     if isinstance(section, Response):
         return section
+    if not edits.may_edit(me.role):
+        return _error(request, console, me, 403, f"Only editors and admins change the calendar; you are a {me.role}.")
     context = _previewed(request, console, me, section, key)
     names = sorted(f.name for f in _fields(console, me, section, {}))
     return render(request, console, "_edit_preview.html.j2", me, fragment=True, all_fields=names, **context)
@@ -101,6 +103,8 @@ def edit_save(request: Request, console: Console, me: Account) -> Response:
     section, key = _section_key(request)
     if isinstance(section, Response):
         return section
+    if not edits.may_edit(me.role):
+        return _error(request, console, me, 403, f"Only editors and admins change the calendar; you are a {me.role}.")
     form = request.state.form
     deleting = form.get("delete") == "1"
     if form.get("confirm") != "1" or form.get("back") == "1":
@@ -341,11 +345,13 @@ def _cards(console: Console, request: Request, seen: edits.Preview, section: str
     calendar = seen.loaded.calendar if seen.loaded else None
     channels = {c.id: c for c in calendar.channels} if calendar else {}
     base = _base(request)
-    stored = {p.id for p in console.store.all_posts()} if chosen else set()
+    # the console's thumbnails are served per stored post: only where it carries the same file
+    stored = {p.id: p.media.path if p.media else None for p in console.store.posts_by_id([p.id for p in chosen[:MAX_CARDS]])}
     cards = []
     for post in chosen[:MAX_CARDS]:
         rendered = plan.is_rendered(post)
-        thumb = f"{base}/thumb/{post.id}" if rendered and post.id in stored else None
+        same_file = post.media is not None and stored.get(post.id) == post.media.path
+        thumb = f"{base}/thumb/{post.id}" if rendered and same_file else None
         cards.append(make_card(post, thumbnail=thumb, rendered=rendered, channel=channels.get(post.channel_id)))
     return cards
 

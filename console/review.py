@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from console import views
 from console.accounts import Account
-from console.app import Console, _back, _base, _error, _thumb_url, page, render
+from console.app import Console, _back, _base, _error, _safe_next, _thumb_url, page, render
 from scheduler import actions
 from scheduler.store import states
 from scheduler.store.reads import PostFilter, find_posts
@@ -35,8 +35,10 @@ def _htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
-def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+def _next(form: Any) -> str:
+    """Where to come back to: a path of this console only."""
+    target = str(form.get("next", "/"))
+    return target if _safe_next(target) else "/"
 
 
 def _views(console: Console, post_ids: list[str], thumb_url: Any) -> list[views.PostView]:
@@ -136,7 +138,7 @@ def selection(console: Console, me: Account, form: Any) -> tuple[str, list[views
 def confirm(request: Request, console: Console, me: Account) -> Response:
     """The confirmation: every post the action would touch, each ticked (untick to leave one out)."""
     form = request.state.form
-    nxt = _safe_next(str(form.get("next", "/")))
+    nxt = _next(form)
     try:
         do, chosen, left_out = selection(console, me, form)
     except actions.ActionError as error:
@@ -151,7 +153,7 @@ def confirm(request: Request, console: Console, me: Account) -> Response:
 def apply(request: Request, console: Console, me: Account) -> Response:
     """Approve or send back the confirmed posts, all in one action."""
     form = request.state.form
-    nxt = _safe_next(str(form.get("next", "/")))
+    nxt = _next(form)
     do = str(form.get("do", ""))
     ids = [str(i) for i in form.getlist("post")][:MAX_SELECTION]
     now = console.clock.now()

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from campaign.secrets import scrub
+from console.offload import off_loop
 
 #: The largest urlencoded form the console reads (a comment is at most 4,000 characters;
 #: uploads are multipart or tus and have their own limits).
@@ -77,7 +78,9 @@ class ScrubAnswers:
                 chunks.append(message.get("body", b""))
                 if message.get("more_body"):
                     return
-                body = self._scrub(b"".join(chunks))
+                body = b"".join(chunks)
+                # a big page takes milliseconds to scrub: in a worker thread, never on the event loop
+                body = await off_loop(self._scrub, body) if len(body) > 16_384 else self._scrub(body)
                 headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
                 await send({**start, "headers": headers + [(b"content-length", str(len(body)).encode())]})
                 await send({"type": "http.response.body", "body": body})

@@ -1,5 +1,5 @@
 """The console as one Starlette app: the pages of `console/app.py`, the feature modules built on
-its `page()` and `render()` (review, subtitles), the JSON API, the static files and the
+its `page()` and `render()` (review, subtitles, the media desk), the JSON API, the static files and the
 middleware. It sits above all of them, so no console module imports one that imports it back.
 """
 
@@ -10,15 +10,16 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from campaign.clock import Clock, SystemClock
-from console import edit, review
+from console import desk, edit, review
 from console.accounts import Accounts
 from console.api import PREFIX as API_PREFIX
 from console.api import create_api
 from console.app import (
-    HERE, Console, ConsoleConfig, SecurityHeaders, approve_action, audit_page, calendar_page, fonts_css, health,
-    known_secrets, live_fragment, login_action, login_page, logout_action, make_environment, operations_page,
-    pause_action, post_page, resolve_action, results_page, resume_action, send_back_action, thumbnail, user_add_action,
-    user_remove_action, user_role_action, users_page, welcome_action, welcome_page,
+    HERE, Console, ConsoleConfig, SecurityHeaders, _back, _current, _error, approve_action, audit_page, calendar_page,
+    fonts_css, health, known_secrets, live_fragment, login_action, login_page, logout_action, make_environment,
+    operations_page, page, pause_action, post_page, render, resolve_action, results_page, resume_action,
+    send_back_action, thumbnail, user_add_action, user_remove_action, user_role_action, users_page, welcome_action,
+    welcome_page,
 )
 from console.security import FormLimit, ScrubAnswers
 from console.sessions import SessionSigner
@@ -63,6 +64,7 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Mount(API_PREFIX, create_api(console)),  # JSON, Bearer tokens: its own auth and errors (console/api)
         *review.ROUTES,
         *edit.routes(),  # calendar editing, history, revert (console/edit.py)
+        *desk.routes(console, page=page, render=render, back=_back, error=_error, current=_current),  # the media desk
     ]
     app = Starlette(routes=routes)
     app.router.redirect_slashes = False  # its redirect names the Host the client sent (`Host: evil.example`)

@@ -20,7 +20,7 @@ from scheduler.platforms.base import AuthError
 from scheduler.platforms.registry import credentials_for
 from scheduler.store import Store, states
 from scheduler.store.reads import PostFilter, find_posts
-from scheduler.store.rows import StoredPost, from_db, planned_from_row
+from scheduler.store.rows import StoredPost, from_db, planned_from_row, to_db
 from scheduler.store.schema import audit, posts
 
 #: More than this many posts on one page: the page asks for a narrower filter.
@@ -114,8 +114,11 @@ def needs_you(store: Store, me: Any) -> int:
     "unknown, check", on the channels the person acts for (0 for those who only see)."""
     if not me.can("approver"):
         return 0
-    return sum(n for (channel, state), n in store.counts().items()
-               if state in NEEDS_YOU and (me.scope is None or channel in me.scope))
+    query = select(func.count()).select_from(posts).where(posts.c.state.in_(NEEDS_YOU))  # the state index: no scan
+    if me.scope is not None:
+        query = query.where(posts.c.channel_id.in_(list(me.scope)))
+    with store.engine.begin() as conn:
+        return conn.execute(query).scalar_one()
 
 
 def by_week(views: list[PostView], zone: str) -> list[WeekView]:
@@ -170,15 +173,55 @@ def watermark(store: Store) -> dt.datetime:
     return from_db(latest) or dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)  # type: ignore[return-value]
 
 
-def changed_since(store: Store, since: dt.datetime, limit: int = 500) -> tuple[list[StoredPost], dt.datetime]:
-    """Posts changed at or after `since` (the page's watermark: a change in the same instant is
-    not lost, a repeat is harmless) and the new watermark: what the live poll swaps in."""
-    since_db = since.astimezone(dt.timezone.utc).replace(tzinfo=None)
+def live_mark(store: Store) -> str:
+    """The live poll's starting point for a page: `changed_since`'s watermark as one value."""
+    newest = watermark(store)
+    return mark(newest, _at_instant(store, newest))
+
+
+def mark(newest: dt.datetime, seen: dict[str, int] | None) -> str:
+    """The watermark and how many posts changed in that very instant, per state (`_at_instant`)."""
+    return f"{newest.isoformat()}/" + ".".join(f"{state}-{count}" for state, count in sorted((seen or {}).items()))
+
+
+def read_mark(value: str) -> tuple[dt.datetime, dict[str, int]]:
+    """(instant, posts per state seen at it) from `mark`'s value, or from a bare date and time
+    (none seen). ValueError or OverflowError for anything else."""
+    when, _, seen = value.replace(" ", "+").partition("/")
+    since = dt.datetime.fromisoformat(when)
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=dt.timezone.utc)
+    counts = {state: int(count) for state, _, count in (part.rpartition("-") for part in seen.split(".") if part)}
+    if len(counts) > 40 or not all(0 <= n < 10**9 and s in states.ALL for s, n in counts.items()):
+        raise ValueError("not a mark")
+    return since.astimezone(dt.timezone.utc), counts  # 9999-12-31T23:59:59-14:00 overflows here
+
+
+def _at_instant(store: Store, when: dt.datetime) -> dict[str, int]:
+    """How many posts per state changed at `when`."""
     with store.engine.begin() as conn:
-        rows = conn.execute(select(posts).where(posts.c.updated_at >= since_db)
-                            .order_by(posts.c.updated_at).limit(limit)).mappings().all()
-    newest = max([since] + [from_db(r["updated_at"]) for r in rows])  # type: ignore[type-var]
-    return [StoredPost.from_row(r) for r in rows], newest
+        return dict(conn.execute(select(posts.c.state, func.count()).where(posts.c.updated_at == to_db(when))
+                                 .group_by(posts.c.state)).all())  # type: ignore[arg-type]
+
+
+def changed_since(store: Store, since: dt.datetime, seen: dict[str, int] | None = None,
+                  limit: int = 500) -> tuple[list[StoredPost], str]:
+    """Posts changed after `since`, and those changed at `since` itself unless the page has
+    seen them (`seen`, from `mark`): a post changed again within that instant has a new state,
+    whose count grows, so it is not lost; and a store whose 10,000 posts were scheduled in one
+    instant is not sent again on every poll. Returns the posts and the next `mark`."""
+    seen = seen or {}
+    since_db = to_db(since)
+    grown = any(count > seen.get(state, 0) for state, count in _at_instant(store, since).items())
+    newer = posts.c.updated_at >= since_db if grown else posts.c.updated_at > since_db
+    with store.engine.begin() as conn:
+        rows = conn.execute(select(posts).where(newer).order_by(posts.c.updated_at, posts.c.id)
+                            .limit(limit)).mappings().all()
+    if not rows:
+        return [], mark(since, seen)
+    newest = max(from_db(r["updated_at"]) for r in rows)  # type: ignore[type-var]
+    # cut short by the limit: the next poll sends the newest instant again rather than lose some of it
+    return [StoredPost.from_row(r) for r in rows], mark(newest, None if len(rows) == limit else _at_instant(store, newest))
 
 
 def history(store: Store, post_id: str) -> list[dict[str, Any]]:

@@ -283,8 +283,10 @@ class Emulator:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
-                query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-                request = Request(self.command, parts.path, query, {k.lower(): v for k, v in self.headers.items()}, body)
+                lists = parse_qs(parts.query, keep_blank_values=True)
+                query = {k: v[-1] for k, v in lists.items()}
+                request = Request(self.command, parts.path, query, {k.lower(): v for k, v in self.headers.items()}, body,
+                                  query_lists=lists)
                 try:
                     reply = emulator.dispatch(request)
                 except Exception as exc:  # noqa: BLE001 - a bug in an emulator answers 500, never hangs

@@ -67,16 +67,21 @@ def bluesky(emulator: Any, request: Request) -> Reply:
     repo = emulator._auth(request)
     if _denied(emulator, repo.handle):  # what a PDS without an AppView answers (checked on the real PDS)
         raise Reject(400, "No service configured for app.bsky.feed.getPosts", error="InvalidRequest")
-    uri = request.query.get("uris", "")
-    entry = _entry(emulator, uri)
-    if entry is None:
-        return Reply(200, {"posts": []})  # the AppView leaves out what it does not know
-    age = _age(emulator, entry)
-    counts = {"likeCount": figure("bluesky", uri, "likes", age), "repostCount": figure("bluesky", uri, "reposts", age),
-              "replyCount": figure("bluesky", uri, "replies", age), "quoteCount": figure("bluesky", uri, "quotes", age)}
-    return Reply(200, {"posts": [{"uri": uri, "cid": entry.get("cid", ""), "author": {"did": entry.get("did"), "handle": entry["account"]},
-                                  "record": {"$type": "app.bsky.feed.post", "text": entry.get("text", "")},
-                                  "indexedAt": entry["received_at"], **counts}]})
+    uris = request.query_all("uris")
+    if len(uris) > 25:
+        raise Reject(400, "Error: uris must not have more than 25 elements", error="InvalidRequest")
+    posts = []
+    for uri in uris:
+        entry = _entry(emulator, uri)
+        if entry is None:
+            continue  # the AppView leaves out what it does not know
+        age = _age(emulator, entry)
+        counts = {"likeCount": figure("bluesky", uri, "likes", age), "repostCount": figure("bluesky", uri, "reposts", age),
+                  "replyCount": figure("bluesky", uri, "replies", age), "quoteCount": figure("bluesky", uri, "quotes", age)}
+        posts.append({"uri": uri, "cid": entry.get("cid", ""), "author": {"did": entry.get("did"), "handle": entry["account"]},
+                      "record": {"$type": "app.bsky.feed.post", "text": entry.get("text", "")},
+                      "indexedAt": entry["received_at"], **counts})
+    return Reply(200, {"posts": posts})
 
 
 def mastodon(emulator: Any, request: Request) -> Reply:
@@ -107,12 +112,31 @@ def x(emulator: Emulator, request: Request) -> Reply:
                 "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from a "
                           "Twitter developer App that is attached to a Project with the access level this endpoint needs."}
         return Reply(403, body, content_type="application/problem+json")
-    tweet_id = request.path.rsplit("/", 1)[-1]
+    if request.path == "/2/tweets":  # GET /2/tweets?ids=a,b (tweepy's get_tweets): found ones in data, the rest in errors
+        ids = [i for i in request.query.get("ids", "").split(",") if i]
+        if not ids or len(ids) > 100:
+            return emulator.error_reply(400, "The `ids` query parameter takes 1 to 100 tweet ids")
+        found: dict[str, Any] = {}
+        for tweet_id in ids:
+            one = _x_tweet(emulator, account, tweet_id, request)
+            if "data" in one:
+                found.setdefault("data", []).append(one["data"])
+            found.setdefault("errors", []).extend(one.get("errors", []))
+            for key, items in one.get("includes", {}).items():
+                found.setdefault("includes", {}).setdefault(key, []).extend(items)
+        if not found["errors"]:
+            del found["errors"]
+        return Reply(200, found)
+    return Reply(200, _x_tweet(emulator, account, request.path.rsplit("/", 1)[-1], request))
+
+
+def _x_tweet(emulator: Emulator, account: str, tweet_id: str, request: Request) -> dict[str, Any]:
+    """One tweet's lookup body in X's shape: `data`, or `errors` when it is not there."""
     entry = _entry(emulator, tweet_id)
     if entry is None:
-        return Reply(200, {"errors": [{"value": tweet_id, "detail": f"Could not find tweet with id: [{tweet_id}].",
-                                       "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
-                                       "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
+        return {"errors": [{"value": tweet_id, "detail": f"Could not find tweet with id: [{tweet_id}].",
+                            "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
+                            "type": "https://api.twitter.com/2/problems/resource-not-found"}]}
     age = _age(emulator, entry)
     fields = set(request.query.get("tweet.fields", "").split(","))
     data: dict[str, Any] = {"id": tweet_id, "text": entry.get("text", ""), "edit_history_tweet_ids": [tweet_id]}  # a default field
@@ -140,7 +164,7 @@ def x(emulator: Emulator, request: Request) -> Reply:
         data["attachments"] = {"media_keys": [key]}
         body["includes"] = {"media": [{"media_key": key, "type": "video",
                                        "public_metrics": {"view_count": figure("x", tweet_id, "video_views", age)}}]}
-    return Reply(200, body)
+    return body
 
 
 def _graph_insights(name_values: list[tuple[str, Any]], node: str) -> dict[str, Any]:

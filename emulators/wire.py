@@ -28,6 +28,14 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: bytes
     _form: tuple[dict[str, list[str]], dict[str, Part]] | None = None
+    #: every value of a repeated query parameter (`?uris=a&uris=b`); `query` keeps the last
+    query_lists: dict[str, list[str]] = field(default_factory=dict)
+
+    def query_all(self, name: str) -> list[str]:
+        """Every value of query parameter `name`, in order (XRPC repeats array parameters)."""
+        if name in self.query_lists:
+            return list(self.query_lists[name])
+        return [self.query[name]] if name in self.query else []
 
     @property
     def content_type(self) -> str:

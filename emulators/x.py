@@ -27,7 +27,7 @@ class XEmulator(Emulator):
 
     def action_of(self, request: Request) -> str:
         path = request.path
-        if path == "/2/tweets":
+        if path == "/2/tweets" and request.method == "POST":
             return "create"
         if path.endswith("/append"):
             return "chunk"
@@ -47,7 +47,7 @@ class XEmulator(Emulator):
             "x-rate-limit-reset": str(epoch_in(self.clock, retry_after))})
 
     def serves_figures(self, request: Request) -> bool:
-        return request.method == "GET" and re.fullmatch(r"/2/tweets/\d+", request.path) is not None
+        return request.method == "GET" and re.fullmatch(r"/2/tweets(/\d+)?", request.path) is not None
 
     def figures(self, request: Request) -> Reply:
         return metrics.x(self, request)

@@ -31,7 +31,7 @@ from campaign.errors import CalendarError, Problem
 from campaign.post import PlannedPost
 from scheduler.actions import ActionError, NotAllowed, Outcome
 from scheduler.plan import Plan, plan_posts
-from scheduler.plan.template_check import template_problems
+from scheduler.plan.template_check import checked_plan
 from scheduler.store import Store, states, sync_plan
 from scheduler.store.calendar_edits import copy_text, remember_copy, signal_saved
 from scheduler.store.rows import from_db
@@ -150,6 +150,9 @@ class Applied:
 def check_allowed(who: Editor, before: dict[str, Any], changes: Sequence[Change]) -> None:
     """NotAllowed, with the reason, for a change outside what `who` may do. `before`: the
     calendar as plain data (the file as it is now)."""
+    if who.role == "designer":
+        _only_files(who, before, changes)
+        return
     if who.role not in EDITING_ROLES:
         raise NotAllowed(f"{who.name} is a{'n' if who.role[:1] in 'aeiou' else ''} {who.role}: only editors and admins "
                          "change the calendar")
@@ -181,6 +184,24 @@ def check_allowed(who: Editor, before: dict[str, Any], changes: Sequence[Change]
         else:
             raise NotAllowed(f"editors change moments, quotes, alt text and captions; "
                              f"{NOUNS[change.section]}s are changed by an admin")
+
+
+#: What a designer may change in the calendar: which file is a testimonial's photo, clip or subtitles
+#: (assigning an uploaded file on the media desk), nothing else.
+FILE_KEYS = ("photo", "clip", "subtitles")
+
+
+def _only_files(who: Editor, before: dict[str, Any], changes: Sequence[Change]) -> None:
+    for change in changes:
+        old = _entry(before, change.section, change.key) if change.key is not None else None
+        if change.section != "testimonials" or old is None or change.value is None:
+            raise NotAllowed(f"{who.name} is a designer: designers assign files to testimonials and change nothing "
+                             "else in the calendar — ask an editor or an admin")
+        for where in _changed_paths(old, change.value):
+            if where[0] not in FILE_KEYS:
+                shown = ".".join(str(p) for p in where)
+                raise NotAllowed(f"{who.name} is a designer: designers change a testimonial's photo, clip and "
+                                 f"subtitles files only, not `{shown}` of {change.key}")
 
 
 def may_edit(role: str) -> bool:
@@ -229,17 +250,26 @@ def preview(store: Store, path: Path, changes: Sequence[Change], *, who: Editor,
 
 def _checked(store: Store, path: Path, current: str, new_text: str, *, now: dt.datetime, build: Path) -> Preview:
     diff = unified_diff(current, new_text, path.name)
+    check = TemplateCheck(build, now.date())
     try:
-        loaded = check_text(path, new_text, today=now.date(), checks=[template_check])
+        loaded = check_text(path, new_text, today=now.date(), checks=[check])
     except CalendarError as error:
         return Preview(text_hash(current), new_text, diff, list(error.problems), list(error.warnings), None, None)
-    plan = plan_posts(loaded, build_dir=build, today=now.date())
+    plan = check.plan or plan_posts(loaded, build_dir=build, today=now.date())
     return Preview(text_hash(current), new_text, diff, [], list(loaded.warnings), plan, impact_of(store, plan), loaded)
 
 
-def template_check(loaded: LoadedCalendar) -> list[str]:
-    """`validate`'s second half: every caption template rendered for every post."""
-    return template_problems(loaded)[0]
+class TemplateCheck:
+    """`validate`'s second half: every caption template rendered for every post. It keeps the
+    plan it made (`plan`), the one a valid save schedules: the calendar is planned once."""
+
+    def __init__(self, build: Path, today: dt.date) -> None:
+        self.build, self.today = build, today
+        self.plan: Plan | None = None
+
+    def __call__(self, loaded: LoadedCalendar) -> list[str]:
+        problems, _rendered, self.plan = checked_plan(loaded, build_dir=self.build, today=self.today)
+        return problems
 
 
 def opened(store: Store, path: Path, now: dt.datetime) -> tuple[str, str]:
@@ -290,9 +320,10 @@ def _save(store: Store, path: Path, current: str, new_text: str, *, who: Editor,
         if history.repository(path) is not None:
             commits.append(history.commit(path, message, who.name))
 
+    check = TemplateCheck(build, now.date())
     saved = save_text(path, new_text, expected_hash=text_hash(current), base_text=current, today=now.date(),
-                      checks=[template_check], after_write=commit)
-    plan = plan_posts(saved.loaded, build_dir=build, today=now.date())
+                      checks=[check], after_write=commit)
+    plan = check.plan or plan_posts(saved.loaded, build_dir=build, today=now.date())
     impact = impact_of(store, plan)
     report = sync_plan(store, plan, now, actor=who.name) if saved.changed else None
     if saved.changed:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
+import subprocess
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
+
+import pytest
 
 from campaign.calendar.loader import LoadedCalendar, load_calendar
 from campaign.clock import FakeClock
@@ -41,8 +46,9 @@ def planned_calendar(today: dt.date = START.date()) -> LoadedCalendar:
     return LoadedCalendar(sample.calendar.model_copy(update={"channels": channels}), sample.path, [], {})
 
 
-def make_rig(tmp_path: Path) -> Rig:
-    url = f"sqlite:///{tmp_path / 'campaign.db'}"
+def make_rig(tmp_path: Path, url: str | None = None) -> Rig:
+    """The rig on a SQLite file in `tmp_path`, or on the store at `url`."""
+    url = url or f"sqlite:///{tmp_path / 'campaign.db'}"
     store = Store(url)
     clock = FakeClock(START)
     loaded = planned_calendar()
@@ -79,9 +85,6 @@ def waiting(store: Store, channel: str) -> list[str]:
 # -- calendar editing: a copy of the sample calendar in a git repository of its own --------------
 
 def git(folder: Path, *args: str) -> str:
-    import os
-    import subprocess
-
     env = {**os.environ, "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "t@example.org",
            "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "t@example.org"}
     return subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True, text=True, env=env).stdout
@@ -116,10 +119,17 @@ def make_edit_rig(tmp_path: Path) -> Rig:
     return Rig(url, store, accounts, clock, build, inbox, path, loaded)
 
 
+@pytest.fixture(name="rig")
+def edit_rig(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The edit rig as the `rig` fixture of a module that imports it: the app and server
+    fixtures then serve the copy in git."""
+    made = make_edit_rig(tmp_path)
+    yield made
+    made.store.close()
+
+
 def form_fields(html: str) -> list[tuple[str, str]]:
     """What a browser submits for the page's edit form as it stands (no button pressed)."""
-    from html.parser import HTMLParser
-
     class Fields(HTMLParser):
         def __init__(self) -> None:
             super().__init__()
@@ -167,3 +177,75 @@ def form_fields(html: str) -> list[tuple[str, str]]:
     parser = Fields()
     parser.feed(html)
     return parser.found
+
+
+# -- the review scenario's ends: one digest email on a real SMTP server, then the dispatcher ------
+
+class _QuietLog:
+    def event(self, event: str, message: str = "", **fields) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
+def digest_mails(store: Store, clock: FakeClock, calendar, console_url: str):  # type: ignore[no-untyped-def]
+    """One notify pass with `calendar` told to e-mail the approver of embassy-tokyo (tomo) and
+    an admin (ines, failures): what a real SMTP server on loopback (aiosmtpd) received, as
+    (recipients, subject + body), and the calendar with its notifications."""
+    # imported here: only the two review scenarios send mail (aiosmtpd is a test dependency)
+    import socket
+    from email import message_from_bytes
+    from email.policy import default as email_policy
+
+    from aiosmtpd.controller import Controller
+
+    from campaign.calendar.models import EmailServer, Notifications, Recipient
+    from scheduler.notify.job import NotifyJob
+
+    mails: list = []
+
+    class Handler:
+        async def handle_DATA(self, smtp, session, envelope):  # type: ignore[no-untyped-def] # noqa: N802
+            message = message_from_bytes(envelope.content, policy=email_policy)
+            mails.append((envelope.rcpt_tos, message["Subject"] + "\n" + message.get_content()))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    smtp = Controller(Handler(), hostname="127.0.0.1", port=port)
+    smtp.start()
+    calendar = calendar.model_copy(update={"notifications": Notifications(
+        console=console_url, email=EmailServer(host="127.0.0.1", port=port, security="none", sender="campaign@example.org"),
+        recipients=[Recipient(email="tomo@example.org", approves=["embassy-tokyo"]),
+                    Recipient(email="ines@example.org", failures=True)])})
+    try:
+        NotifyJob(store, clock, lambda: calendar, _QuietLog()).run_once()
+    finally:
+        smtp.stop()
+    return mails, calendar
+
+
+def publish_on_emulators(store: Store, clock: FakeClock, calendar, build: Path, outbox: Path,  # type: ignore[no-untyped-def]
+                         post_ids: list[str]) -> tuple[list, list]:
+    """The daemon's dispatcher, on the campaign clock, publishes `post_ids` to the emulators:
+    the posts as the store has them after, and what embassy-tokyo's emulator received."""
+    # imported here: only the two review scenarios publish; the other console tests need none of it
+    from emulators import Sandbox
+    from scheduler.daemon import DispatchConfig, Dispatcher
+    from scheduler.daemon.publishers import PublisherPool
+    from testkit.scheduler import render_stand_ins
+
+    posts = store.posts_by_id(post_ids)
+    render_stand_ins(posts, build)
+    dispatch_clock = FakeClock(clock.now())
+    sandbox = Sandbox(calendar, build)
+    pool = PublisherPool(lambda: calendar, sandbox=sandbox, outbox_dir=outbox, timeout=10, options={"poll_interval": 0.02})
+    dispatcher = Dispatcher(store, dispatch_clock, pool, calendar=calendar, config=DispatchConfig(build_dir=build))
+    try:
+        for post in posts:
+            dispatch_clock.set(max(post.scheduled_at, dispatch_clock.now()))
+            dispatcher.run_once()
+        return store.posts_by_id(post_ids), sandbox.received("embassy-tokyo")
+    finally:
+        dispatcher.close()
+        pool.close()
+        sandbox.stop()

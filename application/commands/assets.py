@@ -15,6 +15,7 @@ from application.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOp
 from assets.inbox import DEFAULT_SETTLE_SECONDS
 from assets.pipeline import DEFAULT_INBOX, DEFAULT_OUT, ProgressEvent, RenderSummary, render_all
 from campaign.errors import CampaignError
+from scheduler.render_queue.queue import dispatcher, queue_listener
 
 
 def render(
@@ -46,10 +47,6 @@ def render(
 
 
 def _render_on_queue(loaded, inbox: Path, out: Path, queue: str, settle: float) -> RenderSummary:  # type: ignore[no-untyped-def]
-    # Imported here: the queue sits above assets in the layers (it records progress in the store);
-    # this command moves to the application package, above both, with the layout of issue 22.
-    from scheduler.render_queue.queue import dispatcher, queue_listener
-
     with queue_listener(queue) as listener:
         return render_all(loaded, inbox, out, settle_seconds=settle, listener=listener, dispatch=dispatcher(queue))
 

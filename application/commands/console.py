@@ -42,6 +42,9 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
     # there before it: with the default one the process died with 143; this one makes systemd's
     # stop a clean stop (exit 0, as the README says).
     signal.signal(signal.SIGTERM, lambda *_: None)
+    # pages are made in worker threads (console.offload): a shorter switch interval hands the
+    # interpreter back to the event loop and the health check sooner (5 ms by default)
+    sys.setswitchinterval(0.001)
     # uvicorn trusts X-Forwarded-* from 127.0.0.1 (or $FORWARDED_ALLOW_IPS) unless told: only the named proxy here
     uvicorn.run(app, host=host, port=port, root_path=root_path, proxy_headers=bool(forwarded_allow_ips),
                 forwarded_allow_ips=forwarded_allow_ips or "", log_level="info", access_log=False)
@@ -74,7 +77,7 @@ def _password(from_stdin: bool) -> str:
     return typer.prompt("Password (at least 10 characters)", hide_input=True, confirmation_prompt=True)
 
 
-def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer, approver, editor or admin.")],
+def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer, approver, editor, designer or admin.")],
              channel: Annotated[Optional[List[str]], typer.Option("--channel", help="An approver approves only these channels (repeat); default: all.")] = None,
              password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input (scripts).")] = False,
              link: Annotated[Optional[str], typer.Option("--link", help="No password now: print a one-time link (valid 48 h) where the person sets it; give the console's address, e.g. https://campaign.example/console.")] = None,

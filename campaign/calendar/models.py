@@ -197,6 +197,9 @@ class Channel(Strict):
     min_spacing: Duration = dt.timedelta(hours=2)
     daily_cap: int = Field(3, ge=1, le=50)
     approval: bool = False
+    # A designer or an admin approves the media of this channel's posts before they go out
+    # (the daemon holds a post until its photo or clip is approved; a new file takes it back).
+    media_approval: bool = False
     grace: Duration = dt.timedelta(hours=3)
     variants: Variants = Variants()
     api: ApiSettings = ApiSettings()

@@ -6,7 +6,7 @@ flow lists and blank lines stay, and every line the change does not touch stays 
 byte (a new title is a one-line `git diff`). ruamel.yaml's round trip does most of it; two
 guards do the rest:
 
-- values are merged into the existing nodes in place (`assign`): an unchanged value keeps
+- values are merged into the existing nodes in place (`Draft.set`): an unchanged value keeps
   its node, so its quoting and comments; a new string takes the quoting of its old value or
   of its siblings; blank lines that close a block move to the block's new last line;
 - after dumping, every changed run of lines that does not change the data (ruamel
@@ -139,7 +139,11 @@ class Draft:
     # -- changing -----------------------------------------------------------------------------
 
     def set(self, where: Where, value: Any) -> None:
-        """Set the value at `where`; parents that do not exist yet are created."""
+        """Make the value at `where` equal `value`; parents that do not exist yet are created.
+
+        A mapping or list is merged into the node in place (a whole moment from a form):
+        changed keys are set, keys `value` lacks are removed, new keys go where the README's
+        order puts them, and what did not change keeps its node (quoting, comments)."""
         *parents, last = where
         parent: Any = self.tree
         walked: list[str | int] = []
@@ -181,12 +185,6 @@ class Draft:
             entry[1] = heading + [t for t in entry[1] or [] if t.value.strip()]
         if not parent and parents:  # an empty section or mapping goes with its last entry
             self.delete(parents)
-
-    def assign(self, where: Where, value: Any) -> None:
-        """Make the entry at `where` equal `value` (a whole moment from a form): changed keys
-        are set, keys `value` lacks are removed, new keys go where the README's order puts
-        them, and what did not change keeps its node (quoting, comments)."""
-        self.set(where, value)
 
     def append(self, section: str, entry: dict[str, Any]) -> None:
         """Add an entry at the end of a section (created if missing), separated as its siblings are."""
@@ -337,7 +335,7 @@ def minimal_text(original: str, produced: str) -> str:
     if target is _UNPARSABLE:
         return produced
     spliced = _splice_unchanged(original, produced, _data(original), target)
-    if _data(spliced) != target:
+    if spliced != produced and _data(spliced) != target:
         spliced = produced
     old, new = original.splitlines(keepends=True), spliced.splitlines(keepends=True)
     opcodes = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()

@@ -30,6 +30,7 @@ PREFIX = "/api/v1"
 ROUTER_MODULES = [
     "console.api.posts",
     "console.api.moments",
+    "console.api.media",
 ]
 
 

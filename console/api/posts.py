@@ -1,4 +1,4 @@
-"""`/api/v1/posts`: list and read posts, approve them, send them back with a comment.
+"""`/api/v1/posts`: list and read posts, approve them, send them back with a comment, their comments.
 
 Thin: each write is one `scheduler.actions` function, the same the console's buttons and the
 CLI call. A read gives each post's `etag`; a write with `If-Match` is refused (412) when the
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from console.api.auth import Approver, Caller, allowed_channel, check_if_match, etag
 from console.api.errors import COMMON_RESPONSES, ApiError, Problem
-from console.views import STATE_LABELS, channels_of
+from console.views import STATE_LABELS, channels_of, threads
 from scheduler import actions
 from scheduler.plan.preview import account_label
 from scheduler.store import states
@@ -210,3 +210,32 @@ def approve_post(request: Request, response: Response, me: Approver, post_id: st
              responses=_WRITE_RESPONSES)
 def send_back_post(request: Request, response: Response, me: Approver, post_id: str, body: SendBackIn) -> ActionOut:
     return _write(request, response, me, post_id, actions.send_back, post=post_id, comment=body.comment)
+
+
+class CommentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=actions.MAX_COMMENT)
+
+
+class CommentOut(BaseModel):
+    at: dt.datetime
+    by: str
+    text: str
+    sent_back: bool = Field(description="This comment sent the post back (and held it).")
+
+
+@router.get("/posts/{post_id}/comments", response_model=list[CommentOut], summary="A post's comments",
+            description="The post's thread, oldest first: comments and send-backs (each also in the audit trail).",
+            responses={404: {"model": Problem, "description": "No such post."}})
+def list_comments(request: Request, me: Caller, post_id: str) -> list[CommentOut]:
+    _one(request, post_id)
+    found = threads(request.app.state.console.store, [post_id]).get(post_id, [])
+    return [CommentOut(at=c.at, by=c.who, text=c.text, sent_back=c.sent_back) for c in found]
+
+
+@router.post("/posts/{post_id}/comments", response_model=ActionOut, status_code=201, summary="Comment on a post",
+             description="Add to the post's thread; it changes nothing else (send-back is the comment that holds).",
+             responses={404: {"model": Problem, "description": "No such post."}})
+def add_comment(request: Request, response: Response, me: Caller, post_id: str, body: CommentIn) -> ActionOut:
+    return _write(request, response, me, post_id, actions.comment, post=post_id, text=body.text)

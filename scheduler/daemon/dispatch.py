@@ -51,6 +51,7 @@ from scheduler.daemon.crash import crash_point
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.outgoing import MediaNotReady, to_outgoing
 from scheduler.store import Claim, Store, StoredPost, new_worker_id, states
+from scheduler.store.media_approvals import MediaApprovals, hold_reason
 
 PublisherFactory = Callable[[str], Publisher]
 
@@ -75,6 +76,7 @@ class PassReport:
     missed: list[str] = field(default_factory=list)
     reconciled: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # media_approval channels: the media is not approved yet
 
 
 class Dispatcher:
@@ -99,6 +101,7 @@ class Dispatcher:
         self._executor: ThreadPoolExecutor | None = None
         self._renewer: threading.Thread | None = None
         self._closed = threading.Event()
+        self._approvals: MediaApprovals | None = None
 
     # -- passes ------------------------------------------------------------------------------
 
@@ -263,8 +266,12 @@ class Dispatcher:
         in_doubt = sent and ledger.get(CREATE_ANSWERED) is None  # sent, and its answer never arrived
         now = self.clock.now()
         if post.grace_ends < now and not sent:  # it waited too long (a long rate limit, slow processing)
-            self._finish(claim, report.missed, state=states.MISSED, outcome="missed", error=None,
+            self._finish(claim, report, report.missed, state=states.MISSED, outcome="missed", error=None,
                          message=f"missed: the channel's grace window ended at {post.grace_ends:%Y-%m-%d %H:%M} UTC")
+            return
+        held = self._media_hold(post) if not sent else None
+        if held:
+            self._finish(claim, report, report.held, state=states.HELD, outcome="held", error=None, message=held)
             return
         try:
             publisher = self.publishers(post.channel_id)
@@ -278,12 +285,12 @@ class Dispatcher:
             self._transient(claim, report, error, "media", ledger)
         except Pending as error:
             until = self.clock.now() + dt.timedelta(seconds=error.check_after)
-            self._finish(claim, report.processing, state=states.PROCESSING, outcome="pending", error=None,
+            self._finish(claim, report, report.processing, state=states.PROCESSING, outcome="pending", error=None,
                          message=f"{error} (next check {until:%Y-%m-%d %H:%M:%S} UTC)", next_attempt_at=until)
         except RateLimited as error:
             until = self.clock.now() + dt.timedelta(seconds=error.retry_after)
             self.store.rate_limit(post.channel_id, until)
-            self._finish(claim, report.retrying, state=states.RETRY_WAIT, outcome="rate_limited", error=error,
+            self._finish(claim, report, report.retrying, state=states.RETRY_WAIT, outcome="rate_limited", error=error,
                          message=f"rate limited by {post.platform}: waiting {error.retry_after:g} s until "
                                  f"{until:%Y-%m-%d %H:%M:%S} UTC ({error})", next_attempt_at=until)
         except TransientError as error:
@@ -293,12 +300,12 @@ class Dispatcher:
                 self._hold(claim, report, f"{post.platform} reported a problem after the post was sent ({error}), "
                                           f"so it may be on the account all the same", error)
             else:
-                self._finish(claim, report.failed, state=states.FAILED, outcome="permanent", error=error,
+                self._finish(claim, report, report.failed, state=states.FAILED, outcome="permanent", error=error,
                              message=f"{post.platform} refused the post: {error}")
         except AuthError as error:
             self._auth(claim, report, error)
         except OutcomeUnknown as error:
-            self._finish(claim, report.unknown, state=states.UNKNOWN, outcome="unknown", error=error,
+            self._finish(claim, report, report.unknown, state=states.UNKNOWN, outcome="unknown", error=error,
                          message=f"unknown, check: {error} — look at {post.platform} account {post.account} "
                                  f"and run `python run.py resolve --post {post.id} --published|--not-published`")
         except Exception as error:  # noqa: BLE001 - after sending, anything may have happened: hold it
@@ -350,7 +357,7 @@ class Dispatcher:
                 return True
             ledger.create_refused()  # not there: the earlier request created nothing
             if post.grace_ends < now:
-                self._finish(claim, report.missed, state=states.MISSED, outcome="missed", error=None,
+                self._finish(claim, report, report.missed, state=states.MISSED, outcome="missed", error=None,
                              message=f"missed: the channel's grace window ended at {post.grace_ends:%Y-%m-%d %H:%M} UTC "
                                      f"and {post.platform} has no such post")
                 return True
@@ -362,9 +369,23 @@ class Dispatcher:
 
     def _hold(self, claim: Claim, report: PassReport, why: str, error: Exception | None) -> None:
         post = claim.post
-        self._finish(claim, report.unknown, state=states.UNKNOWN, outcome="unknown", error=error,
+        self._finish(claim, report, report.unknown, state=states.UNKNOWN, outcome="unknown", error=error,
                      message=f"unknown, check: {why} — look at {post.platform} account {post.account}, then run "
                              f"`python run.py resolve --post {post.id} --published|--not-published`")
+
+    def _media_hold(self, post: StoredPost) -> str | None:
+        """Why a post of a `media_approval` channel must wait for its media's approval (None: it may go)."""
+        if self.calendar is None or post.media is None:
+            return None
+        try:
+            channel = self.calendar.channel(post.channel_id)
+        except StopIteration:
+            return None
+        if not channel.media_approval:
+            return None
+        if self._approvals is None:
+            self._approvals = MediaApprovals(self.store.engine)
+        return hold_reason(self._approvals, post, self.config.build_dir)
 
     def _media_base_url(self, post: StoredPost) -> str | None:
         lookup = getattr(self.publishers, "media_base_url", None)
@@ -391,17 +412,17 @@ class Dispatcher:
                                       f"went out, so the post may be on the account", error)
             return
         if policy.max_failures is not None and failures >= policy.max_failures:
-            self._finish(claim, report.failed, state=states.FAILED, outcome=outcome, error=error, transient=True,
+            self._finish(claim, report, report.failed, state=states.FAILED, outcome=outcome, error=error, transient=True,
                          message=f"gave up after {failures} attempts: {error}")
             return
         if now >= post.grace_ends:
-            self._finish(claim, report.failed, state=states.FAILED, outcome=outcome, error=error, transient=True,
+            self._finish(claim, report, report.failed, state=states.FAILED, outcome=outcome, error=error, transient=True,
                          message=f"gave up after {failures} attempts: the channel's grace window ended at "
                                  f"{post.grace_ends:%Y-%m-%d %H:%M} UTC ({error})")
             return
         wait = policy.delay(failures, self.rng)
         until = min(now + dt.timedelta(seconds=wait), post.grace_ends)
-        self._finish(claim, report.retrying, state=states.RETRY_WAIT, outcome=outcome, error=error, transient=True,
+        self._finish(claim, report, report.retrying, state=states.RETRY_WAIT, outcome=outcome, error=error, transient=True,
                      next_attempt_at=until,
                      message=f"{error} — attempt {failures + 1} at {until:%Y-%m-%d %H:%M:%S} UTC "
                              f"(retrying until the grace window ends at {post.grace_ends:%Y-%m-%d %H:%M} UTC)")
@@ -415,17 +436,17 @@ class Dispatcher:
         if forget is not None:  # the next publisher reads the renewed credentials
             forget(post.channel_id)
         back = states.APPROVED if post.needs_approval else states.DUE
-        self._finish(claim, report.retrying, state=back, outcome="auth", error=error, message=reason)
+        self._finish(claim, report, report.retrying, state=back, outcome="auth", error=error, message=reason)
         self.log.event("channel_paused", reason, channel=post.channel_id)
 
-    def _finish(self, claim: Claim, bucket: list[str], *, state: str, outcome: str, error: Exception | None,
-                message: str, next_attempt_at: dt.datetime | None = None, transient: bool = False,
+    def _finish(self, claim: Claim, report: PassReport, bucket: list[str], *, state: str, outcome: str,
+                error: Exception | None, message: str, next_attempt_at: dt.datetime | None = None, transient: bool = False,
                 reason: str | None = None) -> None:
         done = self.store.record_outcome(claim, self.clock.now(), state=state, outcome=outcome,
                                          error_class=type(error).__name__ if error else None, message=message,
                                          next_attempt_at=next_attempt_at, transient=transient, reason=reason)
         if not done:
-            self._lost(claim, PassReport(), f"it would have become {state}: {message}")
+            self._lost(claim, report, f"it would have become {state}: {message}")
             return
         bucket.append(claim.post.id)
         self.log.event(outcome, reason or message, post_id=claim.post.id, channel=claim.post.channel_id, state=state,
@@ -465,12 +486,12 @@ class Dispatcher:
         queue = (f"back in the queue: it goes out on the next pass while the channel's grace window lasts (until "
                  f"{post.grace_ends:%Y-%m-%d %H:%M} UTC), else it is marked missed")
         if answered is not None:  # the post exists; what remains (processing) resumes from the ledger
-            self._finish(claim, report.reconciled, state=back, outcome="resume", error=None,
+            self._finish(claim, report, report.reconciled, state=back, outcome="resume", error=None,
                          message=f"{stopped}, after {post.platform} created it as {answered}",
                          reason=f"{stopped}, after {post.platform} created it as {answered}: the next pass finishes it")
             return
         if not sent:
-            self._finish(claim, report.reconciled, state=back, outcome="not_sent", error=None,
+            self._finish(claim, report, report.reconciled, state=back, outcome="not_sent", error=None,
                          message=f"{stopped}, before the post was sent to {post.platform}",
                          reason=f"{stopped}, before the post was sent to {post.platform}: {queue}")
             return
@@ -479,7 +500,7 @@ class Dispatcher:
             window = publisher.idempotency_window_seconds
             sent_at = dt.datetime.fromisoformat(steps[CREATE_SENT])
             if window is not None and (self.clock.now() - sent_at).total_seconds() < window:
-                self._finish(claim, report.reconciled, state=back, outcome="resend_safe", error=None,
+                self._finish(claim, report, report.reconciled, state=back, outcome="resend_safe", error=None,
                              message=f"{stopped}, after sending; {post.platform} deduplicates a re-send for {window:g} s",
                              reason=f"{stopped}, after sending; a re-send cannot duplicate it: {queue}")
                 return
@@ -497,6 +518,6 @@ class Dispatcher:
         if not self.store.save_step(claim, CREATE_SENT, None, self.clock.now()):
             self._lost(claim, report, "while reconciling")
             return
-        self._finish(claim, report.reconciled, state=back, outcome="not_found", error=None,
+        self._finish(claim, report, report.reconciled, state=back, outcome="not_found", error=None,
                      message=f"{stopped} and {post.platform} has no such post",
                      reason=f"{stopped} and {post.platform} has no such post: {queue}")

@@ -6,14 +6,19 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from campaign.calendar.models import Calendar
+from campaign.calendar.models import Calendar, Channel
 from scheduler.platforms.base import Publisher
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import credentials_for, publisher_for
 
 
 class PublisherPool:
-    """Callable `pool(channel_id) -> Publisher`; `forget(channel_id)` after re-authorisation."""
+    """Callable `pool(channel_id) -> Publisher`; `forget(channel_id)` after re-authorisation.
+
+    Each publisher is kept with the channel it was built from: when a reloaded calendar (SIGHUP,
+    a save in the console) changes the channel (its `api:` base_url, video_base_url, version),
+    the next call builds a new one. The old one may still be publishing on a worker thread, so
+    it is closed with the pool, not at once."""
 
     def __init__(self, calendar: Callable[[], Calendar], *, sandbox: Any | None = None,
                  outbox_dir: Path = Path("outbox"), timeout: float = 30.0, clock: Any | None = None,
@@ -23,17 +28,24 @@ class PublisherPool:
         self._outbox_dir = outbox_dir
         self._timeout = timeout
         self._extra = {**({"clock": clock} if clock is not None else {}), **(options or {})}
-        self._cache: dict[str, Publisher] = {}
+        self._cache: dict[str, tuple[Channel, Publisher]] = {}
+        self._retired: list[Publisher] = []  # built from an older calendar; closed with the pool
         self._lock = threading.Lock()
 
     def __call__(self, channel_id: str) -> Publisher:
-        with self._lock:
-            if channel_id not in self._cache:
-                self._cache[channel_id] = self._build(channel_id)
-            return self._cache[channel_id]
-
-    def _build(self, channel_id: str) -> Publisher:
         channel = self._calendar().channel(channel_id)
+        with self._lock:
+            cached = self._cache.get(channel_id)
+            if cached is not None and cached[0] == channel:
+                return cached[1]
+            if cached is not None:
+                self._retired.append(cached[1])
+            publisher = self._build(channel)
+            self._cache[channel_id] = (channel, publisher)
+            return publisher
+
+    def _build(self, channel: Channel) -> Publisher:
+        channel_id = channel.id
         if self._sandbox is not None:
             credentials = Credentials(channel_id, channel.platform.value, self._sandbox.credentials(channel_id), "sandbox")
             return publisher_for(channel, credentials=credentials, outbox_dir=self._outbox_dir,
@@ -51,9 +63,13 @@ class PublisherPool:
     def forget(self, channel_id: str | None = None) -> None:
         with self._lock:
             for cid in [channel_id] if channel_id else list(self._cache):
-                publisher = self._cache.pop(cid, None) if cid else None
-                if publisher is not None:
-                    publisher.close()
+                cached = self._cache.pop(cid, None) if cid else None
+                if cached is not None:
+                    cached[1].close()
 
     def close(self) -> None:
         self.forget(None)
+        with self._lock:
+            retired, self._retired = self._retired, []
+        for publisher in retired:
+            publisher.close()

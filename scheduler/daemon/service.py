@@ -25,7 +25,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from assets.pipeline import render_all
+from assets.pipeline import render_all, render_lock
 from assets.speech.model import SpeechUnavailable
 from campaign.calendar import Calendar, LoadedCalendar, load_calendar
 from campaign.clock import Clock, real_seconds
@@ -290,9 +290,10 @@ class Daemon:
         self._inbox_signature = signature
         queue = self.config.render_queue
         try:
-            summary = render_all(self.loaded, inbox, self.config.dispatch.build_dir, workers=1,
-                                 listener=StoreRenderListener(self.store, self.clock.now),
-                                 dispatch=dispatcher(queue) if queue else None)
+            with render_lock(self.config.dispatch.build_dir):  # the console's desk may be rendering too
+                summary = render_all(self.loaded, inbox, self.config.dispatch.build_dir, workers=1,
+                                     listener=StoreRenderListener(self.store, self.clock.now),
+                                     dispatch=dispatcher(queue) if queue else None)
         except QueueUnavailable as error:  # the drop is not lost: it is queued on a later pass
             self._inbox_signature = None
             self.log.event("render_error", str(error))

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import io
+import json
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -17,9 +19,11 @@ from typing import Any
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import StrictUndefined, select_autoescape
+from jinja2 import Environment, StrictUndefined, select_autoescape
 from PIL import Image, UnidentifiedImageError
 
+from assets.branding import stat_hash
+from assets.photo import write_atomic
 from assets.specs import SAFE_ZONES, VARIANT_PLACEMENTS
 from campaign.calendar.models import Calendar, Channel
 from campaign.languages import RIGHT_TO_LEFT, language_name
@@ -89,6 +93,10 @@ class Card:
     account_label: str = ""
     crop: float | None = None  # the feed's aspect, when it crops the media
     zones: list[dict[str, float]] = field(default_factory=list)  # safe zones, % of the full frame
+    #: On the preview page each image is inlined once: a CSS class whose rule holds it (`image_css`,
+    #: given with the first card that shows it); the card shows the class, not the data again.
+    image_class: str | None = None
+    image_css: str | None = None
 
     @property
     def frame(self) -> str:
@@ -165,16 +173,14 @@ def _tags(text: str) -> list[tuple[str, str, str]]:
     return pieces
 
 
-def embedded_fonts(calendar: Calendar, root: Path, text: str) -> list[dict[str, str]]:
+def embedded_fonts(calendar: Calendar, root: Path, text: str, cache: Path | None = None) -> list[dict[str, str]]:
     """@font-face sources for the brand fonts, cut down to the characters on the page.
 
     The page must show Japanese and Arabic right on any machine (the test browser has no CJK
     font), but the JP font is 14 MB: a subset of the few hundred glyphs used is a few KB.
+    Cutting it takes seconds (fontTools is pure Python): each subset is kept in `cache`, keyed
+    by the font file's hash and the characters, so the next preview of the same text reuses it.
     """
-    # fontTools costs 0.1-0.25 s of start-up (measured): imported only when font files are read
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
     fonts = calendar.brand.fonts
     regular = DEFAULT_TEMPLATES.parent / "assets" / "brand" / "fonts" / "NotoSans-Regular.ttf"
     wanted = [("Brand Sans", "400", str(regular)), ("Brand Sans", "700", fonts.latin)]
@@ -189,26 +195,52 @@ def embedded_fonts(calendar: Calendar, root: Path, text: str) -> list[dict[str, 
         if not path.is_file():
             continue
         try:
-            font = TTFont(str(path), lazy=False)
-            cmap = font.getBestCmap() or {}
-            used = characters & set(cmap)
-            if len(used) <= 1:
-                continue
-            options = subset.Options()
-            options.layout_features = ["*"]  # Arabic joins and ligatures need their features
-            options.name_IDs = ["*"]
-            options.notdef_outline = True
-            subsetter = subset.Subsetter(options)
-            subsetter.populate(unicodes=used)
-            subsetter.subset(font)
-            buffer = io.BytesIO()
-            font.save(buffer)
+            data = _font_subset(path, characters, all_features=family == "Brand Arabic", cache=cache)
         except Exception:  # a broken font must not stop the preview: the browser falls back
             continue
+        if data is None:
+            continue
         kind = "opentype" if path.suffix.lower() == ".otf" else "truetype"
-        data = base64.b64encode(buffer.getvalue()).decode("ascii")
+        data = base64.b64encode(data).decode("ascii")
         faces.append({"family": family, "weight": weight, "src": f"data:font/{path.suffix[1:]};base64,{data}", "format": kind})
     return faces
+
+
+FONT_CACHE = ".cache/fonts"  # in the build folder: brand font subsets cut for earlier previews
+FONT_SUBSET_VERSION = "1"  # part of the cache key: bump when the subsetting options change
+
+
+def _font_subset(path: Path, characters: set[int], *, all_features: bool, cache: Path | None) -> bytes | None:
+    """The font cut down to `characters` (None when it has none of them), from `cache` when cut before."""
+    # fontTools costs 0.1-0.25 s of start-up (measured): imported only when font files are read
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    key = hashlib.sha256(json.dumps([FONT_SUBSET_VERSION, stat_hash(path), sorted(characters), all_features]).encode()).hexdigest()
+    cached = cache / f"{key[:32]}{path.suffix}" if cache is not None else None
+    if cached is not None and cached.is_file():
+        return cached.read_bytes()
+    font = TTFont(str(path), recalcBBoxes=False, recalcTimestamp=False)  # lazy: only the tables the subset needs
+    used = characters & set(font.getBestCmap() or {})
+    if len(used) <= 1:
+        return None
+    options = subset.Options()
+    if all_features:
+        options.layout_features = ["*"]  # Arabic joins and ligatures need their features
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=used)
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    font.save(buffer)
+    data = buffer.getvalue()
+    if cached is not None:
+        try:
+            write_atomic(cached, data)
+        except OSError:
+            pass  # a read-only build folder: the next preview cuts it again
+    return data
 
 
 def thumbnail_data_uri(path: Path, kind: str, size: tuple[int, int] = THUMB_SIZE) -> str | None:
@@ -285,17 +317,19 @@ def build_weeks(plan: Plan, calendar: Calendar) -> list[Week]:
     """Posts grouped by ISO week and day of the campaign's time zone (weeks without posts left out)."""
     zone = ZoneInfo(calendar.campaign.timezone)
     channels = {c.id: c for c in calendar.channels}
-    thumbs: dict[Path, str | None] = {}
+    thumbs: dict[Path, str | None] = {}  # file -> its CSS class (None: unreadable)
     by_day: dict[dt.date, list[Card]] = {}
-    for post in plan.posts:
+    for post in plan.posts:  # a rule styles every element of the page, wherever it stands
         rendered = plan.is_rendered(post)
-        thumb = None
+        card = make_card(post, thumbnail=None, rendered=rendered, channel=channels.get(post.channel_id))
         if rendered and post.media:
             path = plan.build_dir / post.media.path
             if path not in thumbs:
-                thumbs[path] = thumbnail_data_uri(path, post.media.kind)
-            thumb = thumbs[path]
-        card = make_card(post, thumbnail=thumb, rendered=rendered, channel=channels.get(post.channel_id))
+                uri = thumbnail_data_uri(path, post.media.kind)
+                thumbs[path] = f"i{len(thumbs)}" if uri else None
+                if uri:
+                    card.image_css = f".media .{thumbs[path]} {{ background-image: url({uri}); }}"
+            card.image_class = thumbs[path]
         by_day.setdefault(post.scheduled_at.astimezone(zone).date(), []).append(card)
     weeks: dict[tuple[int, int], Week] = {}
     for day in sorted(by_day):
@@ -314,8 +348,11 @@ def render_preview(plan: Plan, calendar: Calendar, *, templates_dir: Path | None
     raises `TemplateError` (`file:LINE:`) when that template is broken or breaks the sandbox."""
     folders = [str(p) for p in (templates_dir, DEFAULT_TEMPLATES) if p is not None and (p / PREVIEW_TEMPLATE).is_file()]
     # A calendar folder's preview.html.j2 is someone else's code: sandboxed and bounded like captions.
-    env = BoundedSandbox(loader=ConfinedLoader(folders), autoescape=select_autoescape(["html", "j2"], default=True),
-                         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    # The tool's own is not (a sandbox checks every attribute read: seconds on a page of thousands of cards).
+    own = _own_templates(templates_dir)
+    env = (Environment if own else BoundedSandbox)(
+        loader=ConfinedLoader(folders), autoescape=select_autoescape(["html", "j2"], default=True),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     source_file = next(Path(folder) / PREVIEW_TEMPLATE for folder in folders)
     shown = str(source_file if templates_dir is None or not str(source_file).startswith(str(templates_dir))
                 else Path(templates_dir.name) / PREVIEW_TEMPLATE)
@@ -324,7 +361,7 @@ def render_preview(plan: Plan, calendar: Calendar, *, templates_dir: Path | None
     page_text = "".join(p.caption + p.account + p.channel_id + p.moment_id + "".join(p.warnings) for p in plan.posts)
     page_text += "".join(i.message for i in plan.issues) + calendar.campaign.name + "".join(calendar.campaign.baseline.values())
     page_text += "0123456789:·–—…/()@✓✋ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,'\"“”"
-    fonts = embedded_fonts(calendar, root, page_text) if root is not None else []
+    fonts = embedded_fonts(calendar, root, page_text, cache=plan.build_dir / FONT_CACHE) if root is not None else []
     variables = dict(
         fonts=fonts,
         campaign=calendar.campaign,
@@ -343,8 +380,24 @@ def render_preview(plan: Plan, calendar: Calendar, *, templates_dir: Path | None
     )
     with reported_as(shown, str(source_file), variables=tuple(variables), folder=folders[0]):
         template = env.get_template(PREVIEW_TEMPLATE)
-        page = render_bounded(template, variables, seconds=PREVIEW_SECONDS, max_output=PREVIEW_MAX_OUTPUT)
+        if own:  # the tool's own page: no line-by-line watch either
+            page = template.render(variables)
+        else:
+            page = render_bounded(template, variables, seconds=PREVIEW_SECONDS, max_output=PREVIEW_MAX_OUTPUT)
     return scrub(page, shapes=False)  # a page is mailed around: no configured secret ever reaches it
+
+
+def _own_templates(templates_dir: Path | None) -> bool:
+    """True when the page would be drawn by the tool's own templates (a calendar folder may hold the
+    same files, copied): the time and size bounds watch every line of a template written elsewhere,
+    which costs milliseconds per card on a page of thousands."""
+    if templates_dir is None:
+        return True
+    for own in DEFAULT_TEMPLATES.iterdir():
+        theirs = templates_dir / own.name
+        if own.is_file() and theirs.is_file() and theirs.resolve() != own.resolve() and theirs.read_bytes() != own.read_bytes():
+            return False
+    return True
 
 
 def issue_label(issue: PlanIssue) -> str:

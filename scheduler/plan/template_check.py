@@ -37,6 +37,13 @@ class _CollectingRenderer(CaptionRenderer):
 
 def template_problems(loaded: LoadedCalendar) -> tuple[list[str], int]:
     """Every template problem (`file:LINE: what — fix`) and how many captions rendered fine."""
+    problems, rendered, _plan = checked_plan(loaded)
+    return problems, rendered
+
+
+def checked_plan(loaded: LoadedCalendar, *, build_dir: Path = Path("build"), today: Any = None) -> tuple[list[str], int, Any]:
+    """`template_problems`, and the plan it made on the way: without problems it is the plan
+    `plan_posts` gives (a calendar edit checks and plans once, not twice)."""
     templates_dir = loaded.root / loaded.calendar.templates
     problems: list[str] = []
     for path in sorted(templates_dir.rglob("*.j2")) if templates_dir.is_dir() else []:
@@ -47,8 +54,8 @@ def template_problems(loaded: LoadedCalendar) -> tuple[list[str], int]:
             continue
         problems += [str(p) for p in bidi_problems(text, _shown(path, loaded.root))]
     renderer = _CollectingRenderer(templates_dir)
-    plan_posts(loaded, captions=renderer)
-    return problems + list(renderer.problems), renderer.rendered
+    plan = plan_posts(loaded, captions=renderer, build_dir=build_dir, today=today)
+    return problems + list(renderer.problems), renderer.rendered, plan
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Callable, Iterator, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlparse
 
 import requests
 from requests import exceptions as rex
@@ -170,11 +170,11 @@ class HttpPublisher(Publisher):
 
     def _transport_error(self, exc: BaseException, *, creates: bool, what: str, url: str = "") -> PublishError:
         kind = type(exc).__name__
-        host = urlsplit(url).netloc
-        at = f" at {urlsplit(url).scheme}://{host}" if host else ""  # which host was tried (api: base_url, a proxy...)
-        if _never_sent(exc):
-            return TransientError(f"could not reach {self.platform}{at} for {what} ({kind}); nothing was sent — check "
-                                  f"the address and the network, or retry later")
+        parsed = urlparse(url)
+        host = f"{parsed.hostname}{f':{parsed.port}' if parsed.port else ''}" if parsed.hostname else ""
+        if _never_sent(exc):  # the host tried, so a wrong `api:` setting shows (never the query: it may hold a token)
+            at = f" at {host}" if host else ""
+            return TransientError(f"could not reach {self.platform}{at} for {what} ({kind}); nothing was sent — retry later")
         if creates and not self.safe_create_retry:
             return OutcomeUnknown(
                 f"{self.platform} may have published the post: the connection was lost after {what} was sent ({kind}), "
@@ -182,7 +182,7 @@ class HttpPublisher(Publisher):
             )
         if creates:
             return TransientError(f"the answer to {what} from {self.platform} was lost ({kind}); a retry is deduplicated")
-        return TransientError(f"{self.platform}{at} did not complete {what} ({kind}) — retry later")
+        return TransientError(f"{self.platform}{f' at {host}' if host else ''} did not complete {what} ({kind}) — retry later")
 
     def raise_for(self, response: requests.Response, *, creates: bool = False) -> None:  # pragma: no cover - overridden
         raise TransientError(f"{self.platform} answered HTTP {response.status_code}")

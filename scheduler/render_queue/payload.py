@@ -21,8 +21,9 @@ VERSION = 1  # a worker refuses a payload of another version (an old worker besi
 
 def split(task: SourceTask) -> list[SourceTask]:
     """One task per output: each becomes its own job on the queue."""
+    siblings = tuple(spec.job.variant for spec in task.specs)
     return [SourceTask(task.testimonial_id, task.kind, task.source, task.manual_focus, (spec,), task.brand, task.out,
-                       task.cache_dir, source_sha256=task.source_sha256) for spec in task.specs]
+                       task.cache_dir, source_sha256=task.source_sha256, siblings=siblings) for spec in task.specs]
 
 
 def encode(task: SourceTask) -> dict[str, Any]:
@@ -46,6 +47,7 @@ def encode(task: SourceTask) -> dict[str, Any]:
         "fingerprint": spec.fingerprint,
         "subtitles": str(spec.subtitles.resolve()) if spec.subtitles else None,
         "input_key": spec.input_key,
+        "siblings": [[v.name, v.width, v.height, v.label] for v in task.siblings],
     }
 
 
@@ -64,4 +66,5 @@ def decode(data: dict[str, Any]) -> SourceTask:
                         text=b["text"], band=b["band"], safe_margin=b["safe_margin"])
     focus = tuple(data["focus"]) if data["focus"] else None
     return SourceTask(data["testimonial_id"], data["kind"], Path(data["source"]), focus, (spec,), brand,  # type: ignore[arg-type]
-                      Path(data["out"]), Path(data["cache_dir"]), source_sha256=data["source_sha256"])
+                      Path(data["out"]), Path(data["cache_dir"]), source_sha256=data["source_sha256"],
+                      siblings=tuple(Variant(*v) for v in data["siblings"]))

@@ -18,6 +18,7 @@ import socket
 import sys
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Callable
 
 import procrastinate
@@ -25,6 +26,7 @@ import psycopg
 from procrastinate import exceptions as queue_errors
 
 from assets.manifest import Manifest
+from assets.needs import RenderJob
 from assets.pipeline import ProgressRelay, RenderSummary, collect, tell_listener
 from assets.progress import RenderListener
 from assets.worker import run_source
@@ -82,6 +84,8 @@ def render_output(context: procrastinate.JobContext, payload: dict[str, Any]) ->
         _refuse(setup, manifest, task.out, job, spec.input_key, f"{reason} (refused after {tries} tries)")
     summary = RenderSummary()
     collect(summary, manifest, result, task.source.parent, move=False)  # the inbox is shared: nothing is moved
+    if result.source_error:  # refused for these inputs: `render --queue` reports it instead of queueing it again
+        manifest.refuse(job.output, spec.input_key, result.source_error, "rejected")
     manifest.save_merged(manifest_lock(manifest))
     tell_listener(setup.listener, result)
     if summary.rendered and setup.store is not None:
@@ -94,7 +98,7 @@ def render_output(context: procrastinate.JobContext, payload: dict[str, Any]) ->
     return outcome
 
 
-def _refuse(setup: WorkerSetup, manifest: Manifest, out: Any, job: Any, key: str, reason: str) -> None:
+def _refuse(setup: WorkerSetup, manifest: Manifest, out: Path, job: RenderJob, key: str, reason: str) -> None:
     manifest.refuse(job.output, key, reason, "rejected")
     manifest.save_merged(manifest_lock(manifest))
     (out / job.output).unlink(missing_ok=True)  # an older render must never be published in its place

@@ -147,6 +147,8 @@ heartbeat = Table(
 
 # The collector looks for newly published posts by publication time (scheduler/results/store.py).
 Index("ix_posts_published_at", posts.c.published_at)
+# The console's live poll asks, every 3 s per open page, what changed since a moment (console/views.py).
+Index("ix_posts_updated_at", posts.c.updated_at)
 
 collections = Table(
     "collections",

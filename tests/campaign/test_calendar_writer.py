@@ -142,6 +142,7 @@ def test_a_calendar_indented_its_own_way_keeps_its_indentation(tmp_path: Path) -
     assert numstat(tmp_path) == (2, 2)
 
 
+@pytest.mark.slow  # runs `validate` as a process
 def test_a_save_that_would_not_validate_writes_nothing(tmp_path: Path) -> None:
     """The messages are `validate`'s own, line for line (the CLI run on the same text)."""
     path = calendar_repo(tmp_path)

@@ -139,6 +139,15 @@ def test_send_back_needs_a_comment_and_a_post_waiting_to_go_out(http, tokens, ri
     assert sent.status_code == 200
     assert rig.store.get(post_id).state_reason == "the quote is cut"
     assert "only posts waiting to go out" in problem(tomo.post(f"/posts/{post_id}/send-back", json={"comment": "again"}), 409)["detail"]
+    # the thread: the send-back, then a reply; a viewer reads it, an approver of another channel may not write
+    reply = http(tokens["ada"]).post(f"/posts/{post_id}/comments", json={"text": "New quote asked for"})
+    assert reply.status_code == 201 and reply.json()["posts"][0]["state"] == "sent_back"
+    thread = http(tokens["vera"]).get(f"/posts/{post_id}/comments").json()
+    assert [(c["by"], c["text"], c["sent_back"]) for c in thread] == [("tomo", "the quote is cut", True),
+                                                                     ("ada", "New quote asked for", False)]
+    linkedin = waiting(rig.store, "be-linkedin")[0]
+    assert problem(tomo.post(f"/posts/{linkedin}/comments", json={"text": "hi"}), 403)
+    assert problem(tomo.post(f"/posts/{post_id}/comments", json={"text": ""}), 422)
 
 
 def test_user_token_prints_once_stores_a_hash_and_revokes(app, rig) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from testkit.console import edit_rig  # noqa: F401 (the `rig` fixture: a copy of the sample calendar in git)
 from testkit.console import PASSWORDS, START, form_fields, git, login, make_edit_rig
 
 API = "/api/v1"
@@ -17,12 +18,6 @@ OSAKA = {"id": "trade-mission-osaka-2027", "title": "Belgian trade mission to Os
          "link": "https://www.belgium.be/en/embracing-openness"}
 QUOTE_JA = "imecでの研究で、ベルギーの開かれた協力を肌で感じました。"
 
-
-@pytest.fixture
-def rig(tmp_path):  # type: ignore[no-untyped-def]
-    made = make_edit_rig(tmp_path)
-    yield made
-    made.store.close()
 
 
 @pytest.fixture

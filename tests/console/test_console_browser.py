@@ -41,15 +41,16 @@ def browser():  # type: ignore[no-untyped-def]
         launched.close()
 
 
-def open_as(browser, server: str, name: str, width: int = 1400):  # type: ignore[no-untyped-def]
+def open_as(browser, server: str, name: str, width: int = 1400, start: str = "/"):  # type: ignore[no-untyped-def]
+    """A fresh browser context logged in as `name` through the login form, on page `start`."""
     page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
-    page.set_default_timeout(15_000)
-    page.goto(server + "/")
+    page.set_default_timeout(15_000 if start == "/" else 30_000)
+    page.goto(server + start)
     assert "/login" in page.url  # nothing without logging in
     page.fill("input[name=name]", name)
     page.fill("input[name=password]", PASSWORDS[name])
     page.click("button:has-text('Log in')")
-    page.wait_for_url(server + "/")
+    page.wait_for_url(server + start)
     assert f"{name} ·" in page.inner_text("header")
     return page
 

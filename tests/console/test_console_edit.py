@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from testkit.console import PASSWORDS, form_fields, git, login, make_edit_rig
+from testkit.console import edit_rig  # noqa: F401 (the `rig` fixture: a copy of the sample calendar in git)
+from testkit.console import PASSWORDS, form_fields, git, login
 
 ORIGIN = {"origin": "http://127.0.0.1"}
 OSAKA = [("id", "trade-mission-osaka-2027"), ("title", "Belgian trade mission to Osaka"),
@@ -17,12 +18,6 @@ OSAKA = [("id", "trade-mission-osaka-2027"), ("title", "Belgian trade mission to
          ("languages", "en"), ("testimonials", "aiko-tanaka"), ("media", "auto"), ("template", "testimonial"),
          ("hashtags", "BelgiumJapan EmbracingOpenness"), ("link", "https://www.belgium.be/en/embracing-openness")]
 
-
-@pytest.fixture
-def rig(tmp_path):  # type: ignore[no-untyped-def]
-    made = make_edit_rig(tmp_path)
-    yield made
-    made.store.close()
 
 
 def as_(client_for, name: str):  # type: ignore[no-untyped-def]
@@ -174,6 +169,20 @@ def test_history_lists_saves_and_a_revert_is_a_new_commit(rig, client_for) -> No
     assert done.status_code == 303
     assert rig.calendar_path.read_bytes() == original
     assert git(folder, "log", "-1", "--format=%an|%s") == 'ada|Revert "Edit moment europe-day: title"\n'
+
+
+def test_removing_a_blackout_is_confirmed_then_one_commit_of_removed_lines(rig, client_for) -> None:  # type: ignore[no-untyped-def]
+    ada = as_(client_for, "ada")
+    form = opened(ada, "/edit/blackouts/1") + [("delete", "1")]
+    confirm = send(ada, "/edit/blackouts/1", form)
+    assert "Remove this blackout?" in confirm.text and "Confirm: remove" in confirm.text
+    replay = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', confirm.text)
+    done = send(ada, "/edit/blackouts/1", replay, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/edit"
+    folder = rig.calendar_path.parent
+    assert git(folder, "log", "-1", "--format=%s") == "Remove blackout Embassy closed for the ambassador's farewell ceremony\n"
+    assert git(folder, "show", "--numstat", "--format=", "HEAD").startswith("0\t5\t")
+    assert send(as_(client_for, "vera"), "/edit/blackouts/0", form).status_code == 403
 
 
 def test_a_caption_override_from_the_post_page(rig, client_for) -> None:  # type: ignore[no-untyped-def]

@@ -246,3 +246,38 @@ def test_database_and_template_work_do_not_block_the_event_loop(app, monkeypatch
     answered, total, statuses = asyncio.run(scenario())
     assert statuses == 600
     assert total >= 1.5 and answered < 1.2, (answered, total)
+
+
+def test_the_live_poll_sends_what_changed_not_every_post_of_an_instant(client_for, rig) -> None:
+    """All posts were scheduled in one instant: a poll repeats none of them (every viewer polls
+    every 3 s), yet a change made in that same instant still arrives."""
+    import re
+
+    client = client_for()
+    login(client, "vera")
+
+    def since_of(text: str) -> str:
+        return html.unescape(re.search(r'/live\?since=([^"]+)"', text).group(1))
+
+    def poll(since: str) -> tuple[list[str], str]:
+        answer = client.get("/live?since=" + since)
+        assert answer.status_code == 200
+        return re.findall(r'id="state-([^"]+)" hx-swap-oob', answer.text), since_of(answer.text)
+
+    from sqlalchemy import func, select
+
+    from scheduler.store.schema import posts
+
+    with rig.store.engine.begin() as conn:
+        assert conn.execute(select(func.count(func.distinct(posts.c.updated_at)))).scalar() == 1
+    assert len(rig.store.all_posts()) > 20
+    changed, since = poll(since_of(client.get("/").text))
+    assert changed == []
+    post_id = waiting(rig.store, "embassy-tokyo")[0]
+    rig.store.approve(by="ada", now=rig.clock.now(), post_id=post_id)  # the same instant
+    changed, since = poll(since)
+    assert post_id in changed  # with the others of its instant, once
+    assert poll(since)[0] == []
+    rig.clock.advance(60)
+    rig.store.approve(by="ada", now=rig.clock.now(), post_id=waiting(rig.store, "embassy-tokyo")[0])
+    assert len(poll(since)[0]) == 1

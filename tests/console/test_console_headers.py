@@ -3,6 +3,8 @@ HTTP client (requests): Host, X-Forwarded-For, Origin and Referer."""
 
 from __future__ import annotations
 
+import pytest
+
 import contextlib
 import subprocess
 import sys
@@ -13,6 +15,8 @@ import requests
 
 from testkit.console import PASSWORDS, REPO, csrf_of, waiting
 from test_console_cli import ENV, free_port
+
+pytestmark = pytest.mark.slow  # starts the console as a process
 
 
 @contextlib.contextmanager

@@ -80,6 +80,11 @@ class BlueskyPublisher(HttpPublisher):
 
     def __init__(self, *args: Any, real_clock: Clock | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        given = kwargs.get("api") or {}
+        if given.get("base_url") and given["base_url"].rstrip("/") != self.DEFAULTS["base_url"] and not given.get("video_base_url"):
+            # a self-hosted PDS: clips go to the account's own service (which may answer "No
+            # service configured": the plain-blob path), never to Bluesky's video service
+            self.api["video_base_url"] = self.api["base_url"]
         self._session: dict[str, Any] = {}
         #: auth and protocol times (service-token expiry, rate-limit resets): never the campaign clock
         self.real_clock = real_clock or SystemClock()

@@ -73,3 +73,11 @@ def test_send_image_blob_type_is_sniffed_and_listed(client, emulator: BlueskyEmu
     listed = client.com.atproto.repo.list_records(models.ComAtprotoRepoListRecords.Params(
         repo=emulator.did, collection="app.bsky.feed.post"))
     assert [r.uri for r in listed.records] == [sent.uri]
+
+
+def test_get_posts_with_several_uris_returns_each(client, emulator: BlueskyEmulator) -> None:  # type: ignore[no-untyped-def]
+    first = client.send_post("Belgium, seen by others: one", langs=["en"])
+    second = client.send_post("Belgium, seen by others: two", langs=["en"])
+    got = client.get_posts([first.uri, second.uri])
+    assert [p.uri for p in got.posts] == [first.uri, second.uri]
+    assert [p.record.text for p in got.posts] == ["Belgium, seen by others: one", "Belgium, seen by others: two"]

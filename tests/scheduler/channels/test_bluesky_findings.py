@@ -11,7 +11,7 @@ import pytest
 
 from testkit.channels import FAKE_TOKEN, START, channel, make_media, make_post
 from campaign.clock import FakeClock
-from scheduler.platforms.base import Publisher
+from scheduler.platforms.base import Publisher, TransientError
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import publisher_for
 from emulators import start_emulator
@@ -102,3 +102,37 @@ def test_the_service_token_names_the_accounts_own_pds_not_the_entry_host(bluesky
     publisher.publish(make_post("bluesky", make_media(media_dir, "clip")))
     assert emulator.published[0]["media"][0]["kind"] == "video"
     assert (("GET", "/xrpc/com.atproto.repo.describeRepo") in emulator.requests) is not did_doc_with_session
+
+
+def _self_hosted(emulator: BlueskyEmulator, **api: str) -> Publisher:
+    return publisher_for(channel("bluesky"), credentials=Credentials("be-bluesky", "bluesky", {
+        "IDENTIFIER": "campaign.bsky.social", "PASSWORD": FAKE_TOKEN}), api_overrides={"base_url": emulator.api_url, **api},
+        timeout=5.0, clock=FakeClock(START), poll_interval=1.0, max_processing_wait=10.0)
+
+
+def test_a_clip_on_a_self_hosted_pds_goes_to_the_accounts_own_service(media_dir) -> None:  # type: ignore[no-untyped-def]
+    """A channel whose `api.base_url` is its own PDS, with no `video_base_url`: the clip goes to
+    that PDS (which has no video service: the plain-blob path), never to video.bsky.app."""
+    emulator = start_emulator("bluesky", token=FAKE_TOKEN, account="campaign.bsky.social", clock=FakeClock(START),
+                              video_service=False)
+    publisher = _self_hosted(emulator)
+    try:
+        publisher.publish(make_post("bluesky", make_media(media_dir, "clip")))
+        assert ("POST", "/xrpc/app.bsky.video.uploadVideo") in emulator.requests  # asked its own PDS first
+        [record] = emulator.published
+        assert record["media"][0]["kind"] == "video"
+        assert ("POST", "/xrpc/com.atproto.repo.uploadBlob") in emulator.requests
+    finally:
+        publisher.close()
+        emulator.stop()
+
+
+def test_an_unreachable_video_host_is_named_in_the_error(media_dir) -> None:  # type: ignore[no-untyped-def]
+    emulator = start_emulator("bluesky", token=FAKE_TOKEN, account="campaign.bsky.social", clock=FakeClock(START))
+    publisher = _self_hosted(emulator, video_base_url="http://127.0.0.1:9")  # nothing listens on the discard port
+    try:
+        with pytest.raises(TransientError, match=r"127\.0\.0\.1:9"):
+            publisher.publish(make_post("bluesky", make_media(media_dir, "clip")))
+    finally:
+        publisher.close()
+        emulator.stop()

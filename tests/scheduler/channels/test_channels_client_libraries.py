@@ -107,3 +107,14 @@ def test_mastodon_py_waits_for_a_clip_to_be_processed(mastodon_server, media_dir
     assert media.url and media.type == "video"
     status = client.status_post("Aiko on research in Belgium", media_ids=[media], language="ja")
     assert mastodon_server.published[0]["media"][0]["kind"] == "video" and status.id
+
+
+def test_tweepy_reads_several_tweets_by_id(x_server) -> None:
+    client = _tweepy(x_server)
+    first = client.create_tweet(text="Belgium, seen by others: one", user_auth=False).data["id"]
+    second = client.create_tweet(text="Belgium, seen by others: two", user_auth=False).data["id"]
+    got = client.get_tweets([first, second, "1"], tweet_fields=["public_metrics"], user_auth=False)
+    assert [t.id for t in got.data] == [int(first), int(second)]
+    assert [t.text for t in got.data] == ["Belgium, seen by others: one", "Belgium, seen by others: two"]
+    assert got.data[0].public_metrics is not None
+    assert [e["value"] for e in got.errors] == ["1"]  # the missing one, in X's shape

@@ -15,7 +15,7 @@ import pytest
 from campaign.clock import FakeClock
 from testkit.faults import START, Platforms, make_media, planned
 from testkit.scheduler import LedgerPublisher, make_post, receipts
-from scheduler.platforms.base import OutgoingPost, Publisher, PublishResult, StepLedger, TransientError
+from scheduler.platforms.base import OutgoingPost, PermanentError, Publisher, PublishResult, StepLedger, TransientError
 from scheduler.daemon import DispatchConfig, Dispatcher, RetryPolicy
 from scheduler.store import states, sync_plan
 
@@ -303,3 +303,30 @@ def test_processing_beyond_the_grace_window_is_missed_and_never_published(store,
     row = store.get(reel.id)
     assert row.state == states.MISSED and "grace window ended" in row.state_reason
     assert platforms.on("instagram") == []
+
+
+class RefusedAfterRelease(SlowPublisher):
+    """Refused by the platform after a long upload (a permanent error, decided too late)."""
+
+    def publish(self, post: OutgoingPost, ledger: StepLedger | None = None) -> PublishResult:
+        self.started.set()
+        assert self.release.wait(10)
+        raise PermanentError("the video is too long")
+
+
+def test_a_claim_lost_while_recording_an_outcome_is_counted_in_the_pass_report(store, tmp_path):
+    post = make_post("lost-then-refused", at=START)
+    sync_plan(store, [post], START)
+    clock = FakeClock(START)
+    slow = RefusedAfterRelease()
+    first = Dispatcher(store, clock, lambda _c: slow, worker="host-a:1:a", config=DispatchConfig(lease_seconds=60))
+    other = Dispatcher(store, clock, lambda _c: LedgerPublisher(tmp_path / "l.jsonl"), worker="host-b:2:b",
+                       config=DispatchConfig(lease_seconds=60))
+    report = first.run_once(wait=False)
+    assert slow.started.wait(5)
+    clock.advance(61)  # the lease expires; the other daemon publishes the post
+    other.run_once()
+    slow.release.set()
+    first.join()
+    assert store.get(post.id).state == states.PUBLISHED
+    assert report.lost == [post.id] and report.failed == []

@@ -82,6 +82,10 @@ def test_preview_renders_in_chromium(sample: LoadedCalendar, tmp_path: Path) -> 
     html = out.read_text(encoding="utf-8")
     assert html.count('<article class="card') == 58
     assert "data:image/jpeg;base64," in html and "not rendered yet" in html  # thumbnails and placeholders
+    # Each image is inlined once, however many posts show it (a CSS rule per file, a class per card).
+    plan = plan_posts(sample, build_dir=build)
+    rendered = {p.media.path for p in plan.posts if p.media and plan.is_rendered(p)}
+    assert html.count("data:image/jpeg;base64,") == len(rendered) < html.count('class="thumb ')
     assert "@font-face" in html and "http://" not in html.split("<body>")[0]  # self-contained head
     assert 'dir="rtl"' in html and "Week 10" in html
     png = tmp_path / "preview.png"

@@ -9,7 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -20,11 +23,16 @@ from assets.manifest import Manifest
 from assets.needs import required_renders
 from assets.pipeline import render_all
 from assets.probe import probe
-from testkit.render_queue import SMALL, Workers, campaign, fresh_database, wait_for
-from scheduler.render_queue.payload import encode, split
+from campaign.calendar import load_calendar
+from campaign.clock import SystemClock
+from scheduler.daemon import Daemon, DaemonConfig
+from scheduler.render_queue.payload import decode, encode, split
 from scheduler.render_queue.queue import TASK, dispatcher, make_app, queue_listener
 from scheduler.store import Store
 from scheduler.store.renders import render_progress
+from testkit.render_queue import REPO, SMALL, Workers, campaign, ffmpeg, fresh_database, wait_for
+
+pytestmark = pytest.mark.slow  # worker processes rendering on a private PostgreSQL
 
 
 def queue_render(loaded, folder: Path, url: str):  # type: ignore[no-untyped-def]
@@ -128,7 +136,7 @@ def test_a_source_that_kills_ffmpeg_every_time_is_refused_with_its_reason_after_
     loaded = campaign(tmp_path, {"ben": 4, "poison": 4}, photo=False)
     # An ffmpeg that crashes (SIGSEGV) whenever it renders poison.mp4, and works for anything else.
     fake = tmp_path / "ffmpeg"
-    fake.write_text(f'#!/bin/sh\ncase "$*" in *poison.mp4*filter_complex*) kill -SEGV $$;; esac\nexec {_real_ffmpeg()} "$@"\n')
+    fake.write_text(f'#!/bin/sh\ncase "$*" in *poison.mp4*filter_complex*) kill -SEGV $$;; esac\nexec {ffmpeg()} "$@"\n')
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     queue_render(loaded, tmp_path, url)
     workers = Workers(url, tmp_path)
@@ -161,12 +169,6 @@ def test_a_source_that_kills_ffmpeg_every_time_is_refused_with_its_reason_after_
     store.close()
 
 
-def _real_ffmpeg() -> str:
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
 def _tasks(loaded, folder: Path):  # type: ignore[no-untyped-def]
     """The one-output tasks `render --queue` would queue (a dispatcher that keeps them)."""
     kept: list = []
@@ -181,7 +183,6 @@ def _tasks(loaded, folder: Path):  # type: ignore[no-untyped-def]
 
 def test_a_payload_survives_json(tmp_path):
     loaded = campaign(tmp_path, {"ben": 1})
-    from scheduler.render_queue.payload import decode
 
     for task in _tasks(loaded, tmp_path):
         assert decode(json.loads(json.dumps(encode(task)))) == task
@@ -190,8 +191,6 @@ def test_a_payload_survives_json(tmp_path):
 
 
 def test_the_daemons_inbox_job_queues_drops_for_the_workers(private_pg, tmp_path):
-    from campaign.clock import SystemClock
-    from scheduler.daemon import Daemon, DaemonConfig
 
     url = fresh_database(private_pg.url, "daemon")
     loaded = campaign(tmp_path, {"ben": 4}, photo=False)
@@ -206,3 +205,63 @@ def test_the_daemons_inbox_job_queues_drops_for_the_workers(private_pg, tmp_path
     assert len(jobs(url)) == 4 and not (tmp_path / "build" / "ben").exists()  # nothing rendered here
     assert {(p.output, p.state) for p in render_progress(store)} == {(o, "queued") for o in queued}
     store.close()
+
+
+def frame_hashes(path: Path) -> list[str]:
+    """The MD5 of every decoded video and audio frame (ffmpeg's framemd5 muxer)."""
+
+
+    result = subprocess.run([ffmpeg(), "-v", "error", "-i", str(path), "-f", "framemd5", "-"], capture_output=True, text=True,
+                            check=True)
+    return [line.rsplit(",", 1)[-1].strip() for line in result.stdout.splitlines() if not line.startswith("#")]
+
+
+SAMPLE_PART = ("aiko-tanaka", "lukas-weber")  # a clip with Japanese and English subtitles, and photos (CI time)
+
+
+@pytest.mark.timeout(900)
+def test_the_samples_renders_by_two_workers_are_the_files_a_local_render_makes(private_pg, tmp_path):
+    """Issue 24's "done when": the sample calendar at the real frame sizes, local `render` against 2 workers
+    (two of its testimonials' media in the inbox: the others are missing alike from both)."""
+
+
+    loaded = load_calendar(REPO / "calendar.yaml")
+    for name in ("local", "queue"):
+        (tmp_path / name / "inbox").mkdir(parents=True)
+        for path in (REPO / "assets" / "samples" / "raw").iterdir():
+            if path.name.startswith(SAMPLE_PART):
+                shutil.copy(path, tmp_path / name / "inbox")
+    local = render_all(loaded, tmp_path / "local" / "inbox", tmp_path / "local" / "build", workers=2, settle_seconds=0)
+    assert local.rendered and not local.rejected and not local.errors, local.to_dict()
+    assert {e["output"].split("/")[0] for e in local.rendered} == set(SAMPLE_PART)
+    assert any(e["output"].endswith(".mp4") for e in local.rendered) and any(e["output"].endswith(".jpg") for e in local.rendered)
+    url = fresh_database(private_pg.url, "sample")
+    with queue_listener(url) as listener:
+        queued = render_all(loaded, tmp_path / "queue" / "inbox", tmp_path / "queue" / "build", settle_seconds=0,
+                            listener=listener, dispatch=dispatcher(url))
+    assert len(queued.queued) == len(local.rendered)
+    workers = Workers(url, tmp_path)
+    try:
+        workers.start(2)
+        wait_for(lambda: all_finished(url), 900, "the sample's renders")
+    finally:
+        workers.stop()
+    assert {status for _, status, _ in jobs(url)} == {"succeeded"}
+    ours, theirs = Manifest.load(tmp_path / "local" / "build").outputs, Manifest.load(tmp_path / "queue" / "build").outputs
+    assert set(ours) == set(theirs)
+    same_bytes = [o for o in ours if ours[o]["sha256"] == theirs[o]["sha256"] == sha(tmp_path / "queue" / "build" / o)]
+    photos = [o for o in ours if o.endswith(".jpg")]
+    assert set(photos) <= set(same_bytes)  # JPEG encoding is deterministic: the very same files
+    for output in sorted(set(ours) - set(same_bytes)):  # clips whose container differs: the same frames and sound
+        assert frame_hashes(tmp_path / "local" / "build" / output) == frame_hashes(tmp_path / "queue" / "build" / output), output
+
+
+def test_a_queue_url_that_is_not_postgresql_is_one_line_and_an_exit_code(tmp_path):
+
+
+    worker = subprocess.run([sys.executable, str(REPO / "run.py"), "worker", "--queue", "redis://127.0.0.1:6379/0"],
+                            capture_output=True, text=True, timeout=60)
+    assert worker.returncode == 3 and "the render queue lives in PostgreSQL" in worker.stderr and "Traceback" not in worker.stderr
+    down = subprocess.run([sys.executable, str(REPO / "run.py"), "worker", "--queue", "postgresql://nobody@127.0.0.1:1/none"],
+                          capture_output=True, text=True, timeout=60)
+    assert down.returncode == 3 and "check that the PostgreSQL server runs" in down.stderr and "Traceback" not in down.stderr

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Render workers: throughput of 1, 2 and 3 workers on a queue of 24 clip renders, and the queue's own cost.
+
+    python -m bench.bench_workers [--clips 6] [--seconds 6] [--workers 1,2,3]
+
+A campaign of `--clips` clip testimonials (1280x720, `--seconds` long, as the sample's clips),
+each posted as a 9:16 Reel and a 16:9 post in two languages: 4 renders per clip, 24 in all, at
+the real frame sizes. For each worker count, on a private PostgreSQL (procrastinate's queue):
+the workers are started and ready, the 24 jobs are queued, and the clock runs until every job
+has ended. Printed: renders per minute, the ratio to one worker (goal for 2 workers >= 1.6 on
+2 cores), and the queue's overhead per job: wall time per job in the 1-worker run minus the
+render itself (measured inside the job), as a share of the render (goal < 5 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+import testkit.render_queue as kit
+from assets.pipeline import render_all
+from scheduler.render_queue.queue import dispatcher, prepare
+from testkit.pgcluster import PrivatePostgres
+from testkit.render_queue import Workers, campaign, fresh_database, wait_for
+
+RENDER_LINE = re.compile(r"^rendered\s+\S+ \((\d+\.\d+) s, try 1\)$", re.M)
+
+
+def finished(url: str, total: int) -> bool:
+    with psycopg.connect(url) as conn:
+        done = conn.execute("SELECT count(*) FROM procrastinate_jobs WHERE status IN ('succeeded', 'failed')").fetchone()[0]
+    return done >= total
+
+
+def run(server: PrivatePostgres, folder: Path, loaded, count: int) -> tuple[float, list[float], int]:  # type: ignore[no-untyped-def]
+    url = fresh_database(server.url, f"bench{count}")
+    build = folder / f"build{count}"
+    prepare(url)
+    workers = Workers(url, folder / f"logs{count}")
+    (folder / f"logs{count}").mkdir()
+    try:
+        workers.start(count)
+        wait_for(lambda: workers.text().count("serving the render queue") == count, 300, "the workers to be ready")
+        time.sleep(1.0)
+        started = time.perf_counter()
+        summary = render_all(loaded, folder / "inbox", build, settle_seconds=0, dispatch=dispatcher(url))
+        total = len(summary.queued)
+        wait_for(lambda: finished(url, total), 3600, "every render", every=0.1)
+        elapsed = time.perf_counter() - started
+    finally:
+        workers.stop()
+    renders = [float(x) for x in RENDER_LINE.findall(workers.text())]
+    if len(renders) != total:
+        raise SystemExit(f"{count} workers: {len(renders)} renders logged for {total} jobs:\n{workers.text()[-2000:]}")
+    return elapsed, renders, total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clips", type=int, default=6)
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--workers", default="1,2,3")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.workers.split(",")]
+    folder = Path(tempfile.mkdtemp(prefix="bench-workers-"))
+    server = PrivatePostgres()
+    try:
+        server.start()
+        original = kit.make_clip  # the sample's clip size, not the tests' small one
+        kit.make_clip = lambda path, seconds, size="1280x720": original(path, seconds, size)
+        loaded = campaign(folder, {f"speaker-{n}": args.seconds for n in range(args.clips)}, photo=False)
+        print(f"{args.clips} clips of {args.seconds:g} s 1280x720 -> 1080x1920 and 1280x720, 2 languages: "
+              f"{args.clips * 4} renders (x264 veryfast, subtitles, loudnorm)", flush=True)
+        results = {}
+        for count in counts:
+            elapsed, renders, total = run(server, folder, loaded, count)
+            results[count] = (elapsed, renders, total)
+            base = results[counts[0]][0] * (total / results[counts[0]][2])
+            print(f"{count} worker{'s' if count > 1 else ' '}: {total} renders in {elapsed:6.1f} s = {total / elapsed * 60:5.1f} "
+                  f"per minute | throughput vs {counts[0]} worker: {base / elapsed:4.2f}x"
+                  + (" (goal for 2 workers >= 1.6)" if count == 2 else ""), flush=True)
+        for count, (elapsed, renders, total) in results.items():
+            # Each worker is busy from the first job to the last: its wall time per job beyond the render is the queue's.
+            per_job = elapsed * count / total
+            render = statistics.mean(renders)
+            print(f"queue overhead per job ({count} worker{'s' if count > 1 else ''}): {per_job:.2f} s per job and worker - "
+                  f"{render:.2f} s rendering = {per_job - render:.3f} s, {(per_job - render) / render:.1%} of a render (goal < 5 %)")
+        if results:
+            cores = 2
+            best = max(results.items(), key=lambda kv: kv[1][2] / kv[1][0])
+            per_core_hour = best[1][2] / best[1][0] * 3600 / cores
+            print(f"renders per hour per core (best: {best[0]} workers on {cores} cores): {per_core_hour:.0f} "
+                  f"(clips of {args.seconds:g} s; time grows with the clip's length)")
+    finally:
+        server.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
