@@ -30,6 +30,18 @@ def username(account: str) -> str:
     return account.lstrip("@").split("@", 1)[0]
 
 
+SERVER = "https://mastodon.example"
+#: a hashtag as Mastodon finds it: after a space or the start, with at least one letter (not
+#: inside a word, a URL or an HTML entity such as `&#x27;`)
+HASHTAG = re.compile(r"(?<![\w/=#&;])#(\w*[^\W\d]\w*)")
+
+
+def _hashtag_links(escaped: str) -> str:
+    """Hashtags in a status's HTML `content` are links, as Mastodon renders them."""
+    return HASHTAG.sub(lambda m: f'<a href="{SERVER}/tags/{m.group(1)}" class="mention hashtag" rel="tag">'
+                                 f'#<span>{m.group(1)}</span></a>', escaped)
+
+
 class MastodonEmulator(Emulator):
     platform = "mastodon"
 
@@ -190,11 +202,13 @@ class MastodonEmulator(Emulator):
                 "Cannot attach files that have not finished processing. Try again in a moment!", 422)
         status_id = str(111_000_000_000_000_000 + self.next_id())
         profile = self._profile(account)
-        url = f"https://mastodon.example/@{profile['username']}/{status_id}"
-        paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n"))
+        url = f"{SERVER}/@{profile['username']}/{status_id}"
+        paragraphs = "".join(f"<p>{_hashtag_links(html.escape(p))}</p>" for p in text.split("\n\n"))
+        tags = list(dict.fromkeys(t.lower() for t in HASHTAG.findall(html.escape(text))))
         status = {"id": status_id, "url": url, "uri": url, "content": paragraphs.replace("\n", "<br />"), "language": language,
                   "visibility": get("visibility") or "public", "created_at": self.now().isoformat(),
-                  "media_attachments": [{"id": i, "description": self._media[i]["description"]} for i in ids], "account": profile}
+                  "media_attachments": [self._attachment(i, ready=True) for i in ids], "account": profile,
+                  "tags": [{"name": t, "url": f"{SERVER}/tags/{t}"} for t in tags]}
         with self._lock:
             self._statuses.setdefault(profile["id"], []).append(status)
             if key:

@@ -118,3 +118,27 @@ def test_tweepy_reads_several_tweets_by_id(x_server) -> None:
     assert [t.text for t in got.data] == ["Belgium, seen by others: one", "Belgium, seen by others: two"]
     assert got.data[0].public_metrics is not None
     assert [e["value"] for e in got.errors] == ["1"]  # the missing one, in X's shape
+
+
+def test_mastodon_py_reads_attachments_and_hashtag_links_as_mastodon_serves_them(mastodon_server) -> None:
+    from html.parser import HTMLParser
+
+    client = Mastodon(access_token=TOKEN, api_base_url=mastodon_server.base_url)
+    media = client.media_post(_jpeg(), mime_type="image/jpeg", description="The Atomium at dusk")
+    text = "Open doors, open minds #EmbracingOpenness #Belgium2027 (not a tag: #2027, it&#39;s fine)"
+    read = client.status(client.status_post(text, media_ids=[media], language="en").id)
+    [attachment] = read.media_attachments
+    assert attachment.type == "image" and attachment.url and attachment.preview_url
+    assert attachment.description == "The Atomium at dusk" and attachment.meta.original.width == 640
+
+    found_links: list[tuple[str, str]] = []
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+            found = dict(attrs)
+            if tag == "a" and "hashtag" in (found.get("class") or "").split():
+                found_links.append((found.get("rel") or "", found.get("href") or ""))
+
+    Links().feed(read.content)
+    assert [href.rsplit("/tags/", 1)[-1] for rel, href in found_links if rel == "tag"] == ["EmbracingOpenness", "Belgium2027"]
+    assert [t.name for t in read.tags] == ["embracingopenness", "belgium2027"]
