@@ -257,9 +257,13 @@ def _step_results(console: Console, loaded: LoadedCalendar, paths: DemoPaths, re
     page = write_results_page(results, loaded.calendar, paths.work / "results.html", build_dir=paths.build,
                               now=result.finished)
     total = results.totals().totals
-    with_figures = sum(p.age is not None for p in results.posts)
-    console.print(f"{with_figures} of {len(results.posts)} published posts have figures: "
-                  f"{total['impressions'] or 0:,} impressions, {total['reach'] or 0:,} reached, {total['likes'] or 0:,} likes")
+    gives = [p for p in results.posts if p.platform != "outbox"]  # a post a person publishes by hand has no API to read
+    with_figures = sum(p.age is not None and not p.not_given for p in gives)
+    by_hand = len(results.posts) - len(gives)
+    console.print(f"{with_figures} of {len(gives)} published posts have figures"
+                  + (f" (and {by_hand} outbox posts, published by hand: the outbox gives none)" if by_hand else "")
+                  + f": {total['impressions'] or 0:,} impressions, {total['reach'] or 0:,} reached, "
+                  f"{total['likes'] or 0:,} likes")
     console.print(f"results page: {page}  (and `python run.py results --db sqlite:///{paths.db_file} --by pillar`)")
 
 

@@ -5,7 +5,10 @@ Nothing here fakes a publish. The daemon claims, publishes and records exactly a
 production; only the clock is steered: it runs `speed` times faster than real time, leaps
 over quiet stretches (nothing due for more than a day) and waits at each due post until the
 daemon has dealt with it, so a month passes in about a minute and the real seconds an
-upload takes never show up as campaign hours of lateness.
+upload takes never show up as campaign hours of lateness. It waits in the same way at each
+collection of figures (1 hour, 24 hours, 7 and 30 days after a post) until the daemon has
+collected it, so every figure is read at its age, as at real speed, never hours or weeks
+later because the clock ran or leapt past it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from scheduler.results.collect import Collector
 from scheduler.store import Store, StoredPost, states
 
 LEAP_OVER = dt.timedelta(days=1)  # quiet stretches longer than this are skipped
+#: ... and when only a collection of figures comes next, stretches longer than this (each post
+#: has four: running the clock to each one would double the rehearsal's time)
+LEAP_TO_COLLECTION = dt.timedelta(hours=1)
 STALL_SECONDS = 3.0  # real seconds the clock waits at a due post that nothing claims
 PUBLISH_STALL_SECONDS = 60.0  # real seconds a publish may take before campaign time runs on under it
 #: Posts still to be dealt with; the rehearsal ends when none is left.
@@ -174,6 +180,11 @@ class _Steering:
         self._last_change = time.monotonic()
         self._last_signature: tuple | None = None
         self.stop = threading.Event()
+        self._scheduled: set[str] = set()  # posts whose collections the daemon has scheduled
+        self._collect_for: dt.datetime | None = None  # the collection time the daemon was woken for
+        self._collect_passes = 0  # the daemon's finished passes when it was woken
+        self._collect_woken_at = 0.0
+        self._collect_stalled: dt.datetime | None = None
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -183,6 +194,43 @@ class _Steering:
             if not open_posts or not self._steer(open_posts):
                 return
             time.sleep(self.poll_seconds)
+
+    def _next_collection(self) -> dt.datetime | None:
+        """The next time a figure is due: a scheduled collection, or the first age of a post
+        published since the daemon's last pass (its collections are not scheduled yet). Read
+        after the publishes in flight: a post published since that read is seen here, so the
+        clock never leaps past its first collection."""
+        collector = self.daemon.collector
+        if collector is None:
+            return None
+        published = [p for p in self.store.all_posts(state=states.PUBLISHED) if p.published_at is not None]
+        if any(p.id not in self._scheduled for p in published):
+            self._scheduled = collector.results.scheduled_post_ids()
+        from scheduler.results.collect import ages_from_calendar  # results sit above the daemon's modules
+
+        ages = ages_from_calendar(self.daemon.loaded.calendar if self.daemon.loaded else None)
+        times = [p.published_at + dt.timedelta(seconds=min(seconds for _, seconds in ages(p.channel_id)))
+                 for p in published if p.id not in self._scheduled]
+        scheduled = collector.results.next_due_at()
+        due = min([t for t in times + [scheduled] if t is not None], default=None)
+        return None if due == self._collect_stalled else due
+
+    def _wait_for_collection(self, due: dt.datetime, now: dt.datetime) -> None:
+        """Hold the clock at a due collection and wake the daemon's collector there; if two of its
+        passes end without collecting it and a few real seconds went by (nothing can: a post that
+        nothing claims is due), let the clock go on."""
+        self.clock.hold_at(due)
+        if self.clock.now() < due:
+            return
+        if self._collect_for != due:
+            self._collect_for, self._collect_passes = due, self.daemon.collect_passes
+            self._collect_woken_at = time.monotonic()
+            self.daemon.collect_soon()
+        elif (self.daemon.collect_passes >= self._collect_passes + 2
+              and time.monotonic() - self._collect_woken_at > STALL_SECONDS):
+            self._collect_stalled = due
+        elif self.daemon.collect_passes > self._collect_passes:
+            self.daemon.collect_soon()  # the pass under way began before the clock got here
 
     def _steer(self, open_posts: list[StoredPost]) -> bool:
         """Move the clock one step; False when nothing left can go out (all paused)."""
@@ -194,18 +242,27 @@ class _Steering:
         signature = tuple(sorted((p.id, p.state, p.attempts) for p in open_posts + publishing))
         if signature != self._last_signature:
             self._last_signature, self._last_change = signature, time.monotonic()
+        collect_at = self._next_collection()
         if publishing:
             # Campaign time stands still while a publish is under way, unless it takes so long
-            # that it must be waiting on campaign time itself (a processing deadline).
+            # that it must be waiting on campaign time itself (a processing deadline); even then
+            # it stops at the next collection of figures.
             stalled = time.monotonic() - self._last_change > PUBLISH_STALL_SECONDS
-            self.clock.hold_at(None if stalled else now)
+            self.clock.hold_at(collect_at if stalled else now)
             return True
         if due is None:
             return False
+        if collect_at is not None and collect_at < due:  # a figure is due before the next post
+            if collect_at - now > LEAP_TO_COLLECTION and self.clock.leap_to(collect_at):
+                self.leaps.append((now, collect_at))
+            self._wait_for_collection(collect_at, now)
+            return True
         if due - now > LEAP_OVER and self.clock.leap_to(due):
             self.leaps.append((now, due))
         if due == self._stalled_at:
-            self.clock.hold_at(None)  # nothing takes it: let time run on rather than wait forever
+            # nothing takes it (yet: a loaded machine claims slowly): let time run on rather than wait
+            # forever, but never past a collection of figures
+            self.clock.hold_at(collect_at)
             return True
         self.clock.hold_at(due)
         if self.clock.now() >= due:

@@ -198,7 +198,12 @@ def make_clock(*, real_posts: bool = False, env: Mapping[str, str] = os.environ)
     if shared:
         return FileClock(shared)
     start = env.get("CAMPAIGN_CLOCK_START")
-    return _scaled_clock(start, env.get("CAMPAIGN_CLOCK_SPEED", "1")) if start else SystemClock()
+    speed = env.get("CAMPAIGN_CLOCK_SPEED")
+    if speed and not start:  # never silently the real time at real speed
+        raise ClockSettingError(f"CAMPAIGN_CLOCK_SPEED={speed!r} is set without CAMPAIGN_CLOCK_START: the campaign clock "
+                                "needs the time it starts from — add e.g. CAMPAIGN_CLOCK_START=2027-05-09T06:55:00+02:00, "
+                                "or unset CAMPAIGN_CLOCK_SPEED")
+    return _scaled_clock(start, speed or "1") if start else SystemClock()
 
 
 def _scaled_clock(start: str, speed_text: str) -> ScaledClock:

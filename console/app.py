@@ -43,7 +43,7 @@ from scheduler.plan.preview import DEFAULT_TEMPLATES, embedded_fonts, thumbnail_
 from scheduler.results.store import ResultsStore
 from scheduler.store import Store, states
 from scheduler.store.schema import posts
-from scheduler.store.status import build_status
+from scheduler.store.status import SCHEDULED, build_status
 
 HERE = Path(__file__).resolve().parent
 FLASH_COOKIE = "eo_flash"
@@ -309,7 +309,7 @@ def operations_page(request: Request, console: Console, me: Account) -> Response
     status = build_status(console.store, now, limit=20)
     channel_ids = sorted({c.id for c in calendar.channels} if calendar else set(status["by_channel"]))
     return render(request, console, "operations.html.j2", me, status=status, channels=channel_ids,
-                  order=[s for s in states.ALL if s in status["totals"]],
+                  order=[s for s in (SCHEDULED, *states.ALL) if s in status["totals"]],
                   rejected=[(p.name, why) for p, why in rejected_files(console.config.inbox)],
                   checks=views.channel_checks(calendar), beat=views.heartbeat(console.store, now),
                   unknown=[console.store.get(p["id"]) for p in status["needs_human"]["unknown"]],

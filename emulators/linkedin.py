@@ -133,6 +133,8 @@ class LinkedInEmulator(Emulator):
             return self._video_status(unquote(path[len("/rest/videos/"):]))
         if method == "POST" and path == "/rest/posts":
             return self._post(account, request)
+        if method == "GET" and path.startswith("/rest/posts/"):
+            return self._get_post(unquote(path[len("/rest/posts/"):]))
         organization = re.fullmatch(r"/rest/organizations/(\d+)", path)
         if method == "GET" and organization:  # who the token may act for (`check` looks the organization up)
             self._acts_as(account, f"urn:li:organization:{organization.group(1)}")
@@ -141,6 +143,16 @@ class LinkedInEmulator(Emulator):
             require(account.startswith("urn:li:person:"), "Not enough permissions to access: me.GET.20240101", 403, code=100)
             return Reply(200, {"id": account.rsplit(":", 1)[-1], "localizedFirstName": "", "localizedLastName": ""})
         raise Reject(404, f"no route for {method} {path}")
+
+    def _get_post(self, urn: str) -> Reply:
+        """GET /rest/posts/{urn}: the post as LinkedIn keeps it (author, commentary as sent)."""
+        with self._lock:
+            post = next((p for p in self.published if p["id"] == urn), None)
+        if post is None:
+            raise Reject(404, f"Post {urn} does not exist", code=65600)
+        return Reply(200, {"id": urn, "author": post["author"], "commentary": post["commentary"], "visibility": "PUBLIC",
+                           "lifecycleState": "PUBLISHED", "publishedAt": int(dt.datetime.fromisoformat(post["received_at"])
+                                                                             .timestamp() * 1000)})
 
     def _owner(self, account: str, body: Any, wrapper: str) -> dict[str, Any]:
         inner = body.get(wrapper, body) if isinstance(body, dict) else {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, List, Optional
@@ -12,11 +13,11 @@ import uvicorn
 
 from application.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption, clock_or_exit
 from application.commands.api_tokens import user_token
-from application.commands.scheduler import BuildOption, DbOption, _who, store_errors
+from application.commands.scheduler import BuildOption, DbOption, _store, _who, store_errors
 from console.accounts import AccountError, Accounts, change_role
 from console.app import ConsoleConfig
 from console.server import create_app
-from scheduler.store import Store
+from scheduler.store.known import known_ids, unknown_message
 
 user_app = typer.Typer(help="Accounts of the web console: add, list, remove, change a role, set a password, API tokens.",
                        no_args_is_help=True)
@@ -30,13 +31,17 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
         forwarded_allow_ips: Annotated[Optional[str], typer.Option("--forwarded-allow-ips", help="The reverse proxy (addresses, comma-separated) whose X-Forwarded-For/-Proto headers are trusted; without it they are ignored, so no client can pick its own address for the login limit.")] = None) -> None:
     """Serve the team's console: calendar, review, operations and results, in a browser."""
 
-    store = Store(db)
+    store = _store(db)  # a mistyped --db must not serve an empty new store
     app = create_app(ConsoleConfig(db=db, calendar=calendar, build=build_dir, inbox=inbox_dir), clock=clock_or_exit(), store=store)
 
     if not Accounts(store.engine).all():
         print("No console account yet: add one with `python run.py user add NAME --role admin"
               + (f" --db {db}" if db else "") + "`", file=sys.stderr)
     print(f"console on http://{host}:{port}{root_path}/ (store: {store.shown_url})", file=sys.stderr)
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again for the handler that was
+    # there before it: with the default one the process died with 143; this one makes systemd's
+    # stop a clean stop (exit 0, as the README says).
+    signal.signal(signal.SIGTERM, lambda *_: None)
     # pages are made in worker threads (console.offload): a shorter switch interval hands the
     # interpreter back to the event loop and the health check sooner (5 ms by default)
     sys.setswitchinterval(0.001)
@@ -45,9 +50,25 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
                 forwarded_allow_ips=forwarded_allow_ips or "", log_level="info", access_log=False)
 
 
-def _accounts(db: str | None):  # type: ignore[no-untyped-def]
-    store = Store(db)
+def _accounts(db: str | None, *, existing: bool = True):  # type: ignore[no-untyped-def]
+    """The store's accounts; a SQLite file that is not there is refused (a typo in --db), except
+    by `user add` (`existing=False`), which may make the first account before `schedule`."""
+    store = _store(db, existing=existing)
     return store, Accounts(store.engine)
+
+
+def _known_channels_or_exit(store, channels: list[str], calendar: Path) -> None:  # type: ignore[no-untyped-def]
+    """Every --channel must be a channel of the calendar or the store: a typo (embassy-tokio)
+    would give an approver a channel that never has a post, without a word."""
+    if not channels:
+        return
+    known = known_ids(store, calendar).channels
+    where = f"{calendar} or the store {store.shown_url}"
+    problems = [m for c in channels if (m := unknown_message("channel", c, known, where))]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def _password(from_stdin: bool) -> str:
@@ -60,12 +81,14 @@ def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer
              channel: Annotated[Optional[List[str]], typer.Option("--channel", help="An approver approves only these channels (repeat); default: all.")] = None,
              password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input (scripts).")] = False,
              link: Annotated[Optional[str], typer.Option("--link", help="No password now: print a one-time link (valid 48 h) where the person sets it; give the console's address, e.g. https://campaign.example/console.")] = None,
-             by: Annotated[Optional[str], typer.Option("--by")] = None, db: DbOption = None) -> None:
+             by: Annotated[Optional[str], typer.Option("--by")] = None, db: DbOption = None,
+             calendar: CalendarOption = DEFAULT_CALENDAR) -> None:
     """Add an account; the password is prompted (hashed with Argon2, never stored as typed), or
     the person sets it through a one-time link (--link CONSOLE_URL)."""
 
 
-    store, accounts = _accounts(db)
+    store, accounts = _accounts(db, existing=False)
+    _known_channels_or_exit(store, channel or [], calendar)
     try:
         password = None if link else _password(password_stdin)
         added = accounts.add(name, role, password, by=_who(by), now=clock_or_exit().now(), channels=channel)

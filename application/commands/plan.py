@@ -97,7 +97,8 @@ def _print_table(posts: list[PlannedPost], result: Plan, ics: Path | None, *, wi
     channel, language, moment, the caption's start and a warnings count; `wide` adds UTC, the
     asset and the warnings in full, at 200 columns or more."""
     console = Console(soft_wrap=False, width=max(Console().width, 200)) if wide else Console(soft_wrap=False)
-    title = f"{len(posts)} planned posts" + ("" if wide else ", in each channel's local time")
+    # Rows go in the order the posts go out (UTC): 09:00 in Tokyo leaves before 08:00 in Brussels the same day.
+    title = f"{len(posts)} planned posts, in the order they go out" + ("" if wide else ", at each channel's local time")
     table = Table(title=title, show_lines=False, header_style="bold", pad_edge=False,
                   collapse_padding=True, box=None if not wide else box.HEAVY_HEAD)
     table.add_column("local time", no_wrap=True, min_width=16)
@@ -108,10 +109,11 @@ def _print_table(posts: list[PlannedPost], result: Plan, ics: Path | None, *, wi
     table.add_column("moment", no_wrap=True, overflow="ellipsis", max_width=16 if not wide else None)
     if wide:
         table.add_column("asset", no_wrap=True)
-    # narrow: the caption gets what the other columns leave (16+18+4+16+1 and a space between each)
-    caption_width = 36 if wide else max(8, console.width - 61)
+    # narrow: the caption gets what the other columns leave (16+18+4+16+2 and a space between each)
+    caption_width = 36 if wide else max(8, console.width - 62)
     table.add_column("caption", no_wrap=not wide, overflow="ellipsis" if not wide else "fold", max_width=caption_width)
-    table.add_column("warnings" if wide else "⚠", overflow="fold", no_wrap=not wide, min_width=1)
+    table.add_column("warnings" if wide else "⚠", overflow="fold", no_wrap=not wide, min_width=2)
+    refusals = {p.id: result.media_refusal(p) for p in posts if p.media and not result.is_rendered(p)}
     for post in posts:
         local = post.local_time
         start = " ".join(post.caption.split())
@@ -123,7 +125,8 @@ def _print_table(posts: list[PlannedPost], result: Plan, ics: Path | None, *, wi
             if post.media:
                 asset = Text(post.media.path)
                 refused = None if result.is_rendered(post) else result.media_refusal(post)
-                asset.append(" ✓" if result.is_rendered(post) else f" (refused: {refused})" if refused else " (not rendered)",
+                # the reason goes under the table, once per file: in the column it squeezed every other one
+                asset.append(" ✓" if result.is_rendered(post) else " (refused)" if refused else " (not rendered)",
                              style="green" if result.is_rendered(post) else "red" if refused else "yellow")
             else:
                 asset = Text("text only", style="dim")
@@ -132,16 +135,24 @@ def _print_table(posts: list[PlannedPost], result: Plan, ics: Path | None, *, wi
             row.append(Text("\n".join(post.warnings), style="yellow") if post.warnings else "")
         else:
             row.append(start[:caption_width - 1] + "…" if len(start) > caption_width else start)
-            row.append(Text(str(len(post.warnings)), style="yellow") if post.warnings else "")
+            flags = (str(len(post.warnings)) if post.warnings else "") + ("✗" if refusals.get(post.id) else "")
+            row.append(Text(flags, style="red" if refusals.get(post.id) else "yellow") if flags else "")
         table.add_row(*row)
     console.print(table)
+    refused_files: dict[str, tuple[str, int]] = {}
+    for post in posts:
+        if refusals.get(post.id):
+            reason, count = refused_files.get(post.media.path, (refusals[post.id], 0))  # type: ignore[union-attr]
+            refused_files[post.media.path] = (reason, count + 1)  # type: ignore[union-attr]
+    for path, (reason, count) in refused_files.items():
+        console.print(Text(f"✗ refused: {path} ({count} post{'s' if count != 1 else ''}): {reason}", style="red"))
     for issue in result.issues:
         style = "bold red" if issue.severity == "error" else "yellow"
         console.print(Text(f"{issue.severity}: {issue.message}", style=style))
     errors = len(result.errors)
     summary = f"{len(posts)} posts planned" + (f", {errors} could not be planned" if errors else ", no plan errors")
     if not wide:
-        summary += "; ⚠ counts warnings (--wide shows them with UTC times and assets)"
+        summary += "; ⚠ counts warnings, ✗ marks a refused asset (--wide shows them with UTC times and assets)"
     if ics is not None:
         summary += f"; calendar written to {ics}"
     console.print(summary)

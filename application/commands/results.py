@@ -15,20 +15,24 @@ from rich.table import Table
 from application.cli_support import (
     DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, CalendarOption, clock_or_exit, date_or_exit, load_or_exit,
 )
-from application.commands.scheduler import DbOption
+from application.commands.scheduler import DbOption, _store, store_errors
 from campaign.errors import CampaignError
 from scheduler.platforms.figures import LABELS
 from scheduler.results.analytics import read_export
 from scheduler.results.html import write_results_page
 from scheduler.results.report import DIMENSIONS, Group, Results, build_results
 from scheduler.results.store import ResultsStore
-from scheduler.store import Store
 
 NOT_GIVEN = "–"
 
 
-def _cell(value: int | None) -> str:
-    return NOT_GIVEN if value is None else f"{value:,}"
+NOT_YET = "not yet"
+
+
+def _cell(value: int | None, group: Group | None = None) -> str:
+    if value is None:
+        return NOT_YET if group is not None and group.collected == 0 else NOT_GIVEN
+    return f"{value:,}"
 
 
 def _group_dict(group: Group) -> dict:
@@ -44,13 +48,12 @@ def results(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
             html: Annotated[Optional[Path], typer.Option("--html", help="Also write the results page (charts, top posts) here.")] = None,
             build_dir: Annotated[Path, typer.Option("--build", help="Rendered assets, for the page's thumbnails.")] = Path("build")) -> None:
     """What the campaign reached: each published post's latest figures, by moment, pillar, channel, language..."""
-
     if by not in DIMENSIONS:
         print(f"--by {by!r} is not a dimension — choose one of {', '.join(DIMENSIONS)}", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT)
     start, end = date_or_exit(date_from, "--from"), date_or_exit(date_to, "--to")
     loaded = load_or_exit(calendar, quiet_warnings=True)
-    store = Store(db)
+    store = _store(db)  # a mistyped --db is refused, never reported on as a new empty store
     try:
         report = build_results(store, loaded.calendar, start=start, end=end)
     finally:
@@ -82,16 +85,18 @@ def _print_table(report: Results, groups: list[Group], by: str) -> None:
     table = Table(title=f"Results by {by} — {len(report.posts)} published posts", title_justify="left")
     table.add_column(by)
     table.add_column("posts", justify="right")
-    shown = [c for c in report.columns if any(g.totals[c] is not None for g in groups)]
+    total = report.totals()
+    # A column no platform gives is left out; before the first collection nothing is known, so all stay.
+    shown = [c for c in report.columns if any(g.totals[c] is not None for g in groups) or total.collected == 0]
     for column in shown:
         table.add_column(LABELS.get(column, column), justify="right")
     for group in groups:
-        table.add_row(group.key, str(group.posts), *(_cell(group.totals[c]) for c in shown))
-    total = report.totals()
-    table.add_row("all", str(total.posts), *(_cell(total.totals[c]) for c in shown), style="bold")
+        table.add_row(group.key, str(group.posts), *(_cell(group.totals[c], group) for c in shown))
+    table.add_row("all", str(total.posts), *(_cell(total.totals[c], total) for c in shown), style="bold")
     console.print(table)
-    console.print(f"{NOT_GIVEN} not given by these posts' platforms (never counted as 0). Figures are each post's latest "
-                  "collection; reach and impressions add up per post, not unique people across posts.")
+    console.print(f"{NOT_GIVEN} not given by these posts' platforms (never counted as 0); {NOT_YET}: not collected yet. "
+                  "Figures are each post's latest collection; reach and impressions add up per post, not unique "
+                  "people across posts.")
     for note in report.notes:
         console.print(f"note: {note}")
 
@@ -104,7 +109,7 @@ def results_import(export: Annotated[Path, typer.Argument(help="A CSV export fro
     except CampaignError as error:
         print(str(error), file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    store = Store(db)
+    store = _store(db)
     try:
         count = ResultsStore(store).replace_sessions(str(export.resolve()), rows, clock_or_exit().now())
     finally:
@@ -114,5 +119,5 @@ def results_import(export: Annotated[Path, typer.Argument(help="A CSV export fro
 
 
 def register(app: typer.Typer) -> None:
-    app.command("results")(results)
-    app.command("results-import")(results_import)
+    app.command("results")(store_errors(results))
+    app.command("results-import")(store_errors(results_import))

@@ -7,6 +7,7 @@ import functools
 import getpass
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -31,6 +32,7 @@ from scheduler.platforms.checkup import check_channels
 from scheduler.platforms.registry import platform_of
 from scheduler.results.collect import Collector
 from scheduler.store import Store, states, sync_plan
+from scheduler.store import engine as store_engine
 from scheduler.store.engine import ENV_URL, resolve_url, sqlite_file
 from scheduler.store.problems import EXIT_STORE, describe, is_store_error, masked_url
 from scheduler.store.status import build_status, render_status
@@ -56,7 +58,29 @@ def _store(db: str | None, *, existing: bool = True):  # type: ignore[no-untyped
         print(f"no store at {path} ({masked_url(url)}) — run `python run.py schedule` there first, or fix --db / "
               "$CAMPAIGN_DB_URL", file=sys.stderr)
         raise typer.Exit(EXIT_STORE)
+    if path is not None and path.exists():
+        _say_if_locked(path)
     return Store(db)
+
+
+def _say_if_locked(path: Path) -> None:
+    """A store another process holds locked makes a command wait (up to the busy timeout) before
+    it answers: say so at once rather than stay silent for 30 s."""
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=0, isolation_level=None)
+    except sqlite3.Error:
+        return  # not openable: the command says why
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            print(f"{path} is locked by another process (a backup, a long write): waiting up to "
+                  f"{store_engine.BUSY_TIMEOUT_MS // 1000} s for it...", file=sys.stderr, flush=True)
+    except sqlite3.Error:
+        pass
+    finally:
+        probe.close()
 
 
 def store_errors(command: Callable[..., None]) -> Callable[..., None]:

@@ -11,6 +11,8 @@ import typer
 from application.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption, load_or_exit
 from campaign.calendar import LoadedCalendar
 from campaign.secrets import secrets_file_warning
+from scheduler.plan import plan_posts
+from scheduler.plan.plan_problems import plan_problems
 from scheduler.plan.subtitle_view import summary_lines
 from scheduler.plan.template_check import template_problems
 
@@ -36,6 +38,14 @@ def validate(calendar: CalendarOption = DEFAULT_CALENDAR,
     file:line: where: what — fix (exit 2 if any)."""
 
     loaded, captions = validated_or_exit(calendar)
+    held_or_dropped = plan_problems(loaded, plan_posts(loaded))
+    if held_or_dropped:  # "valid" would be a promise the plan then breaks
+        for problem in held_or_dropped:
+            print(problem, file=sys.stderr)
+        count = len(held_or_dropped)
+        print(f"{count} post{'s' if count != 1 else ''} the plan would hold or drop in {calendar}: fix the lines above.",
+              file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT)
     warning = secrets_file_warning()
     if warning:
         print(warning, file=sys.stderr)

@@ -23,7 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from campaign.calendar import models
 from campaign.calendar.models import Calendar
 from campaign.calendar.references import check_references
-from campaign.calendar.yaml_limits import MAX_BYTES, bidi_problems, yaml_limit_problem
+from campaign.calendar.yaml_limits import MAX_BYTES, bidi_problems, impossible_dates, yaml_limit_problem
 from campaign.errors import CalendarError, Problem
 from campaign.secrets import token_findings
 
@@ -179,6 +179,11 @@ def _parse(text: str, shown: str) -> tuple[Any, dict[Path_, int]]:
     yaml.allow_duplicate_keys = False
     try:
         tree = yaml.load(text)
+    except ValueError:  # an impossible date (2027-06-31): ruamel's date() fails without a line
+        problems = impossible_dates(text, shown)
+        if not problems:
+            raise
+        raise CalendarError(problems) from None
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None

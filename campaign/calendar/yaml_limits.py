@@ -10,6 +10,8 @@ any real calendar (the sample: 11 KB, depth 6, no aliases).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import unicodedata
 from typing import Any, Iterator
 
@@ -98,3 +100,32 @@ def _events(text: str) -> Iterator[Any]:
     yaml = YAML(typ="rt")
     for event in yaml.parse(text):
         yield event
+
+
+#: What YAML 1.1 reads as a date (ruamel's timestamp rule): a plain scalar starting YYYY-MM-DD.
+_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:$|[Tt ]|\s)")
+
+
+def impossible_dates(text: str, shown: str) -> list[Problem]:
+    """Unquoted dates no calendar has (2027-06-31, 2027-13-01, 2027-02-29), each with its line:
+    YAML's loader turns them into a ValueError with no line at all."""
+    problems = []
+    for event in _events(text):
+        if not isinstance(event, ScalarEvent) or event.style or not (match := _DATE.match(event.value)):
+            continue
+        year, month, day = (int(part) for part in match.groups())
+        try:
+            dt.date(year, month, day)
+        except ValueError:
+            line = event.start_mark.line + 1 if event.start_mark else None
+            if not 1 <= month <= 12:
+                why = f"there is no month {month}"
+            elif month == 2 and day == 29:
+                why = f"{year} is not a leap year: February has 28 days"
+            else:
+                last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+                why = f"{dt.date(year, month, 1):%B} has {last} days"
+            problems.append(Problem(shown, line, "", f"{event.value} is not a date ({why}) — write a day that exists, "
+                                                     "as YYYY-MM-DD"))
+    return problems
+

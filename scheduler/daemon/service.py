@@ -4,7 +4,12 @@ Jobs live in an in-memory job store and are rebuilt at every start (APScheduler 
 `date` job before running it, so its job store cannot record what was published). One
 interval job claims due rows, a one-off job is armed when a post is due sooner than the
 next tick, a sweep job reconciles dead claims, marks missed posts, beats the heartbeat and
-notices a changed calendar, and an inbox job renders new drops.
+notices a changed calendar, and an inbox job renders new drops. Each job keeps a second run
+from starting beside the first itself (a dispatch wake-up during a pass runs the pass once more),
+so APScheduler never skips one with a warning. Collecting figures runs on
+a thread of its own that waits its interval after each pass (never an interval job: a pass
+longer than the interval made APScheduler skip runs and log a warning each time), and
+`collect_soon()` starts a pass at once (the rehearsal, when a collection is due).
 """
 
 from __future__ import annotations
@@ -93,6 +98,12 @@ class Daemon:
         self.outage = StoreOutage(getattr(store, "url", "the store"), self.log, config.store_outage,
                                   on_give_up=self._give_up)
         self._jobs: list[tuple[str, float, Callable[[], None]]] = []  # handed in from outside (add_job)
+        # Each job guards itself (APScheduler's max_instances skips a run with a warning instead)
+        self._dispatch_lock, self._dispatch_again = threading.Lock(), threading.Event()
+        self._sweep_lock, self._inbox_lock = threading.Lock(), threading.Lock()
+        self._collect_wake = threading.Event()
+        self._collect_thread: threading.Thread | None = None
+        self.collect_passes = 0  # passes finished (the rehearsal waits for one after collect_soon)
         self.collector = collector
         if collector is not None:
             collector.publishing_due = self._publishing_due
@@ -142,6 +153,20 @@ class Daemon:
         return report
 
     def _dispatch_job(self) -> None:
+        """A pass, never beside another one: a wake-up that comes while a pass runs (the pass
+        arming its own next wake-up, the tick, the sweep) makes that pass run once more, instead
+        of APScheduler skipping it with a warning (and the wake-up being lost)."""
+        self._dispatch_again.set()
+        while self._dispatch_again.is_set():
+            if not self._dispatch_lock.acquire(blocking=False):
+                return  # the pass under way sees the flag and runs again
+            try:
+                self._dispatch_again.clear()
+                self._dispatch_pass()
+            finally:
+                self._dispatch_lock.release()
+
+    def _dispatch_pass(self) -> None:
         if self.outage.waiting():
             return
         try:  # channel workers keep publishing after the pass returns: a slow channel never holds up a tick
@@ -192,7 +217,29 @@ class Daemon:
             if not self.outage.failed(error):
                 self.log.event("collect_error", f"{type(error).__name__}: {error}")
 
+    def _collect_loop(self) -> None:
+        """One pass, then wait the interval (or until `collect_soon`): passes never overlap or pile up."""
+        while not self.stop_event.is_set():
+            self._collect_wake.wait(self.config.collect_seconds)
+            self._collect_wake.clear()
+            if self.stop_event.is_set():
+                return
+            self._collect_job()
+            self.collect_passes += 1
+
+    def collect_soon(self) -> None:
+        """Start a collection pass now (or right after the one under way)."""
+        self._collect_wake.set()
+
     def _sweep_job(self) -> None:
+        if not self._sweep_lock.acquire(blocking=False):
+            return  # a sweep is under way (SIGHUP during the minute's sweep): it is enough
+        try:
+            self._sweep()
+        finally:
+            self._sweep_lock.release()
+
+    def _sweep(self) -> None:
         if self.outage.waiting():
             return
         try:
@@ -225,6 +272,14 @@ class Daemon:
         self._saved_serial = serial
 
     def _inbox_job(self) -> None:
+        if not self._inbox_lock.acquire(blocking=False):
+            return  # a render longer than the interval: the next tick looks again
+        try:
+            self._inbox()
+        finally:
+            self._inbox_lock.release()
+
+    def _inbox(self) -> None:
         inbox = self.config.inbox_dir
         if inbox is None or not inbox.is_dir() or self.loaded is None:
             return
@@ -284,14 +339,18 @@ class Daemon:
         self._jobs.append((job_id, seconds, run))
 
     def _guarded(self, job_id: str, run: Callable[[], None]) -> Callable[[], None]:
+        running = threading.Lock()  # a run longer than its interval: the next tick runs it again
+
         def job() -> None:
-            if self.stop_event.is_set() or self.outage.waiting():
+            if self.stop_event.is_set() or self.outage.waiting() or not running.acquire(blocking=False):
                 return
             try:
                 run()
             except Exception as error:  # noqa: BLE001 - a side job must never stop the daemon
                 if not self.outage.failed(error):
                     self.log.event(f"{job_id}_error", f"{type(error).__name__}: {error}")
+            finally:
+                running.release()
 
         return job
 
@@ -342,7 +401,7 @@ class Daemon:
             jobstores={"default": MemoryJobStore()},
             # Side jobs (add_job) get threads of their own: one that hangs cannot take the dispatcher's.
             executors={"default": ThreadPoolExecutor(4), "side": ThreadPoolExecutor(2)},
-            job_defaults={"coalesce": True, "max_instances": 1}, timezone=UTC)
+            job_defaults={"coalesce": True, "max_instances": 4}, timezone=UTC)  # the jobs guard themselves
         interval = self.config.interval_seconds
         now = dt.datetime.now(UTC)
         # Grace on purpose: a tick late by up to one interval still runs (never the 1 s default).
@@ -355,14 +414,14 @@ class Daemon:
         if self.config.inbox_dir is not None:
             scheduler.add_job(self._inbox_job, "interval", seconds=self.config.inbox_seconds, id="inbox", next_run_time=now,
                               misfire_grace_time=max(1, int(self.config.inbox_seconds)), replace_existing=True)
-        if self.collector is not None:
-            scheduler.add_job(self._collect_job, "interval", seconds=self.config.collect_seconds, id="collect",
-                              misfire_grace_time=max(1, int(self.config.collect_seconds)), replace_existing=True)
         for job_id, seconds, run in self._jobs:
             scheduler.add_job(self._guarded(job_id, run), "interval", seconds=seconds, id=job_id, next_run_time=now,
                               misfire_grace_time=max(1, int(seconds)), replace_existing=True, executor="side")
         self._scheduler = scheduler
         scheduler.start()
+        if self.collector is not None:
+            self._collect_thread = threading.Thread(target=self._collect_loop, name="collect", daemon=True)
+            self._collect_thread.start()
         self.beat()
         self.log.event("started", f"worker {self.worker}", interval=interval)
 
@@ -375,9 +434,13 @@ class Daemon:
     def stop(self) -> None:
         """Stop claiming; the publish in flight finishes (shutdown waits for running jobs)."""
         self.stop_event.set()
+        self._collect_wake.set()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+        if self._collect_thread is not None:
+            self._collect_thread.join()  # the pass under way finishes (each collection is one short transaction)
+            self._collect_thread = None
         self.dispatcher.close()  # the publishes in flight finish and are recorded
         self.log.event("stopped", f"worker {self.worker}")
 

@@ -182,7 +182,7 @@ class HttpPublisher(Publisher):
             )
         if creates:
             return TransientError(f"the answer to {what} from {self.platform} was lost ({kind}); a retry is deduplicated")
-        return TransientError(f"{self.platform} did not complete {what} ({kind}) — retry later")
+        return TransientError(f"{self.platform}{f' at {host}' if host else ''} did not complete {what} ({kind}) — retry later")
 
     def raise_for(self, response: requests.Response, *, creates: bool = False) -> None:  # pragma: no cover - overridden
         raise TransientError(f"{self.platform} answered HTTP {response.status_code}")

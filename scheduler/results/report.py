@@ -15,7 +15,7 @@ from typing import Any, Iterable, Sequence
 
 from campaign.calendar.models import Calendar
 from scheduler.platforms.figures import NORMALISED
-from scheduler.results.store import ResultsStore
+from scheduler.results.store import ResultsStore, age_seconds, age_tolerance
 from scheduler.store import Store, states
 
 DIMENSIONS = ("moment", "pillar", "channel", "platform", "language", "testimonial", "country")
@@ -54,14 +54,17 @@ class PostResult:
 class Group:
     key: str
     posts: int
-    totals: dict[str, int | None]  # None: no post of the group gave this figure
+    totals: dict[str, int | None]  # None: no post of the group gave this figure (or none was collected yet)
     given_by: dict[str, int]  # how many posts gave each figure
+    collected: int = 0  # posts with at least one collection: 0 means "not collected yet", not "not given"
 
 
 @dataclass
 class Results:
     posts: list[PostResult]
-    series: list[dict[str, Any]]  # every stored collection, oldest first (for charts over time)
+    #: every stored collection, oldest first: post_id, age (its label), published_at, collected_at,
+    #: real_age (seconds after publication: what charts plot, never the collection date) and the figures
+    series: list[dict[str, Any]]
     notes: list[str]
     sessions_imported: bool = False
 
@@ -90,7 +93,7 @@ def _group(key: str, members: Sequence[PostResult]) -> Group:
         values = [p.figures[name] for p in members if p.figures[name] is not None]
         given[name] = len(values)
         totals[name] = sum(values) if values else None  # type: ignore[arg-type]
-    return Group(key, len(members), totals, given)
+    return Group(key, len(members), totals, given, collected=sum(p.age is not None for p in members))
 
 
 def build_results(store: Store, calendar: Calendar | None, *, start: dt.date | None = None, end: dt.date | None = None) -> Results:
@@ -135,12 +138,30 @@ def build_results(store: Store, calendar: Calendar | None, *, start: dt.date | N
                               "each post's tagged link brought to the site")
     missing = [p for p in out if p.age is None]
     if missing:
-        notes["-uncollected"] = f"{len(missing)} published posts have no figures yet (the first collection is 1 h after publication)"
-    for name in NORMALISED:
-        if out and all(p.figures[name] is None for p in out):
-            notes.setdefault(f"-{name}", f"no platform of these posts gives {name.replace('_', ' ')}")
-    series = [{"post_id": r["post_id"], "collected_at": r["collected_at"], **{n: r[n] for n in NORMALISED}} for r in rows]
+        notes["-uncollected"] = (f"{len(missing)} of {len(out)} published posts not collected yet (the first "
+                                 "collection is at the first age after publication, 1 h unless the calendar says)")
+    collected = [p for p in out if p.age is not None and not p.not_given]
+    for name in NORMALISED:  # only what was asked: a post not collected yet says nothing about its platform
+        if collected and all(p.figures[name] is None for p in collected):
+            whose = "these posts" if not missing else f"the {len(collected)} posts collected so far"
+            notes.setdefault(f"-{name}", f"no platform of {whose} gives {name.replace('_', ' ')}")
+    published_at = {p.post_id: p.published_at for p in out}
+    series = []
+    late = []
+    for r in rows:
+        real_age = (r["collected_at"] - published_at[r["post_id"]]).total_seconds()
+        series.append({"post_id": r["post_id"], "age": r["age"], "published_at": published_at[r["post_id"]],
+                       "collected_at": r["collected_at"], "real_age": real_age, **{n: r[n] for n in NORMALISED}})
+        if real_age - age_seconds(r["age"]) > age_tolerance(age_seconds(r["age"])).total_seconds():
+            late.append(real_age - age_seconds(r["age"]))
+    if late:
+        notes["-late"] = (f"{len(late)} figures were collected later than their age allows (up to "
+                          f"{_span(max(late))} late: the daemon was not running then); the charts show them at their real age")
     return Results(out, series, sorted(notes.values()), sessions_imported=bool(sessions))
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds / 86400:.1f} days" if seconds >= 2 * 86400 else f"{seconds / 3600:.1f} h"
 
 
 def _within(moment: dt.datetime | None, start: dt.date | None, end: dt.date | None) -> bool:

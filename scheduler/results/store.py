@@ -34,6 +34,18 @@ def age_label(seconds: float) -> str:
     return f"{max(1, seconds // 60)}m"
 
 
+def age_seconds(label: str) -> int:
+    """The inverse of `age_label`: "1h" -> 3600, "7d" -> 604800, "30m" -> 1800."""
+    return int(label[:-1]) * {"m": 60, "h": 3600, "d": 86400}[label[-1]]
+
+
+def age_tolerance(seconds: float) -> dt.timedelta:
+    """How late a figure may be collected and still be its age's figure: 10 minutes, or 5 % of the
+    age when that is longer (6 min at 1 h is too tight for a daemon that looks every 5 minutes;
+    72 min at 24 h, 8.4 h at 7 days, 36 h at 30 days). Later ones are shown at their real age."""
+    return max(dt.timedelta(minutes=10), dt.timedelta(seconds=seconds * 0.05))
+
+
 @dataclass(frozen=True)
 class DueCollection:
     post_id: str
@@ -101,6 +113,11 @@ class ResultsStore:
             kind = json.loads(media).get("kind") if media else None
             out.append(DueCollection(post_id, age, channel_id, platform, remote_id or "", kind, tries))
         return out
+
+    def scheduled_post_ids(self) -> set[str]:
+        """The posts whose collections are already scheduled (the rehearsal's clock waits for the rest)."""
+        with self.engine.begin() as conn:
+            return set(conn.execute(select(collections.c.post_id).distinct()).scalars())
 
     def next_due_at(self) -> dt.datetime | None:
         with self.engine.begin() as conn:

@@ -17,6 +17,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from campaign.secrets import MASK, configured_secrets
 
@@ -42,8 +44,18 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+SUPPORTED = ("sqlite", "postgresql")
+
+
 def make_engine(url: str, *, schema: str | None = None) -> Engine:
-    """An engine configured for concurrent daemons on SQLite or PostgreSQL."""
+    """An engine configured for concurrent daemons on SQLite or PostgreSQL (any other kind is
+    refused here, before SQLAlchemy imports a driver that is not installed)."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        backend = None  # create_engine says what is wrong with the URL
+    if backend is not None and backend not in SUPPORTED:
+        raise ArgumentError(f"unsupported database kind {backend!r}")
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
         _sqlite_setup(engine)

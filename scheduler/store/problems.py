@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from campaign.errors import CampaignError
+from campaign.secrets import MIN_SECRET_LENGTH
 from scheduler.store.engine import sqlite_file
 
 EXIT_STORE = 3  # the store cannot be opened or used (documented in the README's CLI table)
@@ -57,6 +58,10 @@ def describe(error: BaseException, url: str) -> str:
     if "could not parse" in low:
         return (f"store URL {where!r} is not a database URL — write it like sqlite:///campaign.db or "
                 "postgresql+psycopg://user@host:5432/campaign (--db or $CAMPAIGN_DB_URL)")
+    match = re.search(r"unsupported database kind '([^']+)'", text)
+    if match:
+        return (f"store URL {where}: unknown database kind {match.group(1)!r} — the store is SQLite or PostgreSQL: "
+                "use sqlite:///FILE or postgresql+psycopg://user@host:5432/DBNAME (--db or $CAMPAIGN_DB_URL)")
     if "can't load plugin" in low:
         kind = url.split(":", 1)[0]
         return (f"store URL {where}: unknown database kind {kind!r} — use sqlite:///FILE or "
@@ -119,7 +124,12 @@ def _without_password(text: str, url: str) -> str:
         password = make_url(url).password
     except Exception:  # noqa: BLE001
         password = None
-    return text.replace(str(password), "***") if password else text
+    if not password:
+        return text
+    if len(password) >= MIN_SECRET_LENGTH:
+        return text.replace(password, "***")
+    # A short password is masked only where it stands alone: never inside words ("Can't load ***lugin")
+    return re.sub(rf"(?<![^\W_]){re.escape(password)}(?![^\W_])", "***", text)
 
 
 def _driver_text(error: BaseException) -> str:

@@ -19,15 +19,18 @@ SCHEDULED = "scheduled"
 
 
 def build_status(store: Store, now: dt.datetime, *, limit: int = 10) -> dict[str, Any]:
-    """The report `status` prints. `totals` and `by_channel` count the store's states; of the
-    `due` posts, `not_yet_due` counts those whose time has not come (shown as "scheduled")."""
+    """The report `status` prints, as text or JSON alike. `totals` and `by_channel` count posts as
+    a person reads them: a `due` post whose time has not come is "scheduled" (the JSON said "due"
+    for those while the text said "scheduled"); `store_states` keeps the store's own counts, and
+    `not_yet_due` how many of its `due` posts wait for their time."""
     counts = store.counts()
     not_yet = _not_yet_due(store, now)
-    by_channel: dict[str, dict[str, int]] = {}
-    totals: dict[str, int] = {}
+    stored_by_channel: dict[str, dict[str, int]] = {}
+    stored_totals: dict[str, int] = {}
     for (channel, state), n in sorted(counts.items()):
-        by_channel.setdefault(channel, {})[state] = n
-        totals[state] = totals.get(state, 0) + n
+        stored_by_channel.setdefault(channel, {})[state] = n
+        stored_totals[state] = stored_totals.get(state, 0) + n
+    totals, by_channel = _as_shown(stored_by_channel, not_yet)
     with store.engine.begin() as conn:
         upcoming = [StoredPost.from_row(r) for r in conn.execute(
             select(posts).where(posts.c.state.in_(states.CLAIMABLE + (states.PLANNED,)))
@@ -66,6 +69,7 @@ def build_status(store: Store, now: dt.datetime, *, limit: int = 10) -> dict[str
             "awaiting_approval": {"count": totals.get(states.PLANNED, 0), "first": [_brief(p, now) for p in waiting]},
         },
         "not_yet_due": {"total": sum(not_yet.values()), "by_channel": not_yet},
+        "store_states": {"totals": stored_totals, "by_channel": stored_by_channel},
         "rate_limited": limited,
         "daemons": [{"worker": b["worker"], "last_beat": _iso(b["at"]), "pid": b["pid"], "host": b["host"]}
                     for b in beats[:5]],
@@ -74,10 +78,9 @@ def build_status(store: Store, now: dt.datetime, *, limit: int = 10) -> dict[str
 
 def render_status(status: dict[str, Any]) -> str:
     lines = [f"Status at {status['now']}"]
-    totals = status["totals"]
+    totals, by_channel = status["totals"], status["by_channel"]
     if not totals:
         return lines[0] + "\nNo posts in the store yet: run `python run.py schedule`."
-    totals, by_channel = _as_shown(status)
     lines.append("Posts: " + ", ".join(f"{n} {s}" for s, n in sorted(totals.items())))
     lines.append("")
     order = [s for s in (SCHEDULED, *states.ALL) if s in totals]
@@ -133,11 +136,10 @@ def _not_yet_due(store: Store, now: dt.datetime) -> dict[str, int]:
     return {channel: n for channel, n in rows}
 
 
-def _as_shown(status: dict[str, Any]) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+def _as_shown(stored: dict[str, dict[str, int]], waiting: dict[str, int]) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     """Totals and per-channel counts with `due` posts whose time has not come counted as "scheduled"."""
-    waiting = status.get("not_yet_due", {}).get("by_channel", {})
     by_channel: dict[str, dict[str, int]] = {}
-    for channel, row in status["by_channel"].items():
+    for channel, row in stored.items():
         row = dict(row)
         if waiting.get(channel):
             row[SCHEDULED] = waiting[channel]

@@ -122,3 +122,19 @@ def test_cli_answers_a_bomb_with_exit_two_and_no_traceback(tmp_path: Path) -> No
     assert result.returncode == 2
     assert result.stderr.startswith("calendar.yaml:6:")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("date", "why"), [("2027-06-31", "June has 30 days"), ("2027-13-01", "there is no month 13"),
+                                           ("2027-02-29", "2027 is not a leap year")])
+def test_an_impossible_date_is_its_line_and_exit_two_in_validate_and_plan(tmp_path: Path, date: str, why: str) -> None:
+    """YAML reads an unquoted 2027-06-31 as a date and fails without a line (90 lines of traceback, exit 1)."""
+    lines = SAMPLE.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("start: 2027-"))
+    lines[at] = lines[at].replace(lines[at].split("start: ")[1].strip(), date)
+    (tmp_path / "calendar.yaml").write_text("".join(lines), encoding="utf-8")
+    for command in ("validate", "plan"):
+        result = subprocess.run([sys.executable, str(REPO / "run.py"), command], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2, result.stderr[-500:]
+        assert result.stderr.startswith(f"calendar.yaml:{at + 1}: {date} is not a date ({why}"), result.stderr[-500:]
+        assert "Traceback" not in result.stderr

@@ -51,6 +51,15 @@ def test_user_add_hashes_the_password_and_refuses_bad_input(rig) -> None:
     assert "user-add" in [r["action"] for r in rig.store.audit_rows("mika")]
 
 
+def test_user_add_refuses_a_channel_that_does_not_exist_with_the_closest(rig) -> None:
+    """`--channel embassy-tokio` (a typo) was accepted without a word (issue 23, 3)."""
+    refused = run("user", "add", "kenji", "--role", "approver", "--channel", "embassy-tokio", "--password-stdin",
+                  "--db", rig.url, stdin="a-long-password\n")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "no channel `embassy-tokio`" in refused.stderr and "did you mean `embassy-tokyo`" in refused.stderr
+    assert rig.accounts.verify("kenji", "a-long-password") is None
+
+
 def test_send_back_from_the_cli_is_what_the_console_shows(rig) -> None:
     post_id = waiting(rig.store, "be-linkedin")[0]
     done = run("send-back", "--post", post_id, "--comment", "logo too small", "--by", "ines", "--db", rig.url)
@@ -97,9 +106,10 @@ def test_web_serves_the_console_behind_a_path_prefix(rig, tmp_path) -> None:
         assert calendar.status_code == 200 and re.search(r'href="/console/posts/[^"]+"', calendar.text)
         assert "store:" in (tmp_path / "web.log").read_text()
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        server.terminate()  # SIGTERM, what systemd sends to stop it
+        code = server.wait(timeout=20)
         log.close()
+    assert code == 0, f"a clean stop exits 0 (the README), not {code}: " + (tmp_path / "web.log").read_text()[-500:]
 
 
 def test_user_add_with_a_one_time_link(rig, client_for) -> None:

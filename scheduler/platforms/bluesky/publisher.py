@@ -26,6 +26,7 @@ state, never a 900 s wait that holds up the channel).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import logging
@@ -164,7 +165,18 @@ class BlueskyPublisher(HttpPublisher):
                                 what="the app password")
         if me is None:
             return problems
-        return self.acting_as(self.account, me.get("handle"), me.get("did"))
+        return self.acting_as(self.account, me.get("handle"), me.get("did")) + self._main_password_problem()
+
+    def _main_password_problem(self) -> list[ChannelProblem]:
+        """The PDS marks a session signed in with an app password (JWT scope `com.atproto.appPass`);
+        one signed in with the account's main password (`com.atproto.access`) works too, but that
+        password can change the account's email, password and handle: say so, do not stop."""
+        scope = _jwt_claims(self._session.get("accessJwt", "")).get("scope")
+        if scope != "com.atproto.access":
+            return []
+        return [ChannelProblem(f"PASSWORD of channel {self.channel_id} is the main password of {self.account}, not an app "
+                               "password — create one (Bluesky: Settings → Privacy and security → App passwords) and "
+                               "store it as PASSWORD: the main password can change the account itself", blocking=False)]
 
     # ---- publishing -------------------------------------------------------------------
     def rkey(self, post: OutgoingPost) -> str:
@@ -324,3 +336,14 @@ class BlueskyPublisher(HttpPublisher):
 def _no_video_service(error: PublishError) -> bool:
     text = f"{error.platform_code} {error}"
     return any(marker in text for marker in NO_VIDEO_SERVICE) or error.platform_code in ("404", "501")
+
+
+def _jwt_claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT as sent (not verified: only to read what kind of session the PDS gave)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+

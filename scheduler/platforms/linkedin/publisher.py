@@ -8,6 +8,7 @@ the text is silently cut. No idempotency key: a lost answer to /rest/posts is `O
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -18,9 +19,11 @@ from scheduler.platforms.http import HttpPublisher
 from scheduler.platforms.base import (
     AuthError,
     ChannelProblem,
+    OutcomeUnknown,
     OutgoingMedia,
     OutgoingPost,
     PermanentError,
+    PublishError,
     PublishResult,
     RateLimited,
     StepLedger,
@@ -30,6 +33,8 @@ from scheduler.platforms.base import (
 from campaign.api_versions import LINKEDIN_DEFAULT_VERSION, linkedin_version_problem
 from scheduler.platforms.linkedin.text import linkedin_escape  # the planner owns LinkedIn's little-text rules
 
+#: LinkedIn's 422 for a repeated text names the post that already carries it.
+_DUPLICATE_OF = re.compile(r"duplicate of (urn:li:(?:share|ugcPost):\d+)")
 #: LinkedIn answers 429 on its daily limits without any header saying when they reset: wait an hour.
 DEFAULT_RATE_WAIT = 3600.0
 
@@ -112,12 +117,35 @@ class LinkedInPublisher(HttpPublisher):
                 ledger.record("media:0:ready", "1")
             payload["content"] = {"media": {"id": urn, "altText": media.alt_text[:4086]}
                                   if media.kind != "clip" else {"id": urn, "title": post.text.split("\n", 1)[0][:200]}}
-        response = self.request("POST", self.url("base_url", "/posts"), creates=True, what="the post", ledger=ledger,
-                                json=payload, headers=self._headers)
+        try:
+            response = self.request("POST", self.url("base_url", "/posts"), creates=True, what="the post", ledger=ledger,
+                                    json=payload, headers=self._headers)
+        except PermanentError as error:
+            existing = _DUPLICATE_OF.search(str(error))
+            if existing is None:
+                raise
+            return self._already_published(existing.group(1), payload["commentary"], error)
         urn = response.headers.get("x-restli-id") or response.headers.get("x-linkedin-id")
         if not urn:
             raise TransientError("LinkedIn accepted the post but sent no x-restli-id; check the page before retrying")
         return PublishResult(urn, f"https://www.linkedin.com/feed/update/{urn}")
+
+    def _already_published(self, urn: str, commentary: str, refusal: PermanentError) -> PublishResult:
+        """LinkedIn refused the post as a duplicate of `urn` (HTTP 422): if that post is this
+        account's with this very text, it is ours (an earlier attempt whose answer was lost, a
+        crash after sending): published, with that id. Never "failed": a person would re-post it."""
+        url = f"https://www.linkedin.com/feed/update/{urn}"
+        try:
+            found = self.request("GET", self.url("base_url", f"/posts/{quote(urn, safe='')}"), what="the existing post",
+                                 headers=self._headers).json()
+        except (PublishError, ValueError) as error:
+            raise OutcomeUnknown(f"LinkedIn says {self.who} already has this text as {urn}, which could not be read "
+                                 f"({error}) — look at {url}: if it is this post, mark it published") from refusal
+        if isinstance(found, dict) and found.get("author") == self.owner and found.get("commentary") == commentary:
+            return PublishResult(urn, url)
+        raise PermanentError(f"{refusal} — that post is not this one (another author or text): change this "
+                             "post's text, LinkedIn refuses the same text twice within about a day",
+                             platform_code=refusal.platform_code) from refusal
 
     def _upload_image(self, media: OutgoingMedia) -> str:
         blob = self.read_media(media.path, limit=PLATFORMS["linkedin"].image_max_bytes)

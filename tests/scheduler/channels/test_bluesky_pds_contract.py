@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from typing import Any, Iterator
 
 import pytest
@@ -174,3 +175,28 @@ def test_figures_from_a_pds_without_an_appview_are_said_not_given(real_pds, publ
     with pytest.raises(FiguresNotGiven) as caught:
         collector_for("bluesky")(publisher, result.remote_id, None)
     assert "no AppView" in str(caught.value) and "no figures" in str(caught.value)
+
+
+def test_check_warns_about_a_main_password_and_not_about_an_app_password(real_pds) -> None:  # type: ignore[no-untyped-def]
+    """The real PDS says which password a session was opened with (its JWT scope): the account's
+    main password (`check` accepted it without a word, issue 23, 3) or an app password."""
+    def checked(password: str) -> list[str]:
+        made = publisher_for(channel("bluesky").model_copy(update={"account": real_pds["PDS_HANDLE"]}),
+                             credentials=Credentials("be-bluesky", "bluesky", {"IDENTIFIER": real_pds["PDS_HANDLE"],
+                                                                              "PASSWORD": password}),
+                             api_overrides={"base_url": real_pds["PDS_BASE_URL"]}, timeout=30.0, clock=FakeClock(CAMPAIGN_NOW))
+        try:
+            return [p.message for p in made.check() if not p.blocking]
+        finally:
+            made.close()
+
+    main = checked(real_pds["PDS_PASSWORD"])
+    assert any("main password" in m and "app password" in m for m in main), main
+    session = requests.post(f"{real_pds['PDS_BASE_URL']}/xrpc/com.atproto.server.createSession", timeout=20,
+                            json={"identifier": real_pds["PDS_HANDLE"], "password": real_pds["PDS_PASSWORD"]}).json()
+    app = requests.post(f"{real_pds['PDS_BASE_URL']}/xrpc/com.atproto.server.createAppPassword", timeout=20,
+                        headers={"Authorization": f"Bearer {session['accessJwt']}"},
+                        json={"name": f"campaign-check-{CAMPAIGN_NOW:%H%M%S}-{os.getpid()}"})
+    assert app.status_code == 200, app.text
+    assert not any("main password" in m for m in checked(app.json()["password"]))
+

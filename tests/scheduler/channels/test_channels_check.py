@@ -67,6 +67,18 @@ def test_instagram_media_host_unreachable_is_blocking(rigs) -> None:
     assert problem.blocking and "not reachable" in problem.message and "127.0.0.1:9" in problem.message
 
 
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_an_unreachable_platform_is_named_with_the_address_tried(rigs, platform: str) -> None:
+    """`check` said "could not reach bluesky" without the URL it tried (issue 23, 3): a wrong
+    `api: base_url` or a proxy is found only when the address is in front of the manager."""
+    r = rigs(platform)
+    publisher = publisher_for(channel(platform), credentials=r.publisher.credentials,
+                              api_overrides={**r.overrides, "base_url": "http://127.0.0.1:9/api"}, clock=r.clock, timeout=5.0)
+    problems = publisher.check()
+    assert problems and not problems[0].blocking, problems
+    assert "could not reach" in problems[0].message and "127.0.0.1:9" in problems[0].message, problems[0].message
+
+
 def test_facebook_without_app_credentials_warns_for_clips(rigs) -> None:
     r = rigs("facebook")
     publisher = publisher_for(channel("facebook"), clock=r.clock, timeout=5.0, api_overrides=r.overrides,

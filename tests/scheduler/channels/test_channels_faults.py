@@ -160,16 +160,44 @@ def test_facebook_posts_a_repeated_photo_or_video_again_as_facebook_does(rigs, m
     assert len(r.emulator.published) == 2 and r.emulator.duplicate_refusals == []
 
 
-def test_linkedin_refuses_a_repeated_post_with_duplicate_post(rigs) -> None:
+def test_linkedin_refuses_a_repeated_post_and_the_publisher_recognises_its_own(rigs) -> None:
+    """LinkedIn's 422 DUPLICATE_POST names the post that has the text: once read back (this
+    account's, this text) it is this post, published with that id, never "failed" (issue 23, 3)."""
     r = rigs("linkedin")
     post = make_post("linkedin", None)
-    r.publisher.publish(post)
-    with pytest.raises(PermanentError, match="duplicate"):
-        r.publisher.publish(post)
+    first = r.publisher.publish(post)
+    again = r.publisher.publish(post)
+    assert (again.remote_id, again.url) == (first.remote_id, first.url)
     assert len(r.emulator.published) == 1 and len(r.emulator.duplicate_refusals) == 1
     r.clock.advance(25 * 3600)  # LinkedIn's duplicate memory is reported as a day or two
     r.publisher.publish(post)
     assert len(r.emulator.published) == 2
+
+
+def test_linkedin_after_a_lost_answer_a_retry_finds_the_post_it_made(rigs) -> None:
+    r = rigs("linkedin")
+    r.emulator.inject("drop_after_create")
+    post = make_post("linkedin", None)
+    with pytest.raises(OutcomeUnknown):
+        r.publisher.publish(post)
+    result = r.publisher.publish(post)  # a person chose "retry": LinkedIn refuses the text, naming the post
+    assert [p["id"] for p in r.emulator.published] == [result.remote_id]
+
+
+def test_linkedin_a_duplicate_it_cannot_read_back_is_unknown_not_failed(rigs, monkeypatch) -> None:
+    r = rigs("linkedin")
+    post = make_post("linkedin", None)
+    first = r.publisher.publish(post)
+    real = r.publisher.request
+
+    def no_read(method, url, **kwargs):  # type: ignore[no-untyped-def]
+        if method == "GET":
+            raise AuthError("lacks r_organization_social")
+        return real(method, url, **kwargs)
+
+    monkeypatch.setattr(r.publisher, "request", no_read)
+    with pytest.raises(OutcomeUnknown, match=first.remote_id):
+        r.publisher.publish(post)
 
 
 @pytest.mark.parametrize("platform", ["mastodon", "bluesky"])

@@ -90,3 +90,53 @@ def test_inbox_drop_is_rendered_and_recorded_in_the_store(sqlite_store, tmp_path
     assert (inbox / "rejected" / "holiday.jpg").is_file()  # told, not lost
     daemon._inbox_job()  # nothing changed in the inbox: nothing is rendered again
     assert len(sqlite_store.asset_rows()) == len(rendered)
+
+
+def test_passes_longer_than_their_interval_never_overlap_nor_warn(sqlite_store, tmp_path, caplog):
+    """Collection and dispatch passes that take longer than their interval (the demo: 0.5 s)
+    run again right after, never beside themselves, and APScheduler never logs 'skipped: maximum
+    number of running instances reached' (three times in the middle of the demo's progress
+    before); a wake-up that comes during a pass is not lost."""
+    import logging
+    import threading
+
+    config = DaemonConfig(calendar_path=ROOT / "calendar.yaml", interval_seconds=0.05, sweep_seconds=0.05,
+                          heartbeat_file=None, inbox_dir=None, collect_seconds=0.05)
+    from scheduler.results.collect import Collector
+
+    collector = Collector(sqlite_store, SystemClock(), lambda _c: LedgerPublisher(tmp_path / "ledger"))
+    daemon = Daemon(sqlite_store, SystemClock(), lambda _c: LedgerPublisher(tmp_path / "ledger"), config,
+                    planner=lambda loaded, **_: [], collector=collector)
+    overlaps: list[str] = []
+    passes: dict[str, list[float]] = {"collect": [], "dispatch": []}
+
+    def slow(name):  # type: ignore[no-untyped-def]
+        running = threading.Lock()
+
+        def run(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+            if not running.acquire(blocking=False):
+                overlaps.append(name)
+                return
+            try:
+                time.sleep(0.2)
+                passes[name].append(time.monotonic())
+            finally:
+                running.release()
+        return run
+
+    daemon.collector.run_once = slow("collect")
+    daemon.dispatcher.run_once = slow("dispatch")
+    caplog.set_level(logging.DEBUG, logger="apscheduler")
+    daemon.start()
+    try:
+        time.sleep(1.5)
+        woken = len(passes["collect"]), len(passes["dispatch"])
+        daemon.collect_soon()
+        daemon.wakeup()
+        time.sleep(0.5)
+    finally:
+        daemon.stop()
+    skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert not skipped and not overlaps, skipped[:2]
+    assert len(passes["collect"]) >= 4 and len(passes["collect"]) > woken[0]
+    assert len(passes["dispatch"]) >= 4 and len(passes["dispatch"]) > woken[1]

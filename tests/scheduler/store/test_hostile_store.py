@@ -81,6 +81,8 @@ def test_corrupt_or_truncated_sqlite_is_one_line_exit_3(tmp_path: Path, command:
     ("sqlite:///{tmp}/no/such/folder/campaign.db", "folder does not exist"),
     ("not a url", "is not a database URL"),
     ("mongodb://db.example/campaign", "unknown database kind 'mongodb'"),
+    ("mysql://campaign:pw@db.example/campaign", "unknown database kind 'mysql'"),  # no MySQLdb: a traceback before
+    ("oracle://db.example/campaign", "unknown database kind 'oracle'"),
 ])
 def test_bad_locations_are_one_line_exit_3(tmp_path: Path, url: str, words: str) -> None:
     result = cli("schedule", "--calendar", str(Path(__file__).resolve().parents[3] / "calendar.yaml"),
@@ -95,6 +97,28 @@ def test_reading_commands_do_not_create_a_store_from_a_typo(tmp_path: Path) -> N
     assert result.exit_code == EXIT_STORE
     assert "no store at" in result.output and "schedule" in result.output
     assert not (tmp_path / "campain.db").exists()
+
+
+@pytest.mark.parametrize("command", [("results",), ("user", "list"), ("user", "remove", "ines"),
+                                     ("results-import", "export.csv")])
+def test_results_and_accounts_refuse_a_store_that_is_not_there(tmp_path: Path, command: tuple[str, ...]) -> None:
+    """The README: the other commands refuse a SQLite file that is not there (`results` and
+    `user list` printed an empty answer, exit 0, and created the file)."""
+    (tmp_path / "calendar.yaml").write_text((Path(__file__).resolve().parents[3] / "calendar.yaml").read_text())
+    (tmp_path / "export.csv").write_text("utm_campaign,utm_source,utm_content,sessions\ndavos-2027,x,en,3\n")
+    for name in ("assets", "templates"):
+        (tmp_path / name).symlink_to(Path(__file__).resolve().parents[3] / name)
+    result = cli(*command, "--db", f"sqlite:///{tmp_path / 'typo.db'}")
+    assert result.exit_code == EXIT_STORE, result.output
+    assert "no store at" in result.output and not (tmp_path / "typo.db").exists()
+
+
+def test_user_add_may_make_the_first_account_before_schedule(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["user", "add", "ines", "--role", "admin", "--password-stdin", "--db",
+                                 f"sqlite:///{tmp_path / 'new.db'}"], input="a long enough password\n",
+                           env={"CAMPAIGN_DB_URL": ""})
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "new.db").exists()
 
 
 def test_read_only_database_reads_but_refuses_writes_in_one_line(filled: str) -> None:
@@ -116,6 +140,23 @@ def test_locked_database_is_named_as_locked(filled: str, monkeypatch: pytest.Mon
         holder.close()
     assert result.exit_code == EXIT_STORE, result.output
     assert "locked by another process" in result.output
+
+
+def test_a_command_on_a_locked_store_says_at_once_that_it_waits(filled: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`status` on a locked SQLite file waited 34 s in silence before exit 3."""
+    monkeypatch.setattr("scheduler.store.engine.BUSY_TIMEOUT_MS", 300)
+    holder = sqlite3.connect(filled.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = cli("status", "--db", filled)
+    finally:
+        holder.rollback()
+        holder.close()
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == EXIT_STORE and len(lines) == 2, result.output
+    assert "is locked by another process" in lines[0] and "waiting up to 0 s" in lines[0]
+    assert "locked by another process" in lines[1]
+    assert cli("status", "--db", filled).output.count("waiting") == 0  # not locked: nothing said
 
 
 def _pg_reachable() -> None:
@@ -199,6 +240,8 @@ def test_known_ids_still_work(filled: str) -> None:
     ({"CAMPAIGN_CLOCK_START": "next tuesday"}, "CAMPAIGN_CLOCK_START='next tuesday' is not a date and time"),
     ({"CAMPAIGN_CLOCK_START": "2027-05-09T06:55:00+02:00", "CAMPAIGN_CLOCK_SPEED": "fast"}, "is not a positive number"),
     ({"CAMPAIGN_CLOCK_START": "2027-05-09T06:55:00+02:00", "CAMPAIGN_CLOCK_SPEED": "-5"}, "is not a positive number"),
+    ({"CAMPAIGN_CLOCK_SPEED": "fast"}, "CAMPAIGN_CLOCK_SPEED='fast' is set without CAMPAIGN_CLOCK_START"),  # was ignored
+    ({"CAMPAIGN_CLOCK_SPEED": "60"}, "needs the time it starts from"),
 ])
 def test_malformed_clock_settings_are_one_line_exit_2(filled: str, env: dict[str, str], words: str) -> None:
     result = cli("status", "--db", filled, env=env)
@@ -230,3 +273,13 @@ def test_a_heartbeat_file_in_a_missing_folder_is_one_line(tmp_path: Path) -> Non
     result = cli("daemon", "--once", "--calendar", str(calendar), "--db", f"sqlite:///{tmp_path / 'c.db'}",
                  "--heartbeat-file", str(tmp_path / "no" / "such" / "hb"))
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+@pytest.mark.parametrize("password", ["o", "on", "p"])
+def test_a_short_url_password_is_masked_where_it_stands_not_inside_words(password: str) -> None:
+    from scheduler.store.problems import describe
+
+    url = f"postgresql+psycopg://campaign:{password}@db.example:5432/campaign"
+    line = describe(Exception(f"connection failed: connection to server at port 5432 refused; plugin said {password}"), url)
+    assert "connection to server at port 5432 refused; plugin said ***" in line, line
+    assert f":{password}@" not in line

@@ -117,6 +117,9 @@ def test_a_full_disk_and_a_failed_disk_are_named_in_one_line(tmp_path, monkeypat
         disk.free()
         disk.fail()
         failed = runner.invoke(app, ["pause", "--reason", "crisis", "--db", url], env={"CAMPAIGN_DB_URL": ""})
+        import gc
+
+        gc.collect()  # the commands' engines close their files: the disk unmounts at once
     # SQLite says "database or disk is full" or "disk I/O error", as the write goes
     assert full.exit_code == 3 and "full" in full.output and "df -h" in full.output, full.output
     assert failed.exit_code == 3 and "filesystem holding the database is read-only" in failed.output, failed.output

@@ -26,8 +26,11 @@ def _sample_store(tmp_path: Path) -> Store:
 def test_posts_not_yet_due_count_as_scheduled(tmp_path: Path) -> None:
     store = _sample_store(tmp_path)
     before = build_status(store, dt.datetime(2026, 12, 1, tzinfo=UTC))
-    stored_due = before["totals"][states.DUE]  # the store's states stay as they are in the JSON
+    stored_due = before["store_states"]["totals"][states.DUE]  # the store's own states, kept apart in the JSON
     assert before["not_yet_due"]["total"] == stored_due == 58 - before["totals"].get(states.PLANNED, 0)
+    # the JSON counts as the text does: none of them is due yet (it said "due" for all of them)
+    assert states.DUE not in before["totals"] and before["totals"]["scheduled"] == stored_due
+    assert all(states.DUE not in row for row in before["by_channel"].values())
     assert all(p["shown_state"] in ("scheduled", states.PLANNED) for p in before["next"])
     counts = render_status(before).splitlines()[1]
     assert counts.startswith("Posts: ") and " due" not in counts and f"{stored_due} scheduled" in counts
@@ -38,6 +41,7 @@ def test_posts_not_yet_due_count_as_scheduled(tmp_path: Path) -> None:
     assert due_now >= 1 and during["not_yet_due"]["total"] == stored_due - due_now
     counts = render_status(during).splitlines()[1]
     assert f"{due_now} due" in counts and f"{stored_due - due_now} scheduled" in counts
+    assert (during["totals"][states.DUE], during["totals"]["scheduled"]) == (due_now, stored_due - due_now)
     assert during["next"][0]["shown_state"] == states.DUE
 
 
