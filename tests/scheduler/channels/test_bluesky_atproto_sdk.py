@@ -91,3 +91,18 @@ def test_upload_blob_answers_as_the_real_pds_unknown_bytes_and_a_6_mb_blob(clien
     with pytest.raises(NetworkError) as refused:
         client.upload_blob(b"\x00" * (6 * 1024 * 1024))
     assert refused.value.response.status_code == 413 and refused.value.response.content.error == "PayloadTooLarge"
+
+
+def test_the_sdks_login_fails_on_a_pds_without_an_app_view_as_on_the_real_one() -> None:
+    """The SDK's login() reads app.bsky.actor.getProfile, which a lone @atproto/pds answers 400
+    "No service configured" (checked 2026-12-05): the emulator as a lone PDS must not let it through."""
+    from atproto_client.exceptions import BadRequestError
+
+    with BlueskyEmulator(identifier="campaign.bsky.social", password="app-pass-1234", video_service=False) as lone:
+        made = atproto.Client(base_url=lone.base_url + "/xrpc")
+        try:
+            with pytest.raises(BadRequestError, match="No service configured for app.bsky.actor.getProfile"):
+                made.login("campaign.bsky.social", "app-pass-1234")
+            assert made.login("campaign.bsky.social", "app-pass-1234", fetch_bsky_profile=False) is None  # as the contract test does
+        finally:
+            made._request.close()
