@@ -33,13 +33,15 @@ class PublisherPool:
         self._lock = threading.Lock()
 
     def __call__(self, channel_id: str) -> Publisher:
-        channel = self._calendar().channel(channel_id)
+        channel = next((c for c in self._calendar().channels if c.id == channel_id), None)
         with self._lock:
             cached = self._cache.get(channel_id)
-            if cached is not None and cached[0] == channel:
+            if cached is not None and (channel is None or cached[0] == channel):  # gone from the calendar: as it was
                 return cached[1]
             if cached is not None:
                 self._retired.append(cached[1])
+            if channel is None:
+                raise KeyError(f"channel {channel_id} is not in the calendar")
             publisher = self._build(channel)
             self._cache[channel_id] = (channel, publisher)
             return publisher
