@@ -13,7 +13,9 @@ from typing import Any
 
 import requests
 
+from campaign.api_versions import GRAPH_DEFAULT_VERSION
 from scheduler.platforms.base import AuthError, OutcomeUnknown, PermanentError, RateLimited, TransientError
+from scheduler.platforms.http import HttpPublisher
 
 #: Seconds to wait on a Graph rate limit that does not say how long (Meta documents none).
 DEFAULT_RATE_WAIT = 300.0
@@ -111,3 +113,23 @@ def graph_values(body: Any) -> dict[str, Any]:
         values = item.get("values") or [{}]
         out[str(item.get("name"))] = values[-1].get("value")
     return out
+
+
+class GraphPublisher(HttpPublisher):
+    """What the Facebook and Instagram publishers share: the versioned Graph address, the Page or
+    account token, and the Graph error shape."""
+
+    DEFAULTS = {"base_url": "https://graph.facebook.com", "version": GRAPH_DEFAULT_VERSION}
+
+    def _graph(self, path: str) -> str:
+        return f"{self.api['base_url'].rstrip('/')}/{self.api['version']}/{path.lstrip('/')}"
+
+    def api_url(self, path: str) -> str:
+        return self._graph(path)
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": "Bearer " + self.credentials.require("TOKEN")}
+
+    def raise_for(self, response: requests.Response, *, creates: bool = False) -> None:
+        raise_graph_error(self, response, creates=creates)

@@ -18,11 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
-from campaign.api_versions import GRAPH_DEFAULT_VERSION, graph_version_problem
-from scheduler.platforms.graph import raise_graph_error
-from scheduler.platforms.http import HttpPublisher
+from campaign.api_versions import graph_version_problem
+from scheduler.platforms.graph import GraphPublisher
 from scheduler.platforms.base import (
     CREATE_ANSWERED, ChannelProblem, OutgoingMedia, OutgoingPost, PermanentError, PublishResult, StepLedger, TransientError,
 )
@@ -30,24 +27,9 @@ from scheduler.platforms.credentials import env_prefix
 from campaign.platforms import PLATFORMS
 
 
-class FacebookPublisher(HttpPublisher):
+class FacebookPublisher(GraphPublisher):
     platform = "facebook"
     can_find_existing = False
-    DEFAULTS = {"base_url": "https://graph.facebook.com", "version": GRAPH_DEFAULT_VERSION}
-
-    def _graph(self, path: str) -> str:
-        return f"{self.api['base_url'].rstrip('/')}/{self.api['version']}/{path.lstrip('/')}"
-
-    def api_url(self, path: str) -> str:
-        return self._graph(path)
-
-    @property
-    def _auth(self) -> dict[str, str]:
-        return {"Authorization": "Bearer " + self.credentials.require("TOKEN")}
-
-    def raise_for(self, response: requests.Response, *, creates: bool = False) -> None:
-        raise_graph_error(self, response, creates=creates)
-
     def check(self) -> list[ChannelProblem]:
         return self.version_problems() + self._check_credentials()
 

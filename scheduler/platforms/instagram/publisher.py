@@ -13,30 +13,14 @@ from urllib.parse import quote
 
 import requests
 
-from campaign.api_versions import GRAPH_DEFAULT_VERSION, graph_version_problem
-from scheduler.platforms.graph import raise_graph_error
-from scheduler.platforms.http import HttpPublisher
+from campaign.api_versions import graph_version_problem
+from scheduler.platforms.graph import GraphPublisher
 from scheduler.platforms.base import ChannelProblem, OutgoingMedia, OutgoingPost, PermanentError, PublishResult, StepLedger
 
 
-class InstagramPublisher(HttpPublisher):
+class InstagramPublisher(GraphPublisher):
     platform = "instagram"
     can_find_existing = False
-    DEFAULTS = {"base_url": "https://graph.facebook.com", "version": GRAPH_DEFAULT_VERSION}
-
-    def _graph(self, path: str) -> str:
-        return f"{self.api['base_url'].rstrip('/')}/{self.api['version']}/{path.lstrip('/')}"
-
-    def api_url(self, path: str) -> str:
-        return self._graph(path)
-
-    @property
-    def _auth(self) -> dict[str, str]:
-        return {"Authorization": "Bearer " + self.credentials.require("TOKEN")}
-
-    def raise_for(self, response: requests.Response, *, creates: bool = False) -> None:
-        raise_graph_error(self, response, creates=creates)
-
     def media_url(self, media: OutgoingMedia) -> str:
         if media.public_url:
             return media.public_url
