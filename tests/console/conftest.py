@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from testkit.console import Rig, make_rig
+from testkit.desk import served
 
 
 @pytest.fixture(autouse=True)
@@ -58,21 +57,8 @@ def client_for(app):  # type: ignore[no-untyped-def]
 def server(app):  # type: ignore[no-untyped-def]
     """The console served by uvicorn on a free local port, in a thread. The brand fonts' subset
     (seconds of CPU, once per process) is made first, outside any page's time-out."""
-    import uvicorn
-
     from console.app import _fonts_css
 
     _fonts_css(app.state.console)
-
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not (instance.started and instance.servers):
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    port = instance.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as base:
+        yield base
