@@ -7,11 +7,13 @@ import functools
 import os
 import re
 import subprocess
+import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import requests
 
 from campaign.calendar.loader import LoadedCalendar, load_calendar
 from campaign.clock import FakeClock
@@ -249,3 +251,16 @@ def publish_on_emulators(store: Store, clock: FakeClock, calendar, build: Path, 
         dispatcher.close()
         pool.close()
         sandbox.stop()
+
+
+def wait_until_serving(base: str, server: subprocess.Popen, log_path: Path, *, timeout: float) -> None:
+    """Wait until a real `web` process answers /healthz; fail with its log if it dies or is late."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(base + "/healthz", timeout=2).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        assert time.monotonic() < deadline and server.poll() is None, log_path.read_text()
+        time.sleep(0.2)

@@ -7,12 +7,11 @@ import re
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
-from testkit.console import REPO, csrf_of, waiting
+from testkit.console import REPO, csrf_of, wait_until_serving, waiting
 
 pytestmark = pytest.mark.slow  # starts the console as a process
 
@@ -79,15 +78,7 @@ def test_web_serves_the_console_behind_a_path_prefix(rig, tmp_path) -> None:
                               env=ENV, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(base + "/healthz", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, (tmp_path / "web.log").read_text()
-            time.sleep(0.2)
+        wait_until_serving(base, server, tmp_path / "web.log", timeout=30)
         session = requests.Session()
         # uvicorn gets what the proxy forwards (the prefix stripped); cookies carry the browser's
         # path (/console), so they are sent by hand here

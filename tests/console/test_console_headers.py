@@ -8,12 +8,11 @@ import pytest
 import contextlib
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import requests
 
-from testkit.console import PASSWORDS, REPO, csrf_of, waiting
+from testkit.console import PASSWORDS, REPO, csrf_of, wait_until_serving, waiting
 from test_console_cli import ENV, free_port
 
 pytestmark = pytest.mark.slow  # starts the console as a process
@@ -30,15 +29,7 @@ def web(rig, tmp_path, *extra: str) -> Iterator[str]:  # type: ignore[no-untyped
                                   stderr=subprocess.STDOUT)
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if requests.get(base + "/healthz", timeout=2).ok:
-                        break
-                except requests.ConnectionError:
-                    pass
-                assert time.monotonic() < deadline and server.poll() is None, log_path.read_text()
-                time.sleep(0.2)
+            wait_until_serving(base, server, log_path, timeout=60)
             yield base
         finally:
             server.terminate()
