@@ -42,8 +42,11 @@ from scheduler.platforms.outbox.publisher import OutboxPublisher
 from scheduler.platforms.x import figures as x_figures
 from scheduler.platforms.x import text as x_text
 from scheduler.platforms.x.publisher import XPublisher
+from scheduler.platforms.youtube import figures as youtube_figures
+from scheduler.platforms.youtube import text as youtube_text
+from scheduler.platforms.youtube.publisher import YouTubePublisher
 
-_API_KEYS = ("base_url", "version", "media_base_url", "video_base_url")
+_API_KEYS = ("base_url", "version", "media_base_url", "video_base_url", "audited")
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ PLATFORMS: dict[str, Platform] = {p.name: p for p in (
     Platform("bluesky", BlueskyPublisher, bluesky_text.check, bluesky_figures.collect,
              credentials=("IDENTIFIER", "PASSWORD"),  # handle or DID + app password
              display_link=bluesky_text.bluesky_display_link),
+    # OAuth 2.0 bearer of the channel's owner (scopes youtube.upload, youtube.force-ssl for captions, youtube.readonly)
+    Platform("youtube", YouTubePublisher, youtube_text.check, youtube_figures.collect),
     Platform("outbox", OutboxPublisher, outbox_text.check, credentials=()),
 )}
 
