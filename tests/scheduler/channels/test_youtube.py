@@ -20,7 +20,8 @@ from scheduler.platforms.base import AuthError, OutgoingMedia, OutgoingPost, Pen
 from scheduler.platforms.registry import check_caption, collector_for, publisher_for
 from scheduler.platforms.youtube.publisher import seconds_to_pacific_midnight
 from scheduler.platforms.youtube.text import title_of
-from testkit.assets import make_clip, write_srt
+from campaign.errors import CalendarError
+from testkit.assets import calendar_data, make_clip, write_calendar, write_srt  # noqa: F401 - write_calendar: a fixture
 from testkit.channels import ACCOUNTS, FAKE_TOKEN, START, Rig, channel, rig
 
 KiB = 1024
@@ -313,3 +314,18 @@ def test_emulator_quota_resets_at_midnight_pacific(youtube, clips) -> None:
     r.clock.advance(dt.timedelta(minutes=2))
     assert r.emulator.quota_used() == 0
     _session(r, 10)
+
+
+# ---- the calendar ------------------------------------------------------------------------------------------
+
+
+def test_validate_refuses_a_photo_for_youtube(write_calendar) -> None:
+    data = calendar_data()
+    data["channels"].append({"id": "yt", "platform": "youtube", "account": "@belgium", "languages": ["en"],
+                             "timezone": "Europe/Brussels", "slots": ["09:00"]})
+    data["moments"][1]["channels"].append("yt")  # clips: fine
+    write_calendar(data)  # loads: no error
+    data["moments"][0]["channels"].append("yt")  # ana's photo
+    with pytest.raises(CalendarError) as raised:
+        write_calendar(data)
+    assert any("YouTube takes no photo posts" in str(p) and "`yt`" in str(p) for p in raised.value.problems)
