@@ -72,6 +72,8 @@ class Emulator:
     default_account = "campaign"
     #: the platform's OAuth 2.0 authorization server (authorize, token endpoints, lifetimes), or None
     oauth_rules: TokenRules | None = None
+    #: typical lifetime impressions of one post on the platform (emulators.metrics grows figures to it)
+    audience = 5_000
 
     def __init__(self, *, clock: Clock | None = None, token: str | None = None, account: str | None = None,
                  processing_polls: int = 1, timeout_seconds: float = 2.0, host: str = "127.0.0.1", port: int = 0,

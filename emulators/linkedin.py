@@ -61,6 +61,7 @@ LINKEDIN_OAUTH = TokenRules(authorize_path="/oauth/v2/authorization", token_path
 
 class LinkedInEmulator(Emulator):
     platform = "linkedin"
+    audience = 6_000  # typical lifetime impressions of one post (emulators.metrics)
     api_root = "/rest"
     oauth_rules = LINKEDIN_OAUTH
 

@@ -29,6 +29,7 @@ X_OAUTH = TokenRules(authorize_path="/i/oauth2/authorize", token_path="/2/oauth2
 class XEmulator(Emulator):
     platform = "x"
     oauth_rules = X_OAUTH
+    audience = 9_000  # typical lifetime impressions of one post (emulators.metrics)
 
     def __init__(self, **options: Any) -> None:
         self._media: dict[str, dict[str, Any]] = {}

@@ -250,12 +250,12 @@ def check(calendar: CalendarOption = DEFAULT_CALENDAR,
         pool.close()
         if box is not None:
             box.stop()
-    lines = [line for report in reports for line in report.lines()]
-    for line in lines:
+    for line in (line for report in reports for line in report.lines()):
         print(line)
-    ok = sum(1 for r in reports if not r.problems)
-    print(f"{ok} of {len(reports)} channels ready" + (f"; {len(lines)} problem{'s' if len(lines) != 1 else ''}" if lines else ""))
-    raise typer.Exit(EXIT_PARTIAL if lines else EXIT_OK)
+    problems = sum(1 for r in reports for p in r.problems if not p.note)
+    ok = sum(1 for r in reports if r.ready)
+    print(f"{ok} of {len(reports)} channels ready" + (f"; {problems} problem{'s' if problems != 1 else ''}" if problems else ""))
+    raise typer.Exit(EXIT_PARTIAL if problems else EXIT_OK)
 
 
 def status(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:

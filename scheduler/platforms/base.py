@@ -26,6 +26,8 @@ class OutgoingMedia:
     #: path relative to the build folder ("aiko-tanaka/feed_4x5.ja.jpg"); Instagram builds
     #: `media_base_url + "/" + relative_path` from it when `public_url` is not set.
     relative_path: str | None = None
+    #: (language, file) of each approved subtitle file of a clip, for platforms that take caption tracks
+    captions: tuple[tuple[str, Path], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,9 @@ class ChannelProblem:
     #: True when no post can go out until a person fixes it (credentials, API version);
     #: False when it may pass by itself (platform unreachable) or affects only some posts.
     blocking: bool = True
+    #: True for something a person should know that does not stop publishing (YouTube: an unaudited
+    #: project's videos are private): `check` prints it and still counts the channel ready.
+    note: bool = False
 class ClaimLost(Exception):
     """This daemon no longer owns the post (its lease was taken over): stop, change nothing."""
 

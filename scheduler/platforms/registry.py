@@ -45,8 +45,11 @@ from scheduler.platforms.x import figures as x_figures
 from scheduler.platforms.x import oauth as x_oauth
 from scheduler.platforms.x import text as x_text
 from scheduler.platforms.x.publisher import XPublisher
+from scheduler.platforms.youtube import figures as youtube_figures
+from scheduler.platforms.youtube import text as youtube_text
+from scheduler.platforms.youtube.publisher import YouTubePublisher
 
-_API_KEYS = ("base_url", "version", "media_base_url", "video_base_url")
+_API_KEYS = ("base_url", "version", "media_base_url", "video_base_url", "audited")
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ PLATFORMS: dict[str, Platform] = {p.name: p for p in (
              credentials=("IDENTIFIER", "PASSWORD"),  # handle or DID + app password
              display_link=bluesky_text.bluesky_display_link,
              credential_note="an app password: it does not expire (sessions renew themselves)"),
+    # OAuth 2.0 bearer of the channel's owner (scopes youtube.upload, youtube.force-ssl for captions, youtube.readonly)
+    Platform("youtube", YouTubePublisher, youtube_text.check, youtube_figures.collect),
     Platform("outbox", OutboxPublisher, outbox_text.check, credentials=()),
 )}
 
