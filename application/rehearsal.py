@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from application.connect_sandbox import connect_sandbox, sandbox_vault
 from campaign.calendar import LoadedCalendar
 from campaign.clock import ScaledClock
 from emulators import Sandbox
+from scheduler.connections.job import TokenJob
 from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.publishers import PublisherPool
@@ -70,6 +72,8 @@ class Received:
     links: list[tuple[str, str]] = field(default_factory=list)
     language: str | None = None  # None: the platform was not told a language
     alt_texts: list[str] | None = None  # None: the platform keeps none
+    #: renewals behind the OAuth token that published it (0: the first token; None: a static token, the outbox)
+    token_generation: int | None = None
 
 
 @dataclass
@@ -110,15 +114,21 @@ def rehearse(loaded: LoadedCalendar, *, build_dir: Path, db_url: str, outbox_dir
     try:
         with Sandbox(loaded.calendar, build_dir, clock=clock) as box:
             holder: dict[str, Daemon] = {}
-            pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir, clock=clock)  # type: ignore[union-attr]
+            # X and LinkedIn channels connect through their emulators' OAuth: X tokens live 2 h and renew themselves
+            vault = sandbox_vault(store)
+            connect_sandbox(vault, box, loaded.calendar, clock.now())
+            pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir, clock=clock,  # type: ignore[union-attr]
+                                 vault=vault)
             collect_pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir,  # type: ignore[union-attr]
-                                         clock=clock)
+                                         clock=clock, vault=vault)
             config = DaemonConfig(calendar_path=loaded.path, interval_seconds=0.5, sweep_seconds=2.0, heartbeat_file=None,
                                   inbox_dir=None, collect_seconds=0.5,
                                   dispatch=DispatchConfig(build_dir=build_dir, actor="rehearsal"))
             log = log or EventLog()
             collector = Collector(store, clock, collect_pool, log=log)
-            daemon = Daemon(store, clock, pool, config, log=log, collector=collector)
+            tokens = TokenJob(store, clock, vault, pool, lambda: daemon.loaded.calendar if daemon.loaded else None, log)
+            daemon = Daemon(store, clock, pool, config, log=log, collector=collector, tokens=tokens.renewer)
+            tokens.attach(daemon, collect_pool, every=0.5)
             holder["daemon"] = daemon
             daemon.load_and_sync()
             approved = _approve_all(store, loaded, approve_as, clock.now()) if approve_as else 0
@@ -288,7 +298,8 @@ def collect_received(box: Sandbox, loaded: LoadedCalendar, outbox_dir: Path) -> 
                          remote_id=str(record["id"]), text=str(record.get("text") or ""),
                          media=list(record.get("media") or []), created_at=_parse_time(record.get("received_at")),
                          links=links_seen(str(record.get("text") or ""), record.get("facets")),
-                         language=record.get("language"), alt_texts=list(record.get("alt_texts") or []))
+                         language=record.get("language"), alt_texts=list(record.get("alt_texts") or []),
+                         token_generation=record.get("token_generation"))
                 for record in box.received()]  # every sandbox token is a channel's account: nothing lands elsewhere
     for channel in (c for c in loaded.calendar.channels if not platform_of(c.platform).has_account):  # the outbox
         for post_file in sorted((outbox_dir / channel.id).glob("*/post.json")):

@@ -182,8 +182,9 @@ class Vault:
     # -- renewing (scheduler.connections.renew) ----------------------------------------------------
 
     def acquire(self, channel_id: str, worker: str, *, seconds: float, dead: Any = None) -> bool:
-        """Take the channel's renewal lease (real time) unless another live worker holds it. `dead(worker)`:
-        True when that worker's process is gone (its lease is taken over at once)."""
+        """Take the channel's renewal lease (real time) unless someone holds it (this worker too: one
+        renewal at a time per channel, whichever thread asks). `dead(worker)`: True when that worker's
+        process is gone (its lease is taken over at once)."""
         real_now = dt.datetime.now(UTC)
         until = to_db(real_now + dt.timedelta(seconds=seconds))
         with self.engine.begin() as conn:
@@ -191,8 +192,7 @@ class Vault:
                                   .where(channel_tokens.c.channel_id == channel_id)).first()
             if holder is None:
                 return False
-            free = or_(channel_tokens.c.lease_by.is_(None), channel_tokens.c.lease_until < to_db(real_now),
-                       channel_tokens.c.lease_by == worker)
+            free = or_(channel_tokens.c.lease_by.is_(None), channel_tokens.c.lease_until < to_db(real_now))
             if holder.lease_by and dead is not None and holder.lease_by != worker and dead(holder.lease_by):
                 free = channel_tokens.c.lease_by == holder.lease_by
             done = conn.execute(update(channel_tokens).where(channel_tokens.c.channel_id == channel_id, free)

@@ -109,3 +109,7 @@ def test_check_command_passes_against_the_emulators(tmp_path) -> None:
     done = _run_check(tmp_path, "--sandbox")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "9 of 9 channels ready" in done.stdout
+    # each channel's expiry: X connected through the emulator's OAuth (2 h, renews itself), Bluesky's app password
+    x_line = next(l for l in done.stdout.splitlines() if l.startswith("be-x (connected)"))
+    assert "access token until" in x_line and "renews itself (single-use refresh tokens)" in x_line, x_line
+    assert any(l.startswith("embassy-washington (app password): does not expire") for l in done.stdout.splitlines())

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 
 import pytest
@@ -21,7 +20,7 @@ from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import publisher_for
 from scheduler.store import states, sync_plan
 from testkit.channels import channel
-from testkit.connections import START, connect, token_rig
+from testkit.connections import START, connect, race, token_rig
 from testkit.scheduler import make_post
 
 
@@ -80,7 +79,6 @@ def test_a_revoked_refresh_token_ends_in_one_reconnect_needed_and_a_paused_chann
     rig.clock.advance(dt.timedelta(hours=3))
     for _ in range(5):
         renewer.run_once()
-        renewer.before_publish  # noqa: B018 - the dispatcher's question is asked below
     assert refreshes(rig) == [False]  # asked once, never again with a dead refresh token
     assert len(events.named("reconnect_needed")) == 1
     paused = rig.store.channel_states()["be-x"]
@@ -98,21 +96,18 @@ def test_three_daemons_on_one_store_renew_once(store_spec, tmp_path):
         renewers = [made.renewer(worker=f"host:{n}:w") for n in range(3)]
         for window in range(3):
             made.clock.advance(dt.timedelta(minutes=110))
-            barrier = threading.Barrier(3)
-
-            def run(renewer):
-                barrier.wait()
-                renewer.run_once()
-
-            threads = [threading.Thread(target=run, args=(r,)) for r in renewers]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            race(*(r.run_once for r in renewers))
             assert refreshes(made) == [True] * (window + 1)
         assert made.vault.get("be-x").renewals == 3
     finally:
         made.close()
+
+
+def test_the_job_a_publish_and_the_figures_of_one_daemon_renew_once(rig):
+    renewer = rig.renewer(worker="host:1:one")
+    rig.clock.advance(dt.timedelta(minutes=110))
+    race(renewer.run_once, lambda: renewer.before_publish("be-x"), lambda: renewer.ensure_fresh("be-x"))
+    assert refreshes(rig) == [True] and rig.vault.get("be-x").reconnect is None
 
 
 def test_no_renewal_while_the_channel_publishes(rig):
