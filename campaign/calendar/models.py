@@ -162,6 +162,7 @@ class ApiSettings(Strict):
     version: str | None = None
     media_base_url: str | None = None  # Instagram fetches media from a public URL
     video_base_url: str | None = None  # Bluesky's video service
+    audited: bool = False  # the app passed the platform's audit (YouTube: an unaudited project uploads private videos only)
 
 
 class Variants(Strict):
