@@ -69,6 +69,8 @@ class Emulator:
     api_root = ""
     #: name of the first account when none is given
     default_account = "campaign"
+    #: typical lifetime impressions of one post on the platform (emulators.metrics grows figures to it)
+    audience = 5_000
 
     def __init__(self, *, clock: Clock | None = None, token: str | None = None, account: str | None = None,
                  processing_polls: int = 1, timeout_seconds: float = 2.0, host: str = "127.0.0.1", port: int = 0,

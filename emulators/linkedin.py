@@ -49,6 +49,7 @@ def read_little_text(commentary: str) -> str:
 
 class LinkedInEmulator(Emulator):
     platform = "linkedin"
+    audience = 6_000  # typical lifetime impressions of one post (emulators.metrics)
     api_root = "/rest"
 
     def __init__(self, *, part_size: int = 4 * 1024 * 1024, **options: Any) -> None:

@@ -20,6 +20,7 @@ CATEGORIES = ("tweet_image", "tweet_video", "tweet_gif", "amplify_video", "dm_im
 
 class XEmulator(Emulator):
     platform = "x"
+    audience = 9_000  # typical lifetime impressions of one post (emulators.metrics)
 
     def __init__(self, **options: Any) -> None:
         self._media: dict[str, dict[str, Any]] = {}

@@ -27,6 +27,7 @@ from assets.photo import write_atomic
 from assets.specs import SAFE_ZONES, VARIANT_PLACEMENTS
 from campaign.calendar.models import Calendar, Channel
 from campaign.languages import RIGHT_TO_LEFT, language_name
+from campaign.platforms import PLATFORMS as PLATFORM_SPECS
 from scheduler.platforms.bluesky.text import bluesky_display_link
 from scheduler.platforms.text import find_urls
 from campaign.secrets import scrub
@@ -41,28 +42,17 @@ THUMB_SIZE = (640, 640)  # cards are up to ~400 CSS px wide, on phones at 2-3 de
 PREVIEW_SECONDS = 60.0  # a year of posts renders in well under a second
 PREVIEW_MAX_OUTPUT = 200_000_000  # characters; thumbnails and fonts are inlined
 
-# Each platform its own colour, told apart at a glance (its brand colour where brands clash:
-# Facebook, LinkedIn and Bluesky are all blue, so LinkedIn takes its dark navy and Bluesky a sky cyan).
-PLATFORM_LOOK = {
-    "facebook": {"name": "Facebook", "colour": "#1877F2", "mark": "f"},
-    "instagram": {"name": "Instagram", "colour": "#D62976", "mark": "◎"},
-    "x": {"name": "X", "colour": "#0F1419", "mark": "𝕏"},
-    "linkedin": {"name": "LinkedIn", "colour": "#004182", "mark": "in"},
-    "mastodon": {"name": "Mastodon", "colour": "#6364FF", "mark": "M"},
-    "bluesky": {"name": "Bluesky", "colour": "#00A3D9", "mark": "🦋"},
-    "outbox": {"name": "Press outbox", "colour": "#B54708", "mark": "✉"},
-}
+#: How each platform's posts look on a card (its row in campaign/platforms.py: colour, mark, name,
+#: @handle), and what a platform without a row shows.
+PLATFORM_LOOK = {name: {"name": spec.card_name or spec.label, "colour": spec.colour, "mark": spec.mark, "at": spec.at_handle}
+                 for name, spec in PLATFORM_SPECS.items()}
+_NO_LOOK = {"colour": "#444", "mark": "•", "at": False}
 
 # How a feed crops a post's media before anyone taps it: (platform, variant) -> shown aspect
-# (width / height). Instagram and Facebook show a 9:16 Reel as 4:5 in the feed; X crops an image
-# in the timeline to 16:9.
-FEED_CROPS: dict[tuple[str, str], float] = {
-    ("instagram", "story_9x16"): 4 / 5,
-    ("facebook", "story_9x16"): 4 / 5,
-    ("x", "feed_4x5"): 16 / 9,
-    ("x", "square_1x1"): 16 / 9,
-    ("x", "story_9x16"): 16 / 9,
-}
+# (width / height), from each platform's `feed_crops` (Instagram and Facebook show a 9:16 Reel as
+# 4:5 in the feed; X crops an image in the timeline to 16:9).
+FEED_CROPS: dict[tuple[str, str], float] = {(name, variant): aspect for name, spec in PLATFORM_SPECS.items()
+                                            for variant, aspect in spec.feed_crops}
 
 
 def feed_crop(platform: str, variant: str) -> float | None:
@@ -299,7 +289,7 @@ def make_card(post: PlannedPost, *, thumbnail: str | None, rendered: bool, chann
     variant = post.media.variant if post.media else ""
     return Card(
         post=post,
-        look=PLATFORM_LOOK.get(post.platform, {"name": post.platform, "colour": "#444", "mark": "•"}),
+        look=PLATFORM_LOOK.get(post.platform, {"name": post.platform, **_NO_LOOK}),
         thumbnail=thumbnail,
         rendered=rendered,
         rtl=post.language in RIGHT_TO_LEFT,
@@ -369,7 +359,7 @@ def render_preview(plan: Plan, calendar: Calendar, *, templates_dir: Path | None
         posts=plan.posts,
         issues=plan.issues,
         errors=[i for i in plan.issues if i.severity == "error"],
-        looks={p: PLATFORM_LOOK.get(p, {"name": p, "colour": "#444", "mark": "•"}) for p in platforms},
+        looks={p: PLATFORM_LOOK.get(p, {"name": p, **_NO_LOOK}) for p in platforms},
         channels=sorted({p.channel_id for p in plan.posts}),
         languages=sorted({p.language for p in plan.posts}),
         rendered=sum(1 for p in plan.posts if plan.is_rendered(p)),

@@ -61,7 +61,7 @@ def test_figures_in_each_platforms_shape_grow_with_age(rigs, platform: str) -> N
     assert late.likes > early.likes  # most of the reach comes in the first day, but it still grows
     # the emulator's seeded figure for this post at 7 days + 1 hour is what the collector read
     age = (dt.timedelta(days=7) + HOUR).total_seconds()
-    assert late.likes >= metrics.figure(platform, result.remote_id, "likes", age)  # Facebook adds "love" to likes
+    assert late.likes >= metrics.figure(rig.emulator, result.remote_id, "likes", age)  # Facebook adds "love" to likes
     assert late.raw  # the platform's own names are kept beside the normalised set
 
 
