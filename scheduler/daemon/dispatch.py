@@ -50,7 +50,7 @@ from scheduler.daemon.blackouts import blacked_out_channels
 from scheduler.daemon.crash import crash_point
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.outgoing import MediaNotReady, to_outgoing
-from scheduler.media_links import MediaLinks, PlainLinks, links_for
+from scheduler.media_links import MediaLinks, PlainLinks
 from scheduler.store import Claim, Store, StoredPost, new_worker_id, states
 from scheduler.store.media_approvals import MediaApprovals, hold_reason
 
@@ -398,12 +398,13 @@ class Dispatcher:
         if plain is not None:
             base = plain(post.channel_id)
             return PlainLinks(base) if base else None
-        if self.calendar is None:
+        if self.calendar is None:  # a bare publisher function (tests): only a channel's plain host, no signing key
             return None
         try:
-            return links_for(self.calendar, self.calendar.channel(post.channel_id))
+            base = self.calendar.channel(post.channel_id).api.media_base_url
         except StopIteration:
             return None
+        return PlainLinks(base) if base else None
 
     def _transient(self, claim: Claim, report: PassReport, error: Exception, outcome: str,
                    ledger: StepLedger | None = None) -> None:
