@@ -2,7 +2,7 @@
 
 A platform that fetches media by URL needs the file on a public address. Plain addresses under
 the build folder are predictable (anyone could read a post's image before it goes out), so the
-tool hands out signed ones instead: `<base>/media/<token>/<file name>`, where the token names one
+tool hands out signed ones instead: `<base>/signed/<token>/<file name>`, where the token names one
 file of the build folder and the moment it stops working, signed with a key that lives in the
 secrets file or the environment, never in the repository. The web process (`python run.py web`,
 console/media.py) and the sandbox's media server check the token and serve the file.
@@ -36,7 +36,7 @@ KEY_ENV = "CAMPAIGN_MEDIA_URLS_KEY"
 #: How long a signed address works when the calendar does not say (the container / fetch window).
 DEFAULT_LIFETIME = 3600.0
 #: The path every signed address starts with on the web process.
-ROUTE = "media"
+ROUTE = "signed"
 #: What a probe token answers: `check` compares it, so a reply from another server does not pass.
 PROBE_BODY = "embracing-openness media URL check {nonce}\n"
 MIN_KEY_LENGTH = 32
@@ -120,7 +120,7 @@ class MediaSigner:
         return self._serializer.dumps({"p": clean_relative(relative_path), "e": self._expiry(lifetime)})
 
     def url(self, base_url: str, relative_path: str, *, lifetime: float | None = None) -> str:
-        """`<base>/media/<token>/<file name>`: the file name keeps the extension some fetchers look at."""
+        """`<base>/signed/<token>/<file name>`: the file name keeps the extension some fetchers look at."""
         name = posixpath.basename(clean_relative(relative_path))
         return f"{base_url.rstrip('/')}/{ROUTE}/{self.token(relative_path, lifetime=lifetime)}/{quote(name)}"
 

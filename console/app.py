@@ -76,6 +76,9 @@ class Console:
     secrets: tuple[str, ...]
     _thumbs: dict[tuple[str, float], bytes | None] = field(default_factory=dict)
     desk: Any = None  # the media desk's background renders and uploads (console.desk)
+    #: channel id -> (static credentials, API settings) for connecting channels (console.connections);
+    #: None: the environment or the secrets file and the calendar's `api:` (tests and sandboxes set it)
+    connect_settings: Any = None
 
     def calendar(self):  # type: ignore[no-untyped-def]
         """The calendar, reloaded when its file changes; None if it is missing or invalid (the

@@ -1,4 +1,4 @@
-"""`/media/<token>/<file>`: the build folder's files at signed, expiring addresses, for platforms
+"""`/signed/<token>/<file>`: the build folder's files at signed, expiring addresses, for platforms
 that fetch media by URL (Instagram, Threads). No login: the token is the permission, and it names
 one file and when it stops working (campaign/media_urls.py). Refusals: 403 (tampered, another
 file, outside the build folder), 410 (expired), 404 (no key set up, or the file is gone).

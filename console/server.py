@@ -10,7 +10,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from campaign.clock import Clock, SystemClock
-from console import desk, edit, media, review
+from console import connections, desk, edit, media, review
 from console.accounts import Accounts
 from console.api import PREFIX as API_PREFIX
 from console.api import create_api
@@ -66,6 +66,7 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Mount(API_PREFIX, create_api(console)),  # JSON, Bearer tokens: its own auth and errors (console/api)
         *review.ROUTES,
         *edit.routes(),  # calendar editing, history, revert (console/edit.py)
+        *connections.routes(),  # connecting channels with the platforms' OAuth (console/connections.py)
         *desk.routes(console, page=page, render=render, back=_back, error=_error, current=_current),  # the media desk
     ]
     app = Starlette(routes=routes)

@@ -48,7 +48,7 @@ class StaticServer:
 
 
 class SignedMediaServer(StaticServer):
-    """Serves `root` on 127.0.0.1 only at `/media/<token>/<file>` addresses signed with `key`
+    """Serves `root` on 127.0.0.1 only at `/signed/<token>/<file>` addresses signed with `key`
     (as `python run.py web` does): 403 for a bad or tampered token, 410 for an expired one."""
 
     def __init__(self, root: Path, key: str) -> None:

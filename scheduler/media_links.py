@@ -1,7 +1,7 @@
 """The address a platform that fetches media by URL (Instagram, Threads) is given for a post's file.
 
 Three kinds, chosen per channel by `links_for`:
-- `SignedLinks`: `<media_urls.base_url>/media/<token>/<file>`, served by the tool's web process
+- `SignedLinks`: `<media_urls.base_url>/signed/<token>/<file>`, served by the tool's web process
   (console/media.py); the token names the one file and expires (campaign/media_urls.py).
 - `BucketLinks`: the file is copied to an S3-compatible bucket and handed out as a presigned GET
   address that expires (boto3, an optional dependency: `pip install .[s3]`).

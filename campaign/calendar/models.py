@@ -162,6 +162,7 @@ class ApiSettings(Strict):
     version: str | None = None
     media_base_url: str | None = None  # plain, predictable media addresses (before `media_urls:`; validate warns)
     video_base_url: str | None = None  # Bluesky's video service
+    audited: bool = False  # the app passed the platform's audit (YouTube: an unaudited project uploads private videos only)
 
 
 class Variants(Strict):
@@ -417,7 +418,7 @@ class MediaUrls(Strict):
     expire (campaign/media_urls.py), served by the tool's web process at `base_url`, or presigned
     addresses of an S3-compatible `bucket` (`s3://name/prefix`, files uploaded when a post goes out)."""
 
-    base_url: Link | None = None  # the public address of `python run.py web`; addresses are <base_url>/media/<token>/<file>
+    base_url: Link | None = None  # the public address of `python run.py web`; addresses are <base_url>/signed/<token>/<file>
     lifetime: Duration = dt.timedelta(hours=1)  # how long each address works after the post starts going out
     bucket: Annotated[str, Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\S*)?$")] | None = None
     endpoint_url: Link | None = None  # an S3-compatible service other than AWS (MinIO, Ceph, ...)

@@ -31,6 +31,7 @@ ROUTER_MODULES = [
     "console.api.posts",
     "console.api.moments",
     "console.api.media",
+    "console.api.connections",
 ]
 
 

@@ -32,7 +32,7 @@ from campaign.clock import Clock, real_seconds
 from campaign.errors import CalendarError
 from scheduler.daemon.blackouts import blacked_out_channels, first_blackout_end
 from scheduler.daemon.crash import install_http_hook
-from scheduler.daemon.dispatch import DispatchConfig, Dispatcher, PassReport, PublisherFactory
+from scheduler.daemon.dispatch import DispatchConfig, Dispatcher, PassReport, PublisherFactory, TokenGate
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.store_outage import OutagePolicy, StoreOutage
 from scheduler.plan import plan_posts
@@ -76,15 +76,17 @@ class DaemonConfig:
 class Daemon:
     def __init__(self, store: Store, clock: Clock, publishers: PublisherFactory, config: DaemonConfig, *,
                  planner: Planner = plan_posts, log: EventLog | None = None,
-                 collector: FiguresJob | None = None) -> None:
+                 collector: FiguresJob | None = None, tokens: TokenGate | None = None) -> None:
         """`collector`: the figures job, with publishers of its own (never the dispatcher's, so a slow
-        figures request cannot hold a publish); None: this daemon collects no figures."""
+        figures request cannot hold a publish); None: this daemon collects no figures. `tokens`: the
+        channels' token renewal (scheduler.connections.renew.Renewer), asked before each publish and
+        after a 401; its own schedule is a job handed in with `add_job`."""
         self.store = store
         self.clock = clock
         self.config = config
         self.log = log or EventLog()
         self.planner = planner
-        self.dispatcher = Dispatcher(store, clock, publishers, config=config.dispatch, log=self.log)
+        self.dispatcher = Dispatcher(store, clock, publishers, config=config.dispatch, log=self.log, tokens=tokens)
         self.loaded: LoadedCalendar | None = None
         self.stop_event = threading.Event()
         self.reload_requested = threading.Event()

@@ -29,9 +29,14 @@ class ChannelReport:
         """Problems that stop every post of the channel until a person fixes them."""
         return [p for p in self.problems if p.blocking]
 
+    @property
+    def ready(self) -> bool:
+        """Nothing to fix (notes may remain: things to know that do not stop a post)."""
+        return all(p.note for p in self.problems)
+
     def lines(self) -> list[str]:
-        return [f"{self.channel_id} ({self.platform}): {'cannot publish' if p.blocking else 'warning'}: {p.message}"
-                for p in self.problems]
+        return [f"{self.channel_id} ({self.platform}): {'cannot publish' if p.blocking else 'note' if p.note else 'warning'}: "
+                f"{p.message}" for p in self.problems]
 
 
 def check_channel(channel_id: str, platform: str, publisher_of: Callable[[str], Publisher]) -> ChannelReport:

@@ -68,4 +68,4 @@ def test_sandbox_publishes_every_channel_of_the_sample_calendar(media_dir: Path,
         assert sandbox.credentials("be-x")["TOKEN"].startswith("sandbox-x-")
         assert sandbox.credentials("embassy-washington") == {"IDENTIFIER": calendar.channel("embassy-washington").account,
                                                              "PASSWORD": sandbox.credentials("embassy-washington")["PASSWORD"]}
-        assert sandbox.emulator("instagram").published[0]["media_url"].startswith(sandbox.media_base_url + "/media/")
+        assert sandbox.emulator("instagram").published[0]["media_url"].startswith(sandbox.media_base_url + "/signed/")

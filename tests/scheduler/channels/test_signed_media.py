@@ -46,7 +46,7 @@ def web(media_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ign
 
 def test_the_web_process_serves_a_signed_address_with_its_type_and_ranges(web: str, media_dir: Path) -> None:
     url = MediaSigner(KEY).url(web, PHOTO)
-    assert "/media/" in url and url.endswith("/photo.ja.jpg") and "aiko-tanaka" not in url  # the folder is not guessable
+    assert "/signed/" in url and url.endswith("/photo.ja.jpg") and "aiko-tanaka" not in url  # the folder is not guessable
     whole = requests.get(url, timeout=5)
     assert whole.status_code == 200 and whole.headers["content-type"] == "image/jpeg"
     assert whole.content == (media_dir / PHOTO).read_bytes()
@@ -66,7 +66,7 @@ def test_tampered_expired_and_borrowed_addresses_are_refused(web: str) -> None:
     assert expired.status_code == 410 and "expired" in expired.text
     other_name = good.rsplit("/", 1)[0] + "/clip.ja.mp4"  # the token of one file never opens another
     assert requests.get(other_name, timeout=5).status_code == 403
-    assert requests.get(f"{web}/media/{token}", timeout=5).status_code == 404
+    assert requests.get(f"{web}/signed/{token}", timeout=5).status_code == 404
 
 
 def test_no_path_outside_the_build_folder(tmp_path: Path) -> None:
@@ -121,9 +121,9 @@ def test_check_proves_the_public_address_answers_and_names_it(web: str) -> None:
     instagram = calendar.channel("be-instagram")
     assert check_links(calendar, instagram, SignedLinks(web, MediaSigner(KEY))) == []
     [wrong_key] = check_links(calendar, instagram, SignedLinks(web, MediaSigner("z" * 40)))
-    assert "HTTP 403" in wrong_key.message and f"{web}/media/" in wrong_key.message and "key" in wrong_key.message
+    assert "HTTP 403" in wrong_key.message and f"{web}/signed/" in wrong_key.message and "key" in wrong_key.message
     [down] = check_links(calendar, instagram, SignedLinks("http://127.0.0.1:9/campaign", MediaSigner(KEY)), timeout=2)
-    assert down.blocking and "not reachable" in down.message and "http://127.0.0.1:9/campaign/media/" in down.message
+    assert down.blocking and "not reachable" in down.message and "http://127.0.0.1:9/campaign/signed/" in down.message
     [none] = check_links(_calendar(), instagram, None)
     assert "media_urls" in none.message and "be-instagram" in none.message
     assert check_links(calendar, calendar.channel("be-x"), None) == []  # X uploads its media
