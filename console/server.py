@@ -10,7 +10,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from campaign.clock import Clock, SystemClock
-from console import connections, desk, edit, review
+from console import connections, desk, edit, media, review
 from console.accounts import Accounts
 from console.api import PREFIX as API_PREFIX
 from console.api import create_api
@@ -61,6 +61,8 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Route("/welcome", welcome_page, methods=["GET"]),
         Route("/welcome", welcome_action, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
+        # signed media addresses for Instagram and Threads (no login); on the real clock, as the daemon signs them
+        *media.routes(config.build, SystemClock()),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         *subtitle_routes(),
         Mount(API_PREFIX, create_api(console)),  # JSON, Bearer tokens: its own auth and errors (console/api)
