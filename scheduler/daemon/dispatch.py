@@ -51,6 +51,7 @@ from scheduler.daemon.blackouts import blacked_out_channels
 from scheduler.daemon.crash import crash_point
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.outgoing import MediaNotReady, to_outgoing
+from scheduler.media_links import MediaLinks, PlainLinks
 from scheduler.store import Claim, Store, StoredPost, new_worker_id, states
 from scheduler.store.media_approvals import MediaApprovals, hold_reason
 
@@ -289,7 +290,7 @@ class Dispatcher:
             if self.tokens is not None:  # before the first request, never between two (ReconnectNeeded: paused)
                 self.tokens.before_publish(post.channel_id)
             publisher = self.publishers(post.channel_id)
-            outgoing = to_outgoing(post, build_dir=self.config.build_dir, media_base_url=self._media_base_url(post))
+            outgoing = to_outgoing(post, build_dir=self.config.build_dir, media_links=self._media_links(post))
             if in_doubt and self._settled_before_resending(claim, report, publisher, outgoing, ledger):
                 return
             result = publisher.publish(outgoing, ledger)
@@ -408,16 +409,23 @@ class Dispatcher:
             self._approvals = MediaApprovals(self.store.engine)
         return hold_reason(self._approvals, post, self.config.build_dir)
 
-    def _media_base_url(self, post: StoredPost) -> str | None:
-        lookup = getattr(self.publishers, "media_base_url", None)
+    def _media_links(self, post: StoredPost) -> MediaLinks | None:
+        """Where a platform that fetches media by URL finds the post's file (the pool knows: the
+        sandbox's signed server, `media_urls:` or a channel's plain `api.media_base_url`)."""
+        lookup = getattr(self.publishers, "media_links", None)
         if lookup is not None:
             return lookup(post.channel_id)
-        if self.calendar is None:
+        plain = getattr(self.publishers, "media_base_url", None)  # a pool that only knows a plain host (test rigs)
+        if plain is not None:
+            base = plain(post.channel_id)
+            return PlainLinks(base) if base else None
+        if self.calendar is None:  # a bare publisher function (tests): only a channel's plain host, no signing key
             return None
         try:
-            return self.calendar.channel(post.channel_id).api.media_base_url
+            base = self.calendar.channel(post.channel_id).api.media_base_url
         except StopIteration:
             return None
+        return PlainLinks(base) if base else None
 
     def _transient(self, claim: Claim, report: PassReport, error: Exception, outcome: str,
                    ledger: StepLedger | None = None) -> None:
@@ -527,7 +535,7 @@ class Dispatcher:
                 return
             if not publisher.can_find_existing:
                 raise OutcomeUnknown(f"{post.platform} cannot tell whether it was published")
-            outgoing = to_outgoing(post, build_dir=self.config.build_dir, media_base_url=self._media_base_url(post))
+            outgoing = to_outgoing(post, build_dir=self.config.build_dir, media_links=self._media_links(post))
             found = publisher.find_existing(outgoing)
         except Exception as error:  # noqa: BLE001 - whatever went wrong, never guess: hold it
             self._hold(claim, report, f"{stopped} after sending the post, and {error}", error)

@@ -9,6 +9,7 @@ from typing import Any, Callable
 from campaign.calendar.models import Calendar, Channel
 from scheduler.connections.credentials import resolve
 from scheduler.connections.vault import Vault
+from scheduler.media_links import MediaLinks, links_for, sandbox_links
 from scheduler.platforms.base import Publisher
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import credentials_for, publisher_for, resolve_api
@@ -80,11 +81,13 @@ class PublisherPool:
         """The channel's API settings as its publisher gets them (the sandbox's endpoints included)."""
         return resolve_api(self._calendar().channel(channel_id), self._overrides(channel_id))
 
-    def media_base_url(self, channel_id: str) -> str | None:
-        """Where platforms that fetch media by URL find it (the sandbox serves the build folder)."""
+    def media_links(self, channel_id: str) -> MediaLinks | None:
+        """Where platforms that fetch media by URL find it: the sandbox's signed media server, or
+        the calendar's `media_urls:` (a channel's plain `api.media_base_url` before it)."""
+        channel = self._calendar().channel(channel_id)
         if self._sandbox is not None:
-            return self._sandbox.overrides(channel_id).get("media_base_url")
-        return self._calendar().channel(channel_id).api.media_base_url
+            return sandbox_links(channel, self._sandbox.media_base_url, self._sandbox.media_key)
+        return links_for(self._calendar(), channel)
 
     def forget(self, channel_id: str | None = None) -> None:
         with self._lock:
