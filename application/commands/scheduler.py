@@ -310,11 +310,7 @@ def status(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json", 
                               "renews_itself": r.renews, "stops_at": _iso(r.stops_at), "line": r.line()} for r in connections]
     text = render_status(report)
     if connections:
-        text += "
-
-Connections (tokens in the store):
-" + "
-".join("  " + r.line() for r in connections)
+        text += "\n\nConnections (tokens in the store):\n" + "\n".join("  " + r.line() for r in connections)
     # Rows stored before secrets were scrubbed on the way in may still hold one: never print it.
     print(scrub(json.dumps(report, ensure_ascii=False, indent=2) if as_json else text))
 
