@@ -278,7 +278,7 @@ def check(calendar: CalendarOption = DEFAULT_CALENDAR,
             raise typer.Exit(EXIT_BAD_INPUT)
         reports = check_channels(loaded.calendar, pool, channel)
         tokens = [r.line() for r in overview(loaded.calendar, vault, lambda cid: _static_or_none(pool, cid))
-                  if not channel or r.channel_id in channel]
+                  if (not channel or r.channel_id in channel) and (r.how != "not connected" or r.can_connect)]
     finally:
         pool.close()
         if box is not None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.fernet import MultiFernet
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, delete, insert, or_, select, update
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, delete, insert, inspect, or_, select, update
 
 from campaign.secrets import remember_secret
 from scheduler.connections.keys import decrypt, encrypt, load_keys
@@ -110,11 +110,16 @@ class Vault:
     """The channels' tokens in `store`. The key is read on first use of a token (`keys.py`):
     listing connections needs none."""
 
-    def __init__(self, store: Store, *, keys: MultiFernet | None = None) -> None:
+    def __init__(self, store: Store, *, keys: MultiFernet | None = None, create: bool = True) -> None:
+        """`create=False` (readers such as `status`): a store without the tables reads as empty."""
         self.store = store
         self.engine = store.engine
         self._keys = keys
-        metadata.create_all(self.engine)
+        self._exists = True
+        if create:
+            metadata.create_all(self.engine)
+        else:
+            self._exists = inspect(self.engine).has_table(channel_tokens.name)
 
     @property
     def keys(self) -> MultiFernet:
@@ -144,6 +149,8 @@ class Vault:
 
     def all(self) -> list[Connection]:
         """Every stored connection, without its tokens (pages, `status`, the renewal job's scan)."""
+        if not self._exists:
+            return []
         with self.engine.begin() as conn:
             rows = conn.execute(select(channel_tokens).order_by(channel_tokens.c.channel_id)).mappings().all()
         return [self._connection(r, tokens=False) for r in rows]

@@ -57,3 +57,31 @@ def test_an_x_channel_renews_for_good_and_is_never_announced(tmp_path):
         assert ExpiryWarnings(rig.vault, rig.clock, lambda: None).run_once() == []
     finally:
         rig.close()
+
+
+def test_status_prints_each_connected_channel_and_never_its_tokens(tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from application.cli import app
+    from scheduler.connections.vault import Vault
+    from scheduler.store import Store, sync_plan
+    from testkit.scheduler import make_post
+
+    rig = token_rig(tmp_path)
+    try:
+        connect(rig.vault, rig.emulator, "be-x", "belgium", START)
+        sync_plan(rig.store, [make_post("one", at=START + dt.timedelta(days=1))], START)
+        token = rig.vault.get("be-x").access_token
+    finally:
+        rig.close()
+    monkeypatch.setenv("CAMPAIGN_CLOCK_START", START.isoformat())  # a rehearsal store on the campaign clock
+    url = f"sqlite:///{tmp_path / 'campaign.db'}"
+    text = CliRunner().invoke(app, ["status", "--db", url])
+    assert text.exit_code == 0, text.output
+    assert "Connections (tokens in the store):\n  be-x (connected): access token until 2027-05-01 08:00 UTC, renews itself" \
+        in text.stdout and token not in text.stdout
+    as_json = json.loads(CliRunner().invoke(app, ["status", "--db", url, "--json"]).stdout)
+    assert as_json["connections"][0]["channel"] == "be-x" and as_json["connections"][0]["renews_itself"] is True
+    assert Vault(Store(url), create=False).all()[0].channel_id == "be-x"
