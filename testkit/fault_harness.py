@@ -438,8 +438,10 @@ def _judge(plan: FaultPlan, store: Store, counted: list, loaded, published: dict
     documented = [c for c, why in verdict.reconnect.items() if "never stored its answer" in why]
     if plan.loses_connection and len(documented) != 1:
         verdict.connection_problems.append(f"expected one connection lost by the documented case, found {verdict.reconnect}")
+    # a random SIGKILL may land between X's answer to a renewal and the store's write: the documented case
+    allowed = plan.loses_connection or plan.kills > 0
     for channel, why in verdict.reconnect.items():
-        if channel not in documented or not plan.loses_connection:
+        if channel not in documented or not allowed:
             verdict.connection_problems.append(f"{channel} lost its connection: {why}")
     paused = store.channel_states()
     accounts = {c.id: (c.platform.value, c.account) for c in loaded.calendar.channels}

@@ -27,6 +27,7 @@ import time
 from typing import Any, Callable
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from campaign.calendar.models import Calendar
 from campaign.clock import Clock
@@ -71,6 +72,17 @@ def renew_at(connection: Connection) -> dt.datetime | None:
     return connection.expires_at - dt.timedelta(seconds=spec.margin(lifetime(connection)))
 
 
+class _TokenAdapter(HTTPAdapter):
+    publishes = False  # its requests are no publish's: the crash point `request_sent` ignores them
+
+
+def _token_session() -> requests.Session:
+    session = requests.Session()
+    session.mount("http://", _TokenAdapter())
+    session.mount("https://", _TokenAdapter())
+    return session
+
+
 class Renewer:
     def __init__(self, vault: Vault, store: Store, clock: Clock, *, credentials: Callable[[str], Credentials],
                  api: Callable[[str], dict[str, Any]], calendar: Callable[[], Calendar | None],
@@ -90,7 +102,7 @@ class Renewer:
         self.worker = worker or new_worker_id()
         self.lease_seconds = lease_seconds
         self.timeout = timeout
-        self.session = session or requests.Session()
+        self.session = session or _token_session()
         self.on_lost = on_lost
         self._renewed_on_refusal: dict[str, int] = {}  # channel -> version renewed after a 401 (once per token)
         self._locks: dict[str, threading.Lock] = {}
