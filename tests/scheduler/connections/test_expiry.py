@@ -21,7 +21,7 @@ ADMINS = SimpleNamespace(recipients=[SimpleNamespace(failures=True, email="admin
 def test_a_linkedin_channel_without_refresh_is_announced_14_7_and_1_days_ahead_once_each(tmp_path, caplog):
     rig = token_rig(tmp_path, "linkedin")
     try:
-        connect(rig.vault, rig.emulator, "be-linkedin", "belgium", START)
+        connect(rig.vault, rig.emulator, "be-linkedin", rig.emulator.account, START)
         outbox = Outbox(rig.store)
         warnings = ExpiryWarnings(rig.vault, rig.clock, lambda: SimpleNamespace(notifications=ADMINS),
                                   EventLog(logging.getLogger("test.expiry")), outbox)

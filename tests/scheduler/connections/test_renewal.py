@@ -153,10 +153,11 @@ def test_a_renewal_killed_at_each_step_loses_only_the_documented_case(rig, event
         assert rig.emulator.oauth.live_refresh_tokens("belgium") == 1
 
 
-def x_dispatcher(rig, renewer):
-    creds = resolve("be-x", "x", rig.vault, static=lambda required: Credentials(
-        "be-x", "x", rig.emulator.credentials_of("belgium", rig.emulator.token) | {"TOKEN": ""}))
-    publisher = publisher_for(channel("x"), credentials=creds, api_overrides=rig.emulator.overrides(""), clock=rig.clock,
+def x_dispatcher(rig, renewer, platform: str = "x"):
+    channel_id = f"be-{platform}"
+    creds = resolve(channel_id, platform, rig.vault, static=lambda required: Credentials(
+        channel_id, platform, rig.emulator.credentials_of(rig.emulator.account, rig.emulator.token) | {"TOKEN": ""}))
+    publisher = publisher_for(channel(platform), credentials=creds, api_overrides=rig.emulator.overrides(""), clock=rig.clock,
                               timeout=5.0)
     return Dispatcher(rig.store, rig.clock, lambda _c: publisher, worker="test:0:a", tokens=renewer)
 
@@ -181,3 +182,24 @@ def test_a_401_on_a_young_token_pauses_without_renewing(rig):
     x_dispatcher(rig, renewer).run_once()
     assert refreshes(rig) == [] and rig.store.channel_states()["be-x"]["paused"]
     assert rig.store.get(post.id).state == states.DUE
+
+
+def test_a_401_that_says_expired_renews_once_and_the_post_goes_out(tmp_path):
+    """LinkedIn (a partner app, with refresh tokens) says EXPIRED_ACCESS_TOKEN before the stored expiry
+    (its clock ran ahead): the token is renewed once and the post goes out again at once."""
+    rig = token_rig(tmp_path, "linkedin", refresh_tokens=True)
+    try:
+        connect(rig.vault, rig.emulator, "be-linkedin", rig.emulator.account, START)
+        renewer = rig.renewer()
+        post = make_post("early-end", channel="be-linkedin", platform="linkedin", at=START + dt.timedelta(days=1))
+        sync_plan(rig.store, [post], START)
+        rig.clock.set(START + dt.timedelta(days=1))
+        old = rig.vault.get("be-linkedin").access_token
+        rig.emulator.oauth.access[old].expires_at = rig.clock.now()  # the platform ended it early
+        dispatcher = x_dispatcher(rig, renewer, "linkedin")
+        report = dispatcher.run_once()
+        assert report.retrying == [post.id] and report.published == [post.id]  # renewed, then out in the same pass
+        assert refreshes(rig) == [True] and rig.emulator.published[0]["token_generation"] == 1
+        assert not rig.store.channel_states().get("be-linkedin", {}).get("paused")
+    finally:
+        rig.close()
