@@ -73,6 +73,8 @@ class PlatformSpec:
     video_codecs: tuple[str, ...] | None = None
     #: False when the platform refuses a post without media (Instagram).
     text_only: bool = True
+    #: False when the platform takes no photo posts (YouTube: videos only); validate refuses a photo there.
+    photos: bool = True
     #: True when the platform fetches media from a public URL (`api.media_base_url`) instead of an upload.
     media_by_url: bool = False
     #: ("error" | "warning", message) for a configured `api.version` the platform no longer serves.
@@ -139,6 +141,17 @@ PLATFORMS: dict[str, PlatformSpec] = {
         video_max_width=None, video_max_height=None, video_aspect=None, audio_max_rate=48000,
         text_limit=300, alt_text_limit=2000,
         colour="#00A3D9", mark="🦋",
+    ),
+    "youtube": PlatformSpec(
+        # Videos only (no photo posts, no text alone). Landscape 16:9 by default; a channel with
+        # `variants: {clip: story_9x16}` posts vertical clips, which YouTube shows as Shorts when
+        # they last 3 minutes or less. Limits: 256 GB or 12 h per video (upload limits help page).
+        label="YouTube", photo_variant="landscape_16x9", clip_variant="landscape_16x9",
+        image_formats=(), image_max_bytes=0, image_max_pixels=None, image_aspect=None,
+        video_max_bytes=256 * 1024 * MB, video_min_seconds=1, video_max_seconds=12 * 3600, video_max_fps=60, video_min_fps=1,
+        video_max_width=None, video_max_height=None, video_aspect=None, audio_max_rate=48000,
+        text_limit=5000, text_only=False, photos=False,  # the description: 5,000 bytes (scheduler/platforms/youtube/text.py)
+        colour="#FF0033", mark="▶",
     ),
     "outbox": PlatformSpec(
         label="the outbox", photo_variant="square_1x1", clip_variant="square_1x1",

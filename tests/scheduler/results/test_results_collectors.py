@@ -11,6 +11,7 @@ from testkit.channels import make_media, make_post
 from scheduler.platforms.base import RateLimited
 from emulators import metrics
 from scheduler.platforms.figures import FiguresNotGiven
+from campaign.platforms import PLATFORMS as SPECS
 from scheduler.platforms.registry import PLATFORMS as ROWS
 from scheduler.platforms.registry import collector_for
 
@@ -25,10 +26,13 @@ GIVES = {
     "facebook": {"impressions": True, "reach": True, "likes": True, "reposts": True, "replies": True, "link_clicks": True},
     "instagram": {"impressions": True, "reach": True, "likes": True, "reposts": True, "replies": True, "link_clicks": False},
     "linkedin": {"impressions": True, "reach": True, "likes": True, "reposts": True, "replies": True, "link_clicks": True},
+    # (a clip: YouTube takes no photos)
+    "youtube": {"impressions": False, "reach": False, "likes": True, "reposts": False, "replies": True, "link_clicks": False},
 }
 
 
 def _published(rigs, platform: str, kind: str = "photo"):  # type: ignore[no-untyped-def]
+    kind = kind if SPECS[platform].photos else "clip"
     rig = rigs(platform)
     post = make_post(platform, make_media(rig.media_dir, kind))
     result = rig.publisher.publish(post)
