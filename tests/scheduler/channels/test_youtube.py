@@ -14,14 +14,20 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from campaign.post import idempotency_key
+from campaign.post import MediaRef, idempotency_key
 from emulators import metrics
+from scheduler.daemon.outgoing import captions_of
 from scheduler.platforms.base import AuthError, OutgoingMedia, OutgoingPost, Pending, RateLimited, StepLedger, TransientError
 from scheduler.platforms.registry import check_caption, collector_for, publisher_for
 from scheduler.platforms.youtube.publisher import seconds_to_pacific_midnight
 from scheduler.platforms.youtube.text import title_of
+from assets.pipeline import caption_tracks
 from campaign.errors import CalendarError
 from testkit.assets import calendar_data, make_clip, write_calendar, write_srt  # noqa: F401 - write_calendar: a fixture
+import testkit.scheduler as scheduler_kit
+from scheduler.daemon import DispatchConfig, Dispatcher
+from scheduler.store import states, sync_plan
+from testkit.stores import sqlite_store  # noqa: F401 - a fixture
 from testkit.channels import ACCOUNTS, FAKE_TOKEN, START, Rig, channel, rig
 
 KiB = 1024
@@ -329,3 +335,55 @@ def test_validate_refuses_a_photo_for_youtube(write_calendar) -> None:
     with pytest.raises(CalendarError) as raised:
         write_calendar(data)
     assert any("YouTube takes no photo posts" in str(p) and "`yt`" in str(p) for p in raised.value.problems)
+
+
+def test_approved_subtitles_reach_the_publisher_beside_the_clip(write_calendar, tmp_path: Path) -> None:
+    """The render keeps each checked subtitle file beside the clip's variants; the daemon hands them
+    to the publisher as caption tracks; a file that leaves the inbox (back to draft) leaves the build."""
+    calendar = write_calendar(calendar_data()).calendar
+    inbox, build = tmp_path / "in", tmp_path / "build"
+    inbox.mkdir()
+    srt = write_srt(inbox / "ben.en.srt", "Hello")
+    caption_tracks(calendar, {"ben.en.srt": srt}, {"ben.en.srt"}, build)
+    [(language, path)] = captions_of(build, "ben")
+    assert language == "en" and path.read_text(encoding="utf-8") == srt.read_text(encoding="utf-8")
+    caption_tracks(calendar, {}, {"ben.en.srt"}, build)  # approval withdrawn: the file left the inbox
+    assert captions_of(build, "ben") == ()
+
+
+# ---- the daemon ------------------------------------------------------------------------------------------------
+
+
+def test_the_daemon_pauses_the_channel_until_midnight_pacific_then_publishes(youtube, clips, sqlite_store, tmp_path) -> None:
+    """The dispatcher with the real publisher: a quota error holds the channel until YouTube resets
+    the quota (midnight in Los Angeles, on the injected clock); then the video and its caption
+    tracks go out once, from the build folder as the render left them."""
+    build = tmp_path / "build"
+    (build / "ben" / "captions").mkdir(parents=True)
+    (build / "ben" / "landscape_16x9.en.mp4").write_bytes(clips["landscape"].read_bytes())
+    (build / "ben" / "captions" / "en.srt").write_bytes(clips["en"].read_bytes())
+    at = scheduler_kit.START  # 2027-05-01 06:00 UTC: 23:00 the day before in Los Angeles (PDT)
+    media = MediaRef("ben", "clip", "landscape_16x9", "en", "ben/landscape_16x9.en.mp4", "Ben Okafor speaks", 256, 144)
+    post = dataclasses.replace(scheduler_kit.make_post("clip-day", "be-youtube", at, platform="youtube", caption=CAPTION),
+                               account=ACCOUNTS["youtube"], media=media)
+    sync_plan(sqlite_store, [post], at)
+    r = youtube()
+    r.clock.set(at)
+    r.emulator.inject("quota_exhausted")
+    dispatcher = Dispatcher(sqlite_store, r.clock, lambda _channel: r.publisher, worker="test:0:a",
+                            config=DispatchConfig(build_dir=build))
+    dispatcher.run_once()
+    row = sqlite_store.get(post.id)
+    midnight = dt.datetime(2027, 5, 1, 7, 0, tzinfo=dt.timezone.utc)
+    assert row.state == states.RETRY_WAIT and row.next_attempt_at == midnight and "midnight Pacific" in row.last_error
+    r.clock.set(midnight - dt.timedelta(seconds=1))
+    assert dispatcher.run_once().published == [] and not r.emulator.published
+    r.clock.set(midnight)
+    for _ in range(3):  # processing: a later pass finishes it
+        dispatcher.run_once()
+        if sqlite_store.get(post.id).state == states.PUBLISHED:
+            break
+        r.clock.advance(60)
+    row = sqlite_store.get(post.id)
+    [video] = r.emulator.published
+    assert row.state == states.PUBLISHED and row.remote_id == video["id"] and video["captions"] == ["en"]
