@@ -17,7 +17,8 @@ import requests
 from campaign.post import MediaRef, idempotency_key
 from emulators import metrics
 from scheduler.daemon.outgoing import captions_of
-from scheduler.platforms.base import AuthError, OutgoingMedia, OutgoingPost, Pending, RateLimited, StepLedger, TransientError
+from scheduler.platforms.base import (AuthError, OutgoingMedia, OutgoingPost, Pending, PermanentError, RateLimited, StepLedger,
+                                      TransientError)
 from scheduler.platforms.registry import check_caption, collector_for, publisher_for
 from scheduler.platforms.youtube.publisher import seconds_to_pacific_midnight
 from scheduler.platforms.youtube.text import title_of
@@ -387,3 +388,15 @@ def test_the_daemon_pauses_the_channel_until_midnight_pacific_then_publishes(you
     row = sqlite_store.get(post.id)
     [video] = r.emulator.published
     assert row.state == states.PUBLISHED and row.remote_id == video["id"] and video["captions"] == ["en"]
+
+
+def test_refused_bytes_leave_no_session_and_nothing_in_doubt(youtube, clips, tmp_path: Path) -> None:
+    r = youtube()
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00" * 1000)  # not an MP4: refused once every byte is in
+    post = clip_post({**clips, "landscape": broken})
+    ledger = StepLedger()
+    with pytest.raises(PermanentError, match="HTTP 400"):
+        r.publisher.publish(post, ledger)
+    assert ledger.get("upload_session") is None and ledger.create_sent_at is None  # nothing to resume, no post in doubt
+    assert not r.emulator.published
