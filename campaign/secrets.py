@@ -59,8 +59,29 @@ SHAPE_HINTS = (
 )
 
 
+#: Secrets this process learnt at run time (tokens read from the store's vault), by name: a
+#: renewed token replaces the one before it, so the list stays as short as the channels.
+_REMEMBERED: dict[str, tuple[str, ...]] = {}
+
+
+def remember_secret(name: str, value: str | None) -> None:
+    """Scrub `value` from every log line, stored text and page from now on (a token read from
+    the store); `name` (e.g. "be-x:access") replaces the value remembered before under it."""
+    if value:
+        _REMEMBERED[name] = _forms([value])
+    else:
+        _REMEMBERED.pop(name, None)
+
+
 def configured_secrets(env: Mapping[str, str] | None = None, secrets_file: Path | None = None) -> tuple[str, ...]:
     """Every configured secret value (and the forms a server may echo it in), longest first."""
+    if _REMEMBERED:
+        learnt = tuple(form for forms in list(_REMEMBERED.values()) for form in forms)
+        return tuple(sorted(_configured(env, secrets_file) + learnt, key=len, reverse=True))
+    return _configured(env, secrets_file)
+
+
+def _configured(env: Mapping[str, str] | None, secrets_file: Path | None) -> tuple[str, ...]:
     env = os.environ if env is None else env
     path = Path(secrets_file or env.get("CAMPAIGN_SECRETS_FILE") or SECRETS_FILE).expanduser()
     try:

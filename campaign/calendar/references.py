@@ -216,8 +216,14 @@ def _channel_settings(calendar: Calendar, _root: Path, today: dt.date) -> Iterab
             )
             if shortest < channel.min_spacing:
                 yield _warning(f"channels[{c_index}].slots", f"two slots of `{channel.id}` are closer than its min_spacing ({channel.min_spacing}) — some slots will stay unused")
-        if spec.media_by_url and not channel.api.media_base_url:
-            yield _warning(f"channels[{c_index}].api", f"{spec.label} fetches media from a public URL; `{channel.id}` has no api.media_base_url — set it before going live (the sandbox serves media itself)")
+        if spec.media_by_url and channel.api.media_base_url:
+            yield _warning(f"channels[{c_index}].api.media_base_url", f"`{channel.id}` hands {spec.label} plain addresses under "
+                           "api.media_base_url, which anyone can guess before a post goes out — remove it and set `media_urls:` "
+                           "(signed addresses that expire; see the README)")
+        elif spec.media_by_url and calendar.media_urls is None:
+            yield _warning(f"channels[{c_index}].api", f"{spec.label} fetches media from a public URL; `{channel.id}` has no address "
+                           "to give it — set `media_urls: {base_url: <the public address of the web process>}` before going "
+                           "live (the sandbox serves media itself)")
 
 
 def _usage(calendar: Calendar, _root: Path, _today: dt.date) -> Iterable[Problem]:

@@ -78,6 +78,16 @@ class AuthError(PublishError):
     """Credentials are missing, expired or lack permission; the message names the account."""
 
 
+class TokenExpired(AuthError):
+    """The platform said the access token expired (not revoked): a channel whose token renews
+    itself renews it once and publishes again; one that cannot is paused as for AuthError."""
+
+
+class ReconnectNeeded(AuthError):
+    """The channel's connection is lost for good (its refresh token was refused): the channel
+    was already paused with the reason (scheduler.connections); an admin connects it again."""
+
+
 class Pending(PublishError):
     """Nothing failed: the platform is still working on the post (video processing, an
     Instagram container). The ledger holds every step done so far; publish again after
