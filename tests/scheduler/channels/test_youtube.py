@@ -9,67 +9,27 @@ import dataclasses
 import datetime as dt
 import hashlib
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
 
-from campaign.post import MediaRef, idempotency_key
+from campaign.post import MediaRef
 from emulators import metrics
 from scheduler.daemon.outgoing import captions_of
-from scheduler.platforms.base import (AuthError, OutgoingMedia, OutgoingPost, Pending, PermanentError, RateLimited, StepLedger,
-                                      TransientError)
+from scheduler.platforms.base import AuthError, OutgoingMedia, Pending, PermanentError, RateLimited, StepLedger, TransientError
 from scheduler.platforms.registry import check_caption, collector_for, publisher_for
 from scheduler.platforms.youtube.publisher import seconds_to_pacific_midnight
 from scheduler.platforms.youtube.text import title_of
 from assets.pipeline import caption_tracks
 from campaign.errors import CalendarError
-from testkit.assets import calendar_data, make_clip, write_calendar, write_srt  # noqa: F401 - write_calendar: a fixture
+from testkit.assets import calendar_data, write_calendar, write_srt  # noqa: F401 - write_calendar: a fixture
 import testkit.scheduler as scheduler_kit
 from scheduler.daemon import DispatchConfig, Dispatcher
 from scheduler.store import states, sync_plan
 from testkit.stores import sqlite_store  # noqa: F401 - a fixture
-from testkit.channels import ACCOUNTS, FAKE_TOKEN, START, Rig, channel, rig
-
-KiB = 1024
-CAPTION = "Why Belgium? Aiko Tanaka on research in Leuven\nBelgium is open to the world. #EmbracingOpenness https://example.be/aiko"
-
-
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("youtube")
-    # noise makes the landscape clip ~0.6 MB: three 256 KiB chunks, so a resume has bytes to skip
-    landscape = make_clip(root / "landscape_16x9.en.mp4", seconds=1.0, size="256x144",
-                          video="testsrc2=size=256x144:rate=30:duration=1,noise=alls=100:allf=t")
-    vertical = make_clip(root / "story_9x16.en.mp4", seconds=1.0, size="180x320")
-    return {"landscape": landscape, "vertical": vertical, "en": write_srt(root / "aiko.en.srt"),
-            "fr": write_srt(root / "aiko.fr.srt", "Bonjour de Belgique")}
-
-
-@pytest.fixture
-def youtube() -> Iterator[Any]:
-    made: list[Rig] = []
-
-    def make(**options: Any) -> Rig:
-        project = {k: options.pop(k) for k in ("daily_quota", "audited") if k in options}  # the emulator's project
-        made.append(rig("youtube", chunk_size=options.pop("chunk_size", 256 * KiB), emulator_options=project, **options))
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.publisher.close()
-        r.emulator.stop()
-
-
-def clip_post(clips: dict[str, Path], *, kind: str = "landscape", captions: tuple[str, ...] = (), text: str = CAPTION,
-              post_id: str = "science-day.2027.be-youtube.en") -> OutgoingPost:
-    path = clips[kind]
-    width, height = (256, 144) if kind == "landscape" else (180, 320)
-    media = OutgoingMedia(path, "clip", "video/mp4", "Aiko Tanaka speaks", width, height,
-                          captions=tuple((language, clips[language]) for language in captions))
-    return OutgoingPost(post_id=post_id, idempotency_key=idempotency_key(post_id), channel_id="be-youtube",
-                        account=ACCOUNTS["youtube"], language="en", text=text, media=(media,), scheduled_at=START)
-
+from testkit.channels import ACCOUNTS, FAKE_TOKEN, Rig, channel, rig
+from testkit.youtube import CAPTION, KiB, clip_post, clips, youtube  # noqa: F401 - clips, youtube: fixtures
 
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
