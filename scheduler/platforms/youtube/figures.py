@@ -19,7 +19,7 @@ def collect(publisher: Any, remote_id: str, kind: str | None) -> Figures:
             raise PermanentError(f"YouTube has no video {remote_id} on {publisher.who} (deleted, or private to another channel)")
         stats = items[0].get("statistics") or {}
         views = as_int(stats.get("viewCount"))
-        return Figures(raw={"statistics": stats}, impressions=views, likes=as_int(stats.get("likeCount")), replies=as_int(stats.get("commentCount")),
-                       video_views=views)
+        return Figures(raw={"statistics": stats}, impressions=views, likes=as_int(stats.get("likeCount")),
+                       replies=as_int(stats.get("commentCount")), video_views=views)
 
     return not_given_on_permission(publisher, call)

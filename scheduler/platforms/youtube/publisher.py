@@ -176,9 +176,9 @@ class YouTubePublisher(HttpPublisher):
             piece = data[offset: offset + size]
             last = offset + len(piece) - 1
             try:
+                headers = {**self.auth_headers(), "Content-Range": f"bytes {offset}-{last}/{total}", "Content-Type": clip.mime_type}
                 response = self.request("PUT", session, what=f"video bytes {offset}-{last}", ledger=ledger, creates=True,
-                                        data=piece, allow_redirects=False, headers={**self.auth_headers(), "Content-Range": f"bytes {offset}-{last}/{total}",
-                                                             "Content-Type": clip.mime_type})
+                                        data=piece, allow_redirects=False, headers=headers)
             except PermanentError:  # YouTube refused the bytes (not a video it reads, too large): no video exists
                 ledger.forget("upload_session")
                 ledger.create_refused()
