@@ -47,6 +47,7 @@ from scheduler.platforms.x import oauth as x_oauth
 from scheduler.platforms.x import text as x_text
 from scheduler.platforms.x.publisher import XPublisher
 from scheduler.platforms.youtube import figures as youtube_figures
+from scheduler.platforms.youtube import oauth as youtube_oauth
 from scheduler.platforms.youtube import text as youtube_text
 from scheduler.platforms.youtube.publisher import YouTubePublisher
 
@@ -101,8 +102,9 @@ PLATFORMS: dict[str, Platform] = {p.name: p for p in (
              credentials=("IDENTIFIER", "PASSWORD"),  # handle or DID + app password
              display_link=bluesky_text.bluesky_display_link,
              credential_note="an app password: it does not expire (sessions renew themselves)"),
-    # OAuth 2.0 bearer of the channel's owner (scopes youtube.upload, youtube.force-ssl for captions, youtube.readonly)
-    Platform("youtube", YouTubePublisher, youtube_text.check, youtube_figures.collect),
+    # OAuth 2.0 bearer of the channel's owner (youtube.upload, youtube.force-ssl): Google's 1-hour tokens renew themselves
+    Platform("youtube", YouTubePublisher, youtube_text.check, youtube_figures.collect,
+             optional_credentials=("CLIENT_ID", "CLIENT_SECRET"), oauth=youtube_oauth.OAUTH),
     Platform("outbox", OutboxPublisher, outbox_text.check, credentials=()),
 )}
 
