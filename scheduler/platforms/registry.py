@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -124,10 +125,18 @@ def collector_for(platform: str) -> Collect | None:
 
 def check_caption(platform: str, text: str) -> list[str]:
     """Every rule the caption breaks on `platform`, as messages a manager can act on (empty: fine)."""
+    return list(_caption_problems(platform, text))
+
+
+@lru_cache(maxsize=4096)
+def _caption_problems(platform: str, text: str) -> tuple[str, ...]:
+    """`check_caption`, once per platform and text: the rules are pure functions of the text, and
+    counting as X does (twitter-text's emoji and URL expressions) costs milliseconds per caption,
+    while a campaign of thousands of posts has a few dozen distinct ones."""
     problems = list(platform_of(platform).check_text(text))
     if not text.strip():
         problems.append("the caption is empty — check the caption template")
-    return problems
+    return tuple(problems)
 
 
 def credentials_for(channel_id: str, platform: Any, *, env: Mapping[str, str] = os.environ,

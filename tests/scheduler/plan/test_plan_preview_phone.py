@@ -60,6 +60,10 @@ def browser():
 def open_page(browser, page_file: Path, width: int):
     page = browser.new_page(viewport={"width": width, "height": 900})
     page.goto(page_file.as_uri())
+    # The page lays out a day only when it scrolls near (content-visibility: auto, for campaigns of
+    # thousands of posts); a day not laid out yet has a stand-in height. Every card is measured here
+    # as it is drawn, so every day is laid out first.
+    page.add_style_tag(content=".day { content-visibility: visible !important; }")
     page.evaluate("document.fonts.ready")
     return page
 
