@@ -45,6 +45,10 @@ from scheduler.platforms.x import figures as x_figures
 from scheduler.platforms.x import oauth as x_oauth
 from scheduler.platforms.x import text as x_text
 from scheduler.platforms.x.publisher import XPublisher
+from scheduler.platforms.threads import figures as threads_figures
+from scheduler.platforms.threads import oauth as threads_oauth
+from scheduler.platforms.threads import text as threads_text
+from scheduler.platforms.threads.publisher import ThreadsPublisher
 from scheduler.platforms.youtube import figures as youtube_figures
 from scheduler.platforms.youtube import text as youtube_text
 from scheduler.platforms.youtube.publisher import YouTubePublisher
@@ -102,6 +106,9 @@ PLATFORMS: dict[str, Platform] = {p.name: p for p in (
              credential_note="an app password: it does not expire (sessions renew themselves)"),
     # OAuth 2.0 bearer of the channel's owner (scopes youtube.upload, youtube.force-ssl for captions, youtube.readonly)
     Platform("youtube", YouTubePublisher, youtube_text.check, youtube_figures.collect),
+    # threads_basic, threads_content_publish, threads_manage_insights; a long-lived token (60 days, refreshable after 24 h)
+    Platform("threads", ThreadsPublisher, threads_text.check, threads_figures.collect,
+             optional_credentials=("CLIENT_ID", "CLIENT_SECRET"), oauth=threads_oauth.OAUTH),
     Platform("outbox", OutboxPublisher, outbox_text.check, credentials=()),
 )}
 
