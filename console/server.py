@@ -25,6 +25,7 @@ from console.security import FormLimit, ScrubAnswers
 from console.sessions import SessionSigner
 from console.subtitles import routes as subtitle_routes
 from scheduler.store import Store
+from scheduler.store.clock import StoreClock
 
 
 def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = None, store: Store | None = None) -> Starlette:
@@ -33,7 +34,8 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
     accounts = Accounts(store.engine)
     key = accounts.signing_key()
     secrets = known_secrets(store.url, key)
-    console = Console(config, store, accounts, SessionSigner(key), clock or SystemClock(), secrets)
+    # One clock per store: a rehearsal's store shows its campaign time, whatever this process's environment says.
+    console = Console(config, store, accounts, SessionSigner(key), StoreClock(store, clock or SystemClock()), secrets)
 
     routes = [
         Route("/", calendar_page, methods=["GET"]),

@@ -16,6 +16,7 @@ import typer
 
 from application.cli_support import (
     DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, CalendarOption, clock_or_exit, load_or_exit,
+    store_clock_or_exit,
 )
 from campaign.errors import CampaignError
 from campaign.secrets import scrub
@@ -36,6 +37,7 @@ from scheduler.platforms.registry import platform_of
 from scheduler.results.collect import Collector
 from scheduler.store import Store, states, sync_plan
 from scheduler.store import engine as store_engine
+from scheduler.store.clock import StoreClock
 from scheduler.store.engine import ENV_URL, resolve_url, sqlite_file
 from scheduler.store.problems import EXIT_STORE, describe, is_store_error, masked_url
 from scheduler.store.status import build_status, render_status
@@ -119,13 +121,14 @@ def _who(by: str | None) -> str:
 def schedule(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
              build_dir: BuildOption = Path("build")) -> None:
     """Plan the calendar and sync the plan into the store (twice in a row changes nothing)."""
-    clock = clock_or_exit(real_posts=not _on_sandbox_store(db))
+    env_clock = clock_or_exit(real_posts=not _on_sandbox_store(db))
     loaded = load_or_exit(calendar)
+    store = _store(db, existing=False)
+    clock = StoreClock(store, env_clock)  # a rehearsal's store plans in its campaign time
     plan = plan_posts(loaded, build_dir=build_dir, today=clock.now().date())
     for issue in plan.issues:
         print(f"{issue.severity}: {issue.moment_id}/{issue.channel_id or '-'}/{issue.language or '-'}: {issue.message}",
               file=sys.stderr)
-    store = _store(db, existing=False)
     report = sync_plan(store, plan, clock.now(), actor=_who(None))
     print(f"{store.shown_url}: {report.summary()}")
     for post_id, why in report.drift:
@@ -184,7 +187,8 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir, clock=clock,
                          vault=vault)
     config = DaemonConfig(calendar_path=calendar, interval_seconds=interval, heartbeat_file=heartbeat_file,
-                          inbox_dir=inbox_dir, render_queue=queue, dispatch=DispatchConfig(build_dir=build_dir))
+                          inbox_dir=inbox_dir, render_queue=queue, dispatch=DispatchConfig(build_dir=build_dir),
+                          clock_purpose="emulators" if emulators is not None else "sandbox")
     # Figures are read through publishers of their own: a slow figures request never holds a publish.
     collect_pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir,
                                  clock=clock, vault=vault) if results else None
@@ -262,7 +266,10 @@ def status(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json", 
     """Posts per state and channel, what goes out next, what failed and why, what needs a human."""
 
 
-    report = build_status(_store(db), clock_or_exit().now())
+    store = _store(db)
+    clock = store_clock_or_exit(store)  # the store's clock: a rehearsal's store reads its campaign time
+    report = build_status(store, clock.now())
+    report["clock"] = clock.info()
     # Rows stored before secrets were scrubbed on the way in may still hold one: never print it.
     print(scrub(json.dumps(report, ensure_ascii=False, indent=2) if as_json else render_status(report)))
 
@@ -272,7 +279,8 @@ def _act(action, **kwargs) -> None:  # type: ignore[no-untyped-def]
 
     db = kwargs.pop("db")
     try:
-        outcome = action(_store(db), now=clock_or_exit().now(), **kwargs)
+        store = _store(db)
+        outcome = action(store, now=store_clock_or_exit(store).now(), **kwargs)
     except ActionError as error:
         print(str(error), file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None
