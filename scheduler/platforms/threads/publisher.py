@@ -15,6 +15,7 @@ settled by `find_existing`, which reads the account's recent threads for the pos
 from __future__ import annotations
 
 import datetime as dt
+
 import requests
 
 from scheduler.platforms.base import (
