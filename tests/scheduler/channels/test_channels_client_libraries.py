@@ -98,6 +98,7 @@ def test_tweepy_gets_x_errors_in_x_shape(x_server) -> None:
         _tweepy(x_server, token="not-a-token").create_tweet(text="hello", user_auth=False)
 
 
+@pytest.mark.slow  # Mastodon.py polls the processing clip at its own pace (~10 s)
 def test_mastodon_py_waits_for_a_clip_to_be_processed(mastodon_server, media_dir) -> None:
     """Video is processed after a 202; Mastodon.py polls GET /api/v1/media/:id until it has a URL."""
     client = Mastodon(access_token=TOKEN, api_base_url=mastodon_server.base_url)
