@@ -12,6 +12,8 @@ import typer
 from campaign.calendar import LoadedCalendar, load_calendar
 from campaign.clock import Clock, ClockSettingError, make_clock
 from campaign.errors import CalendarError
+from scheduler.store.clock import StoreClock
+from scheduler.store.store import Store
 
 CalendarOption = Annotated[
     Path, typer.Option("--calendar", "-c", help="The campaign calendar to use.", show_default=True)
@@ -59,3 +61,9 @@ def clock_or_exit(*, real_posts: bool = False) -> Clock:
     except ClockSettingError as error:
         print(error, file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def store_clock_or_exit(store: Store, *, real_posts: bool = False) -> StoreClock:
+    """The clock of `store` (one clock per store): the campaign clock a daemon put it on, else the
+    environment's clock as `clock_or_exit` makes it."""
+    return StoreClock(store, clock_or_exit(real_posts=real_posts))

@@ -131,6 +131,7 @@ def rehearse(loaded: LoadedCalendar, *, build_dir: Path, db_url: str, outbox_dir
                 pool.close()
             try:
                 collect_remaining(collector, clock)
+                daemon.clock_keeper.stop(clock.now())  # the store's readers see where the rehearsal ended
             finally:
                 collect_pool.close()
             received = collect_received(box, loaded, outbox_dir)

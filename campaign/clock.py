@@ -7,6 +7,7 @@ import json
 import os
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Protocol
 
@@ -222,3 +223,42 @@ def _scaled_clock(start: str, speed_text: str) -> ScaledClock:
         raise ClockSettingError(f"CAMPAIGN_CLOCK_SPEED={speed_text!r} is not a positive number — write how many campaign "
                                 "seconds pass per real second, e.g. 60") from None
     return ScaledClock(moment, speed)
+
+
+# -- the clock a store lives on (issue 23: one clock per store, and every view says which) ----------
+
+@dataclass(frozen=True)
+class ClockAnchor:
+    """Where a campaign clock stood: campaign time `campaign` at real time `real`, running `speed`
+    times faster than real time from there (0: stopped, its daemon ended). Whoever reads a store a
+    daemon runs on the campaign clock computes the same campaign time from it."""
+
+    campaign: dt.datetime
+    real: dt.datetime
+    speed: float
+    purpose: str = "rehearsal"
+
+    def at(self, real_now: dt.datetime) -> dt.datetime:
+        return self.campaign + (real_now - self.real) * self.speed
+
+    def now(self) -> dt.datetime:
+        return self.at(dt.datetime.now(UTC))
+
+
+def anchor_of(clock: Clock, purpose: str = "rehearsal") -> ClockAnchor | None:
+    """The anchor of a campaign clock (`ScaledClock`, `FileClock`) as it reads now; None for any
+    other clock (the real one, a test's `FakeClock`)."""
+    if isinstance(clock, (ScaledClock, FileClock)):
+        return ClockAnchor(clock.now(), dt.datetime.now(UTC), clock.speed, purpose)
+    return None
+
+
+def describe_clock(anchor: ClockAnchor | None, now: dt.datetime) -> str:
+    """What every view prints about its time: "campaign clock: 2027-03-14 09:00 UTC (x3600,
+    rehearsal)", "campaign clock: ... (stopped, rehearsal ended)" or "real clock: ...". """
+    shown = f"{now.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    if anchor is None:
+        return f"real clock: {shown}"
+    if anchor.speed <= 0:
+        return f"campaign clock: {shown} (stopped: {anchor.purpose} ended)"
+    return f"campaign clock: {shown} (x{anchor.speed:g}, {anchor.purpose})"

@@ -73,10 +73,21 @@ class PlatformSpec:
     video_codecs: tuple[str, ...] | None = None
     #: False when the platform refuses a post without media (Instagram).
     text_only: bool = True
+    #: False when the platform takes no photo posts (YouTube: videos only); validate refuses a photo there.
+    photos: bool = True
     #: True when the platform fetches media from a public URL (`api.media_base_url`) instead of an upload.
     media_by_url: bool = False
     #: ("error" | "warning", message) for a configured `api.version` the platform no longer serves.
     version_problem: Callable[[str, dt.date], tuple[str, str] | None] | None = None
+    #: How the preview and the console show its posts: its colour (told apart from the others',
+    #: tests/scheduler/plan/test_plan_preview_phone.py), a one-glyph mark, its name on a card.
+    colour: str = "#444444"
+    mark: str = "•"
+    card_name: str | None = None  # else `label`
+    #: True when its app shows the account as @handle.
+    at_handle: bool = False
+    #: How its feed crops a variant before anyone taps it: (variant, shown aspect width/height).
+    feed_crops: tuple[tuple[str, float], ...] = ()
 
 
 PLATFORMS: dict[str, PlatformSpec] = {
@@ -87,6 +98,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
         video_max_width=1920, video_max_height=None, video_aspect=None, audio_max_rate=48000,
         text_limit=2200, max_hashtags=30, alt_text_limit=1000, max_images=10,
         text_only=False, media_by_url=True, version_problem=graph_version_problem, video_codecs=("h264",),
+        colour="#D62976", mark="◎", at_handle=True, feed_crops=(("story_9x16", 4 / 5),),
     ),
     "facebook": PlatformSpec(
         label="Facebook", photo_variant="landscape_16x9", clip_variant="landscape_16x9",
@@ -94,6 +106,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
         video_max_bytes=10 * 1024 * MB, video_min_seconds=1, video_max_seconds=4 * 3600, video_max_fps=60, video_min_fps=1,
         video_max_width=None, video_max_height=None, video_aspect=None, audio_max_rate=48000,
         text_limit=63206, alt_text_limit=1000, max_images=10, version_problem=graph_version_problem,
+        colour="#1877F2", mark="f", feed_crops=(("story_9x16", 4 / 5),),
     ),
     "x": PlatformSpec(
         label="X", photo_variant="landscape_16x9", clip_variant="landscape_16x9",
@@ -102,6 +115,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
         video_max_bytes=512 * MB, video_min_seconds=0.5, video_max_seconds=140, video_max_fps=60, video_min_fps=1,
         video_max_width=1280, video_max_height=1024, video_aspect=(1 / 3, 3.0), audio_max_rate=48000,
         text_limit=280, alt_text_limit=1000, video_codecs=("h264",),
+        colour="#0F1419", mark="𝕏", at_handle=True, feed_crops=(("feed_4x5", 16 / 9), ("square_1x1", 16 / 9), ("story_9x16", 16 / 9)),
     ),
     "linkedin": PlatformSpec(
         label="LinkedIn", photo_variant="linkedin_191", clip_variant="landscape_16x9",
@@ -109,6 +123,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
         video_max_bytes=500 * MB, video_min_seconds=3, video_max_seconds=30 * 60, video_max_fps=30, video_min_fps=1,
         video_max_width=1920, video_max_height=1920, video_aspect=(9 / 16, 16 / 9), audio_max_rate=48000,
         text_limit=3000, alt_text_limit=4086, version_problem=linkedin_version_problem,
+        colour="#004182", mark="in",
     ),
     "mastodon": PlatformSpec(
         label="Mastodon", photo_variant="landscape_16x9", clip_variant="landscape_16x9",
@@ -116,6 +131,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
         video_max_bytes=99 * MB, video_min_seconds=0, video_max_seconds=24 * 3600, video_max_fps=120, video_min_fps=1,
         video_max_width=None, video_max_height=None, video_aspect=None, audio_max_rate=48000,
         text_limit=500, alt_text_limit=1500,
+        colour="#6364FF", mark="M",
     ),
     "bluesky": PlatformSpec(
         label="Bluesky", photo_variant="square_1x1", clip_variant="square_1x1",
@@ -124,6 +140,18 @@ PLATFORMS: dict[str, PlatformSpec] = {
         video_max_bytes=100 * MB, video_min_seconds=0, video_max_seconds=3 * 60, video_max_fps=60, video_min_fps=1,
         video_max_width=None, video_max_height=None, video_aspect=None, audio_max_rate=48000,
         text_limit=300, alt_text_limit=2000,
+        colour="#00A3D9", mark="🦋",
+    ),
+    "youtube": PlatformSpec(
+        # Videos only (no photo posts, no text alone). Landscape 16:9 by default; a channel with
+        # `variants: {clip: story_9x16}` posts vertical clips, which YouTube shows as Shorts when
+        # they last 3 minutes or less. Limits: 256 GB or 12 h per video (upload limits help page).
+        label="YouTube", photo_variant="landscape_16x9", clip_variant="landscape_16x9",
+        image_formats=(), image_max_bytes=0, image_max_pixels=None, image_aspect=None,
+        video_max_bytes=256 * 1024 * MB, video_min_seconds=1, video_max_seconds=12 * 3600, video_max_fps=60, video_min_fps=1,
+        video_max_width=None, video_max_height=None, video_aspect=None, audio_max_rate=48000,
+        text_limit=5000, text_only=False, photos=False,  # the description: 5,000 bytes (scheduler/platforms/youtube/text.py)
+        colour="#FF0033", mark="▶",
     ),
     "outbox": PlatformSpec(
         label="the outbox", photo_variant="square_1x1", clip_variant="square_1x1",
@@ -131,6 +159,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
         video_max_bytes=1024 * MB, video_min_seconds=0, video_max_seconds=24 * 3600, video_max_fps=120, video_min_fps=1,
         video_max_width=None, video_max_height=None, video_aspect=None, audio_max_rate=48000,
         text_limit=100_000,
+        colour="#B54708", mark="✉", card_name="Press outbox",
     ),
 }
 

@@ -59,8 +59,29 @@ SHAPE_HINTS = (
 )
 
 
+#: Secrets this process learnt at run time (tokens read from the store's vault), by name: a
+#: renewed token replaces the one before it, so the list stays as short as the channels.
+_REMEMBERED: dict[str, tuple[str, ...]] = {}
+
+
+def remember_secret(name: str, value: str | None) -> None:
+    """Scrub `value` from every log line, stored text and page from now on (a token read from
+    the store); `name` (e.g. "be-x:access") replaces the value remembered before under it."""
+    if value:
+        _REMEMBERED[name] = _forms([value])
+    else:
+        _REMEMBERED.pop(name, None)
+
+
 def configured_secrets(env: Mapping[str, str] | None = None, secrets_file: Path | None = None) -> tuple[str, ...]:
     """Every configured secret value (and the forms a server may echo it in), longest first."""
+    if _REMEMBERED:
+        learnt = tuple(form for forms in list(_REMEMBERED.values()) for form in forms)
+        return tuple(sorted(_configured(env, secrets_file) + learnt, key=len, reverse=True))
+    return _configured(env, secrets_file)
+
+
+def _configured(env: Mapping[str, str] | None, secrets_file: Path | None) -> tuple[str, ...]:
     env = os.environ if env is None else env
     path = Path(secrets_file or env.get("CAMPAIGN_SECRETS_FILE") or SECRETS_FILE).expanduser()
     try:
@@ -143,8 +164,9 @@ def scrub(text: str, extra: Iterable[str] = (), *, shapes: bool = True) -> str:
     return text
 
 
-def token_findings(text: str) -> list[str]:
-    """What in `text` looks like a credential (for `validate`): a short description of each."""
+def token_findings(text: str, configured: tuple[str, ...] | None = None) -> list[str]:
+    """What in `text` looks like a credential (for `validate`): a short description of each.
+    `configured`: `configured_secrets()` when the caller has read them already."""
     found = []
     names = ("a token in a link parameter", "a bearer token", "a token in JSON", "a user:password in a URL",
              "an access token (JWT)", "an access token")  # the OAuth shape (last) only scrubs: "OAuth login" is prose
@@ -152,7 +174,7 @@ def token_findings(text: str) -> list[str]:
         match = pattern.search(text)
         if match and not match.group(0).endswith(MASK):
             found.append(name)
-    if any(secret in text for secret in configured_secrets()):
+    if any(secret in text for secret in (configured_secrets() if configured is None else configured)):
         found.append("one of the configured credentials")
     return found
 

@@ -56,6 +56,7 @@ class ConsoleConfig:
     calendar: Path = Path("calendar.yaml")
     build: Path = Path("build")
     inbox: Path = Path("inbox")
+    render_queue: str | None = None  # PostgreSQL URL: the desk's renders become jobs for render workers (`worker --queue`)
 
 
 #: The calendar per (file, modification time), and the brand font subsets per set of characters:
@@ -76,6 +77,9 @@ class Console:
     secrets: tuple[str, ...]
     _thumbs: dict[tuple[str, float], bytes | None] = field(default_factory=dict)
     desk: Any = None  # the media desk's background renders and uploads (console.desk)
+    #: channel id -> (static credentials, API settings) for connecting channels (console.connections);
+    #: None: the environment or the secrets file and the calendar's `api:` (tests and sandboxes set it)
+    connect_settings: Any = None
 
     def calendar(self):  # type: ignore[no-untyped-def]
         """The calendar, reloaded when its file changes; None if it is missing or invalid (the
@@ -221,7 +225,7 @@ def render(request: Request, console: Console, template: str, account: Account |
     html = env.get_template(template).render(  # scrubbed on the way out (ScrubAnswers)
         base=_base(request), me=account, csrf=session.csrf if session else "", flash=flash,
         needs_you=views.needs_you(console.store, account) if account else 0,
-        path=request.url.path[len(_base(request)):], now=console.clock.now(), **context)
+        path=request.url.path[len(_base(request)):], now=console.clock.now(), clock_shown=clock_shown(console), **context)
     response = HTMLResponse(html, status_code=status_code)
     if FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path=_base(request) or "/")
@@ -247,6 +251,13 @@ def _back(request: Request, message: str, fallback: str = "/") -> RedirectRespon
     response.set_cookie(FLASH_COOKIE, console.signer.flash(message[:1500]), max_age=60, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", path=_base(request) or "/")
     return response
+
+
+def clock_shown(console: Console) -> str:
+    """What the page header says about time: the store's clock ("campaign clock: 2027-03-14 09:00 UTC
+    (x3600, rehearsal)" or "real clock: ..."), so nobody mistakes a rehearsal's time for today."""
+    describe = getattr(console.clock, "describe", None)
+    return describe() if describe is not None else f"clock: {console.clock.now():%Y-%m-%d %H:%M} UTC"
 
 
 def _now(console: Console) -> dt.datetime:
@@ -542,7 +553,9 @@ def login_action(request: Request, console: Console) -> Response:
         return _login_form(request, console, "The login form expired or did not come from the console: try again.", 403, name)
     now = _now(console)
     keys = _client_keys(request, name)
-    attempt, wait = console.accounts.begin_attempt(keys, now)
+    # The limit on failed logins counts real minutes: on a rehearsal's fast campaign clock a
+    # 15-minute wait would last a fraction of a second.
+    attempt, wait = console.accounts.begin_attempt(keys, getattr(console.clock, "fallback", console.clock).now())
     if wait is not None:
         minutes = max(1, int(wait.total_seconds() // 60) + 1)
         response = _login_form(request, console, f"Too many failed logins: try again in {minutes} minute"

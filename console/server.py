@@ -10,7 +10,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from campaign.clock import Clock, SystemClock
-from console import desk, edit, review
+from console import connections, desk, edit, media, review
 from console.accounts import Accounts
 from console.api import PREFIX as API_PREFIX
 from console.api import create_api
@@ -25,6 +25,7 @@ from console.security import FormLimit, ScrubAnswers
 from console.sessions import SessionSigner
 from console.subtitles import routes as subtitle_routes
 from scheduler.store import Store
+from scheduler.store.clock import StoreClock
 
 
 def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = None, store: Store | None = None) -> Starlette:
@@ -33,7 +34,8 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
     accounts = Accounts(store.engine)
     key = accounts.signing_key()
     secrets = known_secrets(store.url, key)
-    console = Console(config, store, accounts, SessionSigner(key), clock or SystemClock(), secrets)
+    # One clock per store: a rehearsal's store shows its campaign time, whatever this process's environment says.
+    console = Console(config, store, accounts, SessionSigner(key), StoreClock(store, clock or SystemClock()), secrets)
 
     routes = [
         Route("/", calendar_page, methods=["GET"]),
@@ -59,11 +61,14 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
         Route("/welcome", welcome_page, methods=["GET"]),
         Route("/welcome", welcome_action, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
+        # signed media addresses for Instagram and Threads (no login); on the real clock, as the daemon signs them
+        *media.routes(config.build, SystemClock()),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         *subtitle_routes(),
         Mount(API_PREFIX, create_api(console)),  # JSON, Bearer tokens: its own auth and errors (console/api)
         *review.ROUTES,
         *edit.routes(),  # calendar editing, history, revert (console/edit.py)
+        *connections.routes(),  # connecting channels with the platforms' OAuth (console/connections.py)
         *desk.routes(console, page=page, render=render, back=_back, error=_error, current=_current),  # the media desk
     ]
     app = Starlette(routes=routes)

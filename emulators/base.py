@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from campaign.clock import Clock, SystemClock
+from emulators.oauth import OAuthServer, TokenRules
 from emulators.wire import DROP, Reject, Reply, Request
 
 FAULTS = ("rate_limit", "server_error", "timeout", "slow_processing", "processing_failed", "expired_token",
@@ -69,6 +70,10 @@ class Emulator:
     api_root = ""
     #: name of the first account when none is given
     default_account = "campaign"
+    #: the platform's OAuth 2.0 authorization server (authorize, token endpoints, lifetimes), or None
+    oauth_rules: TokenRules | None = None
+    #: typical lifetime impressions of one post on the platform (emulators.metrics grows figures to it)
+    audience = 5_000
 
     def __init__(self, *, clock: Clock | None = None, token: str | None = None, account: str | None = None,
                  processing_polls: int = 1, timeout_seconds: float = 2.0, host: str = "127.0.0.1", port: int = 0,
@@ -78,6 +83,9 @@ class Emulator:
         self.timeout_seconds = timeout_seconds
         self.options = options
         self._lock = threading.RLock()
+        #: tokens issued through the platform's OAuth flow (`emulators/oauth.py`), beside the static ones
+        self.oauth: OAuthServer | None = (OAuthServer(self.tune_oauth(self.oauth_rules, options), self.clock,
+                                                      lambda: self.accounts) if self.oauth_rules else None)
         self._tokens: dict[str, str] = {}  # token -> account name
         #: the first account's name and token (what single-account tests use)
         self.account = account or self.default_account
@@ -118,18 +126,41 @@ class Emulator:
         return token
 
     def credentials_of(self, account: str, token: str) -> dict[str, str]:
-        """What a publisher needs to act as `account` here (the sandbox hands it out as the channel's secrets)."""
-        return {"TOKEN": token}
+        """What a publisher needs to act as `account` here (the sandbox hands it out as the channel's
+        secrets): the static token, and the OAuth app's client id and secret where the platform has OAuth."""
+        if self.oauth is None:
+            return {"TOKEN": token}
+        return {"TOKEN": token, "CLIENT_ID": self.oauth.client_id, "CLIENT_SECRET": self.oauth.client_secret or ""}
 
     def overrides(self, media_base_url: str) -> dict[str, str]:
         """The API settings that point a publisher at this emulator (`media_base_url`: where the
-        sandbox serves the build folder, for platforms that fetch media by URL)."""
-        return {"base_url": self.api_url}
+        sandbox serves the build folder, for platforms that fetch media by URL), and its OAuth endpoints."""
+        found = {"base_url": self.api_url}
+        if self.oauth is not None:
+            found.update(authorize_url=self.base_url + self.oauth.rules.authorize_path,
+                         token_url=self.base_url + self.oauth.rules.token_path)
+        return found
+
+    def tune_oauth(self, rules: TokenRules, options: dict[str, Any]) -> TokenRules:
+        """The platform's rules with this emulator's options (LinkedIn: refresh tokens for partner apps)."""
+        return rules
 
     def account_for(self, token: str | None) -> str | None:
-        """The account a token acts as, or None when the platform would not know the token."""
+        """The account a token acts as, or None when the platform would not know the token (or it expired)."""
+        state, account = self.token_state(token)
+        return account if state == "ok" else None
+
+    def token_state(self, token: str | None) -> tuple[str, str | None]:
+        """("ok", account), ("expired", account) for an OAuth token past its end, or ("unknown", None)."""
         with self._lock:
-            return self._tokens.get(token or "")
+            account = self._tokens.get(token or "")
+        if account is not None:
+            return "ok", account
+        return self.oauth.state_of(token) if self.oauth is not None else ("unknown", None)
+
+    def oauth_reply(self, reply: Reply) -> Reply:
+        """The token endpoint's answer in the platform's own words (oauthlib answers as RFC 6749 says)."""
+        return reply
 
     @property
     def accounts(self) -> list[str]:
@@ -251,7 +282,8 @@ class Emulator:
     def dispatch(self, request: Request) -> Reply | object:
         with self._lock:
             self.requests.append((request.method, request.path))
-        action = "metrics" if self.serves_figures(request) else self.action_of(request)
+        oauth = self.oauth is not None and self.oauth.handles(request)
+        action = "token" if oauth else "metrics" if self.serves_figures(request) else self.action_of(request)
         timeout = self.take("timeout", action)
         if timeout is not None:
             time.sleep(float(timeout.get("seconds", self.timeout_seconds)))
@@ -261,6 +293,9 @@ class Emulator:
         limited = self.take("rate_limit", action)
         if limited is not None:
             return self.rate_limit_reply(float(limited.get("retry_after", 60)), limited)
+        if oauth:
+            assert self.oauth is not None
+            return self.oauth_reply(self.oauth.serve(request, self.base_url))
         try:
             return self.figures(request) if action == "metrics" else self.route(request)
         except Reject as exc:

@@ -88,6 +88,7 @@ class Repo:
 
 class BlueskyEmulator(Emulator):
     platform = "bluesky"
+    audience = 2_500  # typical lifetime impressions of one post (emulators.metrics)
     default_account = "campaign.bsky.social"
 
     def __init__(self, *, identifier: str | None = None, password: str | None = None, **options: Any) -> None:

@@ -27,6 +27,7 @@ from emulators.graph import GraphEmulator
 
 class FacebookEmulator(GraphEmulator):
     platform = "facebook"
+    audience = 12_000  # typical lifetime impressions of one post (emulators.metrics)
     insights_permission = "read_insights or pages_read_engagement"
     #: The MIME types the Resumable Upload API accepts (Meta's upload guide).
     UPLOAD_TYPES = ("application/pdf", "image/jpeg", "image/jpg", "image/png", "video/mp4")

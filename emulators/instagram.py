@@ -23,6 +23,7 @@ QUOTA = 50
 
 class InstagramEmulator(GraphEmulator):
     platform = "instagram"
+    audience = 18_000  # typical lifetime impressions of one post (emulators.metrics)
     insights_permission = "instagram_manage_insights"
     rate_code = 4
 

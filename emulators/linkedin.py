@@ -7,6 +7,7 @@ account acts; it may upload and post only as its own author (organization or mem
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -16,6 +17,7 @@ from urllib.parse import unquote
 from campaign.platforms import PLATFORMS
 from emulators import media, metrics
 from emulators.base import Emulator, Job
+from emulators.oauth import TokenRules
 from emulators.wire import DROP, Reject, Reply, Request, require
 
 #: how long LinkedIn remembers a post's text for its duplicate check (reported as 24-48 h)
@@ -47,9 +49,24 @@ def read_little_text(commentary: str) -> str:
     return "".join(out)
 
 
+DAY = 86400.0
+#: LinkedIn's 3-legged OAuth: 60-day access tokens; refresh tokens (365 days, never extended by a
+#: refresh) only for approved partner apps: `LinkedInEmulator(refresh_tokens=True)` plays one.
+LINKEDIN_OAUTH = TokenRules(authorize_path="/oauth/v2/authorization", token_path="/oauth/v2/accessToken",
+                            scopes=("w_organization_social", "r_organization_social", "w_member_social", "openid",
+                                    "profile", "rw_organization_admin"),
+                            access_lifetime=60 * DAY, refresh=False, refresh_lifetime=365 * DAY,
+                            state_refresh_lifetime=True, pkce_required=False)
+
+
 class LinkedInEmulator(Emulator):
     platform = "linkedin"
+    audience = 6_000  # typical lifetime impressions of one post (emulators.metrics)
     api_root = "/rest"
+    oauth_rules = LINKEDIN_OAUTH
+
+    def tune_oauth(self, rules: TokenRules, options: dict[str, Any]) -> TokenRules:
+        return dataclasses.replace(rules, refresh=bool(options.get("refresh_tokens", False)))
 
     def __init__(self, *, part_size: int = 4 * 1024 * 1024, **options: Any) -> None:
         self.part_size = part_size
@@ -68,7 +85,10 @@ class LinkedInEmulator(Emulator):
 
     def error_reply(self, status: int, message: str, **extra: Any) -> Reply:
         if extra.get("name"):
-            return Reply(status, {"status": status, "code": extra["name"], "message": message})
+            body = {"status": status, "code": extra["name"], "message": message}
+            if extra.get("code"):
+                body["serviceErrorCode"] = extra["code"]
+            return Reply(status, body)
         body = {"message": message, "status": status}
         if extra.get("code"):
             body["serviceErrorCode"] = extra["code"]
@@ -79,8 +99,10 @@ class LinkedInEmulator(Emulator):
 
     def _authorize(self, request: Request, *, rest: bool) -> str:
         """The account the token acts as, after LinkedIn's header checks."""
-        account = self.account_for(request.bearer())
-        if self.take("expired_token") is not None or account is None:
+        state, account = self.token_state(request.bearer())
+        if state == "expired":  # an OAuth token past its 60 days
+            raise Reject(401, "The token used in the request has expired", code=65602, name="EXPIRED_ACCESS_TOKEN")
+        if self.take("expired_token") is not None or state != "ok" or account is None:
             raise Reject(401, "The token used in the request has expired", code=65601)
         if rest:
             version = request.headers.get("linkedin-version", "")

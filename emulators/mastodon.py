@@ -44,6 +44,7 @@ def _hashtag_links(escaped: str) -> str:
 
 class MastodonEmulator(Emulator):
     platform = "mastodon"
+    audience = 1_500  # typical lifetime impressions of one post (emulators.metrics)
 
     def __init__(self, **options: Any) -> None:
         self._media: dict[str, dict[str, Any]] = {}

@@ -22,8 +22,6 @@ from emulators.base import Emulator
 from emulators.wire import Reject, Reply, Request
 
 GROWTH_HOURS = 18.0
-#: typical lifetime impressions of one post, per platform (the seeded audience ranges 0.4x to 1.6x)
-AUDIENCE = {"facebook": 12_000, "instagram": 18_000, "x": 9_000, "linkedin": 6_000, "mastodon": 1_500, "bluesky": 2_500}
 #: each figure as a share of the audience
 SHARE = {"reach": 0.62, "likes": 0.031, "reposts": 0.006, "replies": 0.004, "quotes": 0.001, "clicks": 0.012,
          "video_views": 0.45, "saves": 0.003, "unique_video": 0.5}
@@ -44,9 +42,11 @@ def _unit(*parts: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def figure(platform: str, post_id: str, name: str, age_seconds: float) -> int:
-    """One figure of one post at one age: deterministic, never decreasing with age."""
-    audience = AUDIENCE[platform] * (0.4 + 1.2 * _unit(platform, post_id))
+def figure(emulator: Emulator, post_id: str, name: str, age_seconds: float) -> int:
+    """One figure of one post at one age: deterministic, never decreasing with age. The emulator's
+    `audience` is its platform's typical lifetime impressions of one post (seeded 0.4x to 1.6x)."""
+    platform = emulator.platform
+    audience = emulator.audience * (0.4 + 1.2 * _unit(platform, post_id))
     final = audience * (1.0 if name == "impressions" else SHARE[name] * (0.8 + 0.4 * _unit(platform, post_id, name)))
     return int(final * (1.0 - math.exp(-max(0.0, age_seconds) / (GROWTH_HOURS * 3600))))
 
@@ -76,8 +76,8 @@ def bluesky(emulator: Any, request: Request) -> Reply:
         if entry is None:
             continue  # the AppView leaves out what it does not know
         age = _age(emulator, entry)
-        counts = {"likeCount": figure("bluesky", uri, "likes", age), "repostCount": figure("bluesky", uri, "reposts", age),
-                  "replyCount": figure("bluesky", uri, "replies", age), "quoteCount": figure("bluesky", uri, "quotes", age)}
+        counts = {"likeCount": figure(emulator, uri, "likes", age), "repostCount": figure(emulator, uri, "reposts", age),
+                  "replyCount": figure(emulator, uri, "replies", age), "quoteCount": figure(emulator, uri, "quotes", age)}
         posts.append({"uri": uri, "cid": entry.get("cid", ""), "author": {"did": entry.get("did"), "handle": entry["account"]},
                       "record": {"$type": "app.bsky.feed.post", "text": entry.get("text", "")},
                       "indexedAt": entry["received_at"], **counts})
@@ -96,9 +96,9 @@ def mastodon(emulator: Any, request: Request) -> Reply:
     entry = _entry(emulator, status_id)
     if entry is not None:
         age = _age(emulator, entry)
-        reply.body = {**reply.body, "replies_count": figure("mastodon", status_id, "replies", age),
-                      "reblogs_count": figure("mastodon", status_id, "reposts", age),
-                      "favourites_count": figure("mastodon", status_id, "likes", age)}
+        reply.body = {**reply.body, "replies_count": figure(emulator, status_id, "replies", age),
+                      "reblogs_count": figure(emulator, status_id, "reposts", age),
+                      "favourites_count": figure(emulator, status_id, "likes", age)}
     return reply
 
 
@@ -142,17 +142,17 @@ def _x_tweet(emulator: Emulator, account: str, tweet_id: str, request: Request) 
     data: dict[str, Any] = {"id": tweet_id, "text": entry.get("text", ""), "edit_history_tweet_ids": [tweet_id]}  # a default field
     body: dict[str, Any] = {"data": data}
     if "public_metrics" in fields:
-        data["public_metrics"] = {"retweet_count": figure("x", tweet_id, "reposts", age),
-                                  "reply_count": figure("x", tweet_id, "replies", age),
-                                  "like_count": figure("x", tweet_id, "likes", age),
-                                  "quote_count": figure("x", tweet_id, "quotes", age),
-                                  "bookmark_count": figure("x", tweet_id, "saves", age),
-                                  "impression_count": figure("x", tweet_id, "impressions", age)}
+        data["public_metrics"] = {"retweet_count": figure(emulator, tweet_id, "reposts", age),
+                                  "reply_count": figure(emulator, tweet_id, "replies", age),
+                                  "like_count": figure(emulator, tweet_id, "likes", age),
+                                  "quote_count": figure(emulator, tweet_id, "quotes", age),
+                                  "bookmark_count": figure(emulator, tweet_id, "saves", age),
+                                  "impression_count": figure(emulator, tweet_id, "impressions", age)}
     if "non_public_metrics" in fields:
         if entry["account"] == account and age <= 30 * 86400:  # the author's own posts of the last 30 days only
-            data["non_public_metrics"] = {"impression_count": figure("x", tweet_id, "impressions", age),
-                                          "url_link_clicks": figure("x", tweet_id, "clicks", age),
-                                          "user_profile_clicks": figure("x", tweet_id, "replies", age)}
+            data["non_public_metrics"] = {"impression_count": figure(emulator, tweet_id, "impressions", age),
+                                          "url_link_clicks": figure(emulator, tweet_id, "clicks", age),
+                                          "user_profile_clicks": figure(emulator, tweet_id, "replies", age)}
         else:
             body["errors"] = [{"value": tweet_id, "detail": "Sorry, you are not authorized to access "
                                "'non_public_metrics' on the Tweet with ids: " + tweet_id, "title": "Field Authorization Error",
@@ -163,7 +163,7 @@ def _x_tweet(emulator: Emulator, account: str, tweet_id: str, request: Request) 
         key = f"7_{tweet_id}"
         data["attachments"] = {"media_keys": [key]}
         body["includes"] = {"media": [{"media_key": key, "type": "video",
-                                       "public_metrics": {"view_count": figure("x", tweet_id, "video_views", age)}}]}
+                                       "public_metrics": {"view_count": figure(emulator, tweet_id, "video_views", age)}}]}
     return body
 
 
@@ -189,7 +189,7 @@ def _graph_node(emulator: Any, request: Request) -> tuple[str, str, dict[str, An
 
 def facebook(emulator: Any, request: Request) -> Reply:
     node, edge, entry, age = _graph_node(emulator, request)
-    f = lambda name: figure("facebook", node, name, age)  # noqa: E731 - local shorthand
+    f = lambda name: figure(emulator, node, name, age)  # noqa: E731 - local shorthand
     if edge == "":
         comments = f("replies")
         body: dict[str, Any] = {"id": node, "comments": {"data": [], "summary": {"order": "ranked", "total_count": comments,
@@ -217,7 +217,7 @@ def instagram(emulator: Any, request: Request) -> Reply:
     node, edge, entry, age = _graph_node(emulator, request)
     if edge != "insights":
         raise Reject(400, f"Unsupported get request: {edge}", code=100)
-    f = lambda name: figure("instagram", node, name, age)  # noqa: E731
+    f = lambda name: figure(emulator, node, name, age)  # noqa: E731
     known = {"reach": f("reach"), "views": f("impressions"), "likes": f("likes"), "comments": f("replies"),
              "shares": f("reposts"), "saved": f("saves"), "total_interactions": f("likes") + f("replies") + f("saves")}
     metrics = [m for m in request.query.get("metric", "").split(",") if m]
@@ -248,7 +248,7 @@ def linkedin(emulator: Any, request: Request) -> Reply:
         if entry is None or entry.get("author") != organisation:
             continue
         age = _age(emulator, entry)
-        f = lambda name: figure("linkedin", urn, name, age)  # noqa: E731
+        f = lambda name: figure(emulator, urn, name, age)  # noqa: E731
         stats = {"uniqueImpressionsCount": f("reach"), "shareCount": f("reposts"), "clickCount": f("clicks"),
                  "likeCount": f("likes"), "impressionCount": f("impressions"), "commentCount": f("replies")}
         stats["engagement"] = round((stats["clickCount"] + stats["likeCount"] + stats["commentCount"] + stats["shareCount"])

@@ -11,16 +11,17 @@ from emulators.instagram import InstagramEmulator
 from emulators.linkedin import LinkedInEmulator
 from emulators.mastodon import MastodonEmulator
 from emulators.x import XEmulator
+from emulators.youtube import YouTubeEmulator
 
 EMULATORS: dict[str, type[Emulator]] = {cls.platform: cls for cls in (
-    FacebookEmulator, InstagramEmulator, XEmulator, LinkedInEmulator, MastodonEmulator, BlueskyEmulator,
+    FacebookEmulator, InstagramEmulator, XEmulator, LinkedInEmulator, MastodonEmulator, BlueskyEmulator, YouTubeEmulator,
 )}
 
 
 def start_emulator(platform: Any, **options: Any) -> Emulator:
     """Start the emulator of `platform` on a free loopback port (options: account and token of
     the first account, clock, processing_polls, timeout_seconds, and per platform upload_chunk /
-    part_size; Bluesky: video_service=False and did_doc_with_session=False play a lone PDS).
+    part_size; YouTube: daily_quota, audited; Bluesky: video_service=False and did_doc_with_session=False play a lone PDS).
     More accounts: `emulator.add_account(name)`."""
     name = getattr(platform, "value", platform)
     if name not in EMULATORS:

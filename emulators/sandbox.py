@@ -1,5 +1,7 @@
-"""The sandbox: one emulator per platform a calendar uses, plus a static file server that
-plays the public host Instagram fetches media from. The daemon's sandbox mode and the demo
+"""The sandbox: one emulator per platform a calendar uses, plus a media server that plays the
+tool's web process for platforms that fetch media by URL (Instagram, Threads): it serves the
+build folder only through signed, expiring addresses (campaign/media_urls.py), with a key of
+its own made at start. The daemon's sandbox mode and the demo
 publish through it with fake credentials, so a manager can rehearse a whole campaign.
 
 Each channel is its own account on its platform's emulator (named by the channel's
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from campaign.calendar.models import Calendar
+from campaign.media_urls import ROUTE, MediaSigner, Refused, new_key
 from emulators.base import Emulator
 from emulators.registry import EMULATORS, start_emulator
 
@@ -44,6 +47,40 @@ class StaticServer:
         self._server.server_close()
 
 
+class SignedMediaServer(StaticServer):
+    """Serves `root` on 127.0.0.1 only at `/signed/<token>/<file>` addresses signed with `key`
+    (as `python run.py web` does): 403 for a bad or tampered token, 410 for an expired one."""
+
+    def __init__(self, root: Path, key: str) -> None:
+        signer, folder = MediaSigner(key), Path(root)
+
+        class Handler(_QuietFiles):
+            def do_GET(self) -> None:  # noqa: N802
+                parts = self.path.split("?")[0].strip("/").split("/")
+                if len(parts) != 3 or parts[0] != ROUTE:
+                    self.send_error(404, "not a media address")
+                    return
+                try:
+                    served = signer.open(parts[1], parts[2], folder)
+                except Refused as refused:
+                    self.send_error(refused.status, refused.reason)
+                    return
+                body = served.probe_body.encode() if served.probe_body is not None else served.path.read_bytes()  # type: ignore[union-attr]
+                self.send_response(200)
+                self.send_header("Content-Type", served.content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_HEAD = do_GET
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="sandbox-signed-media",
+                         daemon=True).start()
+
+
 class Sandbox:
     """The emulators of every platform a calendar's channels use (a channel on a platform with no
     emulator, the outbox, needs none), one account per channel."""
@@ -52,7 +89,9 @@ class Sandbox:
         self.calendar = calendar
         self._emulators: dict[str, Emulator] = {}
         self._tokens: dict[str, str] = {}  # channel id -> the token of its account
-        self.media = StaticServer(media_root)
+        #: the key of the sandbox's signed media addresses (the daemon's publisher pool signs with it)
+        self.media_key = new_key()
+        self.media = SignedMediaServer(media_root, self.media_key)
         try:
             for channel in calendar.channels:
                 platform = channel.platform.value
@@ -66,6 +105,11 @@ class Sandbox:
         except Exception:
             self.stop()
             raise
+
+    @property
+    def media_base_url(self) -> str:
+        """The public base of the sandbox's media server (what `media_urls.base_url` is in production)."""
+        return self.media.base_url
 
     def emulator(self, platform: str) -> Emulator:
         return self._emulators[getattr(platform, "value", platform)]

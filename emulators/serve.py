@@ -39,6 +39,14 @@ class RemoteSandbox:
     def overrides(self, channel_id: str) -> dict[str, str]:
         return dict(self.state["channels"].get(channel_id, {}).get("overrides", {}))
 
+    @property
+    def media_base_url(self) -> str:
+        return str(self.state["media"]["base_url"])
+
+    @property
+    def media_key(self) -> str:
+        return str(self.state["media"]["key"])
+
     def credentials(self, channel_id: str) -> dict[str, str]:
         entry = self.state["channels"].get(channel_id)
         return dict(entry["credentials"]) if entry is not None else {}
@@ -109,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "credentials": sandbox.credentials(channel.id)}
     host, port = control.server_address[:2]
     state = {"control_url": f"http://{host}:{port}", "pid": os.getpid(), "channels": channels,
+             "media": {"base_url": sandbox.media_base_url, "key": sandbox.media_key},
              "started": dt.datetime.now(dt.timezone.utc).isoformat()}
     tmp = args.state.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")

@@ -13,13 +13,23 @@ from typing import Any
 
 from emulators import media, metrics, textcount
 from emulators.base import Emulator, Job, epoch_in
+from emulators.oauth import TokenRules
 from emulators.wire import DROP, Reject, Reply, Request, require
 
 CATEGORIES = ("tweet_image", "tweet_video", "tweet_gif", "amplify_video", "dm_image", "dm_video", "subtitles")
 
 
+#: X's OAuth 2.0: 2 h access tokens; `offline.access` brings a refresh token, single-use.
+X_OAUTH = TokenRules(authorize_path="/i/oauth2/authorize", token_path="/2/oauth2/token", revoke_path="/2/oauth2/revoke",
+                     scopes=("tweet.read", "tweet.write", "tweet.moderate.write", "users.read", "follows.read",
+                             "follows.write", "offline.access", "media.write", "like.read", "like.write"),
+                     access_lifetime=2 * 3600, refresh_scope="offline.access", rotating=True)
+
+
 class XEmulator(Emulator):
     platform = "x"
+    oauth_rules = X_OAUTH
+    audience = 9_000  # typical lifetime impressions of one post (emulators.metrics)
 
     def __init__(self, **options: Any) -> None:
         self._media: dict[str, dict[str, Any]] = {}
@@ -40,6 +50,12 @@ class XEmulator(Emulator):
                   415: "Unsupported Media Type", 429: "Too Many Requests", 500: "Internal Server Error"}
         body = {"title": titles.get(status, "Error"), "detail": message, "type": "about:blank", "status": status}
         return Reply(status, body, headers=extra.get("headers", {}), content_type="application/problem+json")
+
+    def oauth_reply(self, reply: Reply) -> Reply:
+        # X answers a spent, revoked or unknown refresh token with invalid_request, not RFC 6749's invalid_grant
+        if isinstance(reply.body, dict) and reply.body.get("error") == "invalid_grant":
+            return Reply(400, {"error": "invalid_request", "error_description": "Value passed for the token was invalid."})
+        return reply
 
     def rate_limit_reply(self, retry_after: float, params: dict[str, Any]) -> Reply:
         return self.error_reply(429, "Too Many Requests", headers={

@@ -23,7 +23,7 @@ from campaign.post import idempotency_key
 
 FAKE_TOKEN = "FAKE-SECRET-TOKEN-7f3a9c"  # grep target: must never appear in any output
 ACCOUNTS = {"facebook": "1234567890", "instagram": "17841400000000000", "x": "belgium", "linkedin": "urn:li:organization:4242",
-            "mastodon": "@belgium@mastodon.example", "bluesky": "campaign.bsky.social"}
+            "mastodon": "@belgium@mastodon.example", "bluesky": "campaign.bsky.social", "youtube": "@belgium"}
 START = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
 
 
@@ -93,9 +93,10 @@ class Rig:
                              clock=self.clock, chunk_size=48 * 1024, poll_interval=1.0, max_processing_wait=10.0)
 
 
-def rig(platform: str, media_server: StaticServer | None = None, *, timeout: float = 5.0, **options: Any) -> Rig:
+def rig(platform: str, media_server: StaticServer | None = None, *, timeout: float = 5.0,
+        emulator_options: dict[str, Any] | None = None, **options: Any) -> Rig:
     clock = FakeClock(START)
-    emulator_options = {"clock": clock}
+    emulator_options = {"clock": clock, **(emulator_options or {})}
     if platform == "facebook":
         emulator_options["upload_chunk"] = 64 * 1024
     if platform == "linkedin":

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from application.cli_support import EXIT_BAD_INPUT, clock_or_exit
+from application.cli_support import EXIT_BAD_INPUT, store_clock_or_exit
 from application.commands.scheduler import DbOption, _who
 from console.api.tokens import TokenError, Tokens
 from scheduler.store import Store
@@ -20,7 +20,7 @@ def user_token(name: str,
     with the account's role and channels. --revoke ends every token of the account."""
     store = Store(db)
     tokens = Tokens(store.engine)
-    now = clock_or_exit().now()
+    now = store_clock_or_exit(store).now()
     if revoke:
         count = tokens.revoke(name)
         store.add_audit(now, _who(by), "token-revoke", name, f"{count} token{'s' if count != 1 else ''}")

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import typer
 import uvicorn
 
-from application.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption, clock_or_exit
+from application.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption, clock_or_exit, store_clock_or_exit
 from application.commands.api_tokens import user_token
 from application.commands.scheduler import BuildOption, DbOption, _store, _who, store_errors
 from console.accounts import AccountError, Accounts, change_role
@@ -28,11 +28,12 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
         host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port")] = 8080,
         root_path: Annotated[str, typer.Option("--root-path", help="The path prefix a reverse proxy serves the console under, e.g. /console.")] = "",
-        forwarded_allow_ips: Annotated[Optional[str], typer.Option("--forwarded-allow-ips", help="The reverse proxy (addresses, comma-separated) whose X-Forwarded-For/-Proto headers are trusted; without it they are ignored, so no client can pick its own address for the login limit.")] = None) -> None:
+        forwarded_allow_ips: Annotated[Optional[str], typer.Option("--forwarded-allow-ips", help="The reverse proxy (addresses, comma-separated) whose X-Forwarded-For/-Proto headers are trusted; without it they are ignored, so no client can pick its own address for the login limit.")] = None,
+        queue: Annotated[Optional[str], typer.Option("--queue", help="PostgreSQL URL of the render queue: uploads and 'render again' put one job per output on it for render workers (`worker --queue`) instead of rendering in the console.")] = None) -> None:
     """Serve the team's console: calendar, review, operations and results, in a browser."""
 
     store = _store(db)  # a mistyped --db must not serve an empty new store
-    app = create_app(ConsoleConfig(db=db, calendar=calendar, build=build_dir, inbox=inbox_dir), clock=clock_or_exit(), store=store)
+    app = create_app(ConsoleConfig(db=db, calendar=calendar, build=build_dir, inbox=inbox_dir, render_queue=queue), clock=clock_or_exit(), store=store)  # create_app reads the store's clock first
 
     if not Accounts(store.engine).all():
         print("No console account yet: add one with `python run.py user add NAME --role admin"
@@ -91,7 +92,7 @@ def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer
     _known_channels_or_exit(store, channel or [], calendar)
     try:
         password = None if link else _password(password_stdin)
-        added = accounts.add(name, role, password, by=_who(by), now=clock_or_exit().now(), channels=channel)
+        added = accounts.add(name, role, password, by=_who(by), now=store_clock_or_exit(store).now(), channels=channel)
         if link:
             token = accounts.invitation(added.name, accounts.signing_key())
             print(f"one-time link for {added.name} (valid 48 hours; send it privately): "
@@ -99,7 +100,7 @@ def user_add(name: str, role: Annotated[str, typer.Option("--role", help="viewer
     except AccountError as error:
         print(str(error), file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    store.add_audit(clock_or_exit().now(), _who(by), "user-add", added.name,
+    store.add_audit(store_clock_or_exit(store).now(), _who(by), "user-add", added.name,
                     f"role {added.role}" + (f", channels {', '.join(added.channels)}" if added.channels else ""))
     print(f"added {added.name} ({added.role}" + (f" for {', '.join(added.channels)}" if added.channels else "") + ")")
 
@@ -117,7 +118,7 @@ def user_remove(name: str, by: Annotated[Optional[str], typer.Option("--by")] = 
     if not accounts.remove(name):
         print(f"no account named {name}", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT)
-    store.add_audit(clock_or_exit().now(), _who(by), "user-remove", name)
+    store.add_audit(store_clock_or_exit(store).now(), _who(by), "user-remove", name)
     print(f"removed {name}")
 
 
@@ -128,7 +129,7 @@ def user_role(name: str, role: str,
     """Give an account another role (and channels); its sessions go on with the new rights. Audited."""
     store, accounts = _accounts(db)
     try:
-        print(change_role(store, accounts, name, role, channel, by=_who(by), now=clock_or_exit().now(), calendar=calendar))
+        print(change_role(store, accounts, name, role, channel, by=_who(by), now=store_clock_or_exit(store).now(), calendar=calendar))
     except AccountError as error:
         print(str(error), file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from application.cli_support import (
-    DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, CalendarOption, clock_or_exit, date_or_exit, load_or_exit,
+    DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, CalendarOption, date_or_exit, load_or_exit,
+    store_clock_or_exit,
 )
 from application.commands.scheduler import DbOption, _store, store_errors
 from campaign.errors import CampaignError
@@ -55,12 +56,14 @@ def results(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
     loaded = load_or_exit(calendar, quiet_warnings=True)
     store = _store(db)  # a mistyped --db is refused, never reported on as a new empty store
     try:
+        clock = store_clock_or_exit(store)  # the store's clock: a rehearsal's figures are read in its campaign time
+        now, clock_info = clock.now(), clock.info()
         report = build_results(store, loaded.calendar, start=start, end=end)
     finally:
         store.close()
     groups = report.group(by)
     if html is not None:
-        write_results_page(report, loaded.calendar, html, build_dir=build_dir, now=clock_or_exit().now())
+        write_results_page(report, loaded.calendar, html, build_dir=build_dir, now=now)
         print(f"results page: {html}", file=sys.stderr)
     if as_json:
         print(json.dumps({"by": by, "from": date_from, "to": date_to, "groups": [_group_dict(g) for g in groups],
@@ -69,7 +72,7 @@ def results(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
                                      "published_at": p.published_at.isoformat() if p.published_at else None,
                                      "collected_at": p.collected_at.isoformat() if p.collected_at else None}
                                     for p in report.posts],
-                          "notes": report.notes}, ensure_ascii=False, indent=2))
+                          "notes": report.notes, "clock": clock_info}, ensure_ascii=False, indent=2))
     elif as_csv:
         writer = csv.writer(sys.stdout)
         writer.writerow([by, "posts", *report.columns])
@@ -77,6 +80,7 @@ def results(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
             writer.writerow([group.key, group.posts, *("" if group.totals[c] is None else group.totals[c] for c in report.columns)])
     else:
         _print_table(report, groups, by)
+        print(f"as of {clock_info['shown']}")
     raise typer.Exit(EXIT_OK)
 
 
@@ -111,7 +115,7 @@ def results_import(export: Annotated[Path, typer.Argument(help="A CSV export fro
         raise typer.Exit(EXIT_BAD_INPUT) from None
     store = _store(db)
     try:
-        count = ResultsStore(store).replace_sessions(str(export.resolve()), rows, clock_or_exit().now())
+        count = ResultsStore(store).replace_sessions(str(export.resolve()), rows, store_clock_or_exit(store).now())
     finally:
         store.close()
     print(f"{export}: {count} rows, {sum(r[3] for r in rows):,} sessions imported into {store.url}")

@@ -16,6 +16,7 @@ import typer
 
 from application.cli_support import (
     DEFAULT_CALENDAR, EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, CalendarOption, clock_or_exit, load_or_exit,
+    store_clock_or_exit,
 )
 from campaign.errors import CampaignError
 from campaign.secrets import scrub
@@ -23,6 +24,9 @@ from emulators import Sandbox
 from emulators.serve import RemoteSandbox
 from scheduler import actions
 from scheduler.actions import ActionError
+from scheduler.connections import renew as token_renewal
+from scheduler.connections.keys import TokenKeyMissing, TokenKeyWrong
+from scheduler.connections.vault import Vault
 from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
 from scheduler.daemon.logs import EventLog, configure
 from scheduler.daemon.publishers import PublisherPool
@@ -33,6 +37,7 @@ from scheduler.platforms.registry import platform_of
 from scheduler.results.collect import Collector
 from scheduler.store import Store, states, sync_plan
 from scheduler.store import engine as store_engine
+from scheduler.store.clock import StoreClock
 from scheduler.store.engine import ENV_URL, resolve_url, sqlite_file
 from scheduler.store.problems import EXIT_STORE, describe, is_store_error, masked_url
 from scheduler.store.status import build_status, render_status
@@ -116,13 +121,14 @@ def _who(by: str | None) -> str:
 def schedule(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
              build_dir: BuildOption = Path("build")) -> None:
     """Plan the calendar and sync the plan into the store (twice in a row changes nothing)."""
-    clock = clock_or_exit(real_posts=not _on_sandbox_store(db))
+    env_clock = clock_or_exit(real_posts=not _on_sandbox_store(db))
     loaded = load_or_exit(calendar)
+    store = _store(db, existing=False)
+    clock = StoreClock(store, env_clock)  # a rehearsal's store plans in its campaign time
     plan = plan_posts(loaded, build_dir=build_dir, today=clock.now().date())
     for issue in plan.issues:
         print(f"{issue.severity}: {issue.moment_id}/{issue.channel_id or '-'}/{issue.language or '-'}: {issue.message}",
               file=sys.stderr)
-    store = _store(db, existing=False)
     report = sync_plan(store, plan, clock.now(), actor=_who(None))
     print(f"{store.shown_url}: {report.summary()}")
     for post_id, why in report.drift:
@@ -177,17 +183,25 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
             log.event("sandbox", f"{platform} emulator listening at {box.emulator(platform).base_url}")
         log.event("sandbox", f"store {store.shown_url}; outbox {outbox_dir}/; posts of channels that need approval "
                              "wait for `python run.py approve --db " + store.shown_url + " ...`")
-    pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir, clock=clock)
+    vault = open_vault(store)
+    pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir, clock=clock,
+                         vault=vault)
     config = DaemonConfig(calendar_path=calendar, interval_seconds=interval, heartbeat_file=heartbeat_file,
-                          inbox_dir=inbox_dir, render_queue=queue, dispatch=DispatchConfig(build_dir=build_dir))
+                          inbox_dir=inbox_dir, render_queue=queue, dispatch=DispatchConfig(build_dir=build_dir),
+                          clock_purpose="emulators" if emulators is not None else "sandbox")
     # Figures are read through publishers of their own: a slow figures request never holds a publish.
     collect_pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir,
-                                 clock=clock) if results else None
+                                 clock=clock, vault=vault) if results else None
     collector = Collector(store, clock, collect_pool, log=log) if collect_pool is not None else None
-    service = Daemon(store, clock, pool, config, log=log, collector=collector)
+    current = lambda: holder["daemon"].loaded.calendar if holder["daemon"].loaded else None  # noqa: E731
+    renewer = token_renewal.Renewer(vault, store, clock, credentials=pool.static_credentials, api=pool.api_settings,
+                                    calendar=current, log=log)
+    service = Daemon(store, clock, pool, config, log=log, collector=collector, tokens=renewer)
+    renewer.worker = service.worker
     holder["daemon"] = service
-    notifier = NotifyJob(store, clock, lambda: service.loaded.calendar if service.loaded else None, log)
+    notifier = NotifyJob(store, clock, current, log)
     service.add_job("notify", INTERVAL, notifier.run_once)  # digests on their own job: never delays a post
+    service.add_job("renew", token_renewal.INTERVAL, renewer.run_once)  # tokens renewed before they expire
     try:
         if once:
             report = service.run_once()
@@ -203,6 +217,19 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
             box.stop()
         store.close()
     raise typer.Exit(code)
+
+
+def open_vault(store: Store) -> Vault:
+    """The store's token vault; when channels are connected there, its key must be at hand (exit 2 says where)."""
+    vault = Vault(store)
+    try:
+        stored = vault.all()
+        if stored:  # read one token now: a daemon without the right key must not start
+            vault.get(stored[0].channel_id)
+    except (TokenKeyMissing, TokenKeyWrong) as error:
+        print(str(error), file=sys.stderr)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    return vault
 
 
 def check(calendar: CalendarOption = DEFAULT_CALENDAR,
@@ -227,19 +254,22 @@ def check(calendar: CalendarOption = DEFAULT_CALENDAR,
         pool.close()
         if box is not None:
             box.stop()
-    lines = [line for report in reports for line in report.lines()]
-    for line in lines:
+    for line in (line for report in reports for line in report.lines()):
         print(line)
-    ok = sum(1 for r in reports if not r.problems)
-    print(f"{ok} of {len(reports)} channels ready" + (f"; {len(lines)} problem{'s' if len(lines) != 1 else ''}" if lines else ""))
-    raise typer.Exit(EXIT_PARTIAL if lines else EXIT_OK)
+    problems = sum(1 for r in reports for p in r.problems if not p.note)
+    ok = sum(1 for r in reports if r.ready)
+    print(f"{ok} of {len(reports)} channels ready" + (f"; {problems} problem{'s' if problems != 1 else ''}" if problems else ""))
+    raise typer.Exit(EXIT_PARTIAL if problems else EXIT_OK)
 
 
 def status(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
     """Posts per state and channel, what goes out next, what failed and why, what needs a human."""
 
 
-    report = build_status(_store(db), clock_or_exit().now())
+    store = _store(db)
+    clock = store_clock_or_exit(store)  # the store's clock: a rehearsal's store reads its campaign time
+    report = build_status(store, clock.now())
+    report["clock"] = clock.info()
     # Rows stored before secrets were scrubbed on the way in may still hold one: never print it.
     print(scrub(json.dumps(report, ensure_ascii=False, indent=2) if as_json else render_status(report)))
 
@@ -249,7 +279,8 @@ def _act(action, **kwargs) -> None:  # type: ignore[no-untyped-def]
 
     db = kwargs.pop("db")
     try:
-        outcome = action(_store(db), now=clock_or_exit().now(), **kwargs)
+        store = _store(db)
+        outcome = action(store, now=store_clock_or_exit(store).now(), **kwargs)
     except ActionError as error:
         print(str(error), file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None

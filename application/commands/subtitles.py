@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from application.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption, clock_or_exit, load_or_exit
+from application.cli_support import DEFAULT_CALENDAR, EXIT_BAD_INPUT, CalendarOption, load_or_exit, store_clock_or_exit
 from application.commands.scheduler import ByOption, DbOption, _store, _who, store_errors
 from assets.pipeline import DEFAULT_INBOX
 from assets.speech.drafts import make_draft
@@ -60,7 +60,7 @@ def draft(testimonial: Annotated[str, typer.Argument(help="The testimonial whose
     store = _existing_store(db)
     if store is not None:
         subtitle_review.record_draft(store, testimonial_id=testimonial, language=result.language, origin=origin,
-                                     file=result.path.name, by=_who(by), now=clock_or_exit().now())
+                                     file=result.path.name, by=_who(by), now=store_clock_or_exit(store).now())
     mark = " — MACHINE DRAFT (Whisper's translation): check every cue against the speech" if result.machine_translation else ""
     print(f"wrote {result.path} ({len(result.cues)} cues, {result.language}){mark}")
     for problems, cue in zip(subtitle_review.checks(list(result.cues), result.language), result.cues):
@@ -100,8 +100,9 @@ def approve(testimonial: Annotated[str, typer.Argument()],
     """The draft becomes the language's subtitles (the render burns them in); audited."""
     loaded = load_or_exit(calendar)
     try:
-        outcome = subtitle_review.approve(_store(db), loaded.calendar, inbox, testimonial_id=testimonial, language=language,
-                                          by=_who(by), now=clock_or_exit().now())
+        store = _store(db)
+        outcome = subtitle_review.approve(store, loaded.calendar, inbox, testimonial_id=testimonial, language=language,
+                                          by=_who(by), now=store_clock_or_exit(store).now())
     except ActionError as error:
         print(str(error), file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -160,8 +160,9 @@ class ApiSettings(Strict):
 
     base_url: str | None = None
     version: str | None = None
-    media_base_url: str | None = None  # Instagram fetches media from a public URL
+    media_base_url: str | None = None  # plain, predictable media addresses (before `media_urls:`; validate warns)
     video_base_url: str | None = None  # Bluesky's video service
+    audited: bool = False  # the app passed the platform's audit (YouTube: an unaudited project uploads private videos only)
 
 
 class Variants(Strict):
@@ -412,6 +413,26 @@ class Notifications(Strict):
         return self
 
 
+class MediaUrls(Strict):
+    """How platforms that fetch media by URL (Instagram, Threads) get it: signed addresses that
+    expire (campaign/media_urls.py), served by the tool's web process at `base_url`, or presigned
+    addresses of an S3-compatible `bucket` (`s3://name/prefix`, files uploaded when a post goes out)."""
+
+    base_url: Link | None = None  # the public address of `python run.py web`; addresses are <base_url>/signed/<token>/<file>
+    lifetime: Duration = dt.timedelta(hours=1)  # how long each address works after the post starts going out
+    bucket: Annotated[str, Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\S*)?$")] | None = None
+    endpoint_url: Link | None = None  # an S3-compatible service other than AWS (MinIO, Ceph, ...)
+    region: str | None = None
+
+    @model_validator(mode="after")
+    def _one_place(self) -> "MediaUrls":
+        if bool(self.base_url) == bool(self.bucket):
+            raise ValueError("say where media is served: `base_url` (the tool's web process) or `bucket` (s3://...), one of them")
+        if not dt.timedelta(minutes=5) <= self.lifetime <= dt.timedelta(days=7):
+            raise ValueError("lifetime must be between 5m and 7d (presigned S3 addresses last at most 7 days)")
+        return self
+
+
 class Calendar(Strict):
     campaign: Campaign
     brand: Brand
@@ -423,6 +444,7 @@ class Calendar(Strict):
     speech_model: str | None = None  # a faster-whisper model folder for subtitle drafts (else the packaged one)
     overrides: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")], PostOverride] = {}
     notifications: Notifications | None = None
+    media_urls: MediaUrls | None = None  # signed media addresses for platforms that fetch by URL
 
     def channel(self, channel_id: str) -> Channel:
         return next(c for c in self.channels if c.id == channel_id)

@@ -17,6 +17,7 @@ from campaign.calendar.models import Calendar, Moment
 from campaign.errors import Problem
 from campaign.calendar.notifications import check_notifications
 from campaign.calendar.translations import check_translations
+from campaign.calendar.usage import media_kind
 from campaign.languages import script_of
 from campaign.platforms import PLATFORMS, VARIANTS
 
@@ -215,8 +216,14 @@ def _channel_settings(calendar: Calendar, _root: Path, today: dt.date) -> Iterab
             )
             if shortest < channel.min_spacing:
                 yield _warning(f"channels[{c_index}].slots", f"two slots of `{channel.id}` are closer than its min_spacing ({channel.min_spacing}) — some slots will stay unused")
-        if spec.media_by_url and not channel.api.media_base_url:
-            yield _warning(f"channels[{c_index}].api", f"{spec.label} fetches media from a public URL; `{channel.id}` has no api.media_base_url — set it before going live (the sandbox serves media itself)")
+        if spec.media_by_url and channel.api.media_base_url:
+            yield _warning(f"channels[{c_index}].api.media_base_url", f"`{channel.id}` hands {spec.label} plain addresses under "
+                           "api.media_base_url, which anyone can guess before a post goes out — remove it and set `media_urls:` "
+                           "(signed addresses that expire; see the README)")
+        elif spec.media_by_url and calendar.media_urls is None:
+            yield _warning(f"channels[{c_index}].api", f"{spec.label} fetches media from a public URL; `{channel.id}` has no address "
+                           "to give it — set `media_urls: {base_url: <the public address of the web process>}` before going "
+                           "live (the sandbox serves media itself)")
 
 
 def _usage(calendar: Calendar, _root: Path, _today: dt.date) -> Iterable[Problem]:
@@ -229,6 +236,7 @@ def _usage(calendar: Calendar, _root: Path, _today: dt.date) -> Iterable[Problem
         if not used_testimonials[testimonial.id]:
             yield _warning(f"testimonials[{t_index}].id", f"testimonial `{testimonial.id}` is in no moment — it will not be posted")
     channels = {c.id: c for c in calendar.channels}
+    testimonials = {t.id: t for t in calendar.testimonials}
     for m_index, moment in enumerate(calendar.moments):
         if not moment.testimonials:
             media_only = sorted({PLATFORMS[channels[c].platform.value].label for c in moment.channels
@@ -237,6 +245,14 @@ def _usage(calendar: Calendar, _root: Path, _today: dt.date) -> Iterable[Problem
                 yield _error(f"moments[{m_index}].testimonials", f"moment `{moment.id}` posts to {' and '.join(media_only)}, which cannot post text alone, but has no testimonial — add one")
             else:
                 yield _warning(f"moments[{m_index}].testimonials", f"moment `{moment.id}` has no testimonial — its posts will be text only")
+        no_photos = [channels[c] for c in moment.channels if c in channels and not PLATFORMS[channels[c].platform.value].photos]
+        for channel in no_photos:
+            with_photo = [t for t in moment.testimonials if t in testimonials and media_kind(moment, testimonials[t]) == "photo"]
+            if with_photo:
+                label = PLATFORMS[channel.platform.value].label
+                yield _error(f"moments[{m_index}].channels", f"{label} takes no photo posts, but moment `{moment.id}` would post the photo of "
+                                                             f"{', '.join(f'`{t}`' for t in with_photo)} to `{channel.id}` — use `media: clip` with "
+                                                             f"testimonials that have a clip, or take `{channel.id}` off this moment")
 
 
 def _translations(calendar: Calendar, root: Path, _today: dt.date) -> Iterable[Problem]:

@@ -23,6 +23,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from console.api import errors
+from console.offload import off_loop
 
 PREFIX = "/api/v1"
 
@@ -31,6 +32,7 @@ ROUTER_MODULES = [
     "console.api.posts",
     "console.api.moments",
     "console.api.media",
+    "console.api.connections",
 ]
 
 
@@ -47,4 +49,28 @@ def create_api(console: Any) -> FastAPI:
     for name in ROUTER_MODULES:
         api.include_router(importlib.import_module(name).router)
     api.state.console = console
+    api.add_middleware(ClockHeader, console=console)
     return api
+
+
+class ClockHeader:
+    """Every answer says which clock its times are on, as the pages' header does: `X-Campaign-Clock:
+    campaign clock: 2027-03-14 09:00 UTC (x3600, rehearsal)` on a rehearsal's store, `real clock: ...`
+    otherwise (one clock per store, issue 23)."""
+
+    def __init__(self, app: Any, console: Any) -> None:
+        self.app, self.console = app, console
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        describe = getattr(self.console.clock, "describe", None)
+        if scope["type"] != "http" or describe is None:
+            await self.app(scope, receive, send)
+            return
+        shown = (await off_loop(describe, quick=True)).encode("latin-1", "replace")
+
+        async def with_clock(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-campaign-clock", shown)]}
+            await send(message)
+
+        await self.app(scope, receive, with_clock)

@@ -25,7 +25,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait as wait_for
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 from campaign.calendar.models import Calendar
 from campaign.clock import Clock, real_seconds
@@ -38,6 +38,7 @@ from scheduler.platforms.base import (
     OutcomeUnknown,
     OutgoingPost,
     Pending,
+    ReconnectNeeded,
     PermanentError,
     Publisher,
     PublishResult,
@@ -50,10 +51,21 @@ from scheduler.daemon.blackouts import blacked_out_channels
 from scheduler.daemon.crash import crash_point
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.outgoing import MediaNotReady, to_outgoing
+from scheduler.media_links import MediaLinks, PlainLinks
 from scheduler.store import Claim, Store, StoredPost, new_worker_id, states
 from scheduler.store.media_approvals import MediaApprovals, hold_reason
 
 PublisherFactory = Callable[[str], Publisher]
+
+
+class TokenGate(Protocol):
+    """The channels' token renewal as the dispatcher sees it (scheduler.connections.renew.Renewer,
+    handed in by whoever builds the daemon): renew before a publish if the token is at its end,
+    and once after a 401 that a renewal can cure."""
+
+    def before_publish(self, channel_id: str) -> None: ...
+
+    def after_refusal(self, channel_id: str, error: AuthError) -> bool: ...
 
 
 @dataclass
@@ -84,8 +96,9 @@ class Dispatcher:
 
     def __init__(self, store: Store, clock: Clock, publishers: PublisherFactory, *, calendar: Calendar | None = None,
                  worker: str | None = None, config: DispatchConfig | None = None, log: EventLog | None = None,
-                 rng: Callable[[], float] = random.random) -> None:
+                 rng: Callable[[], float] = random.random, tokens: TokenGate | None = None) -> None:
         self.store = store
+        self.tokens = tokens
         self.clock = clock
         self.publishers = publishers
         self.calendar = calendar
@@ -274,8 +287,10 @@ class Dispatcher:
             self._finish(claim, report, report.held, state=states.HELD, outcome="held", error=None, message=held)
             return
         try:
+            if self.tokens is not None:  # before the first request, never between two (ReconnectNeeded: paused)
+                self.tokens.before_publish(post.channel_id)
             publisher = self.publishers(post.channel_id)
-            outgoing = to_outgoing(post, build_dir=self.config.build_dir, media_base_url=self._media_base_url(post))
+            outgoing = to_outgoing(post, build_dir=self.config.build_dir, media_links=self._media_links(post))
             if in_doubt and self._settled_before_resending(claim, report, publisher, outgoing, ledger):
                 return
             result = publisher.publish(outgoing, ledger)
@@ -303,7 +318,14 @@ class Dispatcher:
                 self._finish(claim, report, report.failed, state=states.FAILED, outcome="permanent", error=error,
                              message=f"{post.platform} refused the post: {error}")
         except AuthError as error:
-            self._auth(claim, report, error)
+            if (self.tokens is not None and not isinstance(error, ReconnectNeeded)
+                    and self.tokens.after_refusal(post.channel_id, error)):
+                back = states.APPROVED if post.needs_approval else states.DUE
+                self._finish(claim, report, report.retrying, state=back, outcome="token_renewed", error=error,
+                             message=f"{post.platform} refused the expired token; it was renewed and the post goes out "
+                                     f"on the next pass")
+            else:
+                self._auth(claim, report, error)
         except OutcomeUnknown as error:
             self._finish(claim, report, report.unknown, state=states.UNKNOWN, outcome="unknown", error=error,
                          message=f"unknown, check: {error} — look at {post.platform} account {post.account} "
@@ -387,16 +409,23 @@ class Dispatcher:
             self._approvals = MediaApprovals(self.store.engine)
         return hold_reason(self._approvals, post, self.config.build_dir)
 
-    def _media_base_url(self, post: StoredPost) -> str | None:
-        lookup = getattr(self.publishers, "media_base_url", None)
+    def _media_links(self, post: StoredPost) -> MediaLinks | None:
+        """Where a platform that fetches media by URL finds the post's file (the pool knows: the
+        sandbox's signed server, `media_urls:` or a channel's plain `api.media_base_url`)."""
+        lookup = getattr(self.publishers, "media_links", None)
         if lookup is not None:
             return lookup(post.channel_id)
-        if self.calendar is None:
+        plain = getattr(self.publishers, "media_base_url", None)  # a pool that only knows a plain host (test rigs)
+        if plain is not None:
+            base = plain(post.channel_id)
+            return PlainLinks(base) if base else None
+        if self.calendar is None:  # a bare publisher function (tests): only a channel's plain host, no signing key
             return None
         try:
-            return self.calendar.channel(post.channel_id).api.media_base_url
+            base = self.calendar.channel(post.channel_id).api.media_base_url
         except StopIteration:
             return None
+        return PlainLinks(base) if base else None
 
     def _transient(self, claim: Claim, report: PassReport, error: Exception, outcome: str,
                    ledger: StepLedger | None = None) -> None:
@@ -506,7 +535,7 @@ class Dispatcher:
                 return
             if not publisher.can_find_existing:
                 raise OutcomeUnknown(f"{post.platform} cannot tell whether it was published")
-            outgoing = to_outgoing(post, build_dir=self.config.build_dir, media_base_url=self._media_base_url(post))
+            outgoing = to_outgoing(post, build_dir=self.config.build_dir, media_links=self._media_links(post))
             found = publisher.find_existing(outgoing)
         except Exception as error:  # noqa: BLE001 - whatever went wrong, never guess: hold it
             self._hold(claim, report, f"{stopped} after sending the post, and {error}", error)

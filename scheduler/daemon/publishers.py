@@ -7,9 +7,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from campaign.calendar.models import Calendar, Channel
+from scheduler.connections.credentials import resolve
+from scheduler.connections.vault import Vault
+from scheduler.media_links import MediaLinks, links_for, sandbox_links
 from scheduler.platforms.base import Publisher
 from scheduler.platforms.credentials import Credentials
-from scheduler.platforms.registry import credentials_for, publisher_for
+from scheduler.platforms.registry import credentials_for, publisher_for, resolve_api
 
 
 class PublisherPool:
@@ -22,8 +25,11 @@ class PublisherPool:
 
     def __init__(self, calendar: Callable[[], Calendar], *, sandbox: Any | None = None,
                  outbox_dir: Path = Path("outbox"), timeout: float = 30.0, clock: Any | None = None,
-                 options: dict[str, Any] | None = None) -> None:
+                 options: dict[str, Any] | None = None, vault: Vault | None = None) -> None:
+        """`vault`: channels connected in the console publish with the store's tokens (renewed by
+        any daemon on the store); None: the environment, the secrets file or the sandbox only."""
         self._calendar = calendar
+        self.vault = vault
         self._sandbox = sandbox
         self._outbox_dir = outbox_dir
         self._timeout = timeout
@@ -47,20 +53,38 @@ class PublisherPool:
             return publisher
 
     def _build(self, channel: Channel) -> Publisher:
-        channel_id = channel.id
-        if self._sandbox is not None:
-            credentials = Credentials(channel_id, channel.platform.value, self._sandbox.credentials(channel_id), "sandbox")
-            return publisher_for(channel, credentials=credentials, outbox_dir=self._outbox_dir,
-                                 api_overrides=self._sandbox.overrides(channel_id), timeout=self._timeout, **self._extra)
-        credentials = credentials_for(channel_id, channel.platform.value)
-        return publisher_for(channel, credentials=credentials, outbox_dir=self._outbox_dir, timeout=self._timeout,
-                             **self._extra)
+        credentials = self.credentials(channel.id)
+        return publisher_for(channel, credentials=credentials, outbox_dir=self._outbox_dir,
+                             api_overrides=self._overrides(channel.id), timeout=self._timeout, **self._extra)
 
-    def media_base_url(self, channel_id: str) -> str | None:
-        """Where platforms that fetch media by URL find it (the sandbox serves the build folder)."""
+    def _overrides(self, channel_id: str) -> dict[str, str] | None:
+        return self._sandbox.overrides(channel_id) if self._sandbox is not None else None
+
+    def static_credentials(self, channel_id: str, required: tuple[str, ...] | None = None) -> Credentials:
+        """What the environment, the secrets file or the sandbox give the channel (its app's client id and
+        secret, a pasted token), never the vault's."""
+        channel = self._calendar().channel(channel_id)
         if self._sandbox is not None:
-            return self._sandbox.overrides(channel_id).get("media_base_url")
-        return self._calendar().channel(channel_id).api.media_base_url
+            return Credentials(channel_id, channel.platform.value, self._sandbox.credentials(channel_id), "sandbox")
+        return credentials_for(channel_id, channel.platform.value, required=required)
+
+    def credentials(self, channel_id: str) -> Credentials:
+        """The channel's credentials, the vault's token first."""
+        channel = self._calendar().channel(channel_id)
+        return resolve(channel_id, channel.platform.value, self.vault,
+                       static=lambda required: self.static_credentials(channel_id, required))
+
+    def api_settings(self, channel_id: str) -> dict[str, str | None]:
+        """The channel's API settings as its publisher gets them (the sandbox's endpoints included)."""
+        return resolve_api(self._calendar().channel(channel_id), self._overrides(channel_id))
+
+    def media_links(self, channel_id: str) -> MediaLinks | None:
+        """Where platforms that fetch media by URL find it: the sandbox's signed media server, or
+        the calendar's `media_urls:` (a channel's plain `api.media_base_url` before it)."""
+        channel = self._calendar().channel(channel_id)
+        if self._sandbox is not None:
+            return sandbox_links(channel, self._sandbox.media_base_url, self._sandbox.media_key)
+        return links_for(self._calendar(), channel)
 
     def forget(self, channel_id: str | None = None) -> None:
         with self._lock:

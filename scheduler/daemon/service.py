@@ -32,7 +32,7 @@ from campaign.clock import Clock, real_seconds
 from campaign.errors import CalendarError
 from scheduler.daemon.blackouts import blacked_out_channels, first_blackout_end
 from scheduler.daemon.crash import install_http_hook
-from scheduler.daemon.dispatch import DispatchConfig, Dispatcher, PassReport, PublisherFactory
+from scheduler.daemon.dispatch import DispatchConfig, Dispatcher, PassReport, PublisherFactory, TokenGate
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.store_outage import OutagePolicy, StoreOutage
 from scheduler.plan import plan_posts
@@ -40,6 +40,7 @@ from scheduler.platforms.checkup import check_channels
 from scheduler.render_queue.queue import QueueUnavailable, dispatcher
 from scheduler.store import Store, sync_plan
 from scheduler.store.calendar_edits import saved_serial
+from scheduler.store.clock import ClockKeeper
 from scheduler.store.renders import StoreRenderListener
 from scheduler.subtitle_review import draft_missing
 
@@ -70,21 +71,26 @@ class DaemonConfig:
     collect_seconds: float = 300.0  # how often published posts' figures are looked for (results)
     saved_seconds: float = 2.0  # how often the store is asked whether the console or the API saved the calendar
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
+    clock_purpose: str = "rehearsal"  # what a campaign clock is for, as views name it ("campaign clock: ... (x60, sandbox)")
     store_outage: OutagePolicy = field(default_factory=OutagePolicy)
 
 
 class Daemon:
     def __init__(self, store: Store, clock: Clock, publishers: PublisherFactory, config: DaemonConfig, *,
                  planner: Planner = plan_posts, log: EventLog | None = None,
-                 collector: FiguresJob | None = None) -> None:
+                 collector: FiguresJob | None = None, tokens: TokenGate | None = None) -> None:
         """`collector`: the figures job, with publishers of its own (never the dispatcher's, so a slow
-        figures request cannot hold a publish); None: this daemon collects no figures."""
+        figures request cannot hold a publish); None: this daemon collects no figures. `tokens`: the
+        channels' token renewal (scheduler.connections.renew.Renewer), asked before each publish and
+        after a 401; its own schedule is a job handed in with `add_job`."""
         self.store = store
         self.clock = clock
         self.config = config
         self.log = log or EventLog()
         self.planner = planner
-        self.dispatcher = Dispatcher(store, clock, publishers, config=config.dispatch, log=self.log)
+        self.dispatcher = Dispatcher(store, clock, publishers, config=config.dispatch, log=self.log, tokens=tokens)
+        # The store's readers (status, the console, the audit trail) take their time from here.
+        self.clock_keeper = ClockKeeper(store, clock, self.dispatcher.worker, config.clock_purpose)
         self.loaded: LoadedCalendar | None = None
         self.stop_event = threading.Event()
         self.reload_requested = threading.Event()
@@ -171,6 +177,7 @@ class Daemon:
             return
         try:  # channel workers keep publishing after the pass returns: a slow channel never holds up a tick
             self.dispatcher.run_once(self.stop_event, wait=False)
+            self.clock_keeper.keep()
             self.outage.answered()  # the store answered this pass: say so before anything else uses it
             self._arm_next()
         except Exception as error:  # noqa: BLE001 - a bad pass must not kill the daemon; the next tick retries
@@ -355,6 +362,7 @@ class Daemon:
         return job
 
     def beat(self) -> None:
+        self.clock_keeper.keep()
         now = self.clock.now()
         self.store.beat(self.worker, now, {"calendar": str(self.config.calendar_path)})
         if self.config.heartbeat_file is not None:
@@ -393,8 +401,14 @@ class Daemon:
         self.log.event("checked", f"{ready} of {len(reports)} channels can publish")
         return reports
 
+    def _put_store_on_clock(self) -> None:
+        change = self.clock_keeper.start()
+        if change:
+            self.log.event("clock", change)
+
     def start(self) -> None:
         install_http_hook()
+        self._put_store_on_clock()
         self.load_and_sync()
         self.check_channels()
         scheduler = BackgroundScheduler(
@@ -442,6 +456,10 @@ class Daemon:
             self._collect_thread.join()  # the pass under way finishes (each collection is one short transaction)
             self._collect_thread = None
         self.dispatcher.close()  # the publishes in flight finish and are recorded
+        try:
+            self.clock_keeper.stop()  # a rehearsal's time stands still once nothing moves it
+        except Exception as error:  # noqa: BLE001 - the store may be gone (an outage): the row then keeps running
+            self.log.event("sweep_error", f"the store's clock was not stopped: {type(error).__name__}: {error}")
         self.log.event("stopped", f"worker {self.worker}")
 
     def run_forever(self) -> int:
@@ -465,8 +483,11 @@ class Daemon:
     def run_once(self) -> PassReport:
         """`daemon --once`: sync, one pass, exit (cron-style use and the crash tests)."""
         install_http_hook()
+        self._put_store_on_clock()
         self.load_and_sync()
-        return self.pass_once()
+        report = self.pass_once()
+        self.clock_keeper.stop()  # as `stop()` does: the rehearsal's time stands where this pass left it
+        return report
 
 
 def _mtime(path: Path) -> float | None:

@@ -26,6 +26,8 @@ class OutgoingMedia:
     #: path relative to the build folder ("aiko-tanaka/feed_4x5.ja.jpg"); Instagram builds
     #: `media_base_url + "/" + relative_path` from it when `public_url` is not set.
     relative_path: str | None = None
+    #: (language, file) of each approved subtitle file of a clip, for platforms that take caption tracks
+    captions: tuple[tuple[str, Path], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,16 @@ class AuthError(PublishError):
     """Credentials are missing, expired or lack permission; the message names the account."""
 
 
+class TokenExpired(AuthError):
+    """The platform said the access token expired (not revoked): a channel whose token renews
+    itself renews it once and publishes again; one that cannot is paused as for AuthError."""
+
+
+class ReconnectNeeded(AuthError):
+    """The channel's connection is lost for good (its refresh token was refused): the channel
+    was already paused with the reason (scheduler.connections); an admin connects it again."""
+
+
 class Pending(PublishError):
     """Nothing failed: the platform is still working on the post (video processing, an
     Instagram container). The ledger holds every step done so far; publish again after
@@ -100,6 +112,9 @@ class ChannelProblem:
     #: True when no post can go out until a person fixes it (credentials, API version);
     #: False when it may pass by itself (platform unreachable) or affects only some posts.
     blocking: bool = True
+    #: True for something a person should know that does not stop publishing (YouTube: an unaudited
+    #: project's videos are private): `check` prints it and still counts the channel ready.
+    note: bool = False
 class ClaimLost(Exception):
     """This daemon no longer owns the post (its lease was taken over): stop, change nothing."""
 

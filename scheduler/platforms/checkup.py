@@ -1,8 +1,9 @@
 """`check`: can every channel publish? Asked before a campaign and at each daemon start.
 
 Per channel: are its credentials present, does the platform accept them (its own "who am I"
-call, through the publisher's `check()`), is its API version served, can Instagram reach the
-media host. Each problem is one line that says what to fix; nothing is published.
+call, through the publisher's `check()`), is its API version served, and for platforms that fetch
+media by URL (Instagram, Threads): does a signed test address answer through the public address
+they will be given (scheduler/media_links.py). Each problem is one line that says what to fix; nothing is published.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from campaign.calendar.models import Calendar
+from campaign.calendar.models import Calendar, Channel
+from scheduler.media_links import check_links
 from scheduler.platforms.base import ChannelProblem, PublishError, Publisher
 from scheduler.platforms.registry import platform_of
 
@@ -27,9 +29,14 @@ class ChannelReport:
         """Problems that stop every post of the channel until a person fixes them."""
         return [p for p in self.problems if p.blocking]
 
+    @property
+    def ready(self) -> bool:
+        """Nothing to fix (notes may remain: things to know that do not stop a post)."""
+        return all(p.note for p in self.problems)
+
     def lines(self) -> list[str]:
-        return [f"{self.channel_id} ({self.platform}): {'cannot publish' if p.blocking else 'warning'}: {p.message}"
-                for p in self.problems]
+        return [f"{self.channel_id} ({self.platform}): {'cannot publish' if p.blocking else 'note' if p.note else 'warning'}: "
+                f"{p.message}" for p in self.problems]
 
 
 def check_channel(channel_id: str, platform: str, publisher_of: Callable[[str], Publisher]) -> ChannelReport:
@@ -55,4 +62,19 @@ def check_channels(calendar: Calendar, publisher_of: Callable[[str], Publisher],
         return []
     # Side by side: a slow platform (time-outs) must not add up across channels at daemon start.
     with ThreadPoolExecutor(max_workers=min(8, len(channels)), thread_name_prefix="check") as pool:
-        return list(pool.map(lambda c: check_channel(c.id, c.platform.value, publisher_of), channels))
+        reports = list(pool.map(lambda c: check_channel(c.id, c.platform.value, publisher_of), channels))
+        media = list(pool.map(lambda c: media_problems(calendar, c, publisher_of), channels))
+    return [ChannelReport(r.channel_id, r.platform, r.problems + tuple(m)) for r, m in zip(reports, media)]
+
+
+def media_problems(calendar: Calendar, channel: Channel, publisher_of: Callable[[str], Publisher]) -> list[ChannelProblem]:
+    """For a platform that fetches media by URL: can it reach the address it will be given? (Asked
+    of the pool's `media_links`; a pool without one, a bare function, has no media to check.)"""
+    lookup = getattr(publisher_of, "media_links", None)
+    if lookup is None:
+        return []
+    try:
+        links = lookup(channel.id)
+    except PublishError as exc:  # signing set up without a key
+        return [ChannelProblem(str(exc))]
+    return check_links(calendar, channel, links)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -32,6 +33,7 @@ from scheduler.platforms.instagram import figures as instagram_figures
 from scheduler.platforms.instagram import text as instagram_text
 from scheduler.platforms.instagram.publisher import InstagramPublisher
 from scheduler.platforms.linkedin import figures as linkedin_figures
+from scheduler.platforms.linkedin import oauth as linkedin_oauth
 from scheduler.platforms.linkedin import text as linkedin_text
 from scheduler.platforms.linkedin.publisher import LinkedInPublisher
 from scheduler.platforms.mastodon import figures as mastodon_figures
@@ -39,11 +41,17 @@ from scheduler.platforms.mastodon import text as mastodon_text
 from scheduler.platforms.mastodon.publisher import MastodonPublisher
 from scheduler.platforms.outbox import text as outbox_text
 from scheduler.platforms.outbox.publisher import OutboxPublisher
+from scheduler.platforms.oauth import OAuthSpec
 from scheduler.platforms.x import figures as x_figures
+from scheduler.platforms.x import oauth as x_oauth
 from scheduler.platforms.x import text as x_text
 from scheduler.platforms.x.publisher import XPublisher
+from scheduler.platforms.youtube import figures as youtube_figures
+from scheduler.platforms.youtube import oauth as youtube_oauth
+from scheduler.platforms.youtube import text as youtube_text
+from scheduler.platforms.youtube.publisher import YouTubePublisher
 
-_API_KEYS = ("base_url", "version", "media_base_url", "video_base_url")
+_API_KEYS = ("base_url", "version", "media_base_url", "video_base_url", "audited")
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,12 @@ class Platform:
     optional_credentials: tuple[str, ...] = ()
     #: How the platform's own app shows a long link in post text (the full URL goes in a facet), or None.
     display_link: Callable[[str], str] | None = None
+    #: How an account connects with OAuth 2.0 and how its tokens renew (`<platform>/oauth.py`, its
+    #: `OAUTH`); None: the credentials are pasted (an app password, a token that does not expire).
+    #: A channel that connects this way needs CLIENT_ID (and CLIENT_SECRET) instead of TOKEN.
+    oauth: OAuthSpec | None = None
+    #: What the connections page says about a platform without `oauth` (how its credential behaves).
+    credential_note: str = ""
 
     @property
     def has_account(self) -> bool:
@@ -78,12 +92,19 @@ PLATFORMS: dict[str, Platform] = {p.name: p for p in (
     Platform("facebook", FacebookPublisher, facebook_text.check, facebook_figures.collect,
              optional_credentials=("APP_ID", "USER_TOKEN")),
     Platform("instagram", InstagramPublisher, instagram_text.check, instagram_figures.collect),  # instagram_content_publish
-    Platform("x", XPublisher, x_text.check, x_figures.collect),  # OAuth 2.0 user-context bearer (tweet.write, media.write)
-    Platform("linkedin", LinkedInPublisher, linkedin_text.check, linkedin_figures.collect),  # w_organization_social
-    Platform("mastodon", MastodonPublisher, mastodon_text.check, mastodon_figures.collect),  # write:statuses, write:media
+    Platform("x", XPublisher, x_text.check, x_figures.collect,  # OAuth 2.0 user-context bearer (tweet.write, media.write)
+             optional_credentials=("CLIENT_ID", "CLIENT_SECRET"), oauth=x_oauth.OAUTH),
+    Platform("linkedin", LinkedInPublisher, linkedin_text.check, linkedin_figures.collect,  # w_organization_social
+             optional_credentials=("CLIENT_ID", "CLIENT_SECRET"), oauth=linkedin_oauth.OAUTH),
+    Platform("mastodon", MastodonPublisher, mastodon_text.check, mastodon_figures.collect,  # write:statuses, write:media
+             credential_note="an access token of the account's application: it does not expire"),
     Platform("bluesky", BlueskyPublisher, bluesky_text.check, bluesky_figures.collect,
              credentials=("IDENTIFIER", "PASSWORD"),  # handle or DID + app password
-             display_link=bluesky_text.bluesky_display_link),
+             display_link=bluesky_text.bluesky_display_link,
+             credential_note="an app password: it does not expire (sessions renew themselves)"),
+    # OAuth 2.0 bearer of the channel's owner (youtube.upload, youtube.force-ssl): Google's 1-hour tokens renew themselves
+    Platform("youtube", YouTubePublisher, youtube_text.check, youtube_figures.collect,
+             optional_credentials=("CLIENT_ID", "CLIENT_SECRET"), oauth=youtube_oauth.OAUTH),
     Platform("outbox", OutboxPublisher, outbox_text.check, credentials=()),
 )}
 
@@ -104,18 +125,28 @@ def collector_for(platform: str) -> Collect | None:
 
 def check_caption(platform: str, text: str) -> list[str]:
     """Every rule the caption breaks on `platform`, as messages a manager can act on (empty: fine)."""
+    return list(_caption_problems(platform, text))
+
+
+@lru_cache(maxsize=4096)
+def _caption_problems(platform: str, text: str) -> tuple[str, ...]:
+    """`check_caption`, once per platform and text: the rules are pure functions of the text, and
+    counting as X does (twitter-text's emoji and URL expressions) costs milliseconds per caption,
+    while a campaign of thousands of posts has a few dozen distinct ones."""
     problems = list(platform_of(platform).check_text(text))
     if not text.strip():
         problems.append("the caption is empty — check the caption template")
-    return problems
+    return tuple(problems)
 
 
 def credentials_for(channel_id: str, platform: Any, *, env: Mapping[str, str] = os.environ,
-                    secrets_file: Path | None = None) -> Credentials:
+                    secrets_file: Path | None = None, required: tuple[str, ...] | None = None) -> Credentials:
     """The channel's credentials from the environment or the secrets file, with the names its
-    platform needs (AuthError names what is missing and where to put it)."""
+    platform needs (AuthError names what is missing and where to put it); `required=()` when the
+    token comes from the store's vault (scheduler.connections.credentials)."""
     row = platform_of(platform)
-    return Credentials.for_channel(channel_id, row.name, env=env, secrets_file=secrets_file, required=row.credentials)
+    return Credentials.for_channel(channel_id, row.name, env=env, secrets_file=secrets_file,
+                                   required=row.credentials if required is None else required)
 
 
 def resolve_api(channel: Channel, api_overrides: dict[str, str] | None) -> dict[str, str | None]:

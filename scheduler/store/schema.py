@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -244,4 +245,21 @@ calendar_signal = Table(
     Column("at", DateTime, nullable=False),
     Column("by", String(64), nullable=False),
     Column("serial", Integer, nullable=False, default=0),
+)
+
+# -- the clock the store lives on (scheduler/store/clock.py) -----------------------------------------
+
+store_clock = Table(
+    "store_clock",
+    metadata,
+    # At most one row: a daemon on the campaign clock (a rehearsal, `daemon --sandbox` with
+    # CAMPAIGN_CLOCK_START) writes where its clock stands, and every reader of the store (status,
+    # results, the console, the audit trail) computes the same campaign time from it. No row: the
+    # store lives on the real clock.
+    Column("id", Integer, primary_key=True),
+    Column("campaign_at", DateTime, nullable=False),  # campaign time at real_at
+    Column("real_at", DateTime, nullable=False),
+    Column("speed", Float, nullable=False),  # campaign seconds per real second; 0: stopped (its daemon ended)
+    Column("purpose", String(64), nullable=False),  # "rehearsal", "sandbox", ...
+    Column("set_by", String(255), nullable=False),  # the worker that wrote it
 )

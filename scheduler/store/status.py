@@ -77,7 +77,8 @@ def build_status(store: Store, now: dt.datetime, *, limit: int = 10) -> dict[str
 
 
 def render_status(status: dict[str, Any]) -> str:
-    lines = [f"Status at {status['now']}"]
+    clock = status.get("clock")
+    lines = [f"Status at {status['now']}" + (f" — {clock['shown']}" if clock else "")]
     totals, by_channel = status["totals"], status["by_channel"]
     if not totals:
         return lines[0] + "\nNo posts in the store yet: run `python run.py schedule`."

@@ -140,6 +140,13 @@ class Store:
                       if channel not in paused and value is not None]
         return min(candidates, default=None)
 
+    def channels_publishing(self, now: dt.datetime) -> set[str]:
+        """Channels with a publish in flight (a live claim): their tokens are not renewed now."""
+        query = select(posts.c.channel_id).distinct().where(posts.c.state == states.PUBLISHING,
+                                                            posts.c.claimed_until > to_db(now))
+        with self.engine.begin() as conn:
+            return set(conn.execute(query).scalars())
+
     # -- claiming and outcomes -------------------------------------------------------------
 
     def _blocked_channels(self, conn: Connection, now_db: dt.datetime) -> set[str]:

@@ -27,8 +27,8 @@ class InstagramPublisher(GraphPublisher):
         base = self.api.get("media_base_url")
         if not base:
             raise PermanentError(
-                f"Instagram fetches media from a public URL, but channel {self.channel_id} has no api.media_base_url — "
-                "set it in calendar.yaml to where the build folder is served"
+                f"Instagram fetches media from a public URL, but channel {self.channel_id} has none — "
+                "set `media_urls:` in calendar.yaml (see the README, \"Media addresses\")"
             )
         relative = media.relative_path or "/".join(media.path.parts[-2:])
         return base.rstrip("/") + "/" + quote(relative)
@@ -44,11 +44,11 @@ class InstagramPublisher(GraphPublisher):
         return problems + self._media_host_problems()
 
     def _media_host_problems(self) -> list[ChannelProblem]:
-        """Instagram fetches every photo and clip from `media_base_url`: it must answer."""
+        """A plain `api.media_base_url` (before signed addresses) must answer; signed addresses
+        (`media_urls:`) are checked for every platform that fetches by URL (scheduler/platforms/checkup.py)."""
         base = self.api.get("media_base_url")
         if not base:
-            return [ChannelProblem(f"Instagram fetches media from a public URL, but channel {self.channel_id} has no "
-                                   "api.media_base_url — set it in calendar.yaml to where the build folder is served")]
+            return []
         try:
             answer = self.session.get(base.rstrip("/") + "/", timeout=self.timeout, stream=True)
             answer.close()

@@ -27,6 +27,7 @@ from scheduler.platforms.base import (
     PublishResult,
     RateLimited,
     StepLedger,
+    TokenExpired,
     TransientError,
 )
 
@@ -73,6 +74,9 @@ class LinkedInPublisher(HttpPublisher):
                             f"(e.g. \"{LINKEDIN_DEFAULT_VERSION}\")", platform_code=code)
         if status == 429:
             raise RateLimited(f"LinkedIn limit reached for {self.who}: {message}", DEFAULT_RATE_WAIT, platform_code=code)
+        if status == 401 and code in ("65602", "EXPIRED_ACCESS_TOKEN"):  # expired, not revoked: a renewal can cure it
+            raise TokenExpired(f"the LinkedIn token of {self.who} has expired — connect the channel again in the console "
+                               f"or store a new TOKEN", platform_code=code)
         if status == 401:
             raise AuthError(f"the LinkedIn token of {self.who} is expired or revoked — authorise again and store the new TOKEN",
                             platform_code=code)

@@ -11,6 +11,7 @@ from testkit.channels import make_media, make_post
 from scheduler.platforms.base import RateLimited
 from emulators import metrics
 from scheduler.platforms.figures import FiguresNotGiven
+from campaign.platforms import PLATFORMS as SPECS
 from scheduler.platforms.registry import PLATFORMS as ROWS
 from scheduler.platforms.registry import collector_for
 
@@ -25,10 +26,13 @@ GIVES = {
     "facebook": {"impressions": True, "reach": True, "likes": True, "reposts": True, "replies": True, "link_clicks": True},
     "instagram": {"impressions": True, "reach": True, "likes": True, "reposts": True, "replies": True, "link_clicks": False},
     "linkedin": {"impressions": True, "reach": True, "likes": True, "reposts": True, "replies": True, "link_clicks": True},
+    # (a clip: YouTube takes no photos)
+    "youtube": {"impressions": True, "reach": False, "likes": True, "reposts": False, "replies": True, "link_clicks": False},
 }
 
 
 def _published(rigs, platform: str, kind: str = "photo"):  # type: ignore[no-untyped-def]
+    kind = kind if SPECS[platform].photos else "clip"
     rig = rigs(platform)
     post = make_post(platform, make_media(rig.media_dir, kind))
     result = rig.publisher.publish(post)
@@ -61,7 +65,7 @@ def test_figures_in_each_platforms_shape_grow_with_age(rigs, platform: str) -> N
     assert late.likes > early.likes  # most of the reach comes in the first day, but it still grows
     # the emulator's seeded figure for this post at 7 days + 1 hour is what the collector read
     age = (dt.timedelta(days=7) + HOUR).total_seconds()
-    assert late.likes >= metrics.figure(platform, result.remote_id, "likes", age)  # Facebook adds "love" to likes
+    assert late.likes >= metrics.figure(rig.emulator, result.remote_id, "likes", age)  # Facebook adds "love" to likes
     assert late.raw  # the platform's own names are kept beside the normalised set
 
 

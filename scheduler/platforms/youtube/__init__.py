@@ -1,0 +1,2 @@
+"""YouTube: its publisher (`publisher.py`), figures (`figures.py`) and text rules (`text.py`); its row in
+scheduler/platforms/registry.py, its media needs in campaign/platforms.py (videos only)."""

@@ -1,0 +1,1 @@
+from testkit.stores import *  # noqa: F401,F403
