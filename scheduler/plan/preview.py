@@ -16,7 +16,7 @@ import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -273,13 +273,17 @@ def thumbnail_data_uri(path: Path, kind: str, size: tuple[int, int] = THUMB_SIZE
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def thumbnails(files: dict[Path, str], cache: Path | None = None) -> dict[Path, str | None]:
-    """`thumbnail_data_uri` of each file (path -> kind), THUMB_THREADS at a time."""
+def thumbnails(files: dict[Path, str], cache: Path | None = None, *,
+               meanwhile: Callable[[], Any] | None = None) -> tuple[dict[Path, str | None], Any]:
+    """`thumbnail_data_uri` of each file (path -> kind), THUMB_THREADS at a time, and what
+    `meanwhile` returns: run on this thread while the thumbnails are made (ffmpeg and Pillow
+    leave the interpreter free, so pure-Python work such as cutting fonts overlaps them)."""
     if not files:
-        return {}
+        return {}, meanwhile() if meanwhile is not None else None
     with ThreadPoolExecutor(min(THUMB_THREADS, len(files)), thread_name_prefix="thumbs") as pool:
         made = {path: pool.submit(thumbnail_data_uri, path, kind, cache=cache) for path, kind in files.items()}
-        return {path: future.result() for path, future in made.items()}
+        other = meanwhile() if meanwhile is not None else None
+        return {path: future.result() for path, future in made.items()}, other
 
 
 def _clip_frame(path: Path, size: tuple[int, int] = THUMB_SIZE) -> bytes:
@@ -350,16 +354,17 @@ def rendered_flags(plan: Plan) -> list[bool]:
     return flags
 
 
-def build_weeks(plan: Plan, calendar: Calendar) -> list[Week]:
-    """Posts grouped by ISO week and day of the campaign's time zone (weeks without posts left out)."""
+def build_weeks(plan: Plan, calendar: Calendar, *, meanwhile: Callable[[], Any] | None = None) -> tuple[list[Week], Any]:
+    """Posts grouped by ISO week and day of the campaign's time zone (weeks without posts left out),
+    and what `meanwhile` returns (run while the thumbnails are made: see `thumbnails`)."""
     zone = ZoneInfo(calendar.campaign.timezone)
     channels = {c.id: c for c in calendar.channels}
     thumbs: dict[Path, str | None] = {}  # file -> its CSS class (None: unreadable)
     by_day: dict[dt.date, list[Card]] = {}
     # Each file's thumbnail once, made up front (cached in the build folder, two at a time)
     flags = rendered_flags(plan)
-    uris = thumbnails({plan.build_dir / post.media.path: post.media.kind for post, rendered in zip(plan.posts, flags)
-                       if post.media and rendered}, cache=plan.build_dir / THUMB_CACHE)
+    uris, other = thumbnails({plan.build_dir / post.media.path: post.media.kind for post, rendered in zip(plan.posts, flags)
+                              if post.media and rendered}, cache=plan.build_dir / THUMB_CACHE, meanwhile=meanwhile)
     for post, rendered in zip(plan.posts, flags):  # a rule styles every element of the page, wherever it stands
         card = make_card(post, thumbnail=None, rendered=rendered, channel=channels.get(post.channel_id))
         if rendered and post.media:
@@ -378,7 +383,7 @@ def build_weeks(plan: Plan, calendar: Calendar) -> list[Week]:
             monday = day - dt.timedelta(days=weekday - 1)
             weeks[(year, number)] = Week(year, number, [Day(monday + dt.timedelta(days=i)) for i in range(7)])
         weeks[(year, number)].days[weekday - 1].cards.extend(by_day[day])
-    return [weeks[key] for key in sorted(weeks)]
+    return [weeks[key] for key in sorted(weeks)], other
 
 
 def render_preview(plan: Plan, calendar: Calendar, *, templates_dir: Path | None = None, root: Path | None = None,
@@ -396,12 +401,16 @@ def render_preview(plan: Plan, calendar: Calendar, *, templates_dir: Path | None
     source_file = next(Path(folder) / PREVIEW_TEMPLATE for folder in folders)
     shown = str(source_file if templates_dir is None or not str(source_file).startswith(str(templates_dir))
                 else Path(templates_dir.name) / PREVIEW_TEMPLATE)
-    weeks = build_weeks(plan, calendar)
     platforms = sorted({p.platform for p in plan.posts})
     page_text = "".join(p.caption + p.account + p.channel_id + p.moment_id + "".join(p.warnings) for p in plan.posts)
     page_text += "".join(i.message for i in plan.issues) + calendar.campaign.name + "".join(calendar.campaign.baseline.values())
     page_text += "0123456789:·–—…/()@✓✋ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,'\"“”"
-    fonts = embedded_fonts(calendar, root, page_text, cache=plan.build_dir / FONT_CACHE) if root is not None else []
+
+    def cut_fonts() -> list[dict[str, str]]:
+        return embedded_fonts(calendar, root, page_text, cache=plan.build_dir / FONT_CACHE) if root is not None else []
+
+    # The fonts are cut (pure Python, seconds when not cached) while the thumbnails are made (ffmpeg, Pillow)
+    weeks, fonts = build_weeks(plan, calendar, meanwhile=cut_fonts)
     variables = dict(
         fonts=fonts,
         campaign=calendar.campaign,
