@@ -59,6 +59,7 @@ class ConsoleConfig:
     calendar: Path = Path("calendar.yaml")
     build: Path = Path("build")
     inbox: Path = Path("inbox")
+    render_queue: str | None = None  # PostgreSQL URL: the desk's renders become jobs for render workers (`worker --queue`)
 
 
 #: The calendar per (file, modification time), and the brand font subsets per set of characters:

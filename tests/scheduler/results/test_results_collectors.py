@@ -27,7 +27,7 @@ GIVES = {
     "instagram": {"impressions": True, "reach": True, "likes": True, "reposts": True, "replies": True, "link_clicks": False},
     "linkedin": {"impressions": True, "reach": True, "likes": True, "reposts": True, "replies": True, "link_clicks": True},
     # (a clip: YouTube takes no photos)
-    "youtube": {"impressions": False, "reach": False, "likes": True, "reposts": False, "replies": True, "link_clicks": False},
+    "youtube": {"impressions": True, "reach": False, "likes": True, "reposts": False, "replies": True, "link_clicks": False},
 }
 
 
