@@ -425,7 +425,10 @@ def _fonts_css(console: Console) -> str:
     text += "0123456789:·–—…/()@✓⚠←▶ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,'\"“”"
     key = hashlib.sha256("".join(sorted(set(text))).encode("utf-8")).hexdigest()
     root = console.config.calendar.resolve().parent
-    key += str(root)
+    fonts = calendar.brand.fonts
+    # keyed by the font files (symlinks resolved), not the calendar's folder: calendars sharing
+    # their brand fonts share the subsets, which take seconds of CPU to cut
+    key += "|".join(str((root / font).resolve()) for font in (fonts.latin, fonts.arabic, fonts.japanese) if font)
     if key not in _FONTS:
         faces = embedded_fonts(calendar, root, text)
         if len(_FONTS) > 8:

@@ -24,6 +24,7 @@ from emulators import Sandbox
 REPO = Path(__file__).resolve().parents[3]
 
 
+@pytest.mark.slow  # every channel published through the emulators (~2.5 s)
 def test_no_secret_in_any_output(rigs, media_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []

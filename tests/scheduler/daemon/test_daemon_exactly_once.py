@@ -105,6 +105,7 @@ def test_x_create_lost_is_held_and_a_5xx_on_create_is_not_blindly_resent(store, 
 
 # -- finding 2: slow platform work is a state, channels publish independently ----------------------
 
+@pytest.mark.slow  # polls a processing reel across passes (~2-3 s)
 def test_a_reel_processing_for_20_minutes_does_not_delay_other_channels(store, world, build):
     platforms = world("instagram", "x", "mastodon")
     reel = planned("reel", "instagram", media="clip")
@@ -124,6 +125,7 @@ def test_a_reel_processing_for_20_minutes_does_not_delay_other_channels(store, w
     assert sum(1 for m, path in platforms.emulators["instagram"].requests if m == "POST" and path.endswith("/media")) == 1
 
 
+@pytest.mark.slow  # waits out a hanging request's time-out (~3.5 s)
 def test_a_hanging_request_on_one_channel_never_delays_another(store, world, build):
     platforms = world("x", "mastodon")
     stuck, free = planned("stuck", "x"), planned("free", "mastodon")

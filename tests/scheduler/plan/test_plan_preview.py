@@ -100,6 +100,7 @@ def test_preview_renders_in_chromium(sample: LoadedCalendar, tmp_path: Path) -> 
         assert ImageStat.Stat(top).mean[0] < 80
 
 
+@pytest.mark.slow  # writes the whole preview with its thumbnails (~6 s)
 def test_preview_autoescapes_captions(sample: LoadedCalendar, sample_copy) -> None:
     moments = [m.model_copy(update={"title": "<script>alert(1)</script> & co"}) for m in sample.calendar.moments]
     loaded = sample_copy(moments=moments)
