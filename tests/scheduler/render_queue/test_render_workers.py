@@ -53,6 +53,17 @@ def all_finished(url: str) -> bool:
     return all(status in ("succeeded", "failed") for _, status, _ in jobs(url))
 
 
+def drain(url: str, folder: Path, count: int, seconds: float, what: str) -> Workers:
+    """Start `count` workers, wait until every job on the queue has ended, stop them."""
+    workers = Workers(url, folder)
+    try:
+        workers.start(count)
+        wait_for(lambda: all_finished(url), seconds, what)
+    finally:
+        workers.stop()
+    return workers
+
+
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -226,12 +237,7 @@ def test_the_consoles_renders_go_on_the_queue_and_its_desk_shows_the_workers_pro
     assert renders.wait_idle(60) and renders.last_error is None
     assert len(jobs(url)) == len(outputs) == 4 and not (tmp_path / "build" / "ben").exists()  # nothing rendered by the console
     assert states() == {(o, "queued") for o in outputs}
-    workers = Workers(url, tmp_path)
-    try:
-        workers.start(1)
-        wait_for(lambda: all_finished(url), 120, "the worker to render the console's jobs")
-    finally:
-        workers.stop()
+    drain(url, tmp_path, 1, 120, "the worker to render the console's jobs")
     assert states() == {(o, "rendered") for o in outputs}
     renders.close()
     store.close()
@@ -270,12 +276,7 @@ def test_the_samples_renders_by_two_workers_are_the_files_a_local_render_makes(p
         queued = render_all(loaded, tmp_path / "queue" / "inbox", tmp_path / "queue" / "build", settle_seconds=0,
                             listener=listener, dispatch=dispatcher(url))
     assert len(queued.queued) == len(local.rendered)
-    workers = Workers(url, tmp_path)
-    try:
-        workers.start(2)
-        wait_for(lambda: all_finished(url), 900, "the sample's renders")
-    finally:
-        workers.stop()
+    drain(url, tmp_path, 2, 900, "the sample's renders")
     assert {status for _, status, _ in jobs(url)} == {"succeeded"}
     ours, theirs = Manifest.load(tmp_path / "local" / "build").outputs, Manifest.load(tmp_path / "queue" / "build").outputs
     assert set(ours) == set(theirs)
