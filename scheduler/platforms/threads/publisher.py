@@ -44,6 +44,9 @@ class ContainerExpired(Exception):
 class ThreadsPublisher(GraphPublisher):
     platform = "threads"
     can_find_existing = True
+    #: A lost answer to threads_publish is retried, never blindly: the dispatcher first looks for the
+    #: post (`find_existing`), and a container is published at most once (Meta refuses it again).
+    safe_create_retry = True
     sends_clip_alt_text = True  # `alt_text` goes with images and videos alike
     DEFAULTS = {"base_url": "https://graph.threads.net", "version": API_VERSION}
 
