@@ -147,6 +147,8 @@ def render_all(
             bad_subtitles[name] = f"subtitle file refused: {report.reason()}"
             _reject(summary, path, inbox, "\n".join(report.problems), move_rejected, testimonial=owners.get(name))
             manifest.sources.pop(name, None)
+    settled = {name: path for name, path in files.items() if path not in changing and name not in bad_subtitles}
+    caption_tracks(calendar, settled, {j.subtitles for j in jobs if j.subtitles}, out)
 
     tasks: list[SourceTask] = []
     for (testimonial_id, kind), group in sorted(groups.items()):
@@ -346,6 +348,36 @@ def collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, in
 
 def broken_rule(problems: list[str]) -> str:
     return "the rendered file breaks a platform rule and was removed: " + "; ".join(problems)
+
+
+CAPTIONS = "captions"  # build/<testimonial>/captions/<language>.srt|.vtt
+
+
+def caption_tracks(calendar: Any, files: Mapping[str, Path], used: set[str], out: Path) -> None:
+    """Keep `build/<testimonial>/captions/<language><ext>` equal to each subtitle file the clips burn
+    in that passed the checks (drafts never: they have other names), for platforms that take
+    caption tracks beside the clip; a copy whose file left the inbox or was refused is removed."""
+    for testimonial in calendar.testimonials:
+        if not testimonial.clip:
+            continue
+        folder = out / testimonial.id / CAPTIONS
+        keep: set[str] = set()
+        for language, name in sorted(testimonial.subtitles.items()):
+            source = files.get(name)
+            if source is None or name not in used:
+                continue
+            target = folder / (language + Path(name).suffix.lower())
+            data = source.read_bytes()
+            if not target.is_file() or target.read_bytes() != data:
+                folder.mkdir(parents=True, exist_ok=True)
+                temporary = target.with_name(target.name + ".tmp")
+                temporary.write_bytes(data)
+                temporary.replace(target)
+            keep.add(target.name)
+        if folder.is_dir():
+            for stale in folder.iterdir():
+                if stale.name not in keep:
+                    stale.unlink()
 
 
 def _remove_output(out: Path, output: str) -> None:

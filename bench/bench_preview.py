@@ -8,6 +8,8 @@ the sample with 80 more embassy channels (618 posts: the issue's figure, 22 MB b
 image was inlined once) and one grown to at least `--posts` posts. For each it prints the
 page's size, how many images are inlined and how many cards show one, the time to plan and
 render the page, and the time headless Chromium at 390 px takes to load it.
+The big one is measured cold (no thumbnails or font subsets cached in the build folder yet)
+and warm (as every later preview of the same build is).
 Goals (issue 24): under 15 MB, under 10 s, opens in under 3 s for 5,000 posts.
 """
 
@@ -28,7 +30,7 @@ from ruamel.yaml import YAML
 
 from campaign.calendar import load_calendar
 from scheduler.plan import plan_posts
-from scheduler.plan.preview import render_preview
+from scheduler.plan.preview import FONT_CACHE, THUMB_CACHE, render_preview
 
 PLATFORMS = [("x", ["en"]), ("facebook", ["en", "fr"]), ("linkedin", ["en"]), ("mastodon", ["en", "de"]), ("bluesky", ["en"])]
 ZONES = ["America/New_York", "Europe/Berlin", "Asia/Tokyo", "Africa/Nairobi", "America/Sao_Paulo", "Asia/Singapore"]
@@ -77,7 +79,12 @@ def chromium_load_seconds(page: Path, width: int = 390) -> float:
     return seconds
 
 
-def measure(label: str, calendar: Path, build: Path, out: Path) -> None:
+def measure(label: str, calendar: Path, build: Path, out: Path, *, cold: bool = False) -> None:
+    """One preview, timed. `cold`: without the thumbnails and font subsets earlier previews of this
+    build left in its cache (what the first preview after a render costs)."""
+    if cold:
+        for cache in (THUMB_CACHE, FONT_CACHE):
+            shutil.rmtree(build / cache, ignore_errors=True)
     started = time.perf_counter()
     loaded = load_calendar(calendar)
     plan = plan_posts(loaded, build_dir=build)
@@ -90,6 +97,7 @@ def measure(label: str, calendar: Path, build: Path, out: Path) -> None:
     images = html.count("data:image/jpeg;base64,")
     shown = html.count('class="thumb ')
     opened = chromium_load_seconds(out)
+    label += " (cold: no cached thumbnails or fonts)" if cold else " (thumbnails and fonts cached by the preview before)"
     print(f"{label}: {len(plan.posts):5d} posts | {size:5.1f} MB (goal < 15) | {images} images inlined once for {shown} cards "
           f"| load + plan + page {seconds:5.1f} s (goal < 10; the page alone {page:4.1f} s) | Chromium at 390 px loads it in {opened:4.1f} s (goal < 3)", flush=True)
 
@@ -109,14 +117,17 @@ def main() -> None:
             subprocess.run([sys.executable, str(REPO / "run.py"), "render", "--inbox", str(folder / "inbox"),
                             "--out", str(build), "--calendar", str(REPO / "calendar.yaml")], check=True, cwd=folder,
                            stderr=subprocess.DEVNULL)
-        measure("sample + 80 embassy channels", grown_calendar(folder / "c80", 80), build, folder / "p80.html")
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        measure("sample + 80 embassy channels", grown_calendar(folder / "c80", 80), build, folder / "p80.html", cold=True)
         extra = 80
         while True:  # grow until the plan has the posts asked for (about 7 posts per channel)
             extra = int(extra * 1.0 + (args.posts - 618) / 7) if extra == 80 else extra + 20
             calendar = grown_calendar(folder / f"c{extra}", extra)
             if len(plan_posts(load_calendar(calendar), build_dir=build).posts) >= args.posts:
                 break
+        measure(f"sample + {extra} embassy channels", calendar, build, folder / "big.html", cold=True)
         measure(f"sample + {extra} embassy channels", calendar, build, folder / "big.html")
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

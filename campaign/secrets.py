@@ -164,8 +164,9 @@ def scrub(text: str, extra: Iterable[str] = (), *, shapes: bool = True) -> str:
     return text
 
 
-def token_findings(text: str) -> list[str]:
-    """What in `text` looks like a credential (for `validate`): a short description of each."""
+def token_findings(text: str, configured: tuple[str, ...] | None = None) -> list[str]:
+    """What in `text` looks like a credential (for `validate`): a short description of each.
+    `configured`: `configured_secrets()` when the caller has read them already."""
     found = []
     names = ("a token in a link parameter", "a bearer token", "a token in JSON", "a user:password in a URL",
              "an access token (JWT)", "an access token")  # the OAuth shape (last) only scrubs: "OAuth login" is prose
@@ -173,7 +174,7 @@ def token_findings(text: str) -> list[str]:
         match = pattern.search(text)
         if match and not match.group(0).endswith(MASK):
             found.append(name)
-    if any(secret in text for secret in configured_secrets()):
+    if any(secret in text for secret in (configured_secrets() if configured is None else configured)):
         found.append("one of the configured credentials")
     return found
 

@@ -46,7 +46,8 @@ class Desk:
         config = console.config
         self.console = console
         self.inbox, self.build, self.calendar_path = Path(config.inbox), Path(config.build), Path(config.calendar)
-        self.renders = BackgroundRenders(config.calendar, config.inbox, config.build, console.store, console.clock)
+        self.renders = BackgroundRenders(config.calendar, config.inbox, config.build, console.store, console.clock,
+                                         queue=config.render_queue)
         self.uploads = UploadFolder(self.inbox / UPLOADS_DIR)
 
     def take(self, staged: Path, name: str, me: Any, testimonial: str | None = None, role: str | None = None,

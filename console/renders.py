@@ -6,6 +6,10 @@ the store (`StoreRenderListener`, the same record the daemon's inbox job writes)
 page shows queued, rendering with its percent, done or refused. Requests that arrive while
 a render runs are folded into one more run. `render_lock` keeps it from rendering at the
 same time as the daemon's inbox job on the same build folder.
+
+With a render queue (`web --queue URL`), the thread renders nothing itself: it puts one job per
+stale output on the queue, as `render --queue` and the daemon's inbox job do, and the page shows
+the progress the render workers record (queued, rendering with its percent, done, refused).
 """
 
 from __future__ import annotations
@@ -18,14 +22,16 @@ from assets.manifest import Manifest
 from assets.pipeline import render_all, render_lock
 from campaign.calendar import load_calendar
 from campaign.clock import Clock
+from scheduler.render_queue.queue import dispatcher
 from scheduler.store import Store
 from scheduler.store.renders import StoreRenderListener
 
 
 class BackgroundRenders:
     def __init__(self, calendar: Path, inbox: Path, build: Path, store: Store, clock: Clock, *, workers: int = 1,
-                 log: Callable[[str], None] | None = None) -> None:
+                 log: Callable[[str], None] | None = None, queue: str | None = None) -> None:
         self.calendar, self.inbox, self.build = Path(calendar), Path(inbox), Path(build)
+        self.queue = queue  # PostgreSQL URL of the render queue: jobs for render workers instead of rendering here
         self.store, self.clock, self.workers = store, clock, workers
         self.log = log or (lambda message: None)
         self._lock = threading.Lock()
@@ -80,7 +86,8 @@ class BackgroundRenders:
             if forget:
                 forget_renders(self.build, forget)
             summary = render_all(loaded, self.inbox, self.build, workers=self.workers, settle_seconds=0.0,
-                                 variants=self.variants, listener=StoreRenderListener(self.store, self.clock.now))
+                                 variants=self.variants, listener=StoreRenderListener(self.store, self.clock.now),
+                                 dispatch=dispatcher(self.queue) if self.queue else None)
         self.runs += 1
         self.last_error = None
         if summary.rendered:

@@ -9,14 +9,22 @@ validity come from twitter-text-parser, which the official twitter-text conforma
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
 import grapheme
-from twitter_text import ParsedResult, parse_tweet
+
+if TYPE_CHECKING:
+    from twitter_text import ParsedResult
 
 URL = re.compile(r"https?://[^\s<>\"]+")
 
 
 def x_parse(text: str) -> ParsedResult:
     """X's reading of a post: weighted length and validity by twitter-text v3."""
+    # imported on first use: twitter-text's import costs ~0.8 s of CPU (its URL and emoji
+    # expressions, pkg_resources), paid by every process that starts the emulators otherwise
+    from twitter_text import parse_tweet
+
     return parse_tweet(text)
 
 

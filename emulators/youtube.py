@@ -17,7 +17,8 @@
 - quota: 10,000 units a day per project (option `daily_quota`), an upload 1,600, a caption 400,
   a list 1 (captions.list 50), reset at midnight Pacific time; over it, 403 `quotaExceeded`
   in Google's error shape; the `quota_exhausted` fault answers it once (`reason=` another);
-- an unknown or expired token: 401 `authError`; an unaudited project (option `audited=False`,
+- OAuth 2.0 as Google's (`emulators/oauth.py`: 1-hour access tokens, refresh tokens); an unknown,
+  expired or revoked token: 401 `authError`; an unaudited project (option `audited=False`,
   the default, as for a new Google Cloud project) gets every upload locked to private.
 
 Imports only the domain and the emulators' own modules, never the publisher it judges.
@@ -35,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from emulators import media, metrics
 from emulators.base import Emulator, Job
+from emulators.oauth import TokenRules
 from emulators.wire import DROP, Reject, Reply, Request, require
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -46,10 +48,18 @@ _REASONS = {400: "badRequest", 401: "authError", 403: "forbidden", 404: "notFoun
             429: "rateLimitExceeded", 500: "backendError"}
 _STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED",
            500: "INTERNAL"}
+#: Google's OAuth 2.0 (one server for every Google API): 1-hour access tokens; a refresh token for
+#: web apps (asked with access_type=offline), not single-use, no stated end; PKCE optional.
+GOOGLE_OAUTH = TokenRules(authorize_path="/o/oauth2/v2/auth", token_path="/token", revoke_path="/revoke",
+                          scopes=tuple(f"https://www.googleapis.com/auth/{s}" for s in
+                                       ("youtube", "youtube.upload", "youtube.force-ssl", "youtube.readonly",
+                                        "yt-analytics.readonly")),
+                          access_lifetime=3600, pkce_required=False)
 
 
 class YouTubeEmulator(Emulator):
     platform = "youtube"
+    oauth_rules = GOOGLE_OAUTH
     audience = 7_000  # typical lifetime views of one video (emulators.metrics)
     default_account = "@campaign"
 
@@ -136,8 +146,10 @@ class YouTubeEmulator(Emulator):
     def _auth(self, request: Request) -> str:
         account = self.account_for(request.bearer())
         if account is None or self.take("expired_token") is not None:
+            # Google says the same for an expired and a revoked token (the header adds invalid_token)
             raise Reject(401, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie "
-                              "or other valid authentication credential.", reason="authError")
+                              "or other valid authentication credential.", reason="authError",
+                         headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'})
         return account
 
     def channel_id(self, account: str) -> str:

@@ -61,7 +61,7 @@ OPEN = states.CLAIMABLE + (states.PUBLISHING, states.PLANNED)
 HELD = (states.UNKNOWN, states.FAILED)
 
 #: Faults every plan injects at start: (platform, fault, count, params).
-LOST_ANSWERS = [(p, "drop_after_create", 1, {"on": "create"}) for p in ("x", "facebook", "instagram", "mastodon", "bluesky")]
+LOST_ANSWERS = [(p, "drop_after_create", 1, {"on": "create"}) for p in ("x", "facebook", "instagram", "mastodon", "bluesky", "youtube")]
 #: A lost Mastodon answer, then 429s for longer than Mastodon remembers the Idempotency-Key.
 LONG_429 = [("mastodon", "rate_limit", 1, {"on": "create", "after": 1, "retry_after": 2 * 3600})]
 STATUS_5XX = [("facebook", "server_error", 1, {"on": "status"}), ("instagram", "server_error", 1, {"on": "status"})]

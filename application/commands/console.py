@@ -28,11 +28,12 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
         host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port")] = 8080,
         root_path: Annotated[str, typer.Option("--root-path", help="The path prefix a reverse proxy serves the console under, e.g. /console.")] = "",
-        forwarded_allow_ips: Annotated[Optional[str], typer.Option("--forwarded-allow-ips", help="The reverse proxy (addresses, comma-separated) whose X-Forwarded-For/-Proto headers are trusted; without it they are ignored, so no client can pick its own address for the login limit.")] = None) -> None:
+        forwarded_allow_ips: Annotated[Optional[str], typer.Option("--forwarded-allow-ips", help="The reverse proxy (addresses, comma-separated) whose X-Forwarded-For/-Proto headers are trusted; without it they are ignored, so no client can pick its own address for the login limit.")] = None,
+        queue: Annotated[Optional[str], typer.Option("--queue", help="PostgreSQL URL of the render queue: uploads and 'render again' put one job per output on it for render workers (`worker --queue`) instead of rendering in the console.")] = None) -> None:
     """Serve the team's console: calendar, review, operations and results, in a browser."""
 
     store = _store(db)  # a mistyped --db must not serve an empty new store
-    app = create_app(ConsoleConfig(db=db, calendar=calendar, build=build_dir, inbox=inbox_dir), clock=clock_or_exit(), store=store)  # create_app reads the store's clock first
+    app = create_app(ConsoleConfig(db=db, calendar=calendar, build=build_dir, inbox=inbox_dir, render_queue=queue), clock=clock_or_exit(), store=store)  # create_app reads the store's clock first
 
     if not Accounts(store.engine).all():
         print("No console account yet: add one with `python run.py user add NAME --role admin"

@@ -18,14 +18,15 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scanner import Scanner
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from campaign.calendar import models
 from campaign.calendar.models import Calendar
 from campaign.calendar.references import check_references
-from campaign.calendar.yaml_limits import MAX_BYTES, bidi_problems, impossible_dates, yaml_limit_problem
+from campaign.calendar.yaml_limits import MAX_BYTES, LimitBroken, bidi_problems, impossible_dates, limited_parser, size_problem
 from campaign.errors import CalendarError, Problem
-from campaign.secrets import token_findings
+from campaign.secrets import configured_secrets, token_findings
 
 Path_ = tuple[str | int, ...]
 
@@ -70,7 +71,7 @@ def load_calendar(path: str | Path, today: dt.date | None = None, *, text: str |
     path = Path(path)
     shown = path.name if path.parent == Path(".") else str(path)
     raw = _read(path, shown) if text is None else _checked_text(text, shown)
-    bound = yaml_limit_problem(raw, shown)
+    bound = size_problem(raw, shown)  # the other bounds are checked while parsing (limited_parser)
     if bound is not None:
         raise CalendarError([bound])
     data, lines = _parse(raw, shown)
@@ -176,9 +177,16 @@ def _checked_text(text: str, shown: str) -> str:
 
 def _parse(text: str, shown: str) -> tuple[Any, dict[Path_, int]]:
     yaml = YAML(typ="rt")
+    yaml.Parser = limited_parser(shown)  # the bounds of yaml_limits, event by event, in this one parse
+    # The plain scanner: the round-trip one gathers every comment, which a load never reads (the
+    # writer keeps them with its own parse); a third of the parse on a large calendar. Same values,
+    # same lines (CommentedMap.lc comes from the nodes' marks), same syntax errors.
+    yaml.Scanner = Scanner
     yaml.allow_duplicate_keys = False
     try:
         tree = yaml.load(text)
+    except LimitBroken as broken:
+        raise CalendarError([broken.problem]) from None
     except ValueError:  # an impossible date (2027-06-31): ruamel's date() fails without a line
         problems = impossible_dates(text, shown)
         if not problems:
@@ -250,8 +258,14 @@ def _where(path: Iterable[str | int], data: Any) -> str:
     return text
 
 
-def _secrets(root: Any, node: Any, lines: dict[Path_, int], shown: str, path: Path_ = ()) -> Iterable[Problem]:
-    """Secrets never live in the calendar: flag keys named like them and values shaped like tokens."""
+def _secrets(root: Any, node: Any, lines: dict[Path_, int], shown: str, path: Path_ = (),
+             configured: tuple[str, ...] | None = None) -> Iterable[Problem]:
+    """Secrets never live in the calendar: flag keys named like them and values shaped like tokens.
+
+    `configured`: the configured secrets, read once for the whole walk (reading them looks at every
+    environment variable: seconds over the thousands of values of a large calendar)."""
+    if configured is None:
+        configured = configured_secrets()
     if isinstance(node, dict):
         for key, value in node.items():
             here = path + (key,)
@@ -259,14 +273,14 @@ def _secrets(root: Any, node: Any, lines: dict[Path_, int], shown: str, path: Pa
                 yield Problem(shown, _line_of(here, lines), _where(here, root),
                               f"`{key}` looks like a secret — remove it; {WHERE_CREDENTIALS_GO}")
             else:
-                yield from _secrets(root, value, lines, shown, here)
+                yield from _secrets(root, value, lines, shown, here, configured)
     elif isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _secrets(root, item, lines, shown, path + (index,))
+            yield from _secrets(root, item, lines, shown, path + (index,), configured)
     elif isinstance(node, str) and SECRET_VALUE.match(node.strip()):
         yield Problem(shown, _line_of(path, lines), _where(path, root),
                       f"this value looks like an access token — remove it; {WHERE_CREDENTIALS_GO}")
-    elif isinstance(node, str) and (found := token_findings(node)):
+    elif isinstance(node, str) and (found := token_findings(node, configured)):
         yield Problem(shown, _line_of(path, lines), _where(path, root),
                       f"this text holds {' and '.join(found)} — remove it (links work without it); {WHERE_CREDENTIALS_GO}")
 

@@ -6,6 +6,7 @@ import mimetypes
 from pathlib import Path
 
 from assets.manifest import refusal_reason
+from assets.pipeline import CAPTIONS
 from campaign.media_urls import MediaUrlError
 from scheduler.media_links import MediaLinks
 from scheduler.platforms.base import OutgoingMedia, OutgoingPost, PermanentError
@@ -14,6 +15,16 @@ from scheduler.store.rows import StoredPost
 
 class MediaNotReady(Exception):
     """The post's rendered file is not in the build folder yet (the inbox may still bring it)."""
+
+
+def captions_of(build_dir: Path, testimonial_id: str) -> tuple[tuple[str, Path], ...]:
+    """(language, file) of each approved subtitle file of the testimonial's clip, as the render
+    keeps them beside its variants (assets.pipeline.caption_tracks), for platforms that take
+    caption tracks."""
+    folder = build_dir / testimonial_id / CAPTIONS
+    if not folder.is_dir():
+        return ()
+    return tuple((path.stem, path) for path in sorted(folder.iterdir()) if path.suffix in (".srt", ".vtt"))
 
 
 def to_outgoing(post: StoredPost, *, build_dir: Path, media_links: MediaLinks | None = None) -> OutgoingPost:
@@ -37,7 +48,8 @@ def to_outgoing(post: StoredPost, *, build_dir: Path, media_links: MediaLinks | 
             raise PermanentError(f"no address for {post.media.path}: {error}") from None
         media = (OutgoingMedia(path=path, kind=post.media.kind, mime_type=mime, alt_text=post.media.alt_text,
                                width=post.media.width, height=post.media.height, public_url=public,
-                               relative_path=post.media.path),)
+                               relative_path=post.media.path,
+                               captions=captions_of(build_dir, post.media.testimonial_id) if post.media.kind == "clip" else ()),)
     return OutgoingPost(post_id=post.id, idempotency_key=post.idempotency_key, channel_id=post.channel_id,
                         account=post.account, language=post.language, text=post.caption,  # the planner's final text, checked at plan time
                         link=post.link, media=media, scheduled_at=post.scheduled_at)

@@ -36,6 +36,7 @@ class CaptionRenderer:
             keep_trailing_newline=False,
             trim_blocks=False,
         )
+        self._rendered: dict[tuple[Any, ...], str] = {}  # (file, its version, variables) -> caption
 
     def template_file(self, name: str, language: str) -> Path:
         """The file used for `name` in `language`: the per-language one if it exists."""
@@ -46,18 +47,47 @@ class CaptionRenderer:
         raise TemplateError(f"no caption template `{name}` for `{language}` — create {tried}")
 
     def render(self, name: str, language: str, variables: dict[str, Any]) -> str:
-        """The caption text, stripped of leading/trailing blank space; raises `TemplateError`."""
+        """The caption text, stripped of leading/trailing blank space; raises `TemplateError`.
+
+        A template is a function of its variables (the planner relies on it: the preview, the
+        store and the platform get the same text), so the same file with the same variables is
+        rendered once: a campaign of 5,000 posts has a few dozen distinct captions, and each
+        bounded render costs about a millisecond.
+        """
         path = self.template_file(name, language)
+        key = _memo_key(path, variables)
+        if key is not None and key in self._rendered:
+            return self._rendered[key]
         shown = self._shown(path)
         with reported_as(shown, str(path), variables=CAPTION_VARIABLES, folder=str(self.captions_dir)):
-            text = render_bounded(self.env.get_template(path.name), variables)
-        return _tidy(text)
+            text = _tidy(render_bounded(self.env.get_template(path.name), variables))
+        if key is not None:
+            if len(self._rendered) >= MEMO_SIZE:
+                self._rendered.clear()
+            self._rendered[key] = text
+        return text
 
     def _shown(self, path: Path) -> str:
         try:
             return str(path.relative_to(self.templates_dir.parent))
         except ValueError:
             return str(path)
+
+
+MEMO_SIZE = 10_000  # captions kept per renderer (a long-lived console starts over past this)
+
+
+def _memo_key(path: Path, variables: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What a caption depends on: the file as it is now (an edited template renders anew) and the
+    variables; None when a value cannot be a key (then it is rendered every time)."""
+    try:
+        status = path.stat()
+        values = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in variables.items()))
+        key = (str(path), status.st_mtime_ns, status.st_size, values)
+        hash(key)
+    except (OSError, TypeError):
+        return None
+    return key
 
 
 def _tidy(text: str) -> str:

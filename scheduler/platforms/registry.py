@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -45,7 +46,12 @@ from scheduler.platforms.x import figures as x_figures
 from scheduler.platforms.x import oauth as x_oauth
 from scheduler.platforms.x import text as x_text
 from scheduler.platforms.x.publisher import XPublisher
+from scheduler.platforms.threads import figures as threads_figures
+from scheduler.platforms.threads import oauth as threads_oauth
+from scheduler.platforms.threads import text as threads_text
+from scheduler.platforms.threads.publisher import ThreadsPublisher
 from scheduler.platforms.youtube import figures as youtube_figures
+from scheduler.platforms.youtube import oauth as youtube_oauth
 from scheduler.platforms.youtube import text as youtube_text
 from scheduler.platforms.youtube.publisher import YouTubePublisher
 
@@ -100,8 +106,12 @@ PLATFORMS: dict[str, Platform] = {p.name: p for p in (
              credentials=("IDENTIFIER", "PASSWORD"),  # handle or DID + app password
              display_link=bluesky_text.bluesky_display_link,
              credential_note="an app password: it does not expire (sessions renew themselves)"),
-    # OAuth 2.0 bearer of the channel's owner (scopes youtube.upload, youtube.force-ssl for captions, youtube.readonly)
-    Platform("youtube", YouTubePublisher, youtube_text.check, youtube_figures.collect),
+    # OAuth 2.0 bearer of the channel's owner (youtube.upload, youtube.force-ssl): Google's 1-hour tokens renew themselves
+    Platform("youtube", YouTubePublisher, youtube_text.check, youtube_figures.collect,
+             optional_credentials=("CLIENT_ID", "CLIENT_SECRET"), oauth=youtube_oauth.OAUTH),
+    # threads_basic, threads_content_publish, threads_manage_insights; a long-lived token (60 days, refreshable after 24 h)
+    Platform("threads", ThreadsPublisher, threads_text.check, threads_figures.collect,
+             optional_credentials=("CLIENT_ID", "CLIENT_SECRET"), oauth=threads_oauth.OAUTH),
     Platform("outbox", OutboxPublisher, outbox_text.check, credentials=()),
 )}
 
@@ -122,10 +132,18 @@ def collector_for(platform: str) -> Collect | None:
 
 def check_caption(platform: str, text: str) -> list[str]:
     """Every rule the caption breaks on `platform`, as messages a manager can act on (empty: fine)."""
+    return list(_caption_problems(platform, text))
+
+
+@lru_cache(maxsize=4096)
+def _caption_problems(platform: str, text: str) -> tuple[str, ...]:
+    """`check_caption`, once per platform and text: the rules are pure functions of the text, and
+    counting as X does (twitter-text's emoji and URL expressions) costs milliseconds per caption,
+    while a campaign of thousands of posts has a few dozen distinct ones."""
     problems = list(platform_of(platform).check_text(text))
     if not text.strip():
         problems.append("the caption is empty — check the caption template")
-    return problems
+    return tuple(problems)
 
 
 def credentials_for(channel_id: str, platform: Any, *, env: Mapping[str, str] = os.environ,

@@ -21,14 +21,12 @@ from scheduler.plan import plan_posts
 from application.rehearsal import rehearsal_start
 from scheduler.store import Store, states
 
-pytestmark = pytest.mark.slow  # the whole demo in a subprocess
-
 ROOT = Path(__file__).resolve().parents[2]
 CALENDAR = ROOT / "calendar.yaml"
 #: The first test also runs the module's demo from scratch: every variant rendered into a new
 #: build folder (20 s on an idle machine, 190 s measured with 8 jobs sharing 2 cores), the
 #: preview, the rehearsal with its collections (~45 s under that load).
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]  # the whole demo, twice (once through the CLI)
 
 
 @pytest.fixture(scope="module")

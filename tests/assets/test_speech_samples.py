@@ -17,6 +17,8 @@ from assets.speech.styleguide import rules_for
 from assets.subtitles import read_subtitles
 from testkit.speech import SAMPLES, require_speech, sample_transcript
 
+pytestmark = pytest.mark.slow  # Whisper drafts the sample clips' speech
+
 
 @pytest.fixture(autouse=True)
 def _speech() -> None:

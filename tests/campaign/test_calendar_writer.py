@@ -199,6 +199,7 @@ def test_save_text_checks_the_hash_it_is_given(tmp_path: Path) -> None:
     assert numstat(tmp_path) == (1, 1)
 
 
+@pytest.mark.slow  # every entry of every section deleted and added back, each re-read (~3 s)
 def test_deleting_and_adding_every_entry_of_every_section_is_a_pure_block() -> None:
     """Whichever entry goes or comes (first, second, one after a flow list, one under a group
     comment, last), the diff removes or adds one block of lines and nothing else."""

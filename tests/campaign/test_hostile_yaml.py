@@ -124,6 +124,7 @@ def test_cli_answers_a_bomb_with_exit_two_and_no_traceback(tmp_path: Path) -> No
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # runs validate and plan as processes
 @pytest.mark.parametrize(("date", "why"), [("2027-06-31", "June has 30 days"), ("2027-13-01", "there is no month 13"),
                                            ("2027-02-29", "2027 is not a leap year")])
 def test_an_impossible_date_is_its_line_and_exit_two_in_validate_and_plan(tmp_path: Path, date: str, why: str) -> None:

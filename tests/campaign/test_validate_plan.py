@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs validate as a process, on the whole sample calendar
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = (REPO / "calendar.yaml").read_text(encoding="utf-8")
 

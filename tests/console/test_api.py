@@ -48,6 +48,7 @@ def problem(response: httpx.Response, status: int) -> dict:
     return body
 
 
+@pytest.mark.slow  # openapi-spec-validator walks the whole document (~3 s)
 def test_the_openapi_document_is_valid_and_lists_the_endpoints(http) -> None:
     from openapi_spec_validator import validate
 
@@ -62,6 +63,7 @@ def test_the_openapi_document_is_valid_and_lists_the_endpoints(http) -> None:
     assert approve["responses"]["412"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
 
 
+@pytest.mark.slow  # every endpoint through uvicorn (~3 s)
 def test_every_endpoint_needs_a_valid_token(http, rig) -> None:
     """Every operation the OpenAPI document lists (other modules' too) answers 401 without a valid token."""
     post_id = rig.store.all_posts()[0].id
@@ -150,6 +152,7 @@ def test_send_back_needs_a_comment_and_a_post_waiting_to_go_out(http, tokens, ri
     assert problem(tomo.post(f"/posts/{post_id}/comments", json={"text": ""}), 422)
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_user_token_prints_once_stores_a_hash_and_revokes(app, rig) -> None:
     from starlette.testclient import TestClient
 

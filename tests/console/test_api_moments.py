@@ -10,6 +10,8 @@ import pytest
 from testkit.console import edit_rig  # noqa: F401 (the `rig` fixture: a copy of the sample calendar in git)
 from testkit.console import PASSWORDS, START, form_fields, git, login, make_edit_rig
 
+pytestmark = pytest.mark.slow  # each test saves and re-plans the sample calendar in git, through uvicorn (~4-10 s)
+
 API = "/api/v1"
 OSAKA = {"id": "trade-mission-osaka-2027", "title": "Belgian trade mission to Osaka",
          "titles": {"ja": "大阪へのベルギー貿易ミッション"}, "start": "2027-09-13", "end": "2027-09-16",

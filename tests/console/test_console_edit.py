@@ -11,6 +11,8 @@ import pytest
 from testkit.console import edit_rig  # noqa: F401 (the `rig` fixture: a copy of the sample calendar in git)
 from testkit.console import PASSWORDS, form_fields, git, login
 
+pytestmark = pytest.mark.slow  # each test saves and re-plans the sample calendar in git (~3-9 s)
+
 ORIGIN = {"origin": "http://127.0.0.1"}
 OSAKA = [("id", "trade-mission-osaka-2027"), ("title", "Belgian trade mission to Osaka"),
          ("titles.ja", "大阪へのベルギー貿易ミッション"), ("start", "2027-09-13"), ("end", "2027-09-16"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import update
 
 from testkit.console import START, csrf_of, login, waiting
@@ -126,6 +127,7 @@ def test_cards_show_the_account_as_readers_see_it(client_for, rig) -> None:
 
 # -- in Chromium ------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # drives Chromium
 def test_in_the_browser_select_confirm_and_approve_without_a_reload(browser, server, rig) -> None:
     page = open_as(browser, server, "ada", width=1400)
     page.goto(server + "/?state=planned")
@@ -163,6 +165,7 @@ def test_in_the_browser_select_confirm_and_approve_without_a_reload(browser, ser
     page.context.close()
 
 
+@pytest.mark.slow  # drives Chromium
 def test_on_a_phone_an_approver_reviews_first_and_approves_a_week(browser, server, rig, tmp_path) -> None:
     page = open_as(browser, server, "tomo", width=390)
     page.set_viewport_size({"width": 390, "height": 844})
@@ -192,6 +195,7 @@ def test_on_a_phone_an_approver_reviews_first_and_approves_a_week(browser, serve
     page.context.close()
 
 
+@pytest.mark.slow  # drives Chromium
 def test_without_javascript_a_week_goes_through_the_confirmation_page(browser, server, rig) -> None:
     page = open_without_javascript(browser, server, "tomo", height=844)
     context = page.context

@@ -26,6 +26,8 @@ from testkit.ocr import read_text, require_tesseract
 from testkit.speech import SAMPLES, require_speech
 from testkit.subtitles import drop_clip, write_calendar
 
+pytestmark = pytest.mark.slow  # Whisper, a render, Tesseract and Chromium
+
 NOW = dt.datetime(2027, 5, 1, 8, 0, tzinfo=dt.timezone.utc)
 PASSWORD = {"maria": "maria-pass-1234", "joost": "joost-pass-1234"}
 DUTCH = ["België zette ons vaccinonderzoek", "in doses voor de wereld", "in maanden."]

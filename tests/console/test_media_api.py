@@ -86,6 +86,7 @@ def test_a_refused_file_answers_422_with_its_reasons_and_is_kept(api, rig, tmp_p
         assert "damaged or truncated" in next(r for r in listed if r["file"] == "priya-sharma.jpg")["reason"]
 
 
+@pytest.mark.slow  # writes and re-plans the calendar (~3 s)
 def test_a_new_name_is_assigned_in_the_calendar_through_the_writer(api, rig, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     app, tokens, _ = api
     calendar = app.state.console.config.calendar

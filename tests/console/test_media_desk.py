@@ -48,6 +48,7 @@ def test_the_form_uploads_several_files_without_javascript(desk, rig, tmp_path: 
     assert "priya-sharma.jpg" in client.get("/media").text  # listed among the rejected files, with the reason
 
 
+@pytest.mark.slow  # renders a photo's variants (~4 s)
 def test_a_rejected_file_is_retried_after_a_fix_or_deleted_with_an_audit_row(desk, rig) -> None:  # type: ignore[no-untyped-def]
     client, _, asked = desk
     rejected = rig.inbox / "rejected"

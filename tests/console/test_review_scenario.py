@@ -11,7 +11,8 @@ import pytest
 from testkit.console import digest_mails, planned_calendar, publish_on_emulators, waiting
 from test_console_browser import browser, open_as  # noqa: F401 (browser: a fixture)
 
-pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning"),
+              pytest.mark.slow]  # drives Chromium through the console, a real SMTP server and the emulators
 
 
 def approve_the_first_week(browser, server: str, link: str, waiting_ids: list[str]) -> list[str]:  # type: ignore[no-untyped-def] # noqa: F811

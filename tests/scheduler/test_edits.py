@@ -100,6 +100,7 @@ def test_moving_an_approved_moment_says_so_then_reverting_restores_the_file(rig)
         edits.revert(store, path, back.commit, who=KENJI, now=NOW, build=build, base_hash=None)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow  # several saves, each re-planned and committed in git (~3 s)
 def test_an_editor_edits_its_channels_languages_only(rig) -> None:  # type: ignore[no-untyped-def]
     path, store, build = rig
     aiko = load_calendar(path).calendar.testimonial("aiko-tanaka").model_dump(mode="python", exclude_defaults=True)
@@ -130,6 +131,7 @@ def test_an_editor_edits_its_channels_languages_only(rig) -> None:  # type: igno
                     base_hash=None)
 
 
+@pytest.mark.slow  # several saves, each re-planned and committed in git (~3 s)
 def test_invalid_or_stale_saves_write_nothing(rig) -> None:  # type: ignore[no-untyped-def]
     path, store, build = rig
     text, opened = edits.opened(store, path, NOW)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from assets.manifest import refusal_reason
 from assets.pipeline import render_all
 from campaign.platforms import Variant
@@ -19,6 +21,7 @@ NOW = dt.datetime(2027, 5, 1, 9, 0, tzinfo=dt.timezone.utc)
 TINY = {"landscape_16x9": Variant("landscape_16x9", 256, 144, "tiny 16:9")}
 
 
+@pytest.mark.slow  # renders a clip with its subtitles twice
 def test_draft_approve_edit_and_approve_again(tmp_path: Path) -> None:
     loaded = write_calendar(tmp_path, languages=("en",))
     calendar, inbox, build = loaded.calendar, tmp_path / "inbox", tmp_path / "build"

@@ -3,7 +3,10 @@ twitter-text-parser, held to the official conformance cases in tests/conformance
 
 from __future__ import annotations
 
-from twitter_text import ParsedResult, parse_tweet
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from twitter_text import ParsedResult
 
 X_MAX_WEIGHTED = 280
 
@@ -17,6 +20,11 @@ def x_parse(text: str) -> ParsedResult:
     family, flag, skin tone) counts 2; CJK counts 2; text is NFC-normalised first; characters X
     refuses (U+FEFF, U+FFFE, U+FFFF) make the post invalid whatever its length.
     """
+    # imported on first use: importing twitter-text compiles its URL and emoji expressions and
+    # pkg_resources (~0.8 s of CPU), which every process importing the platform table paid
+    # (the daemon, `run.py user`, `web`), counting X's text or not
+    from twitter_text import parse_tweet
+
     return parse_tweet(text)
 
 

@@ -1,5 +1,6 @@
 """YouTube Data API v3: `videos.list?part=statistics&id=` gives views, likes and comments (as strings);
-no impressions or reach (those are in the YouTube Analytics API, which needs another scope). A token
+views count as the post's impressions / views (as Instagram's `views` do) and as its video views;
+no reach (that is in the YouTube Analytics API, which needs another scope). A token
 without the scope answers 403 `insufficientPermissions`: the report says so."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ def collect(publisher: Any, remote_id: str, kind: str | None) -> Figures:
             raise PermanentError(f"YouTube has no video {remote_id} on {publisher.who} (deleted, or private to another channel)")
         stats = items[0].get("statistics") or {}
         views = as_int(stats.get("viewCount"))
-        return Figures(raw={"statistics": stats}, likes=as_int(stats.get("likeCount")), replies=as_int(stats.get("commentCount")),
-                       video_views=views)
+        return Figures(raw={"statistics": stats}, impressions=views, likes=as_int(stats.get("likeCount")),
+                       replies=as_int(stats.get("commentCount")), video_views=views)
 
     return not_given_on_permission(publisher, call)

@@ -163,9 +163,9 @@ class YouTubePublisher(HttpPublisher):
         if session is None:
             ledger.record("short", "1" if self.is_short(clip) else "0")
             privacy = "public" if self.audited else "private"
+            ledger.record("privacy", privacy)
             session = self._start_session(post, clip, total, privacy)
             ledger.record("upload_session", session)  # the moment it exists: a resume never opens a second one
-            ledger.record("privacy", privacy)
             offset, video = 0, None
         else:
             offset, video = self._progress(session, total, ledger)
@@ -176,9 +176,13 @@ class YouTubePublisher(HttpPublisher):
             piece = data[offset: offset + size]
             last = offset + len(piece) - 1
             try:
+                headers = {**self.auth_headers(), "Content-Range": f"bytes {offset}-{last}/{total}", "Content-Type": clip.mime_type}
                 response = self.request("PUT", session, what=f"video bytes {offset}-{last}", ledger=ledger, creates=True,
-                                        data=piece, allow_redirects=False, headers={**self.auth_headers(), "Content-Range": f"bytes {offset}-{last}/{total}",
-                                                             "Content-Type": clip.mime_type})
+                                        data=piece, allow_redirects=False, headers=headers)
+            except PermanentError:  # YouTube refused the bytes (not a video it reads, too large): no video exists
+                ledger.forget("upload_session")
+                ledger.create_refused()
+                raise
             except TransientError:
                 failures += 1
                 if failures > self.chunk_retries:

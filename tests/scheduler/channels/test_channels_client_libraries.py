@@ -98,13 +98,21 @@ def test_tweepy_gets_x_errors_in_x_shape(x_server) -> None:
         _tweepy(x_server, token="not-a-token").create_tweet(text="hello", user_auth=False)
 
 
-def test_mastodon_py_waits_for_a_clip_to_be_processed(mastodon_server, media_dir) -> None:
+def test_mastodon_py_waits_for_a_clip_to_be_processed(mastodon_server, media_dir, monkeypatch) -> None:
     """Video is processed after a 202; Mastodon.py polls GET /api/v1/media/:id until it has a URL."""
+    import time
+    from types import SimpleNamespace
+
+    import mastodon.media
+
+    polls: list[float] = []
+    # Mastodon.py sleeps 5 s after each poll (10 s here); its loop runs unchanged with 0.05 s
+    monkeypatch.setattr(mastodon.media, "time", SimpleNamespace(sleep=lambda seconds: polls.append(seconds) or time.sleep(0.05)))
     client = Mastodon(access_token=TOKEN, api_base_url=mastodon_server.base_url)
     clip = media_dir / "aiko-tanaka" / "clip.ja.mp4"
     with clip.open("rb") as handle:  # given a path, Mastodon.py opens the file and never closes it
         media = client.media_post(handle, mime_type="video/mp4", description="Aiko Tanaka speaks", synchronous=True)
-    assert media.url and media.type == "video"
+    assert media.url and media.type == "video" and len(polls) >= 2  # it polled while the clip was processing
     status = client.status_post("Aiko on research in Belgium", media_ids=[media], language="ja")
     assert mastodon_server.published[0]["media"][0]["kind"] == "video" and status.id
 

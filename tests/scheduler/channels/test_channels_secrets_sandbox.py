@@ -17,12 +17,14 @@ from scheduler.media_links import sandbox_links
 from scheduler.platforms.base import PublishError
 from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.outbox.publisher import OutboxPublisher
+from campaign.platforms import PLATFORMS as PLATFORM_SPECS
 from scheduler.platforms.registry import publisher_for
 from emulators import Sandbox
 
 REPO = Path(__file__).resolve().parents[3]
 
 
+@pytest.mark.slow  # every channel published through the emulators (~2.5 s)
 def test_no_secret_in_any_output(rigs, media_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
@@ -54,7 +56,7 @@ def test_sandbox_publishes_every_channel_of_the_sample_calendar(media_dir: Path,
         for channel in calendar.channels:
             publisher = publisher_for(channel, credentials=Credentials(channel.id, channel.platform.value, sandbox.credentials(channel.id)), api_overrides=sandbox.overrides(channel.id),
                                       outbox_dir=tmp_path, timeout=5, poll_interval=0.01)
-            media = make_media(media_dir, "photo")
+            media = make_media(media_dir, "photo" if PLATFORM_SPECS[channel.platform.value].photos else "clip")
             links = sandbox_links(channel, sandbox.media_base_url, sandbox.media_key)  # Instagram fetches a signed address
             if links is not None:
                 media = dataclasses.replace(media, public_url=links.url_for(media.relative_path, media.path))
@@ -65,6 +67,7 @@ def test_sandbox_publishes_every_channel_of_the_sample_calendar(media_dir: Path,
             publisher.close()
         assert len(sandbox.emulator("facebook").published) == 3
         assert len(sandbox.emulator("x").published) == 2
+        assert len(sandbox.emulator("youtube").published) == 1  # a clip: YouTube takes no photos
         assert sandbox.credentials("be-x")["TOKEN"].startswith("sandbox-x-")
         assert sandbox.credentials("embassy-washington") == {"IDENTIFIER": calendar.channel("embassy-washington").account,
                                                              "PASSWORD": sandbox.credentials("embassy-washington")["PASSWORD"]}

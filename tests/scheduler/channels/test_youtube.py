@@ -9,60 +9,27 @@ import dataclasses
 import datetime as dt
 import hashlib
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
 
-from campaign.post import idempotency_key
+from campaign.post import MediaRef
 from emulators import metrics
-from scheduler.platforms.base import AuthError, OutgoingMedia, OutgoingPost, Pending, RateLimited, StepLedger, TransientError
+from scheduler.daemon.outgoing import captions_of
+from scheduler.platforms.base import AuthError, OutgoingMedia, Pending, PermanentError, RateLimited, StepLedger, TransientError
 from scheduler.platforms.registry import check_caption, collector_for, publisher_for
 from scheduler.platforms.youtube.publisher import seconds_to_pacific_midnight
 from scheduler.platforms.youtube.text import title_of
+from assets.pipeline import caption_tracks
 from campaign.errors import CalendarError
-from testkit.assets import calendar_data, make_clip, write_calendar, write_srt  # noqa: F401 - write_calendar: a fixture
-from testkit.channels import ACCOUNTS, FAKE_TOKEN, START, Rig, channel, rig
-
-KiB = 1024
-CAPTION = "Why Belgium? Aiko Tanaka on research in Leuven\nBelgium is open to the world. #EmbracingOpenness https://example.be/aiko"
-
-
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("youtube")
-    # noise makes the landscape clip ~0.6 MB: three 256 KiB chunks, so a resume has bytes to skip
-    landscape = make_clip(root / "landscape_16x9.en.mp4", seconds=1.0, size="256x144",
-                          video="testsrc2=size=256x144:rate=30:duration=1,noise=alls=100:allf=t")
-    vertical = make_clip(root / "story_9x16.en.mp4", seconds=1.0, size="180x320")
-    return {"landscape": landscape, "vertical": vertical, "en": write_srt(root / "aiko.en.srt"),
-            "fr": write_srt(root / "aiko.fr.srt", "Bonjour de Belgique")}
-
-
-@pytest.fixture
-def youtube() -> Iterator[Any]:
-    made: list[Rig] = []
-
-    def make(**options: Any) -> Rig:
-        project = {k: options.pop(k) for k in ("daily_quota", "audited") if k in options}  # the emulator's project
-        made.append(rig("youtube", chunk_size=options.pop("chunk_size", 256 * KiB), emulator_options=project, **options))
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.publisher.close()
-        r.emulator.stop()
-
-
-def clip_post(clips: dict[str, Path], *, kind: str = "landscape", captions: tuple[str, ...] = (), text: str = CAPTION,
-              post_id: str = "science-day.2027.be-youtube.en") -> OutgoingPost:
-    path = clips[kind]
-    width, height = (256, 144) if kind == "landscape" else (180, 320)
-    media = OutgoingMedia(path, "clip", "video/mp4", "Aiko Tanaka speaks", width, height,
-                          captions=tuple((language, clips[language]) for language in captions))
-    return OutgoingPost(post_id=post_id, idempotency_key=idempotency_key(post_id), channel_id="be-youtube",
-                        account=ACCOUNTS["youtube"], language="en", text=text, media=(media,), scheduled_at=START)
-
+from testkit.assets import calendar_data, write_calendar, write_srt  # noqa: F401 - write_calendar: a fixture
+import testkit.scheduler as scheduler_kit
+from scheduler.daemon import DispatchConfig, Dispatcher
+from scheduler.store import states, sync_plan
+from testkit.stores import sqlite_store  # noqa: F401 - a fixture
+from testkit.channels import ACCOUNTS, FAKE_TOKEN, Rig, channel, rig
+from testkit.youtube import CAPTION, KiB, clip_post, clips, youtube  # noqa: F401 - clips, youtube: fixtures
 
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -215,7 +182,7 @@ def test_figures_grow_with_age(youtube, clips) -> None:
     r.clock.advance(dt.timedelta(days=7))
     late = collect(r.publisher, result.remote_id, "clip")
     assert late.video_views > early.video_views > 0 and late.likes >= early.likes and late.replies is not None
-    assert late.impressions is None and late.reach is None  # the Data API gives neither
+    assert late.impressions == late.video_views and late.reach is None  # views are its impressions; no reach
     age = (r.clock.now() - dt.datetime.fromisoformat(r.emulator.published[0]["received_at"])).total_seconds()
     assert late.video_views == metrics.figure(r.emulator, result.remote_id, "video_views", age)
     assert late.raw["statistics"]["viewCount"] == str(late.video_views)
@@ -329,3 +296,67 @@ def test_validate_refuses_a_photo_for_youtube(write_calendar) -> None:
     with pytest.raises(CalendarError) as raised:
         write_calendar(data)
     assert any("YouTube takes no photo posts" in str(p) and "`yt`" in str(p) for p in raised.value.problems)
+
+
+def test_approved_subtitles_reach_the_publisher_beside_the_clip(write_calendar, tmp_path: Path) -> None:
+    """The render keeps each checked subtitle file beside the clip's variants; the daemon hands them
+    to the publisher as caption tracks; a file that leaves the inbox (back to draft) leaves the build."""
+    calendar = write_calendar(calendar_data()).calendar
+    inbox, build = tmp_path / "in", tmp_path / "build"
+    inbox.mkdir()
+    srt = write_srt(inbox / "ben.en.srt", "Hello")
+    caption_tracks(calendar, {"ben.en.srt": srt}, {"ben.en.srt"}, build)
+    [(language, path)] = captions_of(build, "ben")
+    assert language == "en" and path.read_text(encoding="utf-8") == srt.read_text(encoding="utf-8")
+    caption_tracks(calendar, {}, {"ben.en.srt"}, build)  # approval withdrawn: the file left the inbox
+    assert captions_of(build, "ben") == ()
+
+
+# ---- the daemon ------------------------------------------------------------------------------------------------
+
+
+def test_the_daemon_pauses_the_channel_until_midnight_pacific_then_publishes(youtube, clips, sqlite_store, tmp_path) -> None:
+    """The dispatcher with the real publisher: a quota error holds the channel until YouTube resets
+    the quota (midnight in Los Angeles, on the injected clock); then the video and its caption
+    tracks go out once, from the build folder as the render left them."""
+    build = tmp_path / "build"
+    (build / "ben" / "captions").mkdir(parents=True)
+    (build / "ben" / "landscape_16x9.en.mp4").write_bytes(clips["landscape"].read_bytes())
+    (build / "ben" / "captions" / "en.srt").write_bytes(clips["en"].read_bytes())
+    at = scheduler_kit.START  # 2027-05-01 06:00 UTC: 23:00 the day before in Los Angeles (PDT)
+    media = MediaRef("ben", "clip", "landscape_16x9", "en", "ben/landscape_16x9.en.mp4", "Ben Okafor speaks", 256, 144)
+    post = dataclasses.replace(scheduler_kit.make_post("clip-day", "be-youtube", at, platform="youtube", caption=CAPTION),
+                               account=ACCOUNTS["youtube"], media=media)
+    sync_plan(sqlite_store, [post], at)
+    r = youtube()
+    r.clock.set(at)
+    r.emulator.inject("quota_exhausted")
+    dispatcher = Dispatcher(sqlite_store, r.clock, lambda _channel: r.publisher, worker="test:0:a",
+                            config=DispatchConfig(build_dir=build))
+    dispatcher.run_once()
+    row = sqlite_store.get(post.id)
+    midnight = dt.datetime(2027, 5, 1, 7, 0, tzinfo=dt.timezone.utc)
+    assert row.state == states.RETRY_WAIT and row.next_attempt_at == midnight and "midnight Pacific" in row.last_error
+    r.clock.set(midnight - dt.timedelta(seconds=1))
+    assert dispatcher.run_once().published == [] and not r.emulator.published
+    r.clock.set(midnight)
+    for _ in range(3):  # processing: a later pass finishes it
+        dispatcher.run_once()
+        if sqlite_store.get(post.id).state == states.PUBLISHED:
+            break
+        r.clock.advance(60)
+    row = sqlite_store.get(post.id)
+    [video] = r.emulator.published
+    assert row.state == states.PUBLISHED and row.remote_id == video["id"] and video["captions"] == ["en"]
+
+
+def test_refused_bytes_leave_no_session_and_nothing_in_doubt(youtube, clips, tmp_path: Path) -> None:
+    r = youtube()
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00" * 1000)  # not an MP4: refused once every byte is in
+    post = clip_post({**clips, "landscape": broken})
+    ledger = StepLedger()
+    with pytest.raises(PermanentError, match="HTTP 400"):
+        r.publisher.publish(post, ledger)
+    assert ledger.get("upload_session") is None and ledger.create_sent_at is None  # nothing to resume, no post in doubt
+    assert not r.emulator.published

@@ -21,7 +21,7 @@ from googleapiclient.http import MediaFileUpload
 from scheduler.platforms.registry import collector_for
 from testkit.channels import FAKE_TOKEN
 
-from tests.scheduler.channels.test_youtube import KiB, clip_post, clips, youtube  # noqa: F401 - shared fixtures
+from testkit.youtube import KiB, clip_post, clips, youtube  # noqa: F401 - clips, youtube: fixtures
 
 
 class _UploadsOverHttp(httplib2.Http):

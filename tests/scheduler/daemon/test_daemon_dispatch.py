@@ -21,6 +21,7 @@ def make(store, tmp_path, clock, *, faults=None, find=False, calendar=None):
     return dispatcher, publisher
 
 
+@pytest.mark.slow  # a whole month of passes (~4 s)
 def test_a_month_goes_out_once_each_at_its_time(sqlite_store, tmp_path):
     plan = month_of_posts(90)
     sync_plan(sqlite_store, plan, START)

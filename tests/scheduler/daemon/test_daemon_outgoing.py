@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from campaign.calendar import load_calendar
 from campaign.clock import FakeClock
 from scheduler.daemon import DispatchConfig, Dispatcher
@@ -55,6 +57,7 @@ def test_the_outgoing_post_carries_the_planned_link(sqlite_store, tmp_path: Path
     assert outgoing.text == post.caption
 
 
+@pytest.mark.slow  # encodes a clip with ffmpeg
 def test_a_bluesky_post_published_by_the_daemon_links_its_short_form_to_the_full_link(sqlite_store, tmp_path: Path) -> None:
     from emulators import Sandbox
 

@@ -6,6 +6,8 @@ import logging
 import os
 import time
 
+import pytest
+
 from campaign.clock import SystemClock
 from testkit.scheduler import LedgerPublisher
 from scheduler.daemon import Daemon, DaemonConfig
@@ -38,6 +40,7 @@ def test_without_a_model_the_daemon_says_so_once_and_goes_on(sqlite_store, tmp_p
     assert not (inbox / "james-carter.en.draft.srt").exists()
 
 
+@pytest.mark.slow  # Whisper drafts a clip's speech
 def test_a_new_clip_is_drafted_and_recorded_for_approval(sqlite_store, tmp_path, caplog):  # type: ignore[no-untyped-def]
     require_speech()
     daemon, inbox = daemon_for(sqlite_store, tmp_path)

@@ -31,7 +31,7 @@ def test_plan_fits_80_columns_with_every_post() -> None:
     for column in ("channel", "lang", "moment", "caption", "⚠"):
         assert column in header
     rows = [line for line in lines if line[:4].isdigit()]
-    assert len(rows) == 58
+    assert len(rows) == 65
     assert any(" ja " in row and "ベルギー" in row for row in rows)  # Japanese is two cells a character and still fits
     assert "--wide" in out
 
@@ -61,13 +61,13 @@ def test_a_refused_asset_shows_in_80_columns_and_does_not_squeeze_the_wide_table
     build = str(_refusing_build(tmp_path))
     narrow = run_plan("--build", build, "--from", "2027-03-08", "--to", "2027-03-08")
     rows = [line for line in narrow.splitlines() if line[:4].isdigit()]
-    assert sum("✗" in row for row in rows) == 2, narrow  # be-x and be-linkedin post that clip
-    assert "✗ refused: aiko-tanaka/landscape_16x9.en.mp4 (2 posts): the clip is 3.2 s long" in " ".join(narrow.split())
+    assert sum("✗" in row for row in rows) == 3, narrow  # be-x, be-linkedin and be-youtube post that clip
+    assert "✗ refused: aiko-tanaka/landscape_16x9.en.mp4 (3 posts): the clip is 3.2 s long" in " ".join(narrow.split())
     assert max(cell_len(line) for line in narrow.splitlines()) <= 80
     wide = run_plan("--wide", "--build", build, "--from", "2027-03-08", "--to", "2027-03-08", columns=120)
     assert "2027-03-08 09:00 JST Asia/Tokyo" in wide and "03-08 00:00Z" in wide  # whole, not squeezed
     assert "(refused)" in wide and "mission-japan-2027" in wide
-    assert "✗ refused: aiko-tanaka/landscape_16x9.en.mp4 (2 posts)" in wide
+    assert "✗ refused: aiko-tanaka/landscape_16x9.en.mp4 (3 posts)" in wide
 
 
 def test_plan_says_its_rows_go_in_the_order_posts_go_out() -> None:

@@ -25,6 +25,8 @@ from assets.pipeline import render_all
 from assets.probe import probe
 from campaign.calendar import load_calendar
 from campaign.clock import SystemClock
+from console.desk_views import desk
+from console.renders import BackgroundRenders
 from scheduler.daemon import Daemon, DaemonConfig
 from scheduler.render_queue.payload import decode, encode, split
 from scheduler.render_queue.queue import TASK, dispatcher, make_app, queue_listener
@@ -49,6 +51,17 @@ def jobs(url: str) -> list[tuple[int, str, int]]:
 
 def all_finished(url: str) -> bool:
     return all(status in ("succeeded", "failed") for _, status, _ in jobs(url))
+
+
+def drain(url: str, folder: Path, count: int, seconds: float, what: str) -> Workers:
+    """Start `count` workers, wait until every job on the queue has ended, stop them."""
+    workers = Workers(url, folder)
+    try:
+        workers.start(count)
+        wait_for(lambda: all_finished(url), seconds, what)
+    finally:
+        workers.stop()
+    return workers
 
 
 def sha(path: Path) -> str:
@@ -202,8 +215,32 @@ def test_the_daemons_inbox_job_queues_drops_for_the_workers(private_pg, tmp_path
     daemon.load_and_sync()
     daemon._inbox_job()
     queued = {j.output for j in required_renders(loaded.calendar)}
-    assert len(jobs(url)) == 4 and not (tmp_path / "build" / "ben").exists()  # nothing rendered here
+    assert len(jobs(url)) == 4 and not list((tmp_path / "build").rglob("*.mp4"))  # nothing rendered here (captions/ may be)
     assert {(p.output, p.state) for p in render_progress(store)} == {(o, "queued") for o in queued}
+    store.close()
+
+
+def test_the_consoles_renders_go_on_the_queue_and_its_desk_shows_the_workers_progress(private_pg, tmp_path):
+    """`web --queue URL`: an upload's renders become jobs (nothing renders in the console), the desk
+    shows them queued, then rendered once a worker has made them."""
+    url = fresh_database(private_pg.url, "console")
+    loaded = campaign(tmp_path, {"ben": 3}, photo=False)  # Instagram's shortest Reel
+    store = Store(url)
+    renders = BackgroundRenders(tmp_path / "calendar.yaml", tmp_path / "inbox", tmp_path / "build", store, SystemClock(), queue=url)
+    renders.variants = SMALL
+
+    def states() -> set[tuple[str, str]]:
+        return {(v.output, v.state) for t in desk(loaded.calendar, tmp_path / "inbox", tmp_path / "build", store) for v in t.variants}
+
+    outputs = {j.output for j in required_renders(loaded.calendar)}
+    renders.request()
+    assert renders.wait_idle(60) and renders.last_error is None
+    assert len(jobs(url)) == len(outputs) == 4
+    assert not list((tmp_path / "build").rglob("*.mp4")), "nothing rendered by the console"
+    assert states() == {(o, "queued") for o in outputs}
+    drain(url, tmp_path, 1, 120, "the worker to render the console's jobs")
+    assert states() == {(o, "rendered") for o in outputs}
+    renders.close()
     store.close()
 
 
@@ -240,12 +277,7 @@ def test_the_samples_renders_by_two_workers_are_the_files_a_local_render_makes(p
         queued = render_all(loaded, tmp_path / "queue" / "inbox", tmp_path / "queue" / "build", settle_seconds=0,
                             listener=listener, dispatch=dispatcher(url))
     assert len(queued.queued) == len(local.rendered)
-    workers = Workers(url, tmp_path)
-    try:
-        workers.start(2)
-        wait_for(lambda: all_finished(url), 900, "the sample's renders")
-    finally:
-        workers.stop()
+    drain(url, tmp_path, 2, 900, "the sample's renders")
     assert {status for _, status, _ in jobs(url)} == {"succeeded"}
     ours, theirs = Manifest.load(tmp_path / "local" / "build").outputs, Manifest.load(tmp_path / "queue" / "build").outputs
     assert set(ours) == set(theirs)
