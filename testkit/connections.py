@@ -14,7 +14,6 @@ from cryptography.fernet import Fernet, MultiFernet
 from application.connect_sandbox import approve, connect_channel  # noqa: F401 - approve: the tests' consent page click
 from campaign.clock import FakeClock
 from emulators.base import Emulator
-from testkit.channels import ACCOUNTS
 from emulators.registry import start_emulator
 from scheduler.connections.renew import Renewer
 from scheduler.connections.vault import Vault
@@ -61,9 +60,10 @@ class TokenRig:
 
 
 def token_rig(tmp_path: Path, platform: str = "x", *, url: str | None = None, schema: str | None = None,
-              **emulator_options: Any) -> TokenRig:
+              account: str = "belgium", **emulator_options: Any) -> TokenRig:
+    """`account`: the emulator's first account (LinkedIn posts as an organization: `testkit.channels.ACCOUNTS`)."""
     clock = FakeClock(START)
-    emulator = start_emulator(platform, clock=clock, account=ACCOUNTS[platform], **emulator_options)
+    emulator = start_emulator(platform, clock=clock, account=account, **emulator_options)
     store = Store(url or f"sqlite:///{tmp_path / 'campaign.db'}", schema=schema)
     return TokenRig(clock, emulator, store, Vault(store, keys=test_keys()), [])
 

@@ -12,6 +12,7 @@ from scheduler.connections.connect import stored_row
 from scheduler.connections.expiry import ExpiryWarnings
 from scheduler.daemon.logs import EventLog
 from scheduler.notify.outbox import Outbox
+from testkit.channels import ACCOUNTS
 from testkit.connections import START, connect, token_rig
 
 ADMINS = SimpleNamespace(recipients=[SimpleNamespace(failures=True, email="admin@example.org", webhook=None, key="admin",
@@ -19,7 +20,7 @@ ADMINS = SimpleNamespace(recipients=[SimpleNamespace(failures=True, email="admin
 
 
 def test_a_linkedin_channel_without_refresh_is_announced_14_7_and_1_days_ahead_once_each(tmp_path, caplog):
-    rig = token_rig(tmp_path, "linkedin")
+    rig = token_rig(tmp_path, "linkedin", account=ACCOUNTS["linkedin"])
     try:
         connect(rig.vault, rig.emulator, "be-linkedin", rig.emulator.account, START)
         outbox = Outbox(rig.store)

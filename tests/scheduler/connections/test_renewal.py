@@ -20,6 +20,7 @@ from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import publisher_for
 from scheduler.store import states, sync_plan
 from testkit.channels import channel
+from testkit.channels import ACCOUNTS
 from testkit.connections import START, connect, race, token_rig
 from testkit.scheduler import make_post
 
@@ -187,7 +188,7 @@ def test_a_401_on_a_young_token_pauses_without_renewing(rig):
 def test_a_401_that_says_expired_renews_once_and_the_post_goes_out(tmp_path):
     """LinkedIn (a partner app, with refresh tokens) says EXPIRED_ACCESS_TOKEN before the stored expiry
     (its clock ran ahead): the token is renewed once and the post goes out again at once."""
-    rig = token_rig(tmp_path, "linkedin", refresh_tokens=True)
+    rig = token_rig(tmp_path, "linkedin", account=ACCOUNTS["linkedin"], refresh_tokens=True)
     try:
         connect(rig.vault, rig.emulator, "be-linkedin", rig.emulator.account, START)
         renewer = rig.renewer()
