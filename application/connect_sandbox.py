@@ -47,12 +47,16 @@ def approve(url: str, account: str, *, session: requests.Session | None = None) 
     return answer.headers["Location"]
 
 
-def connect_sandbox(vault: Vault, box: Sandbox, calendar: Calendar, now: dt.datetime) -> list[str]:
-    """Connect every OAuth channel of `calendar` on its emulator; the channels connected."""
+def connect_sandbox(vault: Vault, box: Sandbox, calendar: Calendar, now: dt.datetime,
+                    platforms: tuple[str, ...] | None = None) -> list[str]:
+    """Connect every OAuth channel of `calendar` (of `platforms` only, when given) on its emulator;
+    the channels connected (the others keep the sandbox's static tokens)."""
     connected = []
     for channel in calendar.channels:
         credentials = box.credentials(channel.id)
         if platform_of(channel.platform).oauth is None or not credentials.get("CLIENT_ID"):
+            continue
+        if platforms is not None and channel.platform.value not in platforms:
             continue
         connect_channel(vault, channel.id, platform_of(channel.platform).name, channel.account, box.overrides(channel.id),
                         credentials["CLIENT_ID"], credentials.get("CLIENT_SECRET") or None, now)

@@ -85,6 +85,9 @@ class FaultPlan:
     #: The one channel connection the plan may lose (a kill between X's answer to a renewal and the
     #: store's write): its reconnect_needed must say so; no other connection may be lost.
     loses_connection: bool = False
+    #: Platforms whose channels connect through the emulators' OAuth (None: every OAuth platform);
+    #: the others publish with the sandbox's static tokens.
+    oauth_platforms: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -136,10 +139,11 @@ def short_plans() -> list[FaultPlan]:
 
 def renewal_plans() -> list[FaultPlan]:
     """A daemon SIGKILLed at each step of its first token renewal (X: 2 h tokens, single-use refresh
-    tokens): before the request and after the write lose nothing; after X's answer and before the
-    write is the documented case: that channel's connection is lost, and said so."""
+    tokens; the other platforms keep static tokens, so the first renewal is X's): before the request
+    and after the write lose nothing; after X's answer and before the write is the documented case:
+    that channel's connection is lost, and said so."""
     return [FaultPlan(f"kill-at-{point}", (dt.date(2027, 6, 1),), crash_at=(f"{point}:1",),  # be-x posts 4 times
-                      loses_connection=point == "renew_after_answer") for point in RENEW_POINTS]
+                      loses_connection=point == "renew_after_answer", oauth_platforms=("x",)) for point in RENEW_POINTS]
 
 
 def long_plans() -> list[FaultPlan]:
@@ -312,7 +316,7 @@ def _run_plan(plan: FaultPlan, work: Path, disk: "loopdisk.LoopDisk | None", *, 
             control = json.loads(state_file.read_text())["control_url"]
             # X and LinkedIn channels connect through their emulators, as an admin would: their tokens renew
             vault = Vault(store, keys=load_keys(env))
-            connect_sandbox(vault, RemoteSandbox(state_file), loaded.calendar, clock.now())
+            connect_sandbox(vault, RemoteSandbox(state_file), loaded.calendar, clock.now(), plan.oauth_platforms)
             for platform, fault, count, params in plan.faults:
                 _post(control + "/inject", {"platform": platform, "fault": fault, "count": count, "params": params})
             args = ["--calendar", str(CALENDAR), "--db", url, "--emulators", str(state_file), "--interval", "0.5",
