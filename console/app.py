@@ -707,5 +707,6 @@ class SecurityHeaders:
 
 
 #: Reachable without logging in (the login page, a one-time link's page, the health check, CSS
-#: and htmx): nothing else is (tests/console checks every route).
-PUBLIC_PATHS = ("/login", "/welcome", "/healthz", "/static")
+#: and htmx, and signed media addresses, whose token is the permission: console/media.py):
+#: nothing else is (tests/console checks every route).
+PUBLIC_PATHS = ("/login", "/welcome", "/healthz", "/static", "/signed/")

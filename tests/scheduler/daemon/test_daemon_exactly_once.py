@@ -370,3 +370,30 @@ def test_the_lease_renewer_does_not_call_a_claim_just_recorded_as_published_lost
         caplog.clear()
         assert dispatcher.renew_leases() == 0
     assert [getattr(r, "fields", {}).get("event") for r in caplog.records].count("claim_lost") == 1
+
+
+# -- Threads: a lost threads_publish answer, and the 250-a-day quota ------------------------------------
+
+def test_lost_threads_publish_answer_is_found_among_recent_threads_not_sent_again(store, world, build):
+    platforms = world("threads")
+    post = planned("lost-threads", "threads", media="photo")
+    sync_plan(store, [post], START)
+    threads = platforms.emulators["threads"]
+    threads.inject("drop_after_create", on="create")
+    dispatcher = dispatcher_for(store, platforms, build)
+    drain(dispatcher, store, platforms.clock, until=START + dt.timedelta(hours=2))
+    row = store.get(post.id)
+    assert len(platforms.on("threads")) == 1, "Threads holds the post twice"
+    assert row.state == states.PUBLISHED and row.remote_id == platforms.on("threads")[0]["id"]
+    assert "container" in store.steps(post.id)  # the container id was kept the moment it existed
+
+
+def test_a_full_threads_quota_makes_the_channel_wait(store, world, build, monkeypatch):
+    platforms = world("threads")
+    threads = platforms.emulators["threads"]
+    monkeypatch.setattr(type(threads), "_used", lambda self, user: 250)
+    post = planned("quota", "threads")
+    sync_plan(store, [post], START)
+    dispatcher_for(store, platforms, build).run_once()
+    assert store.get(post.id).state == states.RETRY_WAIT and not platforms.on("threads")
+    assert store.channel_states()["be-threads"]["rate_limited_until"] == START + dt.timedelta(hours=1)
