@@ -9,7 +9,11 @@ Then the concurrent figure (issue 23): a real `web` process (uvicorn) while --cl
 load the calendar over and over, and /healthz and /live are polled meanwhile: their p50/p95
 (goal: p95 under 100 ms, no error), against the same requests on the idle server.
 
-    python -m bench.bench_console [--posts 10000] [--clients 50] [--seconds 20]
+Identical requests of one account share a render (console.probes.Coalesced): with --views N the
+clients spread over N different calendar views (the whole calendar, then one channel each), which
+share less.
+
+    python -m bench.bench_console [--posts 10000] [--clients 50] [--seconds 20] [--views 1]
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=50, help="clients loading the calendar at once")
     parser.add_argument("--seconds", type=float, default=20, help="how long the concurrent run lasts")
+    parser.add_argument("--views", type=int, default=1, choices=range(1, len(VIEWS) + 1),
+                        help="how many different calendar views the clients spread over")
     args = parser.parse_args()
     console.accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # logins are not measured
     with tempfile.TemporaryDirectory() as work:
@@ -84,7 +90,7 @@ def main() -> None:
             print(f"{name}: {seconds * 1000:.0f} ms = {seconds / baseline:.1f}x the status report")
         client.close()
         store.close()
-        concurrent(url, Path(work), args.clients, args.seconds)
+        concurrent(url, Path(work), args.clients, args.seconds, args.views)
     bench_save()
 
 
@@ -93,7 +99,12 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-def concurrent(url: str, work: Path, clients: int, seconds: float) -> None:
+#: The calendar views the concurrent clients load (--views: the first N).
+VIEWS = ("/", "/?channel=be-facebook", "/?channel=be-instagram", "/?channel=be-x", "/?channel=be-linkedin",
+         "/?channel=be-mastodon", "/?channel=embassy-tokyo")
+
+
+def concurrent(url: str, work: Path, clients: int, seconds: float, views: int = 1) -> None:
     """`web` in its own process; `clients` load the calendar while /healthz and /live are polled."""
     import httpx
 
@@ -117,7 +128,7 @@ def concurrent(url: str, work: Path, clients: int, seconds: float) -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit("web did not start: " + (work / "web.log").read_text())
             time.sleep(0.2)
-        asyncio.run(_load(base, clients, seconds))
+        asyncio.run(_load(base, clients, seconds, views))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -137,7 +148,7 @@ async def _timed_get(http, kind: str, path: str, times: dict[str, list[float]], 
     times.setdefault(kind, []).append(time.perf_counter() - started)
 
 
-def _loaders(base: str, cookie: str, clients: int, seconds: float, results) -> None:  # type: ignore[no-untyped-def]
+def _loaders(base: str, cookie: str, clients: int, seconds: float, views: int, results) -> None:  # type: ignore[no-untyped-def]
     """In a process of its own (so reading 50 big pages does not delay the pollers' clock):
     `clients` clients loading the calendar until the time is up."""
     import httpx
@@ -149,17 +160,17 @@ def _loaders(base: str, cookie: str, clients: int, seconds: float, results) -> N
         async with httpx.AsyncClient(base_url=base, timeout=300, limits=limits, cookies={"eo_session": cookie}) as http:
             stop = time.monotonic() + seconds
 
-            async def loader() -> None:
+            async def loader(path: str) -> None:
                 while time.monotonic() < stop:
-                    await _timed_get(http, "calendar", "/", times, errors)
+                    await _timed_get(http, "calendar", path, times, errors)
 
-            await asyncio.gather(*(loader() for _ in range(clients)))
+            await asyncio.gather(*(loader(VIEWS[i % views]) for i in range(clients)))
         return times, errors
 
     results.put(asyncio.run(run()))
 
 
-async def _load(base: str, clients: int, seconds: float) -> None:
+async def _load(base: str, clients: int, seconds: float, views: int) -> None:
     import multiprocessing
 
     import httpx
@@ -181,7 +192,7 @@ async def _load(base: str, clients: int, seconds: float) -> None:
         times = {}
         context = multiprocessing.get_context("fork")
         results = context.Queue()
-        load = context.Process(target=_loaders, args=(base, http.cookies["eo_session"], clients, seconds, results))
+        load = context.Process(target=_loaders, args=(base, http.cookies["eo_session"], clients, seconds, views, results))
         load.start()
         await asyncio.sleep(min(3.0, seconds / 5))  # the clients are all waiting for pages
         stop = time.monotonic() + seconds * 0.8
@@ -196,7 +207,8 @@ async def _load(base: str, clients: int, seconds: float) -> None:
         load.join()
     times.update(loaded)
     errors += load_errors
-    print(f"\nconcurrent: {clients} clients loading the calendar for {seconds:.0f} s, /healthz and /live polled meanwhile")
+    print(f"\nconcurrent: {clients} clients of one account loading the calendar ({views} different view"
+          f"{'s' if views != 1 else ''}) for {seconds:.0f} s, /healthz and /live polled meanwhile")
     for kind in ("calendar", "healthz", "live"):
         got = times.get(kind, [])
         alone = f"; alone {idle[kind] * 1000:.0f} ms" if kind in idle else ""

@@ -15,6 +15,8 @@ render itself (measured inside the job), as a share of the render (goal < 5 %).
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import re
 import shutil
 import statistics
@@ -39,7 +41,10 @@ def finished(url: str, total: int) -> bool:
     return done >= total
 
 
-def run(server: PrivatePostgres, folder: Path, loaded, count: int) -> tuple[float, list[float], int]:  # type: ignore[no-untyped-def]
+def run(server: PrivatePostgres, folder: Path, loaded, count: int) -> tuple[float, list[float], int, float]:  # type: ignore[no-untyped-def]
+    """Wall seconds for every job to end, each render's own seconds, the number of jobs, and the CPU
+    seconds the workers and their ffmpeg used (start-up included)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     url = fresh_database(server.url, f"bench{count}")
     build = folder / f"build{count}"
     prepare(url)
@@ -55,11 +60,13 @@ def run(server: PrivatePostgres, folder: Path, loaded, count: int) -> tuple[floa
         wait_for(lambda: finished(url, total), 3600, "every render", every=0.1)
         elapsed = time.perf_counter() - started
     finally:
-        workers.stop()
+        workers.stop()  # waits for them: their CPU time (and their ffmpeg's) is now in RUSAGE_CHILDREN
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     renders = [float(x) for x in RENDER_LINE.findall(workers.text())]
     if len(renders) != total:
         raise SystemExit(f"{count} workers: {len(renders)} renders logged for {total} jobs:\n{workers.text()[-2000:]}")
-    return elapsed, renders, total
+    return elapsed, renders, total, cpu
 
 
 def main() -> None:
@@ -80,12 +87,14 @@ def main() -> None:
               f"{args.clips * 4} renders (x264 veryfast, subtitles, loudnorm)", flush=True)
         results = {}
         for count in counts:
-            elapsed, renders, total = run(server, folder, loaded, count)
+            elapsed, renders, total, cpu = run(server, folder, loaded, count)
             results[count] = (elapsed, renders, total)
             base = results[counts[0]][0] * (total / results[counts[0]][2])
+            # Cores kept busy: with one worker near 2, a second worker has little left to use on 2 cores.
             print(f"{count} worker{'s' if count > 1 else ' '}: {total} renders in {elapsed:6.1f} s = {total / elapsed * 60:5.1f} "
                   f"per minute | throughput vs {counts[0]} worker: {base / elapsed:4.2f}x"
-                  + (" (goal for 2 workers >= 1.6)" if count == 2 else ""), flush=True)
+                  + (" (goal for 2 workers >= 1.6)" if count == 2 else "")
+                  + f" | cores busy (CPU time / wall) {cpu / elapsed:.2f} | load average {os.getloadavg()[0]:.1f}", flush=True)
         for count, (elapsed, renders, total) in results.items():
             # Each worker is busy from the first job to the last: its wall time per job beyond the render is the queue's.
             per_job = elapsed * count / total

@@ -153,6 +153,14 @@ PLATFORMS: dict[str, PlatformSpec] = {
         text_limit=5000, text_only=False, photos=False,  # the description: 5,000 bytes (scheduler/platforms/youtube/text.py)
         colour="#FF0033", mark="▶",
     ),
+    "threads": PlatformSpec(  # Meta's "Threads Posts" media specifications
+        label="Threads", photo_variant="feed_4x5", clip_variant="story_9x16",
+        image_formats=("jpeg", "png"), image_max_bytes=8 * MB, image_max_pixels=None, image_aspect=(0.1, 10.0),
+        video_max_bytes=1024 * MB, video_min_seconds=0, video_max_seconds=5 * 60, video_max_fps=60, video_min_fps=23,
+        video_max_width=1920, video_max_height=None, video_aspect=(0.01, 10.0), audio_max_rate=48000,
+        text_limit=500, alt_text_limit=1000, max_images=20, video_codecs=("h264", "hevc"), media_by_url=True,
+        colour="#00875A", mark="@", at_handle=True,  # Threads is black: a green of its own beside X's near-black
+    ),
     "outbox": PlatformSpec(
         label="the outbox", photo_variant="square_1x1", clip_variant="square_1x1",
         image_formats=("jpeg", "png"), image_max_bytes=50 * MB, image_max_pixels=None, image_aspect=None,

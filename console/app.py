@@ -18,11 +18,13 @@ import inspect
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from secrets import token_hex
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlencode
 
 from jinja2 import ChoiceLoader, FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from starlette.concurrency import run_in_threadpool
@@ -34,6 +36,7 @@ from campaign.calendar import load_calendar
 from campaign.clock import Clock
 from campaign.errors import CalendarError
 from console.offload import off_loop
+from console.probes import Coalesced, StoreWatch
 from console import views
 from console.accounts import ROLE_TABLE, Account, AccountError, Accounts, change_role, role_names
 from console.security import same_origin
@@ -76,6 +79,8 @@ class Console:
     clock: Clock
     secrets: tuple[str, ...]
     _thumbs: dict[tuple[str, float], bytes | None] = field(default_factory=dict)
+    watch: StoreWatch | None = None  # the health check's reading of the store (console.probes)
+    pages: Coalesced = field(default_factory=Coalesced)  # identical page requests share one render
     desk: Any = None  # the media desk's background renders and uploads (console.desk)
     #: channel id -> (static credentials, API settings) for connecting channels (console.connections);
     #: None: the environment or the secrets file and the calendar's `api:` (tests and sandboxes set it)
@@ -218,12 +223,14 @@ def _admitted(handler: Handler, request: Request, console: Console, role: str, p
 
 
 def render(request: Request, console: Console, template: str, account: Account | None, status_code: int = 200,
-           **context: Any) -> HTMLResponse:
+           *, csrf: str | None = None, **context: Any) -> HTMLResponse:
+    """The page; `csrf` given: that text where the session's CSRF token goes (a page shared by
+    several sessions, `calendar_page`)."""
     env: SandboxedEnvironment = request.app.state.env
     session = getattr(request.state, "session", None)
     flash = console.signer.read_flash(request.cookies.get(FLASH_COOKIE))
     html = env.get_template(template).render(  # scrubbed on the way out (ScrubAnswers)
-        base=_base(request), me=account, csrf=session.csrf if session else "", flash=flash,
+        base=_base(request), me=account, csrf=csrf if csrf is not None else (session.csrf if session else ""), flash=flash,
         needs_you=views.needs_you(console.store, account) if account else 0,
         path=request.url.path[len(_base(request)):], now=console.clock.now(), clock_shown=clock_shown(console), **context)
     response = HTMLResponse(html, status_code=status_code)
@@ -285,8 +292,26 @@ def _run_action(request: Request, console: Console, action: Callable[..., action
 
 # -- pages -----------------------------------------------------------------------------------
 
+#: Where the session's CSRF token goes in a calendar page shared by several sessions: random per
+#: process, so no caption or comment can contain it and have a viewer's token put in its place.
+CSRF_SLOT = f"csrf-slot-{token_hex(16)}"
+
+
 @page("viewer")
-def calendar_page(request: Request, console: Console, me: Account) -> Response:
+async def calendar_page(request: Request, console: Console, me: Account) -> Response:
+    """The calendar, the page everyone keeps open: people of one account asking for the same
+    view at the same time share one render that began after they asked (`Coalesced`), each
+    with their own session's CSRF token. A page carrying a one-time message is made for itself."""
+    if FLASH_COOKIE in request.cookies:
+        return await off_loop(_calendar, request, console, me)
+    key = ("calendar", me.name, me.role, tuple(me.channels or ()), _base(request), request.url.query)
+    shared: HTMLResponse = await console.pages.run(key, lambda: _calendar(request, console, me, csrf=CSRF_SLOT))
+    csrf = request.state.session.csrf
+    body = bytes(shared.body).replace(CSRF_SLOT.encode(), str(escape(csrf)).encode())
+    return HTMLResponse(body, status_code=shared.status_code, headers={"Cache-Control": "no-store"})
+
+
+def _calendar(request: Request, console: Console, me: Account, csrf: str | None = None) -> HTMLResponse:
     calendar = console.calendar()
     filters = {k: request.query_params.get(k, "") for k in views.FILTERS}
     view = request.query_params.get("view", "weeks")
@@ -294,7 +319,7 @@ def calendar_page(request: Request, console: Console, me: Account) -> Response:
                                     scope=me.scope)
     zone = calendar.campaign.timezone if calendar else "UTC"
     query = urlencode({k: v for k, v in filters.items() if v})
-    return render(request, console, "calendar.html.j2", me, filters=filters, view=view, total=total, posts=found,
+    return render(request, console, "calendar.html.j2", me, csrf=csrf, filters=filters, view=view, total=total, posts=found,
                   weeks=views.by_week(found, zone), choices=views.filter_choices(console.store, calendar),
                   waiting=views.waiting_for(console.store, calendar, filters, me), zone=zone, limit=views.PAGE_LIMIT,
                   campaign=calendar.campaign if calendar else None, live_since=views.live_mark(console.store),
@@ -357,7 +382,10 @@ def live_fragment(request: Request, console: Console, me: Account) -> Response:
     except (ValueError, OverflowError):
         return PlainTextResponse("since must be a date and time such as 2027-01-01T09:00:00+00:00", status_code=400)
     changed, newest = views.changed_since(console.store, since, seen)
-    return render(request, console, "_live.html.j2", me, changed=changed, live_since=newest)
+    # the fragment alone: none of a page's frame (the "needs you" count, the one-time message) is in it
+    env: SandboxedEnvironment = request.app.state.env
+    html = env.get_template("_live.html.j2").render(base=_base(request), changed=changed, live_since=newest)
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
 @page("viewer")
@@ -615,18 +643,36 @@ def welcome_action(request: Request, console: Console) -> Response:
 
 
 async def health(request: Request) -> Response:
-    """For load balancers and monitoring: the store answers. Says nothing else."""
-    return await off_loop(_health, request.app.state.console, quick=True)
+    """For load balancers and monitoring: the store answers. Says nothing else. Answered on the
+    event loop from the store watch's reading (at most a few seconds old), never queued behind
+    pages; without a fresh reading (the first probe, a store that hangs) it asks the store itself."""
+    console: Console = request.app.state.console
+    reading = console.watch.latest() if console.watch is not None else None
+    if reading is None:
+        return await off_loop(_health, console, quick=True)
+    if not reading.ok:
+        return PlainTextResponse("store unreachable", status_code=503)
+    return PlainTextResponse(f"ok {reading.took_ms:.0f} ms")
+
+
+def ping(store: Store) -> None:
+    """One row: the store answers, whatever its size."""
+    with store.engine.begin() as conn:
+        conn.execute(select(posts.c.id).limit(1)).all()
 
 
 def _health(console: "Console") -> Response:
     started = time.monotonic()
     try:
-        with console.store.engine.begin() as conn:  # one row: the store answers, whatever its size
-            conn.execute(select(posts.c.id).limit(1)).all()
+        ping(console.store)
     except Exception:  # noqa: BLE001 - a health check reports, it does not raise
         return PlainTextResponse("store unreachable", status_code=503)
     return PlainTextResponse(f"ok {1000 * (time.monotonic() - started):.0f} ms")
+
+
+def watch_store(store: Store) -> StoreWatch:
+    """The reading `health` answers from (console.probes.StoreWatch)."""
+    return StoreWatch(lambda: ping(store))
 
 
 class SecurityHeaders:
@@ -661,5 +707,6 @@ class SecurityHeaders:
 
 
 #: Reachable without logging in (the login page, a one-time link's page, the health check, CSS
-#: and htmx): nothing else is (tests/console checks every route).
-PUBLIC_PATHS = ("/login", "/welcome", "/healthz", "/static")
+#: and htmx, and signed media addresses, whose token is the permission: console/media.py):
+#: nothing else is (tests/console checks every route).
+PUBLIC_PATHS = ("/login", "/welcome", "/healthz", "/static", "/signed/")

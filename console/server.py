@@ -18,8 +18,8 @@ from console.app import (
     HERE, Console, ConsoleConfig, SecurityHeaders, _back, _current, _error, approve_action, audit_page, calendar_page,
     fonts_css, health, known_secrets, live_fragment, login_action, login_page, logout_action, make_environment,
     operations_page, page, pause_action, post_page, render, resolve_action, results_page, resume_action,
-    send_back_action, thumbnail, user_add_action, user_remove_action, user_role_action, users_page, welcome_action,
-    welcome_page,
+    send_back_action, thumbnail, user_add_action, user_remove_action, user_role_action, users_page, watch_store,
+    welcome_action, welcome_page,
 )
 from console.security import FormLimit, ScrubAnswers
 from console.sessions import SessionSigner
@@ -36,6 +36,7 @@ def create_app(config: ConsoleConfig | None = None, *, clock: Clock | None = Non
     secrets = known_secrets(store.url, key)
     # One clock per store: a rehearsal's store shows its campaign time, whatever this process's environment says.
     console = Console(config, store, accounts, SessionSigner(key), StoreClock(store, clock or SystemClock()), secrets)
+    console.watch = watch_store(store)
 
     routes = [
         Route("/", calendar_page, methods=["GET"]),

@@ -10,11 +10,12 @@ from emulators.facebook import FacebookEmulator
 from emulators.instagram import InstagramEmulator
 from emulators.linkedin import LinkedInEmulator
 from emulators.mastodon import MastodonEmulator
+from emulators.threads import ThreadsEmulator
 from emulators.x import XEmulator
 from emulators.youtube import YouTubeEmulator
 
 EMULATORS: dict[str, type[Emulator]] = {cls.platform: cls for cls in (
-    FacebookEmulator, InstagramEmulator, XEmulator, LinkedInEmulator, MastodonEmulator, BlueskyEmulator, YouTubeEmulator,
+    FacebookEmulator, InstagramEmulator, XEmulator, LinkedInEmulator, MastodonEmulator, BlueskyEmulator, YouTubeEmulator, ThreadsEmulator,
 )}
 
 

@@ -77,9 +77,11 @@ class BucketLinks:
         if client is None:
             try:
                 import boto3  # optional dependency (pip install .[s3]): only a bucket set-up needs it
+                from botocore.config import Config
             except ImportError:
                 raise AuthError("media_urls.bucket needs boto3: `pip install boto3` (or the project's [s3] extra)") from None
-            client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+            # SigV4 presigned addresses (X-Amz-Expires, at most 7 days), what every S3-compatible service takes
+            client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=Config(signature_version="s3v4"))
         self.client = client
 
     def _key(self, relative_path: str) -> str:

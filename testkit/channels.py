@@ -23,7 +23,8 @@ from campaign.post import idempotency_key
 
 FAKE_TOKEN = "FAKE-SECRET-TOKEN-7f3a9c"  # grep target: must never appear in any output
 ACCOUNTS = {"facebook": "1234567890", "instagram": "17841400000000000", "x": "belgium", "linkedin": "urn:li:organization:4242",
-            "mastodon": "@belgium@mastodon.example", "bluesky": "campaign.bsky.social", "youtube": "@belgium"}
+            "mastodon": "@belgium@mastodon.example", "bluesky": "campaign.bsky.social", "youtube": "@belgium",
+            "threads": "17841400000000002"}
 START = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
 
 

@@ -24,7 +24,8 @@ from campaign.post import MediaRef, PlannedPost, post_id
 UTC = dt.timezone.utc
 START = dt.datetime(2027, 5, 1, 8, 0, tzinfo=UTC)
 ACCOUNTS = {"facebook": "1234567890", "instagram": "17841400000000000", "x": "belgium",
-            "linkedin": "urn:li:organization:4242", "mastodon": "@belgium@mastodon.example"}
+            "linkedin": "urn:li:organization:4242", "mastodon": "@belgium@mastodon.example",
+            "threads": "17841400000000002"}
 PHOTO = "aiko-tanaka/photo.en.jpg"
 CLIP = "aiko-tanaka/clip.en.mp4"
 

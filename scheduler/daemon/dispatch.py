@@ -245,9 +245,13 @@ class Dispatcher:
             try:
                 if self.store.renew(claim, self.clock.now(), lease_seconds=self.config.lease_seconds):
                     renewed += 1
-                else:  # said once; its publisher stops at its next step (the ledger refuses to write)
+                else:
                     with self._flight_lock:
                         self._claims.pop(claim.post.id, None)
+                    holder = self.store.get(claim.post.id)
+                    if holder is None or holder.claimed_by in (None, claim.worker):
+                        continue  # its outcome was recorded since the list was taken: nothing was lost
+                    # said once; its publisher stops at its next step (the ledger refuses to write)
                     self.log.event("claim_lost", "another daemon took over this post's claim while it was being published; "
                                    "this daemon will change nothing about it", level=logging.WARNING,
                                    post_id=claim.post.id, channel=claim.post.channel_id)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
 from campaign.api_versions import GRAPH_DEFAULT_VERSION
-from scheduler.platforms.base import AuthError, OutcomeUnknown, PermanentError, RateLimited, TransientError
+from scheduler.platforms.base import AuthError, OutcomeUnknown, OutgoingMedia, PermanentError, RateLimited, TransientError
 from scheduler.platforms.http import HttpPublisher
 
 #: Seconds to wait on a Graph rate limit that does not say how long (Meta documents none).
@@ -133,3 +134,15 @@ class GraphPublisher(HttpPublisher):
 
     def raise_for(self, response: requests.Response, *, creates: bool = False) -> None:
         raise_graph_error(self, response, creates=creates)
+
+    def media_url(self, media: OutgoingMedia) -> str:
+        """The address Meta fetches a photo or clip from (Instagram, Threads): the one the daemon made
+        for this publish (`public_url`: signed, scheduler/media_links.py), else a plain
+        `api.media_base_url` + the file's path in the build folder (tests, older set-ups)."""
+        if media.public_url:
+            return media.public_url
+        base = self.api.get("media_base_url")
+        if not base:
+            raise PermanentError(f"{self.platform} fetches media from a public URL, but channel {self.channel_id} has none — "
+                                 "set `media_urls:` in calendar.yaml (see the README, \"Media addresses\")")
+        return base.rstrip("/") + "/" + quote(media.relative_path or "/".join(media.path.parts[-2:]))

@@ -46,6 +46,10 @@ from scheduler.platforms.x import figures as x_figures
 from scheduler.platforms.x import oauth as x_oauth
 from scheduler.platforms.x import text as x_text
 from scheduler.platforms.x.publisher import XPublisher
+from scheduler.platforms.threads import figures as threads_figures
+from scheduler.platforms.threads import oauth as threads_oauth
+from scheduler.platforms.threads import text as threads_text
+from scheduler.platforms.threads.publisher import ThreadsPublisher
 from scheduler.platforms.youtube import figures as youtube_figures
 from scheduler.platforms.youtube import oauth as youtube_oauth
 from scheduler.platforms.youtube import text as youtube_text
@@ -105,6 +109,9 @@ PLATFORMS: dict[str, Platform] = {p.name: p for p in (
     # OAuth 2.0 bearer of the channel's owner (youtube.upload, youtube.force-ssl): Google's 1-hour tokens renew themselves
     Platform("youtube", YouTubePublisher, youtube_text.check, youtube_figures.collect,
              optional_credentials=("CLIENT_ID", "CLIENT_SECRET"), oauth=youtube_oauth.OAUTH),
+    # threads_basic, threads_content_publish, threads_manage_insights; a long-lived token (60 days, refreshable after 24 h)
+    Platform("threads", ThreadsPublisher, threads_text.check, threads_figures.collect,
+             optional_credentials=("CLIENT_ID", "CLIENT_SECRET"), oauth=threads_oauth.OAUTH),
     Platform("outbox", OutboxPublisher, outbox_text.check, credentials=()),
 )}
 

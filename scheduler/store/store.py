@@ -14,14 +14,17 @@ import socket
 import uuid
 from typing import Any, Callable, Iterable, Mapping
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, func, insert, inspect, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.store import states
 from scheduler.store.engine import make_engine, resolve_url
 from scheduler.store.problems import masked_url
 from scheduler.store.rows import Claim, StoredPost, from_db, to_db
-from scheduler.store.schema import assets, attempts, audit, channel_state, heartbeat, metadata, post_steps, posts
+from scheduler.store.schema import (
+    LATER_INDEXES, assets, attempts, audit, channel_state, heartbeat, metadata, post_steps, posts,
+)
 
 ALL_CHANNELS = "*"  # the channel_state row that pauses everything
 
@@ -65,6 +68,7 @@ class Store:
         self.engine: Engine = make_engine(self.url, schema=schema)
         if create:
             metadata.create_all(self.engine)
+            _add_later_indexes(self.engine)
 
     @property
     def shown_url(self) -> str:
@@ -495,6 +499,19 @@ def _asset_record(entry: Mapping[str, Any] | object, stamp: dt.datetime) -> dict
     return dict(path=str(path), testimonial_id=get("testimonial_id", "testimonial"), variant=get("variant"),
                 language=get("language", "lang"), content_hash=get("content_hash", "hash", "sha256"),
                 rendered_at=rendered or stamp)
+
+
+def _add_later_indexes(engine: Engine) -> None:
+    """Indexes added to the schema after stores were made (`LATER_INDEXES`), made where missing; a
+    read-only store, or another process making it at the same moment, is left as it is."""
+    for index in LATER_INDEXES:
+        table = index.table
+        if table is None or index.name in {found["name"] for found in inspect(engine).get_indexes(table.name)}:
+            continue
+        try:
+            index.create(engine)
+        except SQLAlchemyError:
+            pass  # made meanwhile by another process, or the store cannot be written: queries work without it
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

@@ -48,6 +48,8 @@ def test_every_route_needs_a_login_except_the_public_ones(app, client_for, rig) 
     assert client.get("/healthz").text.startswith("ok")
     assert client.get("/login").status_code == 200
     assert client.get("/static/htmx.min.js").status_code == 200
+    unsigned = client.get("/signed/not-a-token/photo.jpg")  # no key here, or a bad token: nothing served
+    assert unsigned.status_code in (403, 404) and "jpg" not in unsigned.text
 
 
 def test_every_post_route_checks_the_csrf_token(app, client_for, rig) -> None:

@@ -9,29 +9,16 @@ and a later pass continues from it.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import requests
 
 from campaign.api_versions import graph_version_problem
 from scheduler.platforms.graph import GraphPublisher
-from scheduler.platforms.base import ChannelProblem, OutgoingMedia, OutgoingPost, PermanentError, PublishResult, StepLedger
+from scheduler.platforms.base import ChannelProblem, OutgoingPost, PermanentError, PublishResult, StepLedger
 
 
 class InstagramPublisher(GraphPublisher):
     platform = "instagram"
     can_find_existing = False
-    def media_url(self, media: OutgoingMedia) -> str:
-        if media.public_url:
-            return media.public_url
-        base = self.api.get("media_base_url")
-        if not base:
-            raise PermanentError(
-                f"Instagram fetches media from a public URL, but channel {self.channel_id} has none — "
-                "set `media_urls:` in calendar.yaml (see the README, \"Media addresses\")"
-            )
-        relative = media.relative_path or "/".join(media.path.parts[-2:])
-        return base.rstrip("/") + "/" + quote(relative)
 
     def check(self) -> list[ChannelProblem]:
         me, problems = self.ask(lambda: self.json(self.request("GET", self._graph("me"), what="who am I", headers=self._auth,

@@ -98,16 +98,18 @@ def test_check_command_lists_every_channel_without_credentials(tmp_path) -> None
     done = _run_check(tmp_path)
     assert done.returncode == 1, done.stderr
     lines = [l for l in done.stdout.splitlines() if "cannot publish" in l]
-    assert len({l.split(" ")[0] for l in lines}) == 10  # every channel of the sample calendar but the outbox (some twice)
+    assert len({l.split(" ")[0] for l in lines}) == 11  # every channel of the sample calendar but the outbox (some twice)
     x_line = next(l for l in lines if l.startswith("be-x (x):"))
     assert "CAMPAIGN_BE_X_TOKEN" in x_line
-    assert "0 of 10 channels ready" in done.stdout
+    media = [l for l in lines if "CAMPAIGN_MEDIA_URLS_KEY" in l]  # Instagram and Threads also lack the media-address key
+    assert {l.split(" ")[0] for l in media} == {"be-instagram", "be-threads"}
+    assert "0 of 11 channels ready" in done.stdout
 
 
 @pytest.mark.slow  # runs the CLI as a process
 def test_check_command_passes_against_the_emulators(tmp_path) -> None:
     done = _run_check(tmp_path, "--sandbox")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "10 of 10 channels ready" in done.stdout
+    assert "11 of 11 channels ready" in done.stdout
     # an unaudited YouTube project is ready, and check says its videos will be private
     assert any(l.startswith("be-youtube (youtube): note:") and "private" in l for l in done.stdout.splitlines())

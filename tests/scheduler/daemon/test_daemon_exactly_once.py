@@ -332,3 +332,68 @@ def test_a_claim_lost_while_recording_an_outcome_is_counted_in_the_pass_report(s
     first.join()
     assert store.get(post.id).state == states.PUBLISHED
     assert report.lost == [post.id] and report.failed == []
+
+
+def test_the_lease_renewer_does_not_call_a_claim_just_recorded_as_published_lost(store, tmp_path, caplog, monkeypatch):
+    """The rehearsal's log said `claim_lost` for posts that were published: the renewer took its
+    list of claims in flight, the publish was recorded, then the renewal found the claim gone.
+    A claim is lost only when another daemon holds it; a real takeover is still said."""
+    posts = [make_post("just-published", at=START), make_post("taken-over", "be-facebook", at=START)]
+    sync_plan(store, posts, START)
+    clock = FakeClock(START)
+    dispatcher = Dispatcher(store, clock, lambda _c: LedgerPublisher(tmp_path / "l.jsonl"), worker="host-a:1:a",
+                            config=DispatchConfig(lease_seconds=60))
+    recorded = store.record_published
+
+    def recorded_then_renewed(claim, *args, **kwargs):  # type: ignore[no-untyped-def]
+        done = recorded(claim, *args, **kwargs)
+        dispatcher.renew_leases()  # the renewer's turn comes between the commit and the worker letting go
+        return done
+
+    monkeypatch.setattr(store, "record_published", recorded_then_renewed)
+    with caplog.at_level(logging.INFO, logger="campaign.daemon"):
+        dispatcher.run_once()
+    assert store.get(posts[0].id).state == states.PUBLISHED
+    events = [getattr(r, "fields", {}).get("event") for r in caplog.records]
+    assert "claim_lost" not in events
+
+    # a claim another daemon took over is still said lost
+    monkeypatch.undo()
+    sync_plan(store, [make_post("taken-over-later", at=START + dt.timedelta(hours=1))], START)
+    clock.set(START + dt.timedelta(hours=1))
+    claim = store.claim_next("host-a:1:a", clock.now(), lease_seconds=60)
+    assert claim is not None
+    dispatcher._claims[claim.post.id] = claim  # a publish in flight
+    clock.advance(61)
+    assert store.take_over(store.get(claim.post.id), "host-b:2:b", clock.now(), lease_seconds=60) is not None
+    with caplog.at_level(logging.INFO, logger="campaign.daemon"):
+        caplog.clear()
+        assert dispatcher.renew_leases() == 0
+    assert [getattr(r, "fields", {}).get("event") for r in caplog.records].count("claim_lost") == 1
+
+
+# -- Threads: a lost threads_publish answer, and the 250-a-day quota ------------------------------------
+
+def test_lost_threads_publish_answer_is_found_among_recent_threads_not_sent_again(store, world, build):
+    platforms = world("threads")
+    post = planned("lost-threads", "threads", media="photo")
+    sync_plan(store, [post], START)
+    threads = platforms.emulators["threads"]
+    threads.inject("drop_after_create", on="create")
+    dispatcher = dispatcher_for(store, platforms, build)
+    drain(dispatcher, store, platforms.clock, until=START + dt.timedelta(hours=2))
+    row = store.get(post.id)
+    assert len(platforms.on("threads")) == 1, "Threads holds the post twice"
+    assert row.state == states.PUBLISHED and row.remote_id == platforms.on("threads")[0]["id"]
+    assert "container" in store.steps(post.id)  # the container id was kept the moment it existed
+
+
+def test_a_full_threads_quota_makes_the_channel_wait(store, world, build, monkeypatch):
+    platforms = world("threads")
+    threads = platforms.emulators["threads"]
+    monkeypatch.setattr(type(threads), "_used", lambda self, user: 250)
+    post = planned("quota", "threads")
+    sync_plan(store, [post], START)
+    dispatcher_for(store, platforms, build).run_once()
+    assert store.get(post.id).state == states.RETRY_WAIT and not platforms.on("threads")
+    assert store.channel_states()["be-threads"]["rate_limited_until"] == START + dt.timedelta(hours=1)

@@ -31,7 +31,7 @@ def test_plan_fits_80_columns_with_every_post() -> None:
     for column in ("channel", "lang", "moment", "caption", "⚠"):
         assert column in header
     rows = [line for line in lines if line[:4].isdigit()]
-    assert len(rows) == 61
+    assert len(rows) == 65
     assert any(" ja " in row and "ベルギー" in row for row in rows)  # Japanese is two cells a character and still fits
     assert "--wide" in out
 

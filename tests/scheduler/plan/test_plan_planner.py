@@ -17,7 +17,7 @@ UTC = dt.timezone.utc
 def test_sample_calendar_plans_without_errors(sample: LoadedCalendar) -> None:
     plan = plan_posts(sample)
     assert plan.errors == [], plan.errors
-    assert len(plan.posts) == 61
+    assert len(plan.posts) == 65
     assert [(p.scheduled_at, p.id) for p in plan.posts] == sorted((p.scheduled_at, p.id) for p in plan.posts)
     for post in plan.posts:
         assert check_caption(post.platform, post.caption) == [], post.id
@@ -76,7 +76,7 @@ def test_past_posts_stay_in_the_plan_with_a_warning(sample: LoadedCalendar) -> N
     plan = plan_posts(sample, today=dt.date(2027, 6, 1))
     davos = next(p for p in plan.posts if p.moment_id == "davos-2027")
     assert any("before today" in w for w in davos.warnings)
-    assert len(plan.posts) == 61
+    assert len(plan.posts) == 65
 
 
 def _consent_calendar(until: dt.date, second_until: dt.date | None = None, moment_extra: dict | None = None):

@@ -80,7 +80,7 @@ def test_preview_renders_in_chromium(sample: LoadedCalendar, tmp_path: Path) -> 
                             cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     html = out.read_text(encoding="utf-8")
-    assert html.count('<article class="card') == 61
+    assert html.count('<article class="card') == 65
     assert "data:image/jpeg;base64," in html and "not rendered yet" in html  # thumbnails and placeholders
     # Each image is inlined once, however many posts show it (a CSS rule per file, a class per card).
     plan = plan_posts(sample, build_dir=build)

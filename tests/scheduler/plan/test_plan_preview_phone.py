@@ -86,7 +86,7 @@ def overlap(a: dict, b: dict) -> float:
 def test_every_post_visible_none_narrow_none_overlapping(browser, page_file: Path, width: int, tmp_path: Path) -> None:
     page = open_page(browser, page_file, width)
     boxes = card_boxes(page)
-    assert len(boxes) == 61
+    assert len(boxes) == 65
     assert page.evaluate("document.scrollingElement.scrollWidth") <= width, "the page scrolls sideways"
     for box in boxes:
         assert box["w"] >= MIN_CARD_WIDTH, (box["id"], box["w"])

@@ -26,6 +26,7 @@ GIVES = {
     "facebook": {"impressions": True, "reach": True, "likes": True, "reposts": True, "replies": True, "link_clicks": True},
     "instagram": {"impressions": True, "reach": True, "likes": True, "reposts": True, "replies": True, "link_clicks": False},
     "linkedin": {"impressions": True, "reach": True, "likes": True, "reposts": True, "replies": True, "link_clicks": True},
+    "threads": {"impressions": True, "reach": False, "likes": True, "reposts": True, "replies": True, "link_clicks": False},
     # (a clip: YouTube takes no photos)
     "youtube": {"impressions": True, "reach": False, "likes": True, "reposts": False, "replies": True, "link_clicks": False},
 }
