@@ -42,7 +42,7 @@ from console.accounts import ROLE_TABLE, Account, AccountError, Accounts, change
 from console.security import same_origin
 from console.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, SessionSigner, csrf_ok, same
 from scheduler import actions
-from scheduler.plan.preview import DEFAULT_TEMPLATES, embedded_fonts, thumbnail_data_uri
+from scheduler.plan.preview import DEFAULT_TEMPLATES, THUMB_CACHE, embedded_fonts, thumbnail_data_uri
 from scheduler.results.store import ResultsStore
 from scheduler.store import Store, states
 from scheduler.store.schema import posts
@@ -399,7 +399,7 @@ def thumbnail(request: Request, console: Console, me: Account) -> Response:
         return PlainTextResponse("not rendered yet", status_code=404)
     key = (str(path), path.stat().st_mtime)
     if key not in console._thumbs:
-        uri = thumbnail_data_uri(path, post.media.kind)
+        uri = thumbnail_data_uri(path, post.media.kind, cache=console.config.build / THUMB_CACHE)  # the preview's, if made
         console._thumbs[key] = base64.b64decode(uri.split(",", 1)[1]) if uri else None
     data = console._thumbs[key]
     if data is None:
