@@ -23,6 +23,7 @@ from campaign.clock import FakeClock, ScaledClock, SystemClock
 from scheduler.store import Store, states, sync_plan
 from scheduler.store.clock import ClockKeeper, StoreClock, read_anchor
 from testkit.scheduler import make_post
+from testkit.console import cheap_password_hashes  # noqa: F401 (autouse: the console rig's passwords at Argon2's smallest cost)
 
 UTC = dt.timezone.utc
 ROOT = Path(__file__).resolve().parents[3]
