@@ -23,10 +23,15 @@ from scheduler.store.engine import make_engine, resolve_url
 from scheduler.store.problems import masked_url
 from scheduler.store.rows import Claim, StoredPost, from_db, to_db
 from scheduler.store.schema import (
-    LATER_INDEXES, assets, attempts, audit, channel_state, heartbeat, metadata, post_steps, posts,
+    LATER_COLUMNS, LATER_INDEXES, assets, attempts, audit, channel_state, heartbeat, metadata, post_steps, posts,
 )
 
-ALL_CHANNELS = "*"  # the channel_state row that pauses everything
+ALL_CHANNELS = "*"
+
+
+class StoreUpgradeError(Exception):
+    """A store made by an older version lacks a column and it could not be added."""
+  # the channel_state row that pauses everything
 
 
 def new_worker_id() -> str:
@@ -68,6 +73,7 @@ class Store:
         self.engine: Engine = make_engine(self.url, schema=schema)
         if create:
             metadata.create_all(self.engine)
+            _add_later_columns(self.engine)
             _add_later_indexes(self.engine)
 
     @property
@@ -499,6 +505,30 @@ def _asset_record(entry: Mapping[str, Any] | object, stamp: dt.datetime) -> dict
     return dict(path=str(path), testimonial_id=get("testimonial_id", "testimonial"), variant=get("variant"),
                 language=get("language", "lang"), content_hash=get("content_hash", "hash", "sha256"),
                 rendered_at=rendered or stamp)
+
+
+def _add_later_columns(engine: Engine) -> None:
+    """Columns added to the schema after stores were made (`LATER_COLUMNS`), added where missing
+    (`ALTER TABLE ... ADD COLUMN`, nullable: SQLite and PostgreSQL add it in place, old rows NULL).
+    Another process adding it at the same moment is fine; a store that cannot be altered says so."""
+    inspector = inspect(engine)
+    found: dict[str, set[str]] = {}
+    for column in LATER_COLUMNS:
+        table = column.table
+        if table.name not in found:
+            found[table.name] = {c["name"] for c in inspector.get_columns(table.name, schema=table.schema)}
+        if column.name in found[table.name]:
+            continue
+        kind = column.type.compile(dialect=engine.dialect)
+        name = engine.dialect.identifier_preparer.format_table(table)
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {column.name} {kind}")
+        except SQLAlchemyError as error:
+            if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name, schema=table.schema)}:
+                raise StoreUpgradeError(f"the store at {masked_url(str(engine.url))} lacks the column {table.name}."
+                                        f"{column.name} and could not add it ({type(error).__name__}) — open it once "
+                                        "with a database user that may ALTER TABLE") from None
 
 
 def _add_later_indexes(engine: Engine) -> None:

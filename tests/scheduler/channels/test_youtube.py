@@ -29,7 +29,7 @@ from scheduler.daemon import DispatchConfig, Dispatcher
 from scheduler.store import states, sync_plan
 from testkit.stores import sqlite_store  # noqa: F401 - a fixture
 from testkit.channels import ACCOUNTS, FAKE_TOKEN, Rig, channel, rig
-from testkit.youtube import CAPTION, KiB, clip_post, clips, youtube  # noqa: F401 - clips, youtube: fixtures
+from testkit.youtube import CAPTION, LOCALIZED, KiB, clip_post, clips, youtube  # noqa: F401 - clips, youtube: fixtures
 
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -53,6 +53,18 @@ def test_upload_with_captions_localizations_and_private_when_unaudited(youtube, 
     assert total > 2 * 256 * KiB
     assert r.emulator.content_ranges[0] == f"bytes 0-{256 * KiB - 1}/{total}"  # 256 KiB chunks, in order
     assert r.emulator.quota_used() == 1600 + 2 * 400 + 2  # the upload, two captions, two processing checks
+
+
+def test_one_video_carries_every_language_in_localizations(youtube, clips) -> None:
+    r = youtube()
+    r.publisher.publish(clip_post(clips, captions=("en", "fr"), localizations=LOCALIZED))
+    [video] = r.emulator.published
+    assert video["language"] == "en" and video["languages"] == ["en", "fr", "nl"] and r.emulator.sessions_started() == 1
+    [item] = r.publisher.read("/youtube/v3/videos", what="the video", params={"part": "localizations", "id": video["id"]})["items"]
+    sent = item["localizations"]  # as the emulator kept them from the upload session's resource
+    assert sent["en"] == {"title": "Why Belgium? Aiko Tanaka on research in Leuven", "description": CAPTION}
+    assert sent["fr"] == {"title": "Pourquoi la Belgique ? Aiko Tanaka et la recherche à Louvain", "description": LOCALIZED[0][1]}
+    assert sent["nl"]["title"] == "Waarom België? Aiko Tanaka over onderzoek in Leuven"
 
 
 def test_processing_is_a_state_on_a_durable_ledger(youtube, clips) -> None:
