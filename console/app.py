@@ -45,6 +45,7 @@ from scheduler import actions
 from scheduler.plan.preview import DEFAULT_TEMPLATES, THUMB_CACHE, embedded_fonts, thumbnail_data_uri
 from scheduler.results.store import ResultsStore
 from scheduler.store import Store, states
+from scheduler.store.clock import real_time
 from scheduler.store.schema import posts
 from scheduler.store.status import SCHEDULED, build_status
 
@@ -586,7 +587,7 @@ def login_action(request: Request, console: Console) -> Response:
     keys = _client_keys(request, name)
     # The limit on failed logins counts real minutes: on a rehearsal's fast campaign clock a
     # 15-minute wait would last a fraction of a second.
-    attempt, wait = console.accounts.begin_attempt(keys, getattr(console.clock, "fallback", console.clock).now())
+    attempt, wait = console.accounts.begin_attempt(keys, real_time(console.clock).now())
     if wait is not None:
         minutes = max(1, int(wait.total_seconds() // 60) + 1)
         response = _login_form(request, console, f"Too many failed logins: try again in {minutes} minute"

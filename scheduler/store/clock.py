@@ -103,6 +103,12 @@ class StoreClock:
                 "purpose": anchor.purpose if anchor is not None else None, "shown": self.describe()}
 
 
+def real_time(clock: Clock) -> Clock:
+    """The clock of what lasts in real time whatever the store's clock (the limit on failed logins,
+    an upload's expiry): on a rehearsal's store at x3600, 24 hours would pass in 24 seconds."""
+    return clock.fallback if isinstance(clock, StoreClock) else clock
+
+
 class ClockKeeper:
     """What a daemon does for its store's clock: put the store on its clock when it starts, rewrite
     the row when its clock leaps or holds (a rehearsal), and stop the clock when it stops."""

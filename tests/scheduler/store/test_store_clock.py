@@ -140,6 +140,8 @@ def test_failed_logins_wait_real_minutes_on_a_fast_campaign_clock(tmp_path: Path
             time.sleep(0.5)  # half an hour on the campaign clock
             assert login(client, "ada").status_code == 429
         assert {row["at"].year for row in rig.store.audit_rows() if row["action"] == "login-failed"} == {2027}
+        # an upload's 24 hours are real hours too (tus Upload-Expires)
+        assert application.state.console.desk.tus(lambda *_: None).clock is rig.clock
     finally:
         rig.store.close()
 
