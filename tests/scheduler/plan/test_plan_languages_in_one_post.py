@@ -106,3 +106,14 @@ def test_a_store_made_before_the_column_gets_it_on_open(write_calendar, store_sp
         Store(url, schema=schema).close()  # opening again finds the column: nothing to add
     finally:
         reopened.close()
+
+
+def test_an_override_under_a_languages_own_post_id_rewrites_that_language(write_calendar) -> None:
+    data = youtube_calendar(["en", "fr"])
+    data["overrides"] = {"video-day.2027.yt.fr": {"caption": "Notre propre texte <ici>"}}
+    loaded = write_calendar(data)
+    plan = plan_posts(loaded)
+    [video] = [p for p in plan.posts if p.channel_id == "yt"]
+    assert video.localizations == (("fr", "Notre propre texte <ici>"),) and video.held
+    [problem] = [p for p in plan_problems(loaded, plan) if p.where == video.id]
+    assert problem.line == loaded.lines[("overrides", "video-day.2027.yt.fr", "caption")]
