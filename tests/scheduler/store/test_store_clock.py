@@ -95,6 +95,20 @@ def test_leaps_reach_the_readers(store: Store) -> None:
     assert abs((StoreClock(store).now() - clock.now()).total_seconds()) < 60
 
 
+def test_a_daemon_still_running_takes_the_clock_back_from_one_that_stopped(store: Store, monkeypatch) -> None:
+    import scheduler.store.clock as store_clock
+
+    clock = ScaledClock(CAMPAIGN, 60)
+    first, second = ClockKeeper(store, clock, "a", "emulators"), ClockKeeper(store, clock, "b", "emulators")
+    first.start()
+    second.start()
+    first.stop()
+    assert read_anchor(store).speed == 0  # type: ignore[union-attr]
+    monkeypatch.setattr(store_clock, "RECHECK_REAL_SECONDS", 0.0)
+    second.keep()
+    assert read_anchor(store).speed == 60  # type: ignore[union-attr]
+
+
 def test_the_console_header_and_the_api_say_which_clock(tmp_path: Path) -> None:
     from starlette.testclient import TestClient
 
