@@ -329,8 +329,8 @@ def test_approved_subtitles_reach_the_publisher_beside_the_clip(write_calendar, 
 
 def test_the_daemon_pauses_the_channel_until_midnight_pacific_then_publishes(youtube, clips, sqlite_store, tmp_path) -> None:
     """The dispatcher with the real publisher: a quota error holds the channel until YouTube resets
-    the quota (midnight in Los Angeles, on the injected clock); then the video and its caption
-    tracks go out once, from the build folder as the render left them."""
+    the quota (midnight in Los Angeles, on the injected clock); then the video, its caption tracks
+    and its other languages' titles and descriptions go out once, from the build folder and the store."""
     build = tmp_path / "build"
     (build / "ben" / "captions").mkdir(parents=True)
     (build / "ben" / "landscape_16x9.en.mp4").write_bytes(clips["landscape"].read_bytes())
@@ -338,7 +338,7 @@ def test_the_daemon_pauses_the_channel_until_midnight_pacific_then_publishes(you
     at = scheduler_kit.START  # 2027-05-01 06:00 UTC: 23:00 the day before in Los Angeles (PDT)
     media = MediaRef("ben", "clip", "landscape_16x9", "en", "ben/landscape_16x9.en.mp4", "Ben Okafor speaks", 256, 144)
     post = dataclasses.replace(scheduler_kit.make_post("clip-day", "be-youtube", at, platform="youtube", caption=CAPTION),
-                               account=ACCOUNTS["youtube"], media=media)
+                               account=ACCOUNTS["youtube"], media=media, localizations=LOCALIZED)
     sync_plan(sqlite_store, [post], at)
     r = youtube()
     r.clock.set(at)
@@ -360,6 +360,7 @@ def test_the_daemon_pauses_the_channel_until_midnight_pacific_then_publishes(you
     row = sqlite_store.get(post.id)
     [video] = r.emulator.published
     assert row.state == states.PUBLISHED and row.remote_id == video["id"] and video["captions"] == ["en"]
+    assert video["languages"] == ["en", "fr", "nl"]  # the store's localizations reach the wire
 
 
 def test_refused_bytes_leave_no_session_and_nothing_in_doubt(youtube, clips, tmp_path: Path) -> None:
