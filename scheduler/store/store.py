@@ -27,10 +27,6 @@ from scheduler.store.schema import (
 )
 
 ALL_CHANNELS = "*"
-
-
-class StoreUpgradeError(Exception):
-    """A store made by an older version lacks a column and it could not be added."""
   # the channel_state row that pauses everything
 
 
@@ -510,7 +506,7 @@ def _asset_record(entry: Mapping[str, Any] | object, stamp: dt.datetime) -> dict
 def _add_later_columns(engine: Engine) -> None:
     """Columns added to the schema after stores were made (`LATER_COLUMNS`), added where missing
     (`ALTER TABLE ... ADD COLUMN`, nullable: SQLite and PostgreSQL add it in place, old rows NULL).
-    Another process adding it at the same moment is fine; a store that cannot be altered says so."""
+    Another process adding it at the same moment is fine; a store that cannot be altered raises."""
     inspector = inspect(engine)
     found: dict[str, set[str]] = {}
     for column in LATER_COLUMNS:
@@ -524,11 +520,9 @@ def _add_later_columns(engine: Engine) -> None:
         try:
             with engine.begin() as conn:
                 conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {column.name} {kind}")
-        except SQLAlchemyError as error:
+        except SQLAlchemyError:
             if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name, schema=table.schema)}:
-                raise StoreUpgradeError(f"the store at {masked_url(str(engine.url))} lacks the column {table.name}."
-                                        f"{column.name} and could not add it ({type(error).__name__}) — open it once "
-                                        "with a database user that may ALTER TABLE") from None
+                raise  # a read-only file, a user without ALTER: the commands' store_errors says so in one line
 
 
 def _add_later_indexes(engine: Engine) -> None:
