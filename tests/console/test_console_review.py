@@ -230,4 +230,5 @@ def test_a_post_carrying_several_languages_shows_each_text_to_whoever_reviews_it
     for page in (client.get("/?channel=be-youtube").text, client.get(f"/posts/{video}").text):
         assert "this one post carries 3 languages" in page
         assert "aimer qui je veux" in page and "Hier kon ik openlijk houden" in page
+        assert '>en+fr+nl</span>' in page  # the card's language mark (the preview's card too)
     assert "this one post carries" not in client.get("/?channel=be-x").text  # a post per language elsewhere
