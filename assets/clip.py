@@ -30,6 +30,14 @@ from campaign.platforms import Variant
 CRF = 21
 PRESET = "veryfast"
 LOUDNORM = "loudnorm=I=-14:TP=-1:LRA=11"
+#: x264 threads per output, fixed rather than the machine's (x264 would pick 1.5 per core): x264's bytes
+#: depend on its thread count, so a clip rendered by a worker on any machine is the file a local render
+#: makes. Parallelism comes from several encoders at once instead: ffmpeg (>= 7) runs each output's
+#: encoder on a thread of its own, the local pool renders one source per core, a worker renders one
+#: output per core. Part of every clip's manifest key (`ENCODER_KEY`): changing it re-renders clips once.
+ENCODER_THREADS = 1
+#: The encoder settings an output's bytes depend on, in the manifest's input key of every clip.
+ENCODER_KEY = {"codec": "libx264", "preset": PRESET, "crf": CRF, "threads": ENCODER_THREADS}
 SUBTITLE_FAMILIES = {"latin": "Noto Sans", "japanese": "Noto Sans CJK JP", "arabic": "Noto Sans Arabic"}
 SUBTITLE_FONT_FILES = {"latin": "NotoSans-Bold.ttf", "japanese": "NotoSansJP-Bold.otf", "arabic": "NotoSansArabic-Bold.ttf"}
 
@@ -130,7 +138,7 @@ def clip_command(source: Path, info: MediaInfo, focus: Focus, targets: list[Clip
     for i, (target, temp) in enumerate(zip(targets, temp_outputs)):
         args += [
             "-map", f"[v{i}]", "-map", f"[a{i}]", "-t", f"{target.seconds:.3f}",
-            "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-profile:v", "high", "-pix_fmt", "yuv420p", "-color_range", "tv",
+            "-c:v", "libx264", "-threads", str(ENCODER_THREADS), "-preset", PRESET, "-crf", str(CRF), "-profile:v", "high", "-pix_fmt", "yuv420p", "-color_range", "tv",
             "-r", "30", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-flags", "+cgop",
             "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
             "-map_metadata", "-1", "-map_chapters", "-1", "-movflags", "+faststart", "-f", "mp4", str(temp),

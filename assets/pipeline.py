@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from assets.branding import brand_assets, overlay_fingerprint, overlay_text
+from assets.clip import ENCODER_KEY
 from assets.inbox import DEFAULT_SETTLE_SECONDS, file_owners, inbox_files, link_leaving, reject, still_changing, unknown_name
 from assets.manifest import PIPELINE_VERSION, Manifest, input_key
 from assets.needs import RenderJob, required_renders
@@ -85,7 +86,7 @@ def render_all(
     inbox: Path,
     out: Path,
     *,
-    workers: int = 2,
+    workers: int | None = None,
     progress: ProgressFn | None = None,
     variants: Mapping[str, Variant] | None = None,
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
@@ -97,7 +98,8 @@ def render_all(
 
     `variants` replaces frame sizes (tests use tiny frames); `settle_seconds` is how long a
     recently modified file is watched for a copy still in progress. `listener` is told each
-    output's progress (queued, rendering with percent, done, refused with the reason). With
+    output's progress (queued, rendering with percent, done, refused with the reason). `workers`:
+    sources rendered at once (None: one per core, as each clip encoder runs on one thread). With
     `dispatch`, what needs rendering is handed to it (one job per output on the render queue)
     and listed as `queued`; the workers record their renders in the manifest themselves.
     """
@@ -200,6 +202,9 @@ def render_all(
                 "source": source_hash, "brand": fingerprint, "subtitles": subtitle_hash, "kind": job.kind,
                 "variant": [job.variant.name, job.variant.width, job.variant.height], "platforms": list(job.platforms),
                 "focus": [testimonial.focus.x, testimonial.focus.y] if testimonial.focus else None,
+                # A clip's bytes depend on the encoder's settings (its thread count too): a change re-renders
+                # clips once; photos' keys stay as they were (no photo re-rendered for a clip setting).
+                **({"encoder": ENCODER_KEY} if job.kind == "clip" else {}),
             })
             if manifest.is_current(job.output, key, out):
                 summary.skipped.append({"output": job.output, "source": source_name, "reason": "up to date"})
@@ -228,7 +233,7 @@ def render_all(
         summary.seconds = time.monotonic() - started
         return summary
     done = 0
-    for result in _run(tasks, workers, listener):
+    for result in _run(tasks, workers or os.cpu_count() or 1, listener):
         done += len(result.task.specs)
         collect(summary, manifest, result, inbox, move_rejected)
         if listener:

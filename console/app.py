@@ -42,9 +42,10 @@ from console.accounts import ROLE_TABLE, Account, AccountError, Accounts, change
 from console.security import same_origin
 from console.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, SessionSigner, csrf_ok, same
 from scheduler import actions
-from scheduler.plan.preview import DEFAULT_TEMPLATES, embedded_fonts, thumbnail_data_uri
+from scheduler.plan.preview import DEFAULT_TEMPLATES, THUMB_CACHE, embedded_fonts, thumbnail_data_uri
 from scheduler.results.store import ResultsStore
 from scheduler.store import Store, states
+from scheduler.store.clock import real_time
 from scheduler.store.schema import posts
 from scheduler.store.status import SCHEDULED, build_status
 
@@ -399,7 +400,7 @@ def thumbnail(request: Request, console: Console, me: Account) -> Response:
         return PlainTextResponse("not rendered yet", status_code=404)
     key = (str(path), path.stat().st_mtime)
     if key not in console._thumbs:
-        uri = thumbnail_data_uri(path, post.media.kind)
+        uri = thumbnail_data_uri(path, post.media.kind, cache=console.config.build / THUMB_CACHE)  # the preview's, if made
         console._thumbs[key] = base64.b64decode(uri.split(",", 1)[1]) if uri else None
     data = console._thumbs[key]
     if data is None:
@@ -586,7 +587,7 @@ def login_action(request: Request, console: Console) -> Response:
     keys = _client_keys(request, name)
     # The limit on failed logins counts real minutes: on a rehearsal's fast campaign clock a
     # 15-minute wait would last a fraction of a second.
-    attempt, wait = console.accounts.begin_attempt(keys, getattr(console.clock, "fallback", console.clock).now())
+    attempt, wait = console.accounts.begin_attempt(keys, real_time(console.clock).now())
     if wait is not None:
         minutes = max(1, int(wait.total_seconds() // 60) + 1)
         response = _login_form(request, console, f"Too many failed logins: try again in {minutes} minute"

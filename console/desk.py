@@ -32,6 +32,7 @@ from console.security import same_origin
 from console.sessions import csrf_ok
 from console.tus import Refused, TusServer, UploadFolder, UploadInfo
 from scheduler import actions, media_actions
+from scheduler.store.clock import real_time
 
 #: Status of a refused tus creation, by what was wrong (intake.upload_problem).
 CREATION_STATUS = {"name": 400, "type": 415, "size": 413}
@@ -78,7 +79,7 @@ class Desk:
     def tus(self, authorize: Any) -> TusServer:
         """A tus server on this desk's uploads; `authorize` says who calls (a session, a token)."""
         return TusServer(self.uploads, authorize=authorize, check_creation=check_creation, on_complete=self.completed,
-                         max_size=MAX_UPLOAD_BYTES, clock=self.console.clock)
+                         max_size=MAX_UPLOAD_BYTES, clock=real_time(self.console.clock))  # expiries are real hours
 
     def completed(self, info: UploadInfo, path: Path) -> dict[str, Any]:
         """A tus upload's last byte arrived: take the file in, as its owner, as the metadata assigns it."""

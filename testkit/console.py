@@ -48,6 +48,18 @@ def planned_calendar(today: dt.date = START.date()) -> LoadedCalendar:
     return LoadedCalendar(sample.calendar.model_copy(update={"channels": channels}), sample.path, [], {})
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch):  # type: ignore[no-untyped-def]
+    """Argon2 with its default cost takes about a second per hash on a busy 2-core machine; the
+    tests use the same code with the smallest cost (the CLI tests' subprocesses keep the default).
+    Autouse wherever it is imported: tests/console/conftest.py, and modules that build a rig."""
+    from argon2 import PasswordHasher
+
+    import console.accounts
+
+    monkeypatch.setattr(console.accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 def make_rig(tmp_path: Path, url: str | None = None) -> Rig:
     """The rig on a SQLite file in `tmp_path`, or on the store at `url`."""
     url = url or f"sqlite:///{tmp_path / 'campaign.db'}"

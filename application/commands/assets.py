@@ -23,7 +23,8 @@ def render(
     inbox: Annotated[Path, typer.Option("--inbox", help="Folder where designers drop photos, clips and subtitles.")] = DEFAULT_INBOX,
     out: Annotated[Path, typer.Option("--out", help="Folder for rendered files and manifest.json.")] = DEFAULT_OUT,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")] = False,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Sources rendered in parallel.")] = 2,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Sources rendered in parallel (default: one per "
+                                                                         "core; each clip's encoders use one thread each).")] = None,
     settle: Annotated[float, typer.Option("--settle", min=0.0, help="Seconds a just-modified file is watched for a copy in progress.")] = DEFAULT_SETTLE_SECONDS,
     queue: Annotated[Optional[str], typer.Option("--queue", help="PostgreSQL URL of the render queue: put one job per output "
                                                                  "on it for `worker`s instead of rendering here.")] = None,
@@ -51,7 +52,7 @@ def _render_on_queue(loaded, inbox: Path, out: Path, queue: str, settle: float) 
         return render_all(loaded, inbox, out, settle_seconds=settle, listener=listener, dispatch=dispatcher(queue))
 
 
-def render_with_progress(loaded, inbox: Path, out: Path, *, workers: int = 2,  # type: ignore[no-untyped-def]
+def render_with_progress(loaded, inbox: Path, out: Path, *, workers: int | None = None,  # type: ignore[no-untyped-def]
                          settle: float = DEFAULT_SETTLE_SECONDS, move_rejected: bool = True,
                          console=None) -> RenderSummary:
     """`render_all` with a progress bar on a terminal, one line per step elsewhere (logs, CI)."""

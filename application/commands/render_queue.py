@@ -8,7 +8,6 @@ from typing import Annotated, Optional
 import typer
 
 from scheduler.render_queue.queue import RETRY_WAIT, QueueUnavailable
-from scheduler.render_queue.worker import run_worker
 from scheduler.store.problems import EXIT_STORE
 
 QueueOption = Annotated[str, typer.Option("--queue", help="PostgreSQL URL of the render queue (the store's database will do).")]
@@ -27,6 +26,10 @@ def worker(
                                                                         "again after this, then its square.")] = RETRY_WAIT,
 ) -> None:
     """Render jobs from the queue until stopped (SIGTERM lets the render in flight finish)."""
+    # imported when a worker starts: the worker's module imports procrastinate (0.15 s of CPU), which
+    # every other command (and every CLI start) would pay
+    from scheduler.render_queue.worker import run_worker
+
     try:
         run_worker(queue, db, concurrency=concurrency, stalled_after=stalled_after,
                    heartbeat=heartbeat, retry_wait=retry_wait)

@@ -15,11 +15,9 @@ import contextlib
 import fcntl
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-import procrastinate
 import psycopg
-from procrastinate import exceptions as queue_errors
 
 from assets.manifest import Manifest
 from assets.worker import SourceTask
@@ -29,6 +27,9 @@ from scheduler.store import Store
 from scheduler.store.engine import ENV_URL
 from scheduler.store.problems import masked_url
 from scheduler.store.renders import StoreRenderListener
+
+if TYPE_CHECKING:
+    import procrastinate
 
 QUEUE = "renders"
 TASK = "render_output"
@@ -54,6 +55,8 @@ def conninfo(url: str) -> str:
 
 def make_app(url: str, task: Callable[..., Any] | None = None, *, retry_wait: int = RETRY_WAIT) -> procrastinate.App:
     """A procrastinate app on the queue at `url`; with `task`, the worker's render function registered on it."""
+    import procrastinate  # on first use (0.15 s of CPU): every daemon and CLI process imports this module, few queue
+
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(url)))
     app.task(name=TASK, queue=QUEUE, pass_context=True,
              retry=procrastinate.RetryStrategy(max_attempts=MAX_TRIES - 1, exponential_wait=retry_wait,
@@ -71,6 +74,8 @@ class RetryRender(Exception):
 
 def prepare(url: str) -> None:
     """Install the queue's tables in the database once (any number of processes may ask at once)."""
+    import procrastinate  # on first use: see make_app
+
     try:
         with psycopg.connect(conninfo(url), autocommit=True) as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
@@ -96,6 +101,8 @@ def dispatcher(url: str) -> Callable[[list[SourceTask], Manifest], list[dict[str
 
 def enqueue(url: str, tasks: list[SourceTask]) -> list[dict[str, Any]]:
     """Put each one-output task on the queue; an output already waiting there is not queued twice."""
+    from procrastinate import exceptions as queue_errors  # on first use: see make_app
+
     prepare(url)
     entries = []
     app = make_app(url)

@@ -16,7 +16,7 @@ from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from campaign.calendar.models import Calendar
-from scheduler.plan.preview import thumbnail_data_uri
+from scheduler.plan.preview import THUMB_CACHE, thumbnail_data_uri
 from scheduler.platforms.figures import LABELS
 from scheduler.results.report import Results
 
@@ -152,7 +152,7 @@ def write_results_page(results: Results, calendar: Calendar | None, out: Path, *
     top = []
     for post in ranked:
         kind = "clip" if post.media_path and post.media_path.endswith(".mp4") else "photo"
-        thumb = thumbnail_data_uri(build_dir / post.media_path, kind) if post.media_path else None
+        thumb = thumbnail_data_uri(build_dir / post.media_path, kind, cache=build_dir / THUMB_CACHE) if post.media_path else None
         top.append({"post": post, "thumb": thumb, "figures": {LABELS.get(c, c): _cell(post.figures[c]) for c in results.columns}})
     titles = {m.id: m.title for m in calendar.moments} if calendar else {}
     tables = {}

@@ -24,6 +24,9 @@ from scheduler.store.store import Store
 #: How far (in real seconds) a daemon's clock may drift from what its row says before the row is
 #: rewritten: a rehearsal's leaps and holds move its clock; readers follow within this much.
 DRIFT_REAL_SECONDS = 0.5
+#: How often a running daemon reads the row back: another daemon of the store that stopped left
+#: its clock stopped there, while this one still moves it.
+RECHECK_REAL_SECONDS = 30.0
 
 
 def read_anchor(store: Store) -> ClockAnchor | None:
@@ -103,6 +106,12 @@ class StoreClock:
                 "purpose": anchor.purpose if anchor is not None else None, "shown": self.describe()}
 
 
+def real_time(clock: Clock) -> Clock:
+    """The clock of what lasts in real time whatever the store's clock (the limit on failed logins,
+    an upload's expiry): on a rehearsal's store at x3600, 24 hours would pass in 24 seconds."""
+    return clock.fallback if isinstance(clock, StoreClock) else clock
+
+
 class ClockKeeper:
     """What a daemon does for its store's clock: put the store on its clock when it starts, rewrite
     the row when its clock leaps or holds (a rehearsal), and stop the clock when it stops."""
@@ -110,6 +119,7 @@ class ClockKeeper:
     def __init__(self, store: Store, clock: Clock, worker: str, purpose: str = "rehearsal") -> None:
         self.store, self.clock, self.worker, self.purpose = store, clock, worker, purpose
         self._written: ClockAnchor | None = None
+        self._checked = time.monotonic()
 
     def start(self) -> str | None:
         """Put the store on this daemon's clock; what changed, for the audit trail and the log
@@ -137,7 +147,10 @@ class ClockKeeper:
         if written is None or written.speed <= 0:
             return
         off = abs((self.clock.now() - written.now()).total_seconds())
-        if off > DRIFT_REAL_SECONDS * written.speed:
+        stale = time.monotonic() - self._checked > RECHECK_REAL_SECONDS
+        if stale:
+            self._checked = time.monotonic()
+        if off > DRIFT_REAL_SECONDS * written.speed or (stale and read_anchor(self.store) != written):
             self._written = anchor_of(self.clock, self.purpose)
             write_anchor(self.store, self._written, self.worker)
 

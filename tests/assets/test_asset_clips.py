@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from assets.clip import ENCODER_KEY
 from assets.conformance import check_clip
 from assets.pipeline import render_all
 from assets.probe import moov_before_mdat, probe
 from assets.worker import subtitle_problem
-from testkit.assets import TINY, calendar_data, ffmpeg, make_clip, write_srt
+from testkit.assets import TINY, calendar_data, face_photo, ffmpeg, make_clip, write_srt
 
 pytestmark = pytest.mark.slow  # renders media with ffmpeg and Pillow
 
@@ -191,3 +193,49 @@ def test_conformance_flags_a_file_no_platform_accepts(tmp_path: Path) -> None:
     problems = " | ".join(check_clip(bad, TINY["landscape_16x9"], ("x", "linkedin")))
     for expected in ("yuv444p", "audio codec is missing", "not +faststart", "linkedin: lasts 1.00 s"):
         assert expected in problems
+
+
+def clip_hashes(out: Path) -> dict[str, str]:
+    import hashlib
+
+    return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*.mp4"))}
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 cores to compare with 1")
+def test_a_clips_bytes_do_not_depend_on_the_cores_of_the_machine(write_calendar, inbox: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A worker on a 4-core machine writes the file a 2-core laptop writes: x264's output depends on its
+    thread count, which it would take from the cores it sees; here ffmpeg sees one core, then all."""
+    loaded = write_calendar(clip_only(calendar_data()))
+    make_clip(inbox / "ben.mp4", seconds=2)
+    write_srt(inbox / "ben.en.srt")
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})  # ffmpeg, a child, inherits it
+    try:
+        one = render(loaded, inbox, tmp_path / "one-core")
+    finally:
+        os.sched_setaffinity(0, cores)
+    every = render(loaded, inbox, tmp_path / "every-core")
+    assert one.exit_code == every.exit_code == 0
+    hashes = clip_hashes(tmp_path / "one-core")
+    assert len(hashes) == 2 and hashes == clip_hashes(tmp_path / "every-core")
+
+
+def test_a_new_encoder_setting_renders_each_clip_again_once_and_no_photo(write_calendar, inbox: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                         monkeypatch) -> None:
+    data = calendar_data()
+    data["moments"] = [{**m, "channels": m["channels"][:1]} for m in data["moments"]]  # fewer outputs: one channel each
+    loaded = write_calendar(data)
+    make_clip(inbox / "ben.mp4", seconds=1)
+    write_srt(inbox / "ben.en.srt", end="00:00:00,900")
+    face_photo(320, 240).save(inbox / "ana.jpg")
+    out = tmp_path / "build"
+    monkeypatch.setattr("assets.pipeline.ENCODER_KEY", {**ENCODER_KEY, "threads": "the machine's"})  # as before
+    before = render(loaded, inbox, out)
+    clips = {e["output"] for e in before.rendered if e["kind"] == "clip"}
+    assert before.exit_code == 0 and clips and len(before.rendered) > len(clips)
+    monkeypatch.setattr("assets.pipeline.ENCODER_KEY", ENCODER_KEY)
+    once = render(loaded, inbox, out)
+    assert {e["output"] for e in once.rendered} == clips, "the clips again, no photo"
+    twice = render(loaded, inbox, out)
+    assert twice.rendered == [] and len(twice.skipped) == len(before.rendered)
+

@@ -5,19 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from testkit.console import Rig, make_rig
+from testkit.console import Rig, cheap_password_hashes, make_rig  # noqa: F401 (cheap_password_hashes: autouse)
 from testkit.desk import served
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):  # type: ignore[no-untyped-def]
-    """Argon2 with its default cost takes about a second per hash on a busy 2-core machine; the
-    tests use the same code with the smallest cost (the CLI tests' subprocesses keep the default)."""
-    from argon2 import PasswordHasher
-
-    import console.accounts
-
-    monkeypatch.setattr(console.accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture

@@ -122,3 +122,25 @@ def test_a_held_post_says_so_on_the_preview(tmp_path: Path) -> None:
     html = render_preview(plan, cal)
     card = html.split('id="long.2027.be-x.en"')[1].split("</article>")[0]
     assert 'class="held"' in card and "will not be published" in card and "280" in card
+
+
+def test_a_thumbnail_is_made_once_per_file_content_and_read_from_the_build_cache(tmp_path: Path, monkeypatch) -> None:
+    """The preview, the console and the results page keep each thumbnail in build/.cache/thumbs by the
+    file's content: the next one reads it (no ffmpeg), and a changed file gets a new one."""
+    from scheduler.plan import preview
+
+    clip = tmp_path / "clip.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x568:rate=10:duration=2",
+                    "-pix_fmt", "yuv420p", str(clip)], check=True)
+    cache = tmp_path / "build" / preview.THUMB_CACHE
+    first = preview.thumbnail_data_uri(clip, "clip", cache=cache)
+    assert first is not None and first.startswith("data:image/jpeg;base64,") and len(list(cache.iterdir())) == 1
+
+    def no_ffmpeg(*_args, **_kwargs):
+        raise AssertionError("ffmpeg ran again for a thumbnail already made")
+
+    monkeypatch.setattr(preview, "_clip_frame", no_ffmpeg)
+    assert preview.thumbnail_data_uri(clip, "clip", cache=cache) == first
+    monkeypatch.undo()
+    clip.write_bytes(clip.read_bytes() + b"\0")  # another file content: another thumbnail
+    assert preview.thumbnail_data_uri(clip, "clip", cache=cache) is not None and len(list(cache.iterdir())) == 2

@@ -244,15 +244,6 @@ def test_the_consoles_renders_go_on_the_queue_and_its_desk_shows_the_workers_pro
     store.close()
 
 
-def frame_hashes(path: Path) -> list[str]:
-    """The MD5 of every decoded video and audio frame (ffmpeg's framemd5 muxer)."""
-
-
-    result = subprocess.run([ffmpeg(), "-v", "error", "-i", str(path), "-f", "framemd5", "-"], capture_output=True, text=True,
-                            check=True)
-    return [line.rsplit(",", 1)[-1].strip() for line in result.stdout.splitlines() if not line.startswith("#")]
-
-
 SAMPLE_PART = ("aiko-tanaka", "lukas-weber")  # a clip with Japanese and English subtitles, and photos (CI time)
 
 
@@ -281,11 +272,10 @@ def test_the_samples_renders_by_two_workers_are_the_files_a_local_render_makes(p
     assert {status for _, status, _ in jobs(url)} == {"succeeded"}
     ours, theirs = Manifest.load(tmp_path / "local" / "build").outputs, Manifest.load(tmp_path / "queue" / "build").outputs
     assert set(ours) == set(theirs)
-    same_bytes = [o for o in ours if ours[o]["sha256"] == theirs[o]["sha256"] == sha(tmp_path / "queue" / "build" / o)]
-    photos = [o for o in ours if o.endswith(".jpg")]
-    assert set(photos) <= set(same_bytes)  # JPEG encoding is deterministic: the very same files
-    for output in sorted(set(ours) - set(same_bytes)):  # clips whose container differs: the same frames and sound
-        assert frame_hashes(tmp_path / "local" / "build" / output) == frame_hashes(tmp_path / "queue" / "build" / output), output
+    # The very same files, clips too: x264 runs on a fixed thread count (assets.clip.ENCODER_THREADS), not the
+    # machine's, and a worker's one-output ffmpeg gives the bytes of that output in a local one-graph render.
+    differ = sorted(o for o in ours if not ours[o]["sha256"] == theirs[o]["sha256"] == sha(tmp_path / "queue" / "build" / o))
+    assert differ == [], differ
 
 
 def test_a_queue_url_that_is_not_postgresql_is_one_line_and_an_exit_code(tmp_path):

@@ -23,6 +23,7 @@ from campaign.clock import FakeClock, ScaledClock, SystemClock
 from scheduler.store import Store, states, sync_plan
 from scheduler.store.clock import ClockKeeper, StoreClock, read_anchor
 from testkit.scheduler import make_post
+from testkit.console import cheap_password_hashes  # noqa: F401 (autouse: the console rig's passwords at Argon2's smallest cost)
 
 UTC = dt.timezone.utc
 ROOT = Path(__file__).resolve().parents[3]
@@ -94,6 +95,20 @@ def test_leaps_reach_the_readers(store: Store) -> None:
     assert abs((StoreClock(store).now() - clock.now()).total_seconds()) < 60
 
 
+def test_a_daemon_still_running_takes_the_clock_back_from_one_that_stopped(store: Store, monkeypatch) -> None:
+    import scheduler.store.clock as store_clock
+
+    clock = ScaledClock(CAMPAIGN, 60)
+    first, second = ClockKeeper(store, clock, "a", "emulators"), ClockKeeper(store, clock, "b", "emulators")
+    first.start()
+    second.start()
+    first.stop()
+    assert read_anchor(store).speed == 0  # type: ignore[union-attr]
+    monkeypatch.setattr(store_clock, "RECHECK_REAL_SECONDS", 0.0)
+    second.keep()
+    assert read_anchor(store).speed == 60  # type: ignore[union-attr]
+
+
 def test_the_console_header_and_the_api_say_which_clock(tmp_path: Path) -> None:
     from starlette.testclient import TestClient
 
@@ -139,6 +154,8 @@ def test_failed_logins_wait_real_minutes_on_a_fast_campaign_clock(tmp_path: Path
             time.sleep(0.5)  # half an hour on the campaign clock
             assert login(client, "ada").status_code == 429
         assert {row["at"].year for row in rig.store.audit_rows() if row["action"] == "login-failed"} == {2027}
+        # an upload's 24 hours are real hours too (tus Upload-Expires)
+        assert application.state.console.desk.tus(lambda *_: None).clock is rig.clock
     finally:
         rig.store.close()
 
