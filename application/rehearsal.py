@@ -23,9 +23,12 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from application.connect_sandbox import connect_sandbox, sandbox_vault
 from campaign.calendar import LoadedCalendar
 from campaign.clock import ScaledClock
 from emulators import Sandbox
+from scheduler.connections.job import TokenJob
+from scheduler.connections.renew import renew_at, spec_of
 from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.publishers import PublisherPool
@@ -70,6 +73,8 @@ class Received:
     links: list[tuple[str, str]] = field(default_factory=list)
     language: str | None = None  # None: the platform was not told a language
     alt_texts: list[str] | None = None  # None: the platform keeps none
+    #: renewals behind the OAuth token that published it (0: the first token; None: a static token, the outbox)
+    token_generation: int | None = None
 
 
 @dataclass
@@ -110,27 +115,33 @@ def rehearse(loaded: LoadedCalendar, *, build_dir: Path, db_url: str, outbox_dir
     try:
         with Sandbox(loaded.calendar, build_dir, clock=clock) as box:
             holder: dict[str, Daemon] = {}
-            pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir, clock=clock)  # type: ignore[union-attr]
+            # X and LinkedIn channels connect through their emulators' OAuth: X tokens live 2 h and renew themselves
+            vault = sandbox_vault(store)
+            connect_sandbox(vault, box, loaded.calendar, clock.now())
+            pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir, clock=clock,  # type: ignore[union-attr]
+                                 vault=vault)
             collect_pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir,  # type: ignore[union-attr]
-                                         clock=clock)
+                                         clock=clock, vault=vault)
             config = DaemonConfig(calendar_path=loaded.path, interval_seconds=0.5, sweep_seconds=2.0, heartbeat_file=None,
                                   inbox_dir=None, collect_seconds=0.5,
                                   dispatch=DispatchConfig(build_dir=build_dir, actor="rehearsal"))
             log = log or EventLog()
             collector = Collector(store, clock, collect_pool, log=log)
-            daemon = Daemon(store, clock, pool, config, log=log, collector=collector)
+            tokens = TokenJob(store, clock, vault, pool, lambda: daemon.loaded.calendar if daemon.loaded else None, log)
+            daemon = Daemon(store, clock, pool, config, log=log, collector=collector, tokens=tokens.renewer)
+            tokens.attach(daemon, collect_pool, every=0.5)
             holder["daemon"] = daemon
             daemon.load_and_sync()
             approved = _approve_all(store, loaded, approve_as, clock.now()) if approve_as else 0
             daemon.start()
             try:
-                steer = _Steering(store, clock, daemon, progress, poll_seconds)
+                steer = _Steering(store, clock, daemon, progress, poll_seconds, tokens)
                 steer.run()
             finally:
                 daemon.stop()
                 pool.close()
             try:
-                collect_remaining(collector, clock)
+                collect_remaining(collector, clock, tokens)
                 daemon.clock_keeper.stop(clock.now())  # the store's readers see where the rehearsal ended
             finally:
                 collect_pool.close()
@@ -143,12 +154,30 @@ def rehearse(loaded: LoadedCalendar, *, build_dir: Path, db_url: str, outbox_dir
         store.close()
 
 
-def collect_remaining(collector: Collector, clock: ScaledClock) -> int:
+def self_renewing_due(tokens: TokenJob | None) -> dt.datetime | None:
+    """The next renewal of a token that renews with itself (Threads): unlike one with a refresh token,
+    it cannot be renewed once expired, so the rehearsal's leaping clock stops there."""
+    if tokens is None:
+        return None
+    times = [renew_at(c) for c in tokens.renewer.vault.all()
+             if not c.reconnect and (spec := spec_of(c)) is not None and spec.renews_with_access_token]
+    return min((t for t in times if t is not None), default=None)
+
+
+def collect_remaining(collector: Collector, clock: ScaledClock, tokens: TokenJob | None = None) -> int:
     """After the last post: move campaign time to each collection still due (1 h to 30 days after
-    the last posts) and collect it there, so every published post has figures at every age."""
+    the last posts) and collect it there, so every published post has figures at every age; a
+    token that renews with itself is renewed on its way (it cannot be once expired)."""
     done = 0
     clock.hold_at(None)
+    tried: set[dt.datetime] = set()
     while (due := collector.results.next_due_at()) is not None:
+        renewal = self_renewing_due(tokens)
+        if tokens is not None and renewal is not None and renewal < due and renewal not in tried:
+            tried.add(renewal)  # once: a renewal that fails is logged by the job, never retried in a loop
+            clock.leap_to(renewal)
+            clock.hold_at(renewal)
+            tokens.run_once()
         clock.leap_to(due)
         clock.hold_at(due)
         report = collector.run_once()
@@ -170,8 +199,10 @@ class _Steering:
     """Moves the campaign clock: fast between posts, leaping over quiet days, waiting at each due post."""
 
     def __init__(self, store: Store, clock: ScaledClock, daemon: Daemon, progress: ProgressFn | None,
-                 poll_seconds: float) -> None:
+                 poll_seconds: float, tokens: TokenJob | None = None) -> None:
         self.store, self.clock, self.daemon = store, clock, daemon
+        self.tokens = tokens
+        self._renew_tried: dt.datetime | None = None
         self.progress = progress
         self.poll_seconds = poll_seconds
         self.leaps: list[tuple[dt.datetime, dt.datetime]] = []
@@ -233,6 +264,22 @@ class _Steering:
         elif self.daemon.collect_passes > self._collect_passes:
             self.daemon.collect_soon()  # the pass under way began before the clock got here
 
+    def _next_renewal(self) -> dt.datetime | None:
+        """When a token that renews with itself (Threads) must be renewed: it cannot be once expired,
+        so the clock stops there (tokens with refresh tokens renew before the next publish instead)."""
+        due = self_renewing_due(self.tokens)
+        return None if due == self._renew_tried else due
+
+    def _renew_on_time(self, at: dt.datetime, now: dt.datetime) -> None:
+        """Hold the clock at a renewal and run the token job there (once: a failure is logged by it)."""
+        assert self.tokens is not None
+        if at - now > LEAP_TO_COLLECTION and self.clock.leap_to(at):
+            self.leaps.append((now, at))
+        self.clock.hold_at(at)
+        if self.clock.now() >= at:
+            self._renew_tried = at
+            self.tokens.run_once()
+
     def _steer(self, open_posts: list[StoredPost]) -> bool:
         """Move the clock one step; False when nothing left can go out (all paused)."""
         # Read the next due time first and the publishes in flight second: a post claimed in
@@ -253,6 +300,10 @@ class _Steering:
             return True
         if due is None:
             return False
+        renew_due = self._next_renewal()
+        if renew_due is not None and renew_due < due and (collect_at is None or renew_due < collect_at):
+            self._renew_on_time(renew_due, now)
+            return True
         if collect_at is not None and collect_at < due:  # a figure is due before the next post
             if collect_at - now > LEAP_TO_COLLECTION and self.clock.leap_to(collect_at):
                 self.leaps.append((now, collect_at))
@@ -289,7 +340,8 @@ def collect_received(box: Sandbox, loaded: LoadedCalendar, outbox_dir: Path) -> 
                          remote_id=str(record["id"]), text=str(record.get("text") or ""),
                          media=list(record.get("media") or []), created_at=_parse_time(record.get("received_at")),
                          links=links_seen(str(record.get("text") or ""), record.get("facets")),
-                         language=record.get("language"), alt_texts=list(record.get("alt_texts") or []))
+                         language=record.get("language"), alt_texts=list(record.get("alt_texts") or []),
+                         token_generation=record.get("token_generation"))
                 for record in box.received()]  # every sandbox token is a channel's account: nothing lands elsewhere
     for channel in (c for c in loaded.calendar.channels if not platform_of(c.platform).has_account):  # the outbox
         for post_file in sorted((outbox_dir / channel.id).glob("*/post.json")):

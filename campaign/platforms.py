@@ -88,6 +88,10 @@ class PlatformSpec:
     at_handle: bool = False
     #: How its feed crops a variant before anyone taps it: (variant, shown aspect width/height).
     feed_crops: tuple[tuple[str, float], ...] = ()
+    #: True when one post carries every language of its channel (YouTube: one video, a title and a
+    #: description per language in `localizations`): the planner makes one post per moment and
+    #: channel, in the channel's first language, with the other languages' captions beside it.
+    languages_in_one_post: bool = False
 
 
 PLATFORMS: dict[str, PlatformSpec] = {
@@ -151,7 +155,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
         video_max_bytes=256 * 1024 * MB, video_min_seconds=1, video_max_seconds=12 * 3600, video_max_fps=60, video_min_fps=1,
         video_max_width=None, video_max_height=None, video_aspect=None, audio_max_rate=48000,
         text_limit=5000, text_only=False, photos=False,  # the description: 5,000 bytes (scheduler/platforms/youtube/text.py)
-        colour="#FF0033", mark="▶",
+        colour="#FF0033", mark="▶", languages_in_one_post=True,
     ),
     "threads": PlatformSpec(  # Meta's "Threads Posts" media specifications
         label="Threads", photo_variant="feed_4x5", clip_variant="story_9x16",

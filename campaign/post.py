@@ -56,6 +56,14 @@ class PlannedPost:
     #: Plan errors that make the post unpublishable as it stands (a caption over the platform's
     #: limit, alt text too long): it is stored as held with these reasons, never sent.
     problems: tuple[str, ...] = field(default=())
+    #: (language, caption) of the channel's other languages, on a platform whose one post carries
+    #: them all (`languages_in_one_post`: YouTube's `localizations`); `caption` is in `language`.
+    localizations: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language the post carries: its own first."""
+        return (self.language, *(language for language, _ in self.localizations))
 
     @property
     def held(self) -> bool:
@@ -70,6 +78,8 @@ class PlannedPost:
         parts = [self.scheduled_at.isoformat(), self.caption, self.link or "", ",".join(self.hashtags),
                  self.media.path if self.media else "", self.media.alt_text if self.media else "",
                  str(self.needs_approval), str(self.grace_seconds)]
+        if self.localizations:  # only then, as below
+            parts.append("localizations:" + "\x1e".join(f"{lang}\x1d{text}" for lang, text in self.localizations))
         if self.problems:  # only then: the hashes of publishable posts stay what they were
             parts.append("held:" + "\x1e".join(self.problems))
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]

@@ -10,13 +10,14 @@ which do not expire, and channels whose token was pasted in the environment.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from console.accounts import Account
-from console.app import FLASH_COOKIE, Console, _back, _base, _error, _fields, page, render
+from console.app import FLASH_COOKIE, Console, SecurityHeaders, _back, _base, _error, _fields, page, render
 from scheduler.connections.connect import (
     ChannelConnection, ConnectError, Settings, binding_of_api, binding_of_session, finish, overview, start,
 )
@@ -24,7 +25,7 @@ from scheduler.connections.keys import TokenKeyMissing, TokenKeyWrong
 from scheduler.connections.vault import Vault
 from scheduler.platforms.base import AuthError
 from scheduler.platforms.credentials import Credentials
-from scheduler.platforms.registry import credentials_for, resolve_api
+from scheduler.platforms.registry import credentials_for, platform_of, resolve_api
 
 CALLBACK = "/connections/callback"
 API_PREFIX = "/api/v1"
@@ -70,7 +71,31 @@ def channel_overview(console: Console) -> list[ChannelConnection]:
 
 @page("admin")
 def connections_page(request: Request, console: Console, me: Account) -> Response:
-    return render(request, console, "connections.html.j2", me, rows=channel_overview(console), callback=callback_url(request))
+    rows = channel_overview(console)
+    response = render(request, console, "connections.html.j2", me, rows=rows, callback=callback_url(request))
+    # The Connect form's answer redirects to the platform: this page's CSP lets its forms go there, and nowhere else.
+    csp = dict(SecurityHeaders.HEADERS)[b"content-security-policy"].decode("ascii")
+    targets = " ".join(sorted(authorize_origins(console, [r.channel_id for r in rows if r.can_connect])))
+    response.headers["content-security-policy"] = csp.replace("form-action 'self'", f"form-action 'self' {targets}".strip())
+    return response
+
+
+def authorize_origins(console: Console, channel_ids: list[str]) -> set[str]:
+    """Where the Connect buttons send the browser: each OAuth channel's authorize origin."""
+    calendar = console.calendar()
+    settings = settings_of(console)
+    found = set()
+    for channel_id in channel_ids:
+        spec = platform_of(calendar.channel(channel_id).platform).oauth
+        if spec is None:
+            continue
+        try:
+            _credentials, api = settings(channel_id)
+        except AuthError:
+            api = {}
+        parts = urlsplit(spec.endpoints(api)[0])
+        found.add(f"{parts.scheme}://{parts.netloc}")
+    return found
 
 
 @page("admin", post=True)

@@ -83,6 +83,7 @@ class Emulator:
         self.timeout_seconds = timeout_seconds
         self.options = options
         self._lock = threading.RLock()
+        self._request = threading.local()
         #: tokens issued through the platform's OAuth flow (`emulators/oauth.py`), beside the static ones
         self.oauth: OAuthServer | None = (OAuthServer(self.tune_oauth(self.oauth_rules, options), self.clock,
                                                       lambda: self.accounts) if self.oauth_rules else None)
@@ -242,6 +243,8 @@ class Emulator:
         """Keep a created post; `entry` names its `account` (the acting account's name)."""
         if not entry.get("account"):
             raise ValueError("an emulator record must name its account")
+        if self.oauth is not None:  # which token published it: None a static one, n the n-th renewal's (0: the first)
+            entry.setdefault("token_generation", self.oauth.generation_of(getattr(self._request, "token", None)))
         entry.setdefault("received_at", self.now().isoformat())
         with self._lock:
             self._published.append(entry)
@@ -280,6 +283,7 @@ class Emulator:
 
     # ---- dispatch ------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Reply | object:
+        self._request.token = request.bearer()  # this thread's request (`record` names the token's generation)
         with self._lock:
             self.requests.append((request.method, request.path))
         oauth = self.oauth is not None and self.oauth.handles(request)

@@ -56,6 +56,7 @@ class Grant:
     expires_at: dt.datetime | None
     revoked: bool = False
     used: bool = False  # a single-use refresh token that was spent
+    generation: int = 0  # renewals since the person approved (0: from the authorization code)
 
 
 class OAuthServer:
@@ -100,6 +101,12 @@ class OAuthServer:
         if grant.expires_at is not None and self.clock.now() >= grant.expires_at:
             return "expired", grant.account
         return "ok", grant.account
+
+    def generation_of(self, token: str | None) -> int | None:
+        """How many renewals gave this access token (0: the code exchange), None: not one this server issued."""
+        with self._lock:
+            grant = self.access.get(token or "")
+        return grant.generation if grant is not None else None
 
     def live_refresh_tokens(self, account: str | None = None) -> int:
         now = self.clock.now()
@@ -289,9 +296,11 @@ class _Validator(RequestValidator):
         scopes = list(request.scopes or [])
         account = request.user
         with self.o._lock:
-            self.o.access[token["access_token"]] = Grant(account, request.client_id, scopes,
-                                                         now + dt.timedelta(seconds=rules.access_lifetime))
             old = request.refresh_token if request.grant_type == "refresh_token" else None
+            generation = self.o.refresh[old].generation + 1 if old in self.o.refresh else 0
+            self.o.access[token["access_token"]] = Grant(account, request.client_id, scopes,
+                                                         now + dt.timedelta(seconds=rules.access_lifetime),
+                                                         generation=generation)
             wants_refresh = rules.refresh and (rules.refresh_scope is None or rules.refresh_scope in scopes)
             new = token.get("refresh_token")
             if not wants_refresh:
@@ -300,7 +309,7 @@ class _Validator(RequestValidator):
                 if old and old in self.o.refresh:
                     self.o.refresh[old].used = True  # single-use: spent
                 end = now + dt.timedelta(seconds=rules.refresh_lifetime) if rules.refresh_lifetime else None
-                self.o.refresh[new] = Grant(account, request.client_id, scopes, end)
+                self.o.refresh[new] = Grant(account, request.client_id, scopes, end, generation=generation)
             if wants_refresh and rules.state_refresh_lifetime and token.get("refresh_token"):
                 grant = self.o.refresh[token["refresh_token"]]
                 if grant.expires_at is not None:

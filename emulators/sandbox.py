@@ -87,6 +87,9 @@ class Sandbox:
 
     def __init__(self, calendar: Calendar, media_root: Path, **emulator_options: Any) -> None:
         self.calendar = calendar
+        # LinkedIn plays an approved partner app here (refresh tokens): its channels renew through the
+        # rehearsal's year; an ordinary app's 60 days without renewal are tested apart.
+        emulator_options.setdefault("refresh_tokens", True)
         self._emulators: dict[str, Emulator] = {}
         self._tokens: dict[str, str] = {}  # channel id -> the token of its account
         #: the key of the sandbox's signed media addresses (the daemon's publisher pool signs with it)

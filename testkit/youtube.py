@@ -15,6 +15,9 @@ from testkit.channels import ACCOUNTS, START, Rig, rig
 
 KiB = 1024
 CAPTION = "Why Belgium? Aiko Tanaka on research in Leuven\nBelgium is open to the world. #EmbracingOpenness https://example.be/aiko"
+#: The French and Dutch texts a post of the channel's other languages carries (`localizations`).
+LOCALIZED = (("fr", "Pourquoi la Belgique ? Aiko Tanaka et la recherche à Louvain\nLa Belgique est ouverte au monde."),
+             ("nl", "Waarom België? Aiko Tanaka over onderzoek in Leuven\nBelgië is open voor de wereld."))
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +49,12 @@ def youtube() -> Iterator[Any]:
 
 
 def clip_post(clips: dict[str, Path], *, kind: str = "landscape", captions: tuple[str, ...] = (), text: str = CAPTION,
-              post_id: str = "science-day.2027.be-youtube.en") -> OutgoingPost:
+              post_id: str = "science-day.2027.be-youtube.en",
+              localizations: tuple[tuple[str, str], ...] = ()) -> OutgoingPost:
     path = clips[kind]
     width, height = (256, 144) if kind == "landscape" else (180, 320)
     media = OutgoingMedia(path, "clip", "video/mp4", "Aiko Tanaka speaks", width, height,
                           captions=tuple((language, clips[language]) for language in captions))
     return OutgoingPost(post_id=post_id, idempotency_key=idempotency_key(post_id), channel_id="be-youtube",
-                        account=ACCOUNTS["youtube"], language="en", text=text, media=(media,), scheduled_at=START)
+                        account=ACCOUNTS["youtube"], language="en", text=text, media=(media,), scheduled_at=START,
+                        localizations=localizations)

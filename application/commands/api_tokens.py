@@ -9,7 +9,6 @@ import typer
 
 from application.cli_support import EXIT_BAD_INPUT, store_clock_or_exit
 from application.commands.scheduler import DbOption, _who
-from console.api.tokens import TokenError, Tokens
 from scheduler.store import Store
 
 
@@ -18,6 +17,10 @@ def user_token(name: str,
                by: Annotated[Optional[str], typer.Option("--by")] = None, db: DbOption = None) -> None:
     """Make a personal token for the API (/api/v1), printed once and stored only hashed; it acts
     with the account's role and channels. --revoke ends every token of the account."""
+    # imported when a token is made: console.api's package imports FastAPI (~0.25 s of CPU), which
+    # every other command would pay at start
+    from console.api.tokens import TokenError, Tokens
+
     store = Store(db)
     tokens = Tokens(store.engine)
     now = store_clock_or_exit(store).now()

@@ -16,7 +16,6 @@ from application.commands.api_tokens import user_token
 from application.commands.scheduler import BuildOption, DbOption, _store, _who, store_errors
 from console.accounts import AccountError, Accounts, change_role
 from console.app import ConsoleConfig
-from console.server import create_app
 from scheduler.store.known import known_ids, unknown_message
 
 user_app = typer.Typer(help="Accounts of the web console: add, list, remove, change a role, set a password, API tokens.",
@@ -31,6 +30,9 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
         forwarded_allow_ips: Annotated[Optional[str], typer.Option("--forwarded-allow-ips", help="The reverse proxy (addresses, comma-separated) whose X-Forwarded-For/-Proto headers are trusted; without it they are ignored, so no client can pick its own address for the login limit.")] = None,
         queue: Annotated[Optional[str], typer.Option("--queue", help="PostgreSQL URL of the render queue: uploads and 'render again' put one job per output on it for render workers (`worker --queue`) instead of rendering in the console.")] = None) -> None:
     """Serve the team's console: calendar, review, operations and results, in a browser."""
+    # imported when the console is served: its pages and API (FastAPI, the routers' models) cost
+    # ~0.45 s of CPU (measured), which every other command would pay at start
+    from console.server import create_app
 
     store = _store(db)  # a mistyped --db must not serve an empty new store
     app = create_app(ConsoleConfig(db=db, calendar=calendar, build=build_dir, inbox=inbox_dir, render_queue=queue), clock=clock_or_exit(), store=store)  # create_app reads the store's clock first

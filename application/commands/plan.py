@@ -57,6 +57,8 @@ def post_as_json(post: PlannedPost, rendered: bool) -> dict[str, Any]:
         "hashtags": list(post.hashtags), "media": media, "needs_approval": post.needs_approval,
         "grace_seconds": post.grace_seconds, "warnings": list(post.warnings), "held": post.held, "problems": list(post.problems),
         "idempotency_key": post.idempotency_key,
+        # the other languages this one post carries (a YouTube video's titles and descriptions), by language
+        "languages": list(post.languages), "localizations": dict(post.localizations),
     }
 
 
@@ -120,7 +122,9 @@ def _print_table(posts: list[PlannedPost], result: Plan, ics: Path | None, *, wi
         row: list[Any] = [f"{local:%Y-%m-%d %H:%M}" + (f" {local:%Z} {local.tzinfo}" if wide else "")]
         if wide:
             row.append(f"{post.scheduled_at:%m-%d %H:%M}Z")
-        row += [post.channel_id + (" ✋" if post.needs_approval else ""), post.language, post.moment_id]
+        # a post carrying several languages: "en+2" (narrow), "en+fr+nl" (wide); listed under the table
+        languages = "+".join(post.languages) if wide else post.language + (f"+{len(post.localizations)}" if post.localizations else "")
+        row += [post.channel_id + (" ✋" if post.needs_approval else ""), languages, post.moment_id]
         if wide:
             if post.media:
                 asset = Text(post.media.path)
@@ -146,6 +150,12 @@ def _print_table(posts: list[PlannedPost], result: Plan, ics: Path | None, *, wi
             refused_files[post.media.path] = (reason, count + 1)  # type: ignore[union-attr]
     for path, (reason, count) in refused_files.items():
         console.print(Text(f"✗ refused: {path} ({count} post{'s' if count != 1 else ''}): {reason}", style="red"))
+    several = [p for p in posts if p.localizations]
+    if several:
+        console.print(f"{len(several)} post{'s carry' if len(several) != 1 else ' carries'} several languages "
+                      "(one post each; the first language is shown above):")
+        for post in several:
+            console.print(f"  {post.id}: {', '.join(post.languages)}")
     for issue in result.issues:
         style = "bold red" if issue.severity == "error" else "yellow"
         console.print(Text(f"{issue.severity}: {issue.message}", style=style))

@@ -9,6 +9,7 @@ import json
 import os
 import sqlite3
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
@@ -24,7 +25,9 @@ from emulators import Sandbox
 from emulators.serve import RemoteSandbox
 from scheduler import actions
 from scheduler.actions import ActionError
-from scheduler.connections import renew as token_renewal
+from application.connect_sandbox import connect_sandbox, sandbox_vault
+from scheduler.connections.connect import overview, stored_row
+from scheduler.connections.job import TokenJob
 from scheduler.connections.keys import TokenKeyMissing, TokenKeyWrong
 from scheduler.connections.vault import Vault
 from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
@@ -32,7 +35,9 @@ from scheduler.daemon.logs import EventLog, configure
 from scheduler.daemon.publishers import PublisherPool
 from scheduler.notify.job import INTERVAL, NotifyJob
 from scheduler.plan import plan_posts
+from scheduler.platforms.base import AuthError
 from scheduler.platforms.checkup import check_channels
+from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import platform_of
 from scheduler.results.collect import Collector
 from scheduler.store import Store, states, sync_plan
@@ -183,7 +188,13 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
             log.event("sandbox", f"{platform} emulator listening at {box.emulator(platform).base_url}")
         log.event("sandbox", f"store {store.shown_url}; outbox {outbox_dir}/; posts of channels that need approval "
                              "wait for `python run.py approve --db " + store.shown_url + " ...`")
-    vault = open_vault(store)
+    if sandbox:  # the sandbox's X and LinkedIn channels connect through their emulators: tokens live as on the platforms
+        vault = sandbox_vault(store)
+        connected = connect_sandbox(vault, box, loaded.calendar, clock.now())
+        if connected:
+            log.event("sandbox", f"connected through the emulators' OAuth: {', '.join(connected)}")
+    else:
+        vault = open_vault(store)
     pool = PublisherPool(lambda: holder["daemon"].loaded.calendar, sandbox=box, outbox_dir=outbox_dir, clock=clock,
                          vault=vault)
     config = DaemonConfig(calendar_path=calendar, interval_seconds=interval, heartbeat_file=heartbeat_file,
@@ -194,14 +205,12 @@ def daemon(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None,
                                  clock=clock, vault=vault) if results else None
     collector = Collector(store, clock, collect_pool, log=log) if collect_pool is not None else None
     current = lambda: holder["daemon"].loaded.calendar if holder["daemon"].loaded else None  # noqa: E731
-    renewer = token_renewal.Renewer(vault, store, clock, credentials=pool.static_credentials, api=pool.api_settings,
-                                    calendar=current, log=log)
-    service = Daemon(store, clock, pool, config, log=log, collector=collector, tokens=renewer)
-    renewer.worker = service.worker
+    tokens = TokenJob(store, clock, vault, pool, current, log)
+    service = Daemon(store, clock, pool, config, log=log, collector=collector, tokens=tokens.renewer)
     holder["daemon"] = service
     notifier = NotifyJob(store, clock, current, log)
     service.add_job("notify", INTERVAL, notifier.run_once)  # digests on their own job: never delays a post
-    service.add_job("renew", token_renewal.INTERVAL, renewer.run_once)  # tokens renewed before they expire
+    tokens.attach(service, collect_pool)  # tokens renewed before they expire, on a job of their own
     try:
         if once:
             report = service.run_once()
@@ -232,28 +241,54 @@ def open_vault(store: Store) -> Vault:
     return vault
 
 
+def _static_or_none(pool: PublisherPool, channel_id: str) -> Credentials | None:
+    try:
+        return pool.static_credentials(channel_id)
+    except AuthError:
+        return None
+
+
 def check(calendar: CalendarOption = DEFAULT_CALENDAR,
           channel: Annotated[Optional[list[str]], typer.Option("--channel", help="Only this channel (repeatable).")] = None,
+          db: Annotated[Optional[str], typer.Option("--db", help="The store whose connected channels to check (default: $CAMPAIGN_DB_URL, or campaign.db when it exists).")] = None,
           sandbox: Annotated[bool, typer.Option("--sandbox", help="Check against the local emulators (what the rehearsal uses).")] = False,
           build_dir: BuildOption = Path("build")) -> None:
-    """Before a campaign: per channel, credentials present and accepted by the platform, API
-    version served, Instagram's media host reachable. One line per problem with the fix; exit 1 if any."""
+    """Before a campaign: per channel, when its access token expires and whether it renews itself,
+    credentials present and accepted by the platform, API version served, Instagram's media host
+    reachable. One line per problem with the fix; exit 1 if any."""
     clock = clock_or_exit()
     loaded = load_or_exit(calendar, quiet_warnings=True)
     box = None
-    if sandbox:
+    store = vault = None
+    scratch = None
+    if sandbox:  # the emulators, and the OAuth channels connected through them as the demo connects them
         box = Sandbox(loaded.calendar, build_dir, clock=clock)
-    pool = PublisherPool(lambda: loaded.calendar, sandbox=box, clock=clock, timeout=15.0)
+        scratch = tempfile.TemporaryDirectory(prefix="check-sandbox-")
+        store = Store(f"sqlite:///{Path(scratch.name) / 'check.db'}")
+        vault = sandbox_vault(store)
+        connect_sandbox(vault, box, loaded.calendar, clock.now())
+    elif db is not None or os.environ.get(ENV_URL) or Path("campaign.db").exists():
+        store = _store(db)  # the channels connected in the console are in its vault
+        vault = open_vault(store)
+    pool = PublisherPool(lambda: loaded.calendar, sandbox=box, clock=clock, timeout=15.0, vault=vault)
     try:
         unknown = sorted(set(channel or ()) - {c.id for c in loaded.calendar.channels})
         if unknown:
             print(f"no channel {', '.join(unknown)} in {calendar}", file=sys.stderr)
             raise typer.Exit(EXIT_BAD_INPUT)
         reports = check_channels(loaded.calendar, pool, channel)
+        tokens = [r.line() for r in overview(loaded.calendar, vault, lambda cid: _static_or_none(pool, cid))
+                  if (not channel or r.channel_id in channel) and (r.how != "not connected" or r.can_connect)]
     finally:
         pool.close()
         if box is not None:
             box.stop()
+        if store is not None:
+            store.close()
+        if scratch is not None:
+            scratch.cleanup()
+    for line in tokens:
+        print(line)
     for line in (line for report in reports for line in report.lines()):
         print(line)
     problems = sum(1 for r in reports for p in r.problems if not p.note)
@@ -270,8 +305,18 @@ def status(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json", 
     clock = store_clock_or_exit(store)  # the store's clock: a rehearsal's store reads its campaign time
     report = build_status(store, clock.now())
     report["clock"] = clock.info()
+    connections = [stored_row(c) for c in Vault(store, create=False).all()]
+    report["connections"] = [{"channel": r.channel_id, "connection": r.how, "expires_at": _iso(r.expires_at),
+                              "renews_itself": r.renews, "stops_at": _iso(r.stops_at), "line": r.line()} for r in connections]
+    text = render_status(report)
+    if connections:
+        text += "\n\nConnections (tokens in the store):\n" + "\n".join("  " + r.line() for r in connections)
     # Rows stored before secrets were scrubbed on the way in may still hold one: never print it.
-    print(scrub(json.dumps(report, ensure_ascii=False, indent=2) if as_json else render_status(report)))
+    print(scrub(json.dumps(report, ensure_ascii=False, indent=2) if as_json else text))
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def _act(action, **kwargs) -> None:  # type: ignore[no-untyped-def]
@@ -331,4 +376,4 @@ def register(app: typer.Typer) -> None:
     for name, command in (("schedule", schedule), ("daemon", daemon), ("status", status), ("approve", approve),
                           ("send-back", send_back), ("pause", pause), ("resume", resume), ("resolve", resolve)):
         app.command(name)(store_errors(command))
-    app.command("check")(check)  # reads no store
+    app.command("check")(check)  # reads a store only for its connected channels (none: env and secrets file)

@@ -146,6 +146,17 @@ def stops_at(connection: Connection) -> dt.datetime | None:
     return None
 
 
+def stored_row(connection: Connection) -> ChannelConnection:
+    """How a channel connected in the store stands."""
+    spec = spec_of(connection)
+    how = "reconnect needed" if connection.reconnect else "connected"
+    renews_how = (("single-use refresh tokens" if spec and spec.rotating else "refresh token") if connection.has_refresh
+                  else "renewed with its own token" if spec and spec.renews_with_access_token else "no refresh token")
+    return ChannelConnection(connection.channel_id, connection.platform, how, connection.account, connection.scopes,
+                             connection.expires_at, renewable(connection) and not connection.reconnect, renews_how,
+                             stops_at(connection), True, connection.reconnect, connection.renewals)
+
+
 def overview(calendar: Calendar, vault: Vault | None, static: Callable[[str], Credentials | None]) -> list[ChannelConnection]:
     """Each channel with an account, in calendar order: how it is connected and until when."""
     stored = {c.channel_id: c for c in vault.all()} if vault is not None else {}
@@ -156,13 +167,7 @@ def overview(calendar: Calendar, vault: Vault | None, static: Callable[[str], Cr
             continue
         connection = stored.get(channel.id)
         if connection is not None and row.oauth is not None:
-            spec = row.oauth
-            how = "reconnect needed" if connection.reconnect else "connected"
-            renews_how = (("single-use refresh tokens" if spec.rotating else "refresh token") if connection.has_refresh
-                          else "renewed with its own token" if spec.renews_with_access_token else "no refresh token")
-            rows.append(ChannelConnection(channel.id, row.name, how, connection.account, connection.scopes,
-                                          connection.expires_at, renewable(connection) and not connection.reconnect,
-                                          renews_how, stops_at(connection), True, connection.reconnect, connection.renewals))
+            rows.append(stored_row(connection))
             continue
         credentials = static(channel.id)
         if credentials is None:

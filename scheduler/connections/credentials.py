@@ -39,12 +39,21 @@ class VaultValues(Mapping[str, str]):
 
 
 def resolve(channel_id: str, platform: Any, vault: Vault | None, *,
-            static: Callable[[tuple[str, ...]], Credentials] | None = None) -> Credentials:
+            static: Callable[[tuple[str, ...]], Credentials] | None = None,
+            before_use: Callable[[str], None] | None = None) -> Credentials:
     """The channel's credentials: the vault's token when the channel is connected there, with
-    the static values (`static(required)`: the sandbox's, or env / secrets file by default)."""
+    the static values (`static(required)`: the sandbox's, or env / secrets file by default).
+    `before_use(channel)` runs before each read of the token (the figures' publishers renew a
+    token at its end first; the dispatcher's ask the renewer before each publish instead)."""
     row = platform_of(platform)
     load = static or (lambda required: credentials_for(channel_id, row.name, required=required))
     if vault is None or row.oauth is None or vault.get(channel_id, tokens=False) is None:
         return load(row.credentials)
     base = load(())
-    return Credentials(channel_id, row.name, VaultValues(base.values, lambda: vault.access_token(channel_id)), STORE_SOURCE)
+
+    def token() -> str | None:
+        if before_use is not None:
+            before_use(channel_id)
+        return vault.access_token(channel_id)
+
+    return Credentials(channel_id, row.name, VaultValues(base.values, token), STORE_SOURCE)

@@ -2,8 +2,9 @@
 
 `CAMPAIGN_TOKEN_KEY` in the environment, else `token_key = "..."` at the top of the secrets
 file. Several keys separated by commas rotate: the first encrypts, every one decrypts
-(`cryptography`'s MultiFernet), so a new key goes first and the old one stays until
-`python run.py connections rekey` has re-encrypted every token with the new one.
+(`cryptography`'s MultiFernet), so a new key goes first and the old one stays while rows
+written with it remain (each renewal and each connection writes its row with the new key; a
+channel that does not renew keeps the old key's row until it is connected again).
 """
 
 from __future__ import annotations

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
 from typing import Any, Callable
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from campaign.calendar.models import Calendar
 from campaign.clock import Clock
@@ -69,6 +72,17 @@ def renew_at(connection: Connection) -> dt.datetime | None:
     return connection.expires_at - dt.timedelta(seconds=spec.margin(lifetime(connection)))
 
 
+class _TokenAdapter(HTTPAdapter):
+    publishes = False  # its requests are no publish's: the crash point `request_sent` ignores them
+
+
+def _token_session() -> requests.Session:
+    session = requests.Session()
+    session.mount("http://", _TokenAdapter())
+    session.mount("https://", _TokenAdapter())
+    return session
+
+
 class Renewer:
     def __init__(self, vault: Vault, store: Store, clock: Clock, *, credentials: Callable[[str], Credentials],
                  api: Callable[[str], dict[str, Any]], calendar: Callable[[], Calendar | None],
@@ -88,9 +102,13 @@ class Renewer:
         self.worker = worker or new_worker_id()
         self.lease_seconds = lease_seconds
         self.timeout = timeout
-        self.session = session or requests.Session()
+        self.session = session or _token_session()
         self.on_lost = on_lost
         self._renewed_on_refusal: dict[str, int] = {}  # channel -> version renewed after a 401 (once per token)
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+        #: real seconds a publish waits for another daemon's renewal of its channel
+        self.wait_seconds = 15.0
 
     # -- the daemon's job ----------------------------------------------------------------------
 
@@ -127,6 +145,16 @@ class Renewer:
         if outcome == "failed" and connection.expires_at is not None and self.clock.now() >= connection.expires_at:
             raise TransientError(f"the token of channel {channel_id} expired and could not be renewed yet — retried later")
 
+    def ensure_fresh(self, channel_id: str) -> None:
+        """Before a read that is not a publish (the figures collector): renew a token inside its margin
+        unless the channel is publishing now; a failure is left to the job and to the read's own error."""
+        connection = self.vault.get(channel_id, tokens=False)
+        if connection is None or connection.reconnect or not renewable(connection):
+            return
+        due = renew_at(connection)
+        if due is not None and self.clock.now() >= due:
+            self.renew(channel_id, "before reading figures")
+
     def after_refusal(self, channel_id: str, error: AuthError) -> bool:
         """A publish was refused with 401: renew once if the token is at its end (or the platform said
         "expired"); True when renewed (publish again), False to pause the channel as before."""
@@ -139,7 +167,7 @@ class Renewer:
             return False  # a young token refused: revoked, not expired
         if self._renewed_on_refusal.get(channel_id) == connection.version:
             return False  # the token this renewal gave was refused too: never a loop
-        if self.renew(channel_id, "refused as expired", during_publish=True, force=True) != "renewed":
+        if self.renew(channel_id, "refused as expired", during_publish=True, seen=connection.version) not in ("renewed", "fresh"):
             return False
         renewed = self.vault.get(channel_id, tokens=False)
         if renewed is not None:
@@ -148,28 +176,49 @@ class Renewer:
 
     # -- one renewal ---------------------------------------------------------------------------
 
-    def renew(self, channel_id: str, why: str, *, during_publish: bool = False, force: bool = False) -> str:
+    def renew(self, channel_id: str, why: str, *, during_publish: bool = False, seen: int | None = None) -> str:
         """One renewal under the store's lease. Returns renewed, fresh (another daemon did it), busy
         (a publish or another daemon holds it), failed (retried later), reconnect_needed, or
-        not_renewable."""
+        not_renewable. `seen`: the version whose token the platform refused (renewed even before its
+        margin, unless the store already holds a newer one)."""
         now = self.clock.now()
         if not during_publish and channel_id in self.store.channels_publishing(now):
             return "busy"  # never in the middle of a publish: the next run renews it
-        if not self.vault.acquire(channel_id, self.worker, seconds=self.lease_seconds, dead=worker_is_dead):
-            return "busy"
-        try:
-            connection = self.vault.get(channel_id)
-            if connection is None or connection.reconnect:
-                return "reconnect_needed" if connection is not None else "not_renewable"
-            spec = spec_of(connection)
-            if spec is None or not spec.can_renew(connection.has_refresh):
-                return "not_renewable"
-            due = renew_at(connection)
-            if not force and (due is None or self.clock.now() < due):
-                return "fresh"  # another daemon renewed it while this one waited for the lease
-            return self._refresh(connection, spec, why, during_publish)
-        finally:
-            self.vault.release(channel_id, self.worker)
+        with self._lock_of(channel_id):  # the job, a publish and the figures of this process: one at a time
+            if not self._acquire(channel_id, wait=during_publish):
+                return "busy"
+            try:
+                return self._renew_leased(channel_id, why, during_publish=during_publish, seen=seen)
+            finally:
+                self.vault.release(channel_id, self.worker)
+
+    def _lock_of(self, channel_id: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(channel_id, threading.Lock())
+
+    def _acquire(self, channel_id: str, *, wait: bool) -> bool:
+        """The store's lease; a publish waiting on another daemon's renewal waits for it to end
+        (then finds the token fresh), at most `wait_seconds`."""
+        deadline = time.monotonic() + (self.wait_seconds if wait else 0.0)
+        while not self.vault.acquire(channel_id, self.worker, seconds=self.lease_seconds, dead=worker_is_dead):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def _renew_leased(self, channel_id: str, why: str, *, during_publish: bool, seen: int | None) -> str:
+        connection = self.vault.get(channel_id)
+        if connection is None or connection.reconnect:
+            return "reconnect_needed" if connection is not None else "not_renewable"
+        spec = spec_of(connection)
+        if spec is None or not spec.can_renew(connection.has_refresh):
+            return "not_renewable"
+        if seen is not None and connection.version != seen:
+            return "fresh"  # renewed since the refused token was read: the new one is in the store
+        due = renew_at(connection)
+        if seen is None and (due is None or self.clock.now() < due):
+            return "fresh"  # another daemon renewed it while this one waited for the lease
+        return self._refresh(connection, spec, why, during_publish)
 
     def _refresh(self, connection: Connection, spec: OAuthSpec, why: str, during_publish: bool) -> str:
         channel_id = connection.channel_id

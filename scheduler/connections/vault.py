@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.fernet import MultiFernet
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, delete, insert, or_, select, update
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, delete, insert, inspect, or_, select, update
 
 from campaign.secrets import remember_secret
 from scheduler.connections.keys import decrypt, encrypt, load_keys
@@ -110,11 +110,16 @@ class Vault:
     """The channels' tokens in `store`. The key is read on first use of a token (`keys.py`):
     listing connections needs none."""
 
-    def __init__(self, store: Store, *, keys: MultiFernet | None = None) -> None:
+    def __init__(self, store: Store, *, keys: MultiFernet | None = None, create: bool = True) -> None:
+        """`create=False` (readers such as `status`): a store without the tables reads as empty."""
         self.store = store
         self.engine = store.engine
         self._keys = keys
-        metadata.create_all(self.engine)
+        self._exists = True
+        if create:
+            metadata.create_all(self.engine)
+        else:
+            self._exists = inspect(self.engine).has_table(channel_tokens.name)
 
     @property
     def keys(self) -> MultiFernet:
@@ -144,6 +149,8 @@ class Vault:
 
     def all(self) -> list[Connection]:
         """Every stored connection, without its tokens (pages, `status`, the renewal job's scan)."""
+        if not self._exists:
+            return []
         with self.engine.begin() as conn:
             rows = conn.execute(select(channel_tokens).order_by(channel_tokens.c.channel_id)).mappings().all()
         return [self._connection(r, tokens=False) for r in rows]
@@ -182,8 +189,9 @@ class Vault:
     # -- renewing (scheduler.connections.renew) ----------------------------------------------------
 
     def acquire(self, channel_id: str, worker: str, *, seconds: float, dead: Any = None) -> bool:
-        """Take the channel's renewal lease (real time) unless another live worker holds it. `dead(worker)`:
-        True when that worker's process is gone (its lease is taken over at once)."""
+        """Take the channel's renewal lease (real time) unless someone holds it (this worker too: one
+        renewal at a time per channel, whichever thread asks). `dead(worker)`: True when that worker's
+        process is gone (its lease is taken over at once)."""
         real_now = dt.datetime.now(UTC)
         until = to_db(real_now + dt.timedelta(seconds=seconds))
         with self.engine.begin() as conn:
@@ -191,8 +199,7 @@ class Vault:
                                   .where(channel_tokens.c.channel_id == channel_id)).first()
             if holder is None:
                 return False
-            free = or_(channel_tokens.c.lease_by.is_(None), channel_tokens.c.lease_until < to_db(real_now),
-                       channel_tokens.c.lease_by == worker)
+            free = or_(channel_tokens.c.lease_by.is_(None), channel_tokens.c.lease_until < to_db(real_now))
             if holder.lease_by and dead is not None and holder.lease_by != worker and dead(holder.lease_by):
                 free = channel_tokens.c.lease_by == holder.lease_by
             done = conn.execute(update(channel_tokens).where(channel_tokens.c.channel_id == channel_id, free)

@@ -327,7 +327,7 @@ class Dispatcher:
                 back = states.APPROVED if post.needs_approval else states.DUE
                 self._finish(claim, report, report.retrying, state=back, outcome="token_renewed", error=error,
                              message=f"{post.platform} refused the expired token; it was renewed and the post goes out "
-                                     f"on the next pass")
+                                     f"again at once")
             else:
                 self._auth(claim, report, error)
         except OutcomeUnknown as error:

@@ -52,4 +52,4 @@ def to_outgoing(post: StoredPost, *, build_dir: Path, media_links: MediaLinks | 
                                captions=captions_of(build_dir, post.media.testimonial_id) if post.media.kind == "clip" else ()),)
     return OutgoingPost(post_id=post.id, idempotency_key=post.idempotency_key, channel_id=post.channel_id,
                         account=post.account, language=post.language, text=post.caption,  # the planner's final text, checked at plan time
-                        link=post.link, media=media, scheduled_at=post.scheduled_at)
+                        link=post.link, media=media, scheduled_at=post.scheduled_at, localizations=post.localizations)

@@ -30,6 +30,8 @@ class PublisherPool:
         any daemon on the store); None: the environment, the secrets file or the sandbox only."""
         self._calendar = calendar
         self.vault = vault
+        #: run before each read of a vault token (the figures' pool: `Renewer.ensure_fresh`), or None
+        self.before_use: Callable[[str], None] | None = None
         self._sandbox = sandbox
         self._outbox_dir = outbox_dir
         self._timeout = timeout
@@ -72,7 +74,8 @@ class PublisherPool:
         """The channel's credentials, the vault's token first."""
         channel = self._calendar().channel(channel_id)
         return resolve(channel_id, channel.platform.value, self.vault,
-                       static=lambda required: self.static_credentials(channel_id, required))
+                       static=lambda required: self.static_credentials(channel_id, required),
+                       before_use=lambda cid: self.before_use(cid) if self.before_use is not None else None)
 
     def api_settings(self, channel_id: str) -> dict[str, str | None]:
         """The channel's API settings as its publisher gets them (the sandbox's endpoints included)."""

@@ -382,6 +382,13 @@ class Daemon:
         this check paused earlier is resumed once it passes (the fix was made)."""
         if self.loaded is None:
             return []
+        tokens = self.dispatcher.tokens
+        if tokens is not None:  # a token that expired while the daemon was down is renewed before it is judged
+            for channel in self.loaded.calendar.channels:
+                try:
+                    tokens.before_publish(channel.id)
+                except Exception:  # noqa: BLE001 - the check below reports what is still wrong
+                    pass
         reports = check_channels(self.loaded.calendar, self.dispatcher.publishers)
         now = self.clock.now()
         states = self.store.channel_states()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from campaign.calendar import LoadedCalendar
 from campaign.errors import Problem
+from campaign.post import post_id
 from scheduler.plan.planner import Plan
 
 
@@ -29,10 +30,13 @@ def plan_problems(loaded: LoadedCalendar, plan: Plan) -> list[Problem]:
     for issue in plan.errors:
         post = held.get(issue.post_id or "")
         line = None
-        if post is not None and post.id in calendar.overrides:
-            line = line_of("overrides", post.id, "caption") or line_of("overrides", post.id)
+        # A post carrying several languages (YouTube) names the language of the text at fault.
+        language = (issue.language if issue.language in post.languages else post.language) if post is not None else None
+        own = post_id(post.moment_id, post.occurrence, post.channel_id, language) if post is not None and language else None
+        if own is not None and own in calendar.overrides:
+            line = line_of("overrides", own, "caption") or line_of("overrides", own)
         elif post is not None and post.media is not None and post.media.testimonial_id in testimonials:
-            line = line_of("testimonials", testimonials[post.media.testimonial_id], "quote", post.language)
+            line = line_of("testimonials", testimonials[post.media.testimonial_id], "quote", language)
         if line is None and issue.moment_id in moments:
             line = line_of("moments", moments[issue.moment_id])
         what = "the plan would hold it (never sent as it is)" if post is not None else "the plan would drop it"

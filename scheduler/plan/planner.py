@@ -113,6 +113,9 @@ class _Planner:
         rotation = 0
         for channel in moment_channels(self.calendar, moment):
             languages = moment_languages(moment, channel)
+            others: list[str] = []
+            if languages and PLATFORMS[channel.platform.value].languages_in_one_post:
+                languages, others = languages[:1], languages[1:]  # one post in the first language carries the rest
             for index, language in enumerate(languages):
                 pid = post_id(moment.id, occurrence.year, channel.id, language)
                 usable = [t for t in candidates if language in t.quote]
@@ -134,11 +137,11 @@ class _Planner:
                 valid = [t for t in usable if t.consent_until >= day]
                 testimonial = _choose(valid, language, rotation) if valid else None
                 rotation += 1
-                self.posts.append(self.build_post(occurrence, channel, language, pid, placement, testimonial))
+                self.posts.append(self.build_post(occurrence, channel, language, pid, placement, testimonial, others))
 
     def build_post(self, occurrence: Occurrence, channel: Channel, language: str, pid: str,
-                   placement: Placement, testimonial: Testimonial | None) -> PlannedPost:
-        moment, campaign = occurrence.moment, self.calendar.campaign
+                   placement: Placement, testimonial: Testimonial | None, others: list[str] | None = None) -> PlannedPost:
+        moment = occurrence.moment
         slot = placement.slot
         assert slot is not None
         platform = channel.platform.value
@@ -150,6 +153,60 @@ class _Planner:
             warnings.append(f"moved to {slot.local:%a %d %b %H:%M} by the blackout “{window.reason}”")
         if self.today is not None and slot.local.date() < self.today:
             warnings.append(f"scheduled for {slot.local:%Y-%m-%d}, before today ({self.today:%Y-%m-%d})")
+        caption, link, hashtags, variables = self.caption(occurrence, channel, language, pid, testimonial)
+        for problem in check_caption(platform, caption):
+            warnings.append(problem)
+            problems.append(problem)
+            self.issue("error", moment, f"{pid}: {problem}", channel, language, pid)
+        localizations: list[tuple[str, str]] = []
+        for other in others or ():
+            if testimonial is not None and other not in testimonial.quote:
+                missing = f"no `{other}` title and description: {testimonial.id} has no `{other}` quote — add one to carry {other} on this post"
+                warnings.append(missing)
+                self.issue("warning", moment, f"{pid}: {missing}", channel, other, pid)
+                continue
+            text = self.caption(occurrence, channel, other, post_id(moment.id, occurrence.year, channel.id, other), testimonial)[0]
+            for problem in check_caption(platform, text):
+                problem = f"{other}: {problem}"  # the language's own text (its title and description)
+                warnings.append(problem)
+                problems.append(problem)
+                self.issue("error", moment, f"{pid}: {problem}", channel, other, pid)
+            localizations.append((other, text))
+        media = _media(moment, channel, language, testimonial, variables) if testimonial else None
+        if media is not None:
+            limit = PLATFORMS[platform].alt_text_limit
+            if limit is not None and len(media.alt_text) > limit:
+                problem = f"alt text is {len(media.alt_text)} characters, over {platform}'s {limit} — shorten alt_text.{language} of {media.testimonial_id}"
+                warnings.append(problem)
+                problems.append(problem)
+                self.issue("error", moment, f"{pid}: {problem}", channel, language, pid)
+        return PlannedPost(
+            id=pid,
+            moment_id=moment.id,
+            occurrence=occurrence.year,
+            channel_id=channel.id,
+            platform=platform,
+            account=channel.account,
+            language=language,
+            scheduled_at=slot.utc,
+            local_time=slot.local,
+            caption=caption,
+            link=link,
+            hashtags=tuple(hashtags),
+            media=media,
+            needs_approval=channel.approval,
+            grace_seconds=int(channel.grace.total_seconds()),
+            warnings=tuple(warnings),
+            problems=tuple(problems),
+            localizations=tuple(localizations),
+        )
+
+    def caption(self, occurrence: Occurrence, channel: Channel, language: str, pid: str,
+                testimonial: Testimonial | None) -> tuple[str, str | None, list[str], dict[str, Any]]:
+        """(caption, link, hashtags, template variables) of the moment on `channel` in `language`;
+        `pid` is the post id whose `overrides:` entry replaces the caption."""
+        moment, campaign = occurrence.moment, self.calendar.campaign
+        platform = channel.platform.value
         own_link = moment.link_in(language)
         link = add_utm(own_link, source=platform, campaign=moment.id, content=language) if own_link else None
         hashtags = moment.hashtags_in(language)
@@ -178,37 +235,7 @@ class _Planner:
         if language in RIGHT_TO_LEFT:
             # Names, links and hashtags stay whole and in place when the platform lays the text out right to left.
             caption = isolate_ltr_runs(caption)
-        for problem in check_caption(platform, caption):
-            warnings.append(problem)
-            problems.append(problem)
-            self.issue("error", moment, f"{pid}: {problem}", channel, language, pid)
-        media = _media(moment, channel, language, testimonial, variables) if testimonial else None
-        if media is not None:
-            limit = PLATFORMS[platform].alt_text_limit
-            if limit is not None and len(media.alt_text) > limit:
-                problem = f"alt text is {len(media.alt_text)} characters, over {platform}'s {limit} — shorten alt_text.{language} of {media.testimonial_id}"
-                warnings.append(problem)
-                problems.append(problem)
-                self.issue("error", moment, f"{pid}: {problem}", channel, language, pid)
-        return PlannedPost(
-            id=pid,
-            moment_id=moment.id,
-            occurrence=occurrence.year,
-            channel_id=channel.id,
-            platform=platform,
-            account=channel.account,
-            language=language,
-            scheduled_at=slot.utc,
-            local_time=slot.local,
-            caption=caption,
-            link=link,
-            hashtags=tuple(hashtags),
-            media=media,
-            needs_approval=channel.approval,
-            grace_seconds=int(channel.grace.total_seconds()),
-            warnings=tuple(warnings),
-            problems=tuple(problems),
-        )
+        return caption, link, hashtags, variables
 
 
 def _choose(valid: list[Testimonial], language: str, rotation: int) -> Testimonial:

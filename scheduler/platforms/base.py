@@ -41,6 +41,8 @@ class OutgoingPost:
     link: str | None = None
     media: tuple[OutgoingMedia, ...] = ()
     scheduled_at: dt.datetime | None = None
+    #: (language, text) of the other languages the post carries (platforms with `languages_in_one_post`).
+    localizations: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

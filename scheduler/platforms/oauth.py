@@ -101,7 +101,8 @@ class OAuthSpec:
     #: A platform's own renewal (Threads: GET /refresh_access_token with the access token);
     #: None: RFC 6749 section 6 (`refresh_standard`).
     refresh: Refresh | None = None
-    #: True when `refresh` renews with the access token itself (no refresh token exists).
+    #: True when `refresh` renews with the access token itself (no refresh token exists); the code's
+    #: token is then renewed once at connect (Threads: its 1-hour token becomes a 60-day one).
     renews_with_access_token: bool = False
     #: What a page says about how this platform's tokens behave (shown on the connections page).
     note: str = ""
@@ -153,8 +154,14 @@ def exchange_code(spec: OAuthSpec, api: Mapping[str, Any] | None, *, client_id: 
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
     if spec.pkce and verifier:
         form["code_verifier"] = verifier
-    body = _post(spec, token_url, form, client_id, client_secret, session or requests.Session(), timeout, what="the code")
-    return parse_answer(spec, body, now)
+    session = session or requests.Session()
+    body = _post(spec, token_url, form, client_id, client_secret, session, timeout, what="the code")
+    answer = parse_answer(spec, body, now)
+    if spec.renews_with_access_token and spec.refresh is not None:
+        # the code's token is the short-lived kind (Threads: 1 hour): renewed at once into the kept one
+        answer = spec.refresh(RefreshRequest(spec, token_url, client_id, client_secret, answer.access_token, None, now,
+                                             session, timeout, None, answer.scopes))
+    return answer
 
 
 def refresh_standard(request: RefreshRequest) -> TokenAnswer:

@@ -52,7 +52,15 @@ def post_values(post: PlannedPost) -> dict[str, Any]:
         "warnings": json.dumps(list(post.warnings), ensure_ascii=False),
         "content_hash": post.content_hash(),
         "idempotency_key": post.idempotency_key,
+        "localizations": json.dumps(dict(post.localizations), ensure_ascii=False) if post.localizations else None,
     }
+
+
+def localizations_of(row: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(language, caption) of the other languages a stored post carries (a store made before the
+    column existed, or a post of one language: none)."""
+    text = row.get("localizations")
+    return tuple(json.loads(text).items()) if text else ()
 
 
 def planned_from_row(row: Mapping[str, Any], zone: str | None = None) -> PlannedPost:
@@ -69,7 +77,7 @@ def planned_from_row(row: Mapping[str, Any], zone: str | None = None) -> Planned
         local_time=local, caption=row["caption"], link=row["link"],
         hashtags=tuple(json.loads(row["hashtags"] or "[]")), media=MediaRef(**media) if media else None,
         needs_approval=bool(row["needs_approval"]), grace_seconds=row["grace_seconds"],
-        warnings=tuple(json.loads(row["warnings"] or "[]")))
+        warnings=tuple(json.loads(row["warnings"] or "[]")), localizations=localizations_of(row))
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,8 @@ class StoredPost:
     claimed_until: dt.datetime | None
     published_at: dt.datetime | None
     local_time: dt.datetime | None = None  # the channel's local time the plan gave it (with its UTC offset)
+    #: (language, caption) of the other languages it carries (`PlannedPost.localizations`).
+    localizations: tuple[tuple[str, str], ...] = ()
 
     @property
     def grace_ends(self) -> dt.datetime:
@@ -125,6 +135,7 @@ class StoredPost:
             claimed_by=row["claimed_by"], claimed_until=from_db(row["claimed_until"]),
             published_at=from_db(row["published_at"]),
             local_time=dt.datetime.fromisoformat(row["local_time"]) if row.get("local_time") else None,
+            localizations=localizations_of(row),
         )
 
 

@@ -55,6 +55,9 @@ posts = Table(
     Column("approved_at", DateTime),
     Column("published_at", DateTime),
     Column("updated_at", DateTime, nullable=False),
+    # JSON {language: caption} of the other languages a post carries (YouTube's localizations), or
+    # NULL; added after stores existed (LATER_COLUMNS).
+    Column("localizations", Text),
     Index("ix_posts_state_time", "state", "scheduled_at"),
     Index("ix_posts_channel", "channel_id"),
 )
@@ -156,6 +159,9 @@ live_poll_index = Index("ix_posts_updated_state", posts.c.updated_at, posts.c.st
 #: Indexes added after stores existed: `create_all` makes missing tables, not missing indexes of
 #: existing tables, so the store makes these on open where they are missing (scheduler/store/store.py).
 LATER_INDEXES = (live_poll_index,)
+#: Columns added to existing tables after stores existed (nullable, no default: an ALTER TABLE ...
+#: ADD COLUMN any backend does in place): the store adds the missing ones on open.
+LATER_COLUMNS = (posts.c.localizations,)
 
 collections = Table(
     "collections",

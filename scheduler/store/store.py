@@ -23,10 +23,11 @@ from scheduler.store.engine import make_engine, resolve_url
 from scheduler.store.problems import masked_url
 from scheduler.store.rows import Claim, StoredPost, from_db, to_db
 from scheduler.store.schema import (
-    LATER_INDEXES, assets, attempts, audit, channel_state, heartbeat, metadata, post_steps, posts,
+    LATER_COLUMNS, LATER_INDEXES, assets, attempts, audit, channel_state, heartbeat, metadata, post_steps, posts,
 )
 
-ALL_CHANNELS = "*"  # the channel_state row that pauses everything
+ALL_CHANNELS = "*"
+  # the channel_state row that pauses everything
 
 
 def new_worker_id() -> str:
@@ -68,6 +69,7 @@ class Store:
         self.engine: Engine = make_engine(self.url, schema=schema)
         if create:
             metadata.create_all(self.engine)
+            _add_later_columns(self.engine)
             _add_later_indexes(self.engine)
 
     @property
@@ -499,6 +501,28 @@ def _asset_record(entry: Mapping[str, Any] | object, stamp: dt.datetime) -> dict
     return dict(path=str(path), testimonial_id=get("testimonial_id", "testimonial"), variant=get("variant"),
                 language=get("language", "lang"), content_hash=get("content_hash", "hash", "sha256"),
                 rendered_at=rendered or stamp)
+
+
+def _add_later_columns(engine: Engine) -> None:
+    """Columns added to the schema after stores were made (`LATER_COLUMNS`), added where missing
+    (`ALTER TABLE ... ADD COLUMN`, nullable: SQLite and PostgreSQL add it in place, old rows NULL).
+    Another process adding it at the same moment is fine; a store that cannot be altered raises."""
+    inspector = inspect(engine)
+    found: dict[str, set[str]] = {}
+    for column in LATER_COLUMNS:
+        table = column.table
+        if table.name not in found:
+            found[table.name] = {c["name"] for c in inspector.get_columns(table.name, schema=table.schema)}
+        if column.name in found[table.name]:
+            continue
+        kind = column.type.compile(dialect=engine.dialect)
+        name = engine.dialect.identifier_preparer.format_table(table)
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {column.name} {kind}")
+        except SQLAlchemyError:
+            if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name, schema=table.schema)}:
+                raise  # a read-only file, a user without ALTER: the commands' store_errors says so in one line
 
 
 def _add_later_indexes(engine: Engine) -> None:

@@ -64,6 +64,19 @@ def test_the_demo_leaves_its_store_and_prints_a_console_account_for_it(first_run
         assert linked and results.count('rel="noopener noreferrer">open</a>') == len(linked)
 
 
+def test_every_x_post_goes_out_through_renewed_2_hour_tokens(first_run) -> None:  # type: ignore[no-untyped-def]
+    """The sandbox connects X (and LinkedIn) through the emulators' OAuth: X tokens live 2 hours on the
+    campaign clock, so every X post of the year goes out with a token the daemon renewed, and says so."""
+    root, outcome = first_run
+    x_posts = [r for r in outcome.result.received if r.platform == "x"]
+    assert x_posts and all(r.token_generation is not None and r.token_generation >= 1 for r in x_posts), \
+        [(r.channel_id, r.token_generation) for r in x_posts]
+    log = (root / "demo" / "daemon.log").read_text(encoding="utf-8")
+    refreshed = {line.split("channel=")[1].split()[0].rstrip("]") for line in log.splitlines() if "token_refreshed" in line}
+    assert {"be-x", "embassy-tokyo"} <= refreshed
+    assert "reconnect_needed" not in log and "renew_failed" not in log
+
+
 def test_every_planned_post_is_published_once_as_planned(first_run) -> None:  # type: ignore[no-untyped-def]
     root, outcome = first_run
     assert outcome.report is not None and outcome.report.ok, outcome.report and outcome.report.to_markdown()

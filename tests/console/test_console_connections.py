@@ -45,7 +45,11 @@ def back_at_console(client, location: str):  # type: ignore[no-untyped-def]
 def test_an_admin_connects_be_x_and_sees_its_connection(client_for, rig, x):
     ada = client_for()
     login(ada, "ada")
-    before = ada.get("/connections").text
+    listed = ada.get("/connections")
+    before = listed.text
+    form_action = listed.headers["content-security-policy"].split("form-action")[1].split(";")[0].split()
+    assert form_action[:2] == ["'self'", x.base_url] and "https://www.linkedin.com" in form_action  # the platforms only
+    assert all(origin.startswith("https://") and origin.count("/") == 2 for origin in form_action[2:]), form_action
     assert "be-x" in before and "not connected" in before and "app password" in before  # Bluesky as it is
     sent = press_connect(ada)
     assert sent.status_code == 303

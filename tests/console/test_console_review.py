@@ -218,3 +218,17 @@ def test_without_javascript_a_week_goes_through_the_confirmation_page(browser, s
     assert rig.store.get(other).state == "sent_back"
     context.close()
     assert START  # the rig's clock: nothing here depends on the wall clock
+
+
+def test_a_post_carrying_several_languages_shows_each_text_to_whoever_reviews_it(client_for, rig) -> None:
+    """The sample's YouTube channel posts in en, fr and nl: one video, whose French and Dutch titles
+    and descriptions go out with it. The review card and the post's page show them (read-only)."""
+    client = client_for()
+    login(client, "ada")
+    video = "pride-marriage-equality.2027.be-youtube.en"
+    assert [lang for lang, _ in rig.store.get(video).localizations] == ["fr", "nl"]
+    for page in (client.get("/?channel=be-youtube").text, client.get(f"/posts/{video}").text):
+        assert "this one post carries 3 languages" in page
+        assert "aimer qui je veux" in page and "Hier kon ik openlijk houden" in page
+        assert '>en+fr+nl</span>' in page  # the card's language mark (the preview's card too)
+    assert "this one post carries" not in client.get("/?channel=be-x").text  # a post per language elsewhere

@@ -2,10 +2,10 @@
 processing as a state.
 
 1. `POST /upload/youtube/v3/videos?uploadType=resumable&part=snippet,status,localizations` with the
-   video resource (title, description, `defaultLanguage` and `localizations` in the post's
-   language, `privacyStatus`) answers the session URL in `Location`: it goes into the step ledger
-   at once (`upload_session`), so an interrupted upload resumes in that session and never makes a
-   second video;
+   video resource (title, description and `defaultLanguage` in the post's language, the channel's
+   first; `localizations`: a title and description per language the post carries; `privacyStatus`)
+   answers the session URL in `Location`: it goes into the step ledger at once (`upload_session`),
+   so an interrupted upload resumes in that session and never makes a second video;
 2. the bytes go to the session URL in chunks (`Content-Range: bytes A-B/TOTAL`, multiples of
    256 KiB); a `308` with `Range` says what arrived; after a failure (or a restart) the publisher
    asks with `Content-Range: bytes */TOTAL` and sends from there; the last chunk answers the video
@@ -196,11 +196,12 @@ class YouTubePublisher(HttpPublisher):
         return video
 
     def _start_session(self, post: OutgoingPost, clip: OutgoingMedia, total: int, privacy: str) -> str:
-        title = title_of(post.text)
-        text = {"title": title, "description": post.text}
+        text = {"title": title_of(post.text), "description": post.text}
+        localizations = {post.language: text, **{language: {"title": title_of(caption), "description": caption}
+                                                  for language, caption in post.localizations}}
         resource = {"snippet": {**text, "defaultLanguage": post.language, "categoryId": "22"},
                     "status": {"privacyStatus": privacy, "selfDeclaredMadeForKids": False},
-                    "localizations": {post.language: text}}
+                    "localizations": localizations}
         response = self.request(
             "POST", self.url("base_url", "/upload/youtube/v3/videos"), what="the upload session",
             params={"uploadType": "resumable", "part": "snippet,status,localizations"},

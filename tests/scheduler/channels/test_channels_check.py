@@ -113,3 +113,7 @@ def test_check_command_passes_against_the_emulators(tmp_path) -> None:
     assert "11 of 11 channels ready" in done.stdout
     # an unaudited YouTube project is ready, and check says its videos will be private
     assert any(l.startswith("be-youtube (youtube): note:") and "private" in l for l in done.stdout.splitlines())
+    # each channel's expiry: X connected through the emulator's OAuth (2 h, renews itself), Bluesky's app password
+    x_line = next(l for l in done.stdout.splitlines() if l.startswith("be-x (connected)"))
+    assert "access token until" in x_line and "renews itself (single-use refresh tokens)" in x_line, x_line
+    assert any(l.startswith("embassy-washington (app password): does not expire") for l in done.stdout.splitlines())

@@ -170,7 +170,7 @@ def test_caption_rules_name_the_limit() -> None:
 
 def test_a_connected_channel_gets_a_long_lived_token_and_renews_it(threads) -> None:  # type: ignore[no-untyped-def]
     """The generic OAuth client (scheduler/platforms/oauth.py) with Threads' spec: the code gives a
-    short-lived token, the first renewal exchanges it (th_exchange_token), later ones refresh it
+    short-lived token that the connection exchanges at once (th_exchange_token), later renewals refresh it
     (th_refresh_token) once it is a day old; an expired token is TokenExpired (renew, then retry)."""
     from urllib.parse import parse_qsl, urlsplit
 
@@ -184,16 +184,15 @@ def test_a_connected_channel_gets_a_long_lived_token_and_renews_it(threads) -> N
     url = authorize_url(OAUTH, api, client_id=oauth.client_id, redirect_uri=CALLBACK, state="s1", verifier=None)
     assert "scope=threads_basic%2Cthreads_content_publish%2Cthreads_manage_insights" in url and "code_challenge" not in url
     code = dict(parse_qsl(urlsplit(approve(url, r.emulator.account)).query))["code"]
-    short = exchange_code(OAUTH, api, client_id=oauth.client_id, client_secret=oauth.client_secret, code=code,
-                          redirect_uri=CALLBACK, verifier=None, now=r.clock.now())
-    assert short.expires_at == r.clock.now() + dt.timedelta(hours=1) and short.refresh_token is None
+    # the code gives a 1-hour token; exchange_code trades it at once (th_exchange_token) for the one kept
+    long = exchange_code(OAUTH, api, client_id=oauth.client_id, client_secret=oauth.client_secret, code=code,
+                         redirect_uri=CALLBACK, verifier=None, now=r.clock.now())
+    assert long.expires_at == r.clock.now() + dt.timedelta(days=60) and long.refresh_token is None
 
     def renewed(token: str):  # type: ignore[no-untyped-def]
         return renew(RefreshRequest(OAUTH, api["token_url"], oauth.client_id, oauth.client_secret, token, None, r.clock.now(),
                                     requests.Session(), 5.0))
 
-    long = renewed(short.access_token)
-    assert long.expires_at == r.clock.now() + dt.timedelta(days=60)
     publisher = type(r.publisher)(r.publisher.channel_id, r.publisher.account,
                                   r.publisher.credentials.with_values(TOKEN=long.access_token), api=r.overrides, clock=r.clock)
     assert publisher.publish(make_post("threads", None, text="with a connected token")).remote_id

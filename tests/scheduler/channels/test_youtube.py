@@ -29,7 +29,7 @@ from scheduler.daemon import DispatchConfig, Dispatcher
 from scheduler.store import states, sync_plan
 from testkit.stores import sqlite_store  # noqa: F401 - a fixture
 from testkit.channels import ACCOUNTS, FAKE_TOKEN, Rig, channel, rig
-from testkit.youtube import CAPTION, KiB, clip_post, clips, youtube  # noqa: F401 - clips, youtube: fixtures
+from testkit.youtube import CAPTION, LOCALIZED, KiB, clip_post, clips, youtube  # noqa: F401 - clips, youtube: fixtures
 
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -53,6 +53,18 @@ def test_upload_with_captions_localizations_and_private_when_unaudited(youtube, 
     assert total > 2 * 256 * KiB
     assert r.emulator.content_ranges[0] == f"bytes 0-{256 * KiB - 1}/{total}"  # 256 KiB chunks, in order
     assert r.emulator.quota_used() == 1600 + 2 * 400 + 2  # the upload, two captions, two processing checks
+
+
+def test_one_video_carries_every_language_in_localizations(youtube, clips) -> None:
+    r = youtube()
+    r.publisher.publish(clip_post(clips, captions=("en", "fr"), localizations=LOCALIZED))
+    [video] = r.emulator.published
+    assert video["language"] == "en" and video["languages"] == ["en", "fr", "nl"] and r.emulator.sessions_started() == 1
+    [item] = r.publisher.read("/youtube/v3/videos", what="the video", params={"part": "localizations", "id": video["id"]})["items"]
+    sent = item["localizations"]  # as the emulator kept them from the upload session's resource
+    assert sent["en"] == {"title": "Why Belgium? Aiko Tanaka on research in Leuven", "description": CAPTION}
+    assert sent["fr"] == {"title": "Pourquoi la Belgique ? Aiko Tanaka et la recherche à Louvain", "description": LOCALIZED[0][1]}
+    assert sent["nl"]["title"] == "Waarom België? Aiko Tanaka over onderzoek in Leuven"
 
 
 def test_processing_is_a_state_on_a_durable_ledger(youtube, clips) -> None:
@@ -317,8 +329,8 @@ def test_approved_subtitles_reach_the_publisher_beside_the_clip(write_calendar, 
 
 def test_the_daemon_pauses_the_channel_until_midnight_pacific_then_publishes(youtube, clips, sqlite_store, tmp_path) -> None:
     """The dispatcher with the real publisher: a quota error holds the channel until YouTube resets
-    the quota (midnight in Los Angeles, on the injected clock); then the video and its caption
-    tracks go out once, from the build folder as the render left them."""
+    the quota (midnight in Los Angeles, on the injected clock); then the video, its caption tracks
+    and its other languages' titles and descriptions go out once, from the build folder and the store."""
     build = tmp_path / "build"
     (build / "ben" / "captions").mkdir(parents=True)
     (build / "ben" / "landscape_16x9.en.mp4").write_bytes(clips["landscape"].read_bytes())
@@ -326,7 +338,7 @@ def test_the_daemon_pauses_the_channel_until_midnight_pacific_then_publishes(you
     at = scheduler_kit.START  # 2027-05-01 06:00 UTC: 23:00 the day before in Los Angeles (PDT)
     media = MediaRef("ben", "clip", "landscape_16x9", "en", "ben/landscape_16x9.en.mp4", "Ben Okafor speaks", 256, 144)
     post = dataclasses.replace(scheduler_kit.make_post("clip-day", "be-youtube", at, platform="youtube", caption=CAPTION),
-                               account=ACCOUNTS["youtube"], media=media)
+                               account=ACCOUNTS["youtube"], media=media, localizations=LOCALIZED)
     sync_plan(sqlite_store, [post], at)
     r = youtube()
     r.clock.set(at)
@@ -348,6 +360,7 @@ def test_the_daemon_pauses_the_channel_until_midnight_pacific_then_publishes(you
     row = sqlite_store.get(post.id)
     [video] = r.emulator.published
     assert row.state == states.PUBLISHED and row.remote_id == video["id"] and video["captions"] == ["en"]
+    assert video["languages"] == ["en", "fr", "nl"]  # the store's localizations reach the wire
 
 
 def test_refused_bytes_leave_no_session_and_nothing_in_doubt(youtube, clips, tmp_path: Path) -> None:

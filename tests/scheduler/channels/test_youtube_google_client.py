@@ -21,7 +21,7 @@ from googleapiclient.http import MediaFileUpload
 from scheduler.platforms.registry import collector_for
 from testkit.channels import FAKE_TOKEN
 
-from testkit.youtube import KiB, clip_post, clips, youtube  # noqa: F401 - clips, youtube: fixtures
+from testkit.youtube import LOCALIZED, KiB, clip_post, clips, youtube  # noqa: F401 - clips, youtube: fixtures
 
 
 class _UploadsOverHttp(httplib2.Http):
@@ -103,11 +103,16 @@ def test_google_client_uploads_captions_and_reads_statistics(youtube, clips, goo
 
 def test_google_client_reads_what_our_publisher_uploaded(youtube, clips, google) -> None:  # noqa: F811
     r = youtube()
-    result = r.publisher.publish(clip_post(clips, captions=("en", "fr")))
+    result = r.publisher.publish(clip_post(clips, captions=("en", "fr"), localizations=LOCALIZED))
     client = google(r.emulator.base_url)
     [item] = client.videos().list(part="snippet,status,localizations", id=result.remote_id).execute()["items"]
     assert item["snippet"]["title"] == "Why Belgium? Aiko Tanaka on research in Leuven"
     assert item["snippet"]["defaultLanguage"] == "en" and item["localizations"]["en"]["title"] == item["snippet"]["title"]
+    # one video, every language of the channel: a title and description per language
+    assert sorted(item["localizations"]) == ["en", "fr", "nl"]
+    assert item["localizations"]["fr"] == {"title": "Pourquoi la Belgique ? Aiko Tanaka et la recherche à Louvain",
+                                           "description": dict(LOCALIZED)["fr"]}
+    assert item["localizations"]["nl"]["description"] == dict(LOCALIZED)["nl"]
     assert item["status"]["privacyStatus"] == "private" and item["status"]["uploadStatus"] == "processed"
     tracks = client.captions().list(part="snippet", videoId=result.remote_id).execute()["items"]
     assert sorted(t["snippet"]["language"] for t in tracks) == ["en", "fr"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 
 import pytest
@@ -21,7 +20,8 @@ from scheduler.platforms.credentials import Credentials
 from scheduler.platforms.registry import publisher_for
 from scheduler.store import states, sync_plan
 from testkit.channels import channel
-from testkit.connections import START, connect, token_rig
+from testkit.channels import ACCOUNTS
+from testkit.connections import START, connect, race, token_rig
 from testkit.scheduler import make_post
 
 
@@ -80,7 +80,6 @@ def test_a_revoked_refresh_token_ends_in_one_reconnect_needed_and_a_paused_chann
     rig.clock.advance(dt.timedelta(hours=3))
     for _ in range(5):
         renewer.run_once()
-        renewer.before_publish  # noqa: B018 - the dispatcher's question is asked below
     assert refreshes(rig) == [False]  # asked once, never again with a dead refresh token
     assert len(events.named("reconnect_needed")) == 1
     paused = rig.store.channel_states()["be-x"]
@@ -98,21 +97,18 @@ def test_three_daemons_on_one_store_renew_once(store_spec, tmp_path):
         renewers = [made.renewer(worker=f"host:{n}:w") for n in range(3)]
         for window in range(3):
             made.clock.advance(dt.timedelta(minutes=110))
-            barrier = threading.Barrier(3)
-
-            def run(renewer):
-                barrier.wait()
-                renewer.run_once()
-
-            threads = [threading.Thread(target=run, args=(r,)) for r in renewers]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            race(*(r.run_once for r in renewers))
             assert refreshes(made) == [True] * (window + 1)
         assert made.vault.get("be-x").renewals == 3
     finally:
         made.close()
+
+
+def test_the_job_a_publish_and_the_figures_of_one_daemon_renew_once(rig):
+    renewer = rig.renewer(worker="host:1:one")
+    rig.clock.advance(dt.timedelta(minutes=110))
+    race(renewer.run_once, lambda: renewer.before_publish("be-x"), lambda: renewer.ensure_fresh("be-x"))
+    assert refreshes(rig) == [True] and rig.vault.get("be-x").reconnect is None
 
 
 def test_no_renewal_while_the_channel_publishes(rig):
@@ -158,10 +154,11 @@ def test_a_renewal_killed_at_each_step_loses_only_the_documented_case(rig, event
         assert rig.emulator.oauth.live_refresh_tokens("belgium") == 1
 
 
-def x_dispatcher(rig, renewer):
-    creds = resolve("be-x", "x", rig.vault, static=lambda required: Credentials(
-        "be-x", "x", rig.emulator.credentials_of("belgium", rig.emulator.token) | {"TOKEN": ""}))
-    publisher = publisher_for(channel("x"), credentials=creds, api_overrides=rig.emulator.overrides(""), clock=rig.clock,
+def x_dispatcher(rig, renewer, platform: str = "x"):
+    channel_id = f"be-{platform}"
+    creds = resolve(channel_id, platform, rig.vault, static=lambda required: Credentials(
+        channel_id, platform, rig.emulator.credentials_of(rig.emulator.account, rig.emulator.token) | {"TOKEN": ""}))
+    publisher = publisher_for(channel(platform), credentials=creds, api_overrides=rig.emulator.overrides(""), clock=rig.clock,
                               timeout=5.0)
     return Dispatcher(rig.store, rig.clock, lambda _c: publisher, worker="test:0:a", tokens=renewer)
 
@@ -186,3 +183,24 @@ def test_a_401_on_a_young_token_pauses_without_renewing(rig):
     x_dispatcher(rig, renewer).run_once()
     assert refreshes(rig) == [] and rig.store.channel_states()["be-x"]["paused"]
     assert rig.store.get(post.id).state == states.DUE
+
+
+def test_a_401_that_says_expired_renews_once_and_the_post_goes_out(tmp_path):
+    """LinkedIn (a partner app, with refresh tokens) says EXPIRED_ACCESS_TOKEN before the stored expiry
+    (its clock ran ahead): the token is renewed once and the post goes out again at once."""
+    rig = token_rig(tmp_path, "linkedin", account=ACCOUNTS["linkedin"], refresh_tokens=True)
+    try:
+        connect(rig.vault, rig.emulator, "be-linkedin", rig.emulator.account, START)
+        renewer = rig.renewer()
+        post = make_post("early-end", channel="be-linkedin", platform="linkedin", at=START + dt.timedelta(days=1))
+        sync_plan(rig.store, [post], START)
+        rig.clock.set(START + dt.timedelta(days=1))
+        old = rig.vault.get("be-linkedin").access_token
+        rig.emulator.oauth.access[old].expires_at = rig.clock.now()  # the platform ended it early
+        dispatcher = x_dispatcher(rig, renewer, "linkedin")
+        report = dispatcher.run_once()
+        assert report.retrying == [post.id] and report.published == [post.id]  # renewed, then out in the same pass
+        assert refreshes(rig) == [True] and rig.emulator.published[0]["token_generation"] == 1
+        assert not rig.store.channel_states().get("be-linkedin", {}).get("paused")
+    finally:
+        rig.close()

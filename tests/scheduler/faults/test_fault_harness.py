@@ -13,7 +13,7 @@ import os
 import pytest
 
 from testkit import loopdisk
-from testkit.fault_harness import run_plan, short_plans
+from testkit.fault_harness import renewal_plans, run_plan, short_plans
 
 pytestmark = pytest.mark.slow  # real daemons and emulators under faults
 
@@ -46,3 +46,17 @@ def test_every_planned_post_is_out_once_held_or_missed(plan, tmp_path):
     assert verdict.ok, verdict.line()
     assert verdict.published >= verdict.posts // 2 and verdict.kills >= min(1, plan.kills)
     assert verdict.crashes == len([c for c in plan.crash_at if c]) and verdict.disk_faults == list(plan.disk)
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("plan", renewal_plans(), ids=lambda p: p.name)
+def test_a_daemon_killed_at_each_step_of_a_token_renewal_loses_only_the_documented_case(plan, tmp_path):
+    """X's 2 h tokens renew on the campaign clock (10 minutes a second): the daemon is SIGKILLed at
+    its first renewal's step and restarted. Before the request or after the write nothing is lost;
+    between X's answer and the write the channel's connection is lost, reported once as
+    `reconnect_needed` naming that case, and the channel paused (its posts wait or are missed, never sent twice)."""
+    verdict = run_plan(plan, tmp_path)
+    print(verdict.line())
+    assert verdict.ok, verdict.line()
+    assert verdict.crashes == 1 and verdict.renewals >= 1
+    assert len(verdict.reconnect) == (1 if plan.loses_connection else 0), verdict.reconnect

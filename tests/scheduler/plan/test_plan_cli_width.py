@@ -33,6 +33,9 @@ def test_plan_fits_80_columns_with_every_post() -> None:
     rows = [line for line in lines if line[:4].isdigit()]
     assert len(rows) == 65
     assert any(" ja " in row and "ベルギー" in row for row in rows)  # Japanese is two cells a character and still fits
+    # one YouTube video carries the channel's three languages: said on its row and under the table
+    assert any("be-youtube" in row and " en+2 " in row and "pride-marriage" in row for row in rows)
+    assert "  pride-marriage-equality.2027.be-youtube.en: en, fr, nl" in lines
     assert "--wide" in out
 
 
