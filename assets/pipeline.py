@@ -320,6 +320,8 @@ def collect(summary: RenderSummary, manifest: Manifest, result: SourceResult, in
         for spec in task.specs:  # renders of an earlier version of this file are stale now
             manifest.refuse(spec.job.output, None, result.source_error, "rejected")
             _remove_output(task.out, spec.job.output)
+        if task.kind == "clip":  # caption tracks travel with the clip: a refused clip leaves none behind
+            _remove_caption_tracks(task.out / task.testimonial_id)
         return
     if result.crash:
         summary.errors.append({"source": task.source.name, "problems": [result.crash],
@@ -383,6 +385,17 @@ def caption_tracks(calendar: Any, files: Mapping[str, Path], used: set[str], out
             for stale in folder.iterdir():
                 if stale.name not in keep:
                     stale.unlink()
+
+
+def _remove_caption_tracks(folder: Path) -> None:
+    """Delete the testimonial's caption copies, and its build folder when nothing else is left in it."""
+    captions = folder / CAPTIONS
+    if captions.is_dir():
+        for copy in captions.iterdir():
+            copy.unlink()
+        captions.rmdir()
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
 
 
 def _remove_output(out: Path, output: str) -> None:

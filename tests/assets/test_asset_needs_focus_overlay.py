@@ -27,7 +27,8 @@ def test_required_renders_for_the_sample_calendar_are_deduplicated_sorted_and_me
     assert by_output["priya-sharma/landscape_16x9.en.jpg"].platforms == ("facebook", "mastodon", "x")
     assert by_output["youssef-benali/landscape_16x9.ar.jpg"].kind == "photo"
     assert by_output["aiko-tanaka/landscape_16x9.ja.mp4"].subtitles == "aiko-tanaka.ja.srt"
-    assert by_output["camille-tremblay/story_9x16.fr.mp4"].platforms == ("instagram",)
+    # the 9:16 clip serves Instagram's reels and Threads' videos (be-threads posts Pride in French)
+    assert by_output["camille-tremblay/story_9x16.fr.mp4"].platforms == ("instagram", "threads")
     for job in jobs:
         assert job.output == output_name(job.testimonial_id, job.variant.name, job.language, job.kind)
     # every language of every channel of every moment is covered

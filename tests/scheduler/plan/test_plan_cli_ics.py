@@ -76,7 +76,7 @@ def test_plan_command_prints_table_and_exits_zero(tmp_path: Path) -> None:
     # an empty build folder: the assets are "not rendered" even where the demo has rendered build/
     result = run("plan", "--wide", "--build", str(tmp_path), "--from", "2027-03-08", "--to", "2027-03-08")
     assert result.returncode == 0, result.stderr
-    assert "3 planned posts" in result.stdout
+    assert "4 planned posts" in result.stdout  # Tokyo, be-x, be-linkedin, be-youtube
     assert "2027-03-08 09:00 JST Asia/Tokyo" in result.stdout and "03-08 00:00Z" in result.stdout
     assert "not rendered" in result.stdout and "no plan errors" in result.stdout
 
@@ -102,11 +102,11 @@ def test_plan_json_and_ics_from_the_cli(tmp_path: Path) -> None:
     result = run("plan", "--json", "--build", str(tmp_path / "build"), "--from", "2027-05-09", "--to", "2027-05-09", "--ics", str(out))
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert len(payload["posts"]) == 15 and payload["issues"] == []
+    assert len(payload["posts"]) == 17 and payload["issues"] == []  # Europe Day, be-threads (en, fr) included
     first = payload["posts"][0]
     assert first["local_time"] == "2027-05-09T07:00:00+02:00" and first["scheduled_at"] == "2027-05-09T05:00:00+00:00"
     assert first["media"]["rendered"] is False and first["media"]["alt_text"]
-    assert len(icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT")) == 15
+    assert len(icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT")) == 17
 
 
 def test_plan_exits_one_when_a_post_cannot_be_planned(tmp_path: Path) -> None:
