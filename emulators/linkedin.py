@@ -102,8 +102,11 @@ class LinkedInEmulator(Emulator):
         state, account = self.token_state(request.bearer())
         if state == "expired":  # an OAuth token past its 60 days
             raise Reject(401, "The token used in the request has expired", code=65602, name="EXPIRED_ACCESS_TOKEN")
-        if self.take("expired_token") is not None or state != "ok" or account is None:
+        if self.take("expired_token") is not None:  # the fault tests inject: a token refused as expired
             raise Reject(401, "The token used in the request has expired", code=65601)
+        if state != "ok" or account is None:  # unknown, or revoked by the member or by the renewal that replaced it
+            raise Reject(401, "The token used in the request has been revoked by the user", code=65601,
+                         name="REVOKED_ACCESS_TOKEN")
         if rest:
             version = request.headers.get("linkedin-version", "")
             require(re.fullmatch(r"\d{6}(\.\d{2})?", version), "A version must be present. Please specify a version by adding the "

@@ -101,6 +101,9 @@ def test_linkedin_60_day_tokens_with_authlib_and_refresh_for_partner_apps():
         expired = requests.get(plain.api_url + "/organizations/1", headers=headers)
         assert expired.status_code == 401
         assert expired.json()["serviceErrorCode"] == 65602 and expired.json()["code"] == "EXPIRED_ACCESS_TOKEN"
+        revoked = requests.get(plain.api_url + "/organizations/1", headers={**headers, "Authorization": "Bearer not-a-token"})
+        assert revoked.status_code == 401 and revoked.json()["code"] == "REVOKED_ACCESS_TOKEN"
+        assert revoked.json()["serviceErrorCode"] == 65601
     finally:
         plain.stop()
         partner.stop()
