@@ -18,7 +18,7 @@ from campaign.calendar.models import Calendar
 from emulators import Sandbox
 from scheduler.connections.vault import Vault
 from scheduler.platforms.oauth import authorize_url, exchange_code, new_verifier
-from scheduler.platforms.registry import platform_of
+from scheduler.platforms.registry import platform_of, resolve_api
 from scheduler.store import Store
 
 #: Where the sandbox's "browser" is sent back (never opened: the code is read from the redirect).
@@ -58,7 +58,8 @@ def connect_sandbox(vault: Vault, box: Sandbox, calendar: Calendar, now: dt.date
             continue
         if platforms is not None and channel.platform.value not in platforms:
             continue
-        connect_channel(vault, channel.id, platform_of(channel.platform).name, channel.account, box.overrides(channel.id),
+        api = resolve_api(channel, box.overrides(channel.id))  # the calendar's `api:` too (Google's `oauth_app`)
+        connect_channel(vault, channel.id, platform_of(channel.platform).name, channel.account, api,
                         credentials["CLIENT_ID"], credentials.get("CLIENT_SECRET") or None, now)
         connected.append(channel.id)
     return connected

@@ -31,10 +31,12 @@ def test_keys() -> MultiFernet:
 
 
 def connect(vault: Vault, emulator: Emulator, channel_id: str, account: str, now: dt.datetime, *,
-            by: str = "admin") -> None:
-    """Connect `channel_id` as `account` through the emulator's own flow (our client, its consent page)."""
+            by: str = "admin", api: dict[str, str] | None = None) -> None:
+    """Connect `channel_id` as `account` through the emulator's own flow (our client, its consent page);
+    `api`: more of the channel's API settings (`oauth_app`)."""
     assert emulator.oauth is not None
-    connect_channel(vault, channel_id, emulator.platform, account, emulator.overrides(""), emulator.oauth.client_id,
+    connect_channel(vault, channel_id, emulator.platform, account, {**emulator.overrides(""), **(api or {})},
+                    emulator.oauth.client_id,
                     emulator.oauth.client_secret, now, by=by)
 
 

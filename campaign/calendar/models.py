@@ -163,6 +163,8 @@ class ApiSettings(Strict):
     media_base_url: str | None = None  # plain, predictable media addresses (before `media_urls:`; validate warns)
     video_base_url: str | None = None  # Bluesky's video service
     audited: bool = False  # the app passed the platform's audit (YouTube: an unaudited project uploads private videos only)
+    # the publishing status of the channel's OAuth app (YouTube: an app in "testing" gets refresh tokens that end after 7 days)
+    oauth_app: Literal["testing", "production"] | None = None
 
 
 class Variants(Strict):

@@ -229,7 +229,9 @@ class Renewer:
         except AuthError as error:
             self.log.event("renew_failed", f"{error}", level=logging.WARNING, channel=channel_id)
             return "failed"
-        _, token_url = spec.endpoints(self.api(channel_id))
+        api = self.api(channel_id)
+        spec = spec.for_channel(api)
+        _, token_url = spec.endpoints(api)
         now = self.clock.now()
         if not self.vault.record_intent(channel_id, self.worker, now):
             return "busy"

@@ -17,7 +17,7 @@ import base64
 import datetime as dt
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 from urllib.parse import urlencode
 
@@ -92,6 +92,9 @@ class OAuthSpec:
     rotating: bool = False
     #: Seconds a refresh token lives when the answer does not say (None: no stated end).
     refresh_lifetime: float | None = None
+    #: Refresh-token lifetimes a channel's API settings choose, {setting: {value: seconds}}, in place of
+    #: `refresh_lifetime` (Google: `api: {oauth_app: testing}`, refresh tokens that die after 7 days).
+    refresh_lifetime_by_api: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     #: How the client authenticates at the token endpoint: "basic" (HTTP Basic, confidential
     #: clients) or "body" (client_id and client_secret in the form).
     client_auth: str = "basic"
@@ -117,6 +120,14 @@ class OAuthSpec:
         """(authorize URL, token URL): the channel's api settings win (the sandbox points them at emulators)."""
         api = api or {}
         return str(api.get(AUTHORIZE_KEY) or self.authorize_url), str(api.get(TOKEN_KEY) or self.token_url)
+
+    def for_channel(self, api: Mapping[str, Any] | None) -> "OAuthSpec":
+        """This spec as a channel with these API settings gets it (`refresh_lifetime_by_api` applied)."""
+        for key, lifetimes in self.refresh_lifetime_by_api.items():
+            chosen = str((api or {}).get(key) or "").lower()
+            if chosen in lifetimes:
+                return replace(self, refresh_lifetime=lifetimes[chosen])
+        return self
 
     def can_renew(self, has_refresh_token: bool) -> bool:
         return self.renews_with_access_token or has_refresh_token
@@ -150,6 +161,7 @@ def exchange_code(spec: OAuthSpec, api: Mapping[str, Any] | None, *, client_id: 
                   code: str, redirect_uri: str, verifier: str | None, now: dt.datetime,
                   session: requests.Session | None = None, timeout: float = 30.0) -> TokenAnswer:
     """Trade an authorization code for tokens (RFC 6749 4.1.3, RFC 7636 4.5)."""
+    spec = spec.for_channel(api)
     _, token_url = spec.endpoints(api)
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
     if spec.pkce and verifier:

@@ -55,7 +55,7 @@ from scheduler.platforms.youtube import oauth as youtube_oauth
 from scheduler.platforms.youtube import text as youtube_text
 from scheduler.platforms.youtube.publisher import YouTubePublisher
 
-_API_KEYS = ("base_url", "version", "media_base_url", "video_base_url", "audited")
+_API_KEYS = ("base_url", "version", "media_base_url", "video_base_url", "audited", "oauth_app")
 
 
 @dataclass(frozen=True)

@@ -275,3 +275,13 @@ def test_graph_api_version_expiry_warns_then_fails(tmp_path: Path) -> None:
     with pytest.raises(CalendarError) as caught:
         load_calendar(path, today=dt.date(2027, 1, 21))
     assert any("expired on 2027-01-21" in str(p) and "v25.0" in str(p) for p in caught.value.problems)
+
+
+def test_a_google_app_status_is_testing_or_production(tmp_path: Path) -> None:
+    path, _ = broken(tmp_path, "api: {audited: false}", "api: {audited: false, oauth_app: testing}")
+    loaded = load_calendar(path, today=TODAY)
+    assert next(c for c in loaded.calendar.channels if c.id == "be-youtube").api.oauth_app == "testing"
+    path, text = broken(tmp_path, "api: {audited: false}", "api: {audited: false, oauth_app: test}")
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"calendar.yaml:{line_of(text, 'oauth_app: test')}: channels[be-youtube].api.oauth_app") \
+        and "testing" in problem and "production" in problem, problem

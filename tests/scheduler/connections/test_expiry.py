@@ -86,3 +86,30 @@ def test_status_prints_each_connected_channel_and_never_its_tokens(tmp_path, mon
     as_json = json.loads(CliRunner().invoke(app, ["status", "--db", url, "--json"]).stdout)
     assert as_json["connections"][0]["channel"] == "be-x" and as_json["connections"][0]["renews_itself"] is True
     assert Vault(Store(url), create=False).all()[0].channel_id == "be-x"
+
+
+def test_a_youtube_channel_whose_google_app_is_in_testing_stops_7_days_after_connecting(tmp_path):
+    """Google ends a refresh token 7 days after it is issued while the app is in "Testing": with
+    `api: {oauth_app: testing}` the stored end is the connection + 7 days, renewals keep it, the
+    lines say the day, the admins are told 7 and 1 days ahead; without the setting it renews for good."""
+    rig = token_rig(tmp_path, "youtube", account=ACCOUNTS["youtube"])
+    try:
+        connect(rig.vault, rig.emulator, "be-youtube", rig.emulator.account, START, api={"oauth_app": "testing"})
+        connect(rig.vault, rig.emulator, "be-youtube-live", rig.emulator.account, START, api={"oauth_app": "production"})
+        end = START + dt.timedelta(days=7)
+        row = stored_row(rig.vault.get("be-youtube", tokens=False))
+        assert row.stops_at == end and row.renews
+        assert row.line() == ("be-youtube (connected): access token until 2027-05-01 07:00 UTC, renews itself "
+                              "(refresh token); the channel stops on 2027-05-08 unless connected again")
+        assert stored_row(rig.vault.get("be-youtube-live", tokens=False)).stops_at is None
+        renewer = rig.renewer()
+        warnings = ExpiryWarnings(rig.vault, rig.clock, lambda: None)
+        said = []
+        for day in range(0, 9):
+            rig.clock.set(START + dt.timedelta(days=day, hours=1))
+            assert renewer.run_once() == {"be-youtube": "renewed", "be-youtube-live": "renewed"}
+            said += warnings.run_once()
+        assert rig.vault.get("be-youtube", tokens=False).refresh_expires_at == end  # a renewal does not extend it
+        assert said == [("be-youtube", 7), ("be-youtube", 1)]
+    finally:
+        rig.close()

@@ -204,3 +204,29 @@ def test_a_401_that_says_expired_renews_once_and_the_post_goes_out(tmp_path):
         assert not rig.store.channel_states().get("be-linkedin", {}).get("paused")
     finally:
         rig.close()
+
+
+def test_a_revoked_refresh_token_queues_one_notice_to_the_admins_not_one_per_attempt(rig, events):
+    """The daemon's token job (renewal + warnings + the notify outbox, as `daemon` builds it)."""
+    from types import SimpleNamespace
+
+    from scheduler.connections.job import TokenJob
+    from scheduler.notify.outbox import Outbox
+
+    admins = SimpleNamespace(recipients=[SimpleNamespace(failures=True, email="admin@example.org", webhook=None,
+                                                         key="admin", approves=[])], email=None)
+    calendar = SimpleNamespace(notifications=admins, channels=[SimpleNamespace(id="be-x")])
+    emulator = rig.emulator
+    pool = SimpleNamespace(  # the dispatcher's pool as TokenJob asks it: the app's credentials, the emulator's endpoints
+        static_credentials=lambda c: Credentials(c, emulator.platform, emulator.credentials_of(emulator.account, emulator.token)),
+        api_settings=lambda _c: emulator.overrides(""))
+    job = TokenJob(rig.store, rig.clock, rig.vault, pool, lambda: calendar, EventLog(logging.getLogger("test.renewal")))
+    emulator.oauth.revoke_refresh_tokens("belgium")
+    for _ in range(4):  # the job runs every 30 s; the campaign clock moves on between runs
+        rig.clock.advance(dt.timedelta(hours=3))
+        job.run_once()
+    assert refreshes(rig) == [False] and len(events.named("reconnect_needed")) == 1
+    assert rig.store.channel_states()["be-x"]["paused"]
+    notices = Outbox(rig.store).rows()
+    assert [(n["subject"], n["target"]) for n in notices] == [("be-x: reconnect needed", "admin@example.org")]
+    assert "revoked" in notices[0]["body"] and rig.vault.get("be-x").refresh_token not in notices[0]["body"]
