@@ -28,7 +28,7 @@ from campaign.calendar import LoadedCalendar
 from campaign.clock import ScaledClock
 from emulators import Sandbox
 from scheduler.connections.job import TokenJob
-from scheduler.connections.renew import renew_at, spec_of
+from scheduler.connections.renew import next_self_renewal
 from scheduler.daemon import Daemon, DaemonConfig, DispatchConfig
 from scheduler.daemon.logs import EventLog
 from scheduler.daemon.publishers import PublisherPool
@@ -157,11 +157,7 @@ def rehearse(loaded: LoadedCalendar, *, build_dir: Path, db_url: str, outbox_dir
 def self_renewing_due(tokens: TokenJob | None) -> dt.datetime | None:
     """The next renewal of a token that renews with itself (Threads): unlike one with a refresh token,
     it cannot be renewed once expired, so the rehearsal's leaping clock stops there."""
-    if tokens is None:
-        return None
-    times = [renew_at(c) for c in tokens.renewer.vault.all()
-             if not c.reconnect and (spec := spec_of(c)) is not None and spec.renews_with_access_token]
-    return min((t for t in times if t is not None), default=None)
+    return None if tokens is None else next_self_renewal(tokens.renewer.vault.all())
 
 
 def collect_remaining(collector: Collector, clock: ScaledClock, tokens: TokenJob | None = None) -> int:

@@ -45,6 +45,7 @@ from campaign.clock import FileClock, write_clock_file
 from emulators.serve import RemoteSandbox
 from scheduler.connections.keys import ENV_KEY, load_keys, new_key
 from scheduler.connections.renew import POINTS as RENEW_POINTS
+from scheduler.connections.renew import next_self_renewal
 from scheduler.connections.vault import Vault
 from scheduler.daemon.crash import POINTS
 from scheduler.plan import plan_posts
@@ -331,7 +332,7 @@ def _run_plan(plan: FaultPlan, work: Path, disk: "loopdisk.LoopDisk | None", *, 
             write_clock_file(clock_file, first - dt.timedelta(minutes=2), plan.speed)
             faults = DiskFaults(plan.disk, disk, store, daemons, len(counted))
             try:
-                _drive(plan, store, clock, daemons, counted, rng, began, timeout, faults)
+                _drive(plan, store, vault, clock, daemons, counted, rng, began, timeout, faults)
             finally:
                 daemons.stop()
             published = _get(control + "/published")
@@ -400,8 +401,8 @@ class DiskFaults:
         self.done.append(kind)
 
 
-def _drive(plan: FaultPlan, store: Store, clock: FileClock, daemons: Daemons, counted: list, rng: random.Random,
-           began: float, timeout: float, faults: DiskFaults) -> None:
+def _drive(plan: FaultPlan, store: Store, vault: Vault, clock: FileClock, daemons: Daemons, counted: list,
+           rng: random.Random, began: float, timeout: float, faults: DiskFaults) -> None:
     """Let campaign time run; leap over stretches where nothing can happen; kill and revive;
     break the disk."""
     ids = set(p.id for p in counted)
@@ -423,6 +424,11 @@ def _drive(plan: FaultPlan, store: Store, clock: FileClock, daemons: Daemons, co
             last_kill = time.monotonic()
         due = store.next_due_at()
         now = clock.now()
+        # never leap over the renewal of a token that renews with itself (Threads): once expired it is lost, as a
+        # daemon stopped for months would lose it; the daemons renew it within a tick of its time
+        renewal = next_self_renewal(vault.all())
+        if renewal is not None and due is not None and renewal < due:
+            due = renewal + dt.timedelta(seconds=30)
         if not in_flight and due is not None and due - now > dt.timedelta(minutes=2):
             clock.leap_to(due - dt.timedelta(seconds=30))
         time.sleep(0.1)

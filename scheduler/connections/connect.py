@@ -126,7 +126,8 @@ class ChannelConnection:
         if self.how == "reconnect needed":
             return f"{self.channel_id}: reconnect needed: {self.reconnect}"
         if self.how == "app password" or (self.how == "pasted token" and not self.can_connect):
-            return f"{self.channel_id} ({self.how}): does not expire ({self.renews_how})"
+            why = f" ({self.renews_how})" if self.renews_how else ""
+            return f"{self.channel_id} ({self.how}): does not expire{why}"
         expiry = f"access token until {self.expires_at:%Y-%m-%d %H:%M} UTC" if self.expires_at else (
             "access token does not expire" if self.how != "pasted token" else "pasted token (expiry unknown)")
         renews = f"renews itself ({self.renews_how})" if self.renews else f"does not renew itself ({self.renews_how})"

@@ -24,7 +24,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -70,6 +70,15 @@ def renew_at(connection: Connection) -> dt.datetime | None:
     if connection.expires_at is None or spec is None:
         return None
     return connection.expires_at - dt.timedelta(seconds=spec.margin(lifetime(connection)))
+
+
+def next_self_renewal(connections: Iterable[Connection]) -> dt.datetime | None:
+    """The next renewal of a token that renews with itself (Threads): unlike one with a refresh token,
+    it cannot be renewed once expired, so a campaign clock that leaps (the rehearsal, the fault
+    harness) must stop there and let the daemon renew it."""
+    times = [renew_at(c) for c in connections
+             if not c.reconnect and (spec := spec_of(c)) is not None and spec.renews_with_access_token]
+    return min((t for t in times if t is not None), default=None)
 
 
 class _TokenAdapter(HTTPAdapter):

@@ -90,12 +90,18 @@ class Platform:
         return bool(self.credentials)
 
 
+#: Meta's Page access tokens (Facebook Pages, Instagram through a Page) made from a long-lived user token.
+_PAGE_TOKEN = ("a Page access token made from a long-lived user token, which Meta gives no expiry date; "
+               "it dies if the admin's password or the app's permissions change")
+
+
 PLATFORMS: dict[str, Platform] = {p.name: p for p in (
     # Page access token; clips go through Meta's Resumable Upload API, which stores the file under
     # an app (its id) with a user access token of a Page admin who has a role on the app.
     Platform("facebook", FacebookPublisher, facebook_text.check, facebook_figures.collect,
-             optional_credentials=("APP_ID", "USER_TOKEN")),
-    Platform("instagram", InstagramPublisher, instagram_text.check, instagram_figures.collect),  # instagram_content_publish
+             optional_credentials=("APP_ID", "USER_TOKEN"), credential_note=_PAGE_TOKEN),
+    Platform("instagram", InstagramPublisher, instagram_text.check, instagram_figures.collect,  # instagram_content_publish
+             credential_note=_PAGE_TOKEN),
     Platform("x", XPublisher, x_text.check, x_figures.collect,  # OAuth 2.0 user-context bearer (tweet.write, media.write)
              optional_credentials=("CLIENT_ID", "CLIENT_SECRET"), oauth=x_oauth.OAUTH),
     Platform("linkedin", LinkedInPublisher, linkedin_text.check, linkedin_figures.collect,  # w_organization_social

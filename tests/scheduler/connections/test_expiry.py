@@ -8,10 +8,14 @@ import datetime as dt
 import logging
 from types import SimpleNamespace
 
-from scheduler.connections.connect import stored_row
+from campaign.calendar.loader import load_calendar
+from scheduler.connections.connect import overview, stored_row
 from scheduler.connections.expiry import ExpiryWarnings
 from scheduler.daemon.logs import EventLog
 from scheduler.notify.outbox import Outbox
+from scheduler.platforms.credentials import Credentials
+from scheduler.platforms.registry import PLATFORMS
+from testkit.assets import REPO
 from testkit.channels import ACCOUNTS
 from testkit.connections import START, connect, token_rig
 
@@ -113,3 +117,17 @@ def test_a_youtube_channel_whose_google_app_is_in_testing_stops_7_days_after_con
         assert said == [("be-youtube", 7), ("be-youtube", 1)]
     finally:
         rig.close()
+
+
+def test_every_channel_without_oauth_says_why_its_credentials_do_not_expire():
+    """`check` printed "be-facebook (pasted token): does not expire ()": a platform whose accounts
+    are not connected with OAuth must say what kind of credential it keeps, and the line never
+    shows an empty reason."""
+    for row in PLATFORMS.values():
+        if row.has_account and row.oauth is None:
+            assert row.credential_note, f"{row.name}: no credential_note in its registry row"
+    calendar = load_calendar(REPO / "calendar.yaml").calendar
+    rows = overview(calendar, None, lambda cid: Credentials(cid, "any", {"TOKEN": "t", "IDENTIFIER": "h"}))
+    lines = [r.line() for r in rows]
+    assert lines and not [line for line in lines if "()" in line], lines
+    assert any("Page access token" in line for line in lines if line.startswith("be-facebook"))
