@@ -424,13 +424,14 @@ def _drive(plan: FaultPlan, store: Store, vault: Vault, clock: FileClock, daemon
             last_kill = time.monotonic()
         due = store.next_due_at()
         now = clock.now()
+        target = due - dt.timedelta(seconds=30) if due is not None else None
         # never leap over the renewal of a token that renews with itself (Threads): once expired it is lost, as a
-        # daemon stopped for months would lose it; the daemons renew it within a tick of its time
+        # daemon stopped for months would lose it; the daemons' renewal job (every 30 real seconds) renews it there
         renewal = next_self_renewal(vault.all())
-        if renewal is not None and due is not None and renewal < due:
-            due = renewal + dt.timedelta(seconds=30)
-        if not in_flight and due is not None and due - now > dt.timedelta(minutes=2):
-            clock.leap_to(due - dt.timedelta(seconds=30))
+        if renewal is not None and target is not None:
+            target = min(target, renewal)
+        if not in_flight and target is not None and target - now > dt.timedelta(seconds=90):
+            clock.leap_to(target)
         time.sleep(0.1)
     raise TimeoutError(f"{plan.name}: posts still open after {timeout:.0f} s")
 
