@@ -213,7 +213,7 @@ async def _load(base: str, clients: int, seconds: float, views: int) -> None:
         got = times.get(kind, [])
         alone = f"; alone {idle[kind] * 1000:.0f} ms" if kind in idle else ""
         print(f"  {kind}: {len(got)} answers, p50 {percentile(got, 0.5) * 1000:.0f} ms, "
-              f"p95 {percentile(got, 0.95) * 1000:.0f} ms, max {max(got) * 1000:.0f} ms{alone}")
+              f"p95 {percentile(got, 0.95) * 1000:.0f} ms, p99 {percentile(got, 0.99) * 1000:.0f} ms, max {max(got) * 1000:.0f} ms{alone}")
     worst = max(percentile(times["healthz"], 0.95), percentile(times["live"], 0.95))
     print(f"  errors: {len(errors)}" + (f" ({', '.join(sorted(set(errors))[:5])})" if errors else ""))
     print(f"  /healthz and /live p95 {'under' if worst < 0.1 else 'OVER'} 100 ms ({worst * 1000:.0f} ms); "
