@@ -34,6 +34,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from console.sessions import same
 from scheduler.store import Store
+from scheduler.store.engine import reads_only
 from scheduler.store.known import known_ids, unknown_message
 from scheduler.store.rows import to_db
 
@@ -159,6 +160,7 @@ class Accounts:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.reads = reads_only(engine)  # `get`, asked by every request: no write lock (engine.reads_only)
         metadata.create_all(engine)
         _add_random_ids(engine)
 
@@ -219,7 +221,7 @@ class Accounts:
             return conn.execute(delete(users).where(users.c.name == name)).rowcount == 1
 
     def get(self, name: str) -> Account | None:
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
         return _account(row) if row else None
 

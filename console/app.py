@@ -457,7 +457,7 @@ def _fonts_css(console: Console) -> str:
     calendar = console.calendar()
     if calendar is None:
         return ""
-    with console.store.engine.begin() as conn:
+    with console.store.reads.begin() as conn:
         text = "".join(a + c for a, c in conn.execute(select(posts.c.account, posts.c.caption).distinct()))
     text += "".join(calendar.campaign.baseline.values()) + calendar.campaign.name
     text += "0123456789:·–—…/()@✓⚠←▶ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,'\"“”"
@@ -695,7 +695,7 @@ async def health(request: Request) -> Response:
 
 def ping(store: Store) -> None:
     """One row: the store answers, whatever its size."""
-    with store.engine.begin() as conn:
+    with store.reads.begin() as conn:
         conn.execute(select(posts.c.id).limit(1)).all()
 
 

@@ -105,7 +105,7 @@ def view_of(row: Any, channels: dict[str, Any], pillar_of: dict[str, str], build
 
 
 def one_post(store: Store, calendar: Calendar | None, build: Path, post_id: str, thumb_url: Any) -> PostView | None:
-    with store.engine.begin() as conn:
+    with store.reads.begin() as conn:
         row = conn.execute(select(posts).where(posts.c.id == post_id)).mappings().first()
     return view_of(row, channels_of(calendar), pillars(calendar), build, thumb_url) if row else None
 
@@ -118,7 +118,7 @@ def needs_you(store: Store, me: Any) -> int:
     query = select(func.count()).select_from(posts).where(posts.c.state.in_(NEEDS_YOU))  # the state index: no scan
     if me.scope is not None:
         query = query.where(posts.c.channel_id.in_(list(me.scope)))
-    with store.engine.begin() as conn:
+    with store.reads.begin() as conn:
         return conn.execute(query).scalar_one()
 
 
@@ -145,7 +145,7 @@ _CHOICES: "weakref.WeakKeyDictionary[Any, tuple[int, dict[str, list[str]]]]" = w
 
 
 def filter_choices(store: Store, calendar: Calendar | None) -> dict[str, list[str]]:
-    with store.engine.begin() as conn:
+    with store.reads.begin() as conn:
         count = conn.execute(select(func.count()).select_from(posts)).scalar_one()
         known = _CHOICES.get(store.engine)
         if known is None or known[0] != count:
@@ -180,7 +180,7 @@ def week_bounds(key: str, zone: str) -> tuple[dt.datetime, dt.datetime]:
 
 def watermark(store: Store) -> dt.datetime:
     """The latest change the store records (written by the daemon's clock, not the console's)."""
-    with store.engine.begin() as conn:
+    with store.reads.begin() as conn:
         latest = conn.execute(select(func.max(posts.c.updated_at))).scalar()
     return from_db(latest) or dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)  # type: ignore[return-value]
 
@@ -211,7 +211,7 @@ def read_mark(value: str) -> tuple[dt.datetime, dict[str, int]]:
 
 def _at_instant(store: Store, when: dt.datetime) -> dict[str, int]:
     """How many posts per state changed at `when`."""
-    with store.engine.begin() as conn:
+    with store.reads.begin() as conn:
         return dict(conn.execute(select(posts.c.state, func.count()).where(posts.c.updated_at == to_db(when))
                                  .group_by(posts.c.state)).all())  # type: ignore[arg-type]
 
@@ -226,7 +226,7 @@ def changed_since(store: Store, since: dt.datetime, seen: dict[str, int] | None 
     since_db = to_db(since)
     grown = any(count > seen.get(state, 0) for state, count in _at_instant(store, since).items())
     newer = posts.c.updated_at >= since_db if grown else posts.c.updated_at > since_db
-    with store.engine.begin() as conn:
+    with store.reads.begin() as conn:
         rows = conn.execute(select(posts).where(newer).order_by(posts.c.updated_at, posts.c.id)
                             .limit(limit)).mappings().all()
     if not rows:
@@ -247,7 +247,7 @@ def history(store: Store, post_id: str) -> list[dict[str, Any]]:
 
 
 def published(store: Store, calendar: Calendar | None, limit: int = 500) -> list[StoredPost]:
-    with store.engine.begin() as conn:
+    with store.reads.begin() as conn:
         rows = conn.execute(select(posts).where(posts.c.state == states.PUBLISHED)
                             .order_by(posts.c.published_at.desc()).limit(limit)).mappings().all()
     return [StoredPost.from_row(r) for r in rows]
@@ -301,7 +301,7 @@ def threads(store: Store, post_ids: list[str]) -> dict[str, list[Comment]]:
     found: dict[str, list[Comment]] = {}
     if not post_ids:
         return found
-    with store.engine.begin() as conn:
+    with store.reads.begin() as conn:
         rows = conn.execute(select(audit.c.target, audit.c.at, audit.c.actor, audit.c.action, audit.c.detail)
                             .where(audit.c.target.in_(post_ids), audit.c.action.in_(THREAD_ACTIONS))
                             .order_by(audit.c.id)).all()

@@ -32,7 +32,7 @@ RECHECK_REAL_SECONDS = 30.0
 def read_anchor(store: Store) -> ClockAnchor | None:
     """Where the store's campaign clock stands; None: the store lives on the real clock."""
     try:
-        with store.engine.begin() as conn:
+        with store.reads.begin() as conn:
             row = conn.execute(select(store_clock).where(store_clock.c.id == 1)).mappings().first()
     except SQLAlchemyError:
         if _has_table(store):

@@ -57,7 +57,7 @@ def post_query(found: PostFilter) -> Select[Any]:
 def find_posts(store: Store, found: PostFilter, *, limit: int | None = None, offset: int = 0) -> tuple[list[Any], int]:
     """The matching `posts` rows in time order (a page of them) and how many matched in all."""
     query = post_query(found)
-    with store.engine.begin() as conn:
+    with store.reads.begin() as conn:
         total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
         page = query.offset(offset) if offset else query
         rows = conn.execute(page.limit(limit) if limit is not None else page).mappings().all()

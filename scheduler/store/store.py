@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.store import states
-from scheduler.store.engine import make_engine, resolve_url
+from scheduler.store.engine import make_engine, reads_only, resolve_url
 from scheduler.store.problems import masked_url
 from scheduler.store.rows import Claim, StoredPost, from_db, to_db
 from scheduler.store.schema import (
@@ -67,6 +67,7 @@ class Store:
     def __init__(self, url: str | None = None, *, schema: str | None = None, create: bool = True) -> None:
         self.url = resolve_url(url)
         self.engine: Engine = make_engine(self.url, schema=schema)
+        self.reads: Engine = reads_only(self.engine)  # for reads that write nothing (engine.reads_only)
         if create:
             metadata.create_all(self.engine)
             _add_later_columns(self.engine)
@@ -87,7 +88,7 @@ class Store:
     # -- reading ---------------------------------------------------------------------------
 
     def get(self, post_id: str) -> StoredPost | None:
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             row = conn.execute(select(posts).where(posts.c.id == post_id)).mappings().first()
         return StoredPost.from_row(row) if row else None
 
@@ -95,7 +96,7 @@ class Store:
         """The stored posts among `post_ids` (unknown ids are left out), in time order."""
         wanted = list(post_ids)
         found: list[StoredPost] = []
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             for chunk in _chunks(wanted, 500):
                 found += [StoredPost.from_row(r) for r in conn.execute(select(posts).where(posts.c.id.in_(chunk))).mappings()]
         return sorted(found, key=lambda p: (p.scheduled_at, p.id))
@@ -104,27 +105,27 @@ class Store:
         query = select(posts).order_by(posts.c.scheduled_at, posts.c.id)
         if state:
             query = query.where(posts.c.state == state)
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             return [StoredPost.from_row(r) for r in conn.execute(query).mappings()]
 
     def counts(self) -> dict[tuple[str, str], int]:
         """Posts per (channel, state)."""
         query = select(posts.c.channel_id, posts.c.state, func.count()).group_by(posts.c.channel_id, posts.c.state)
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             return {(c, s): n for c, s, n in conn.execute(query)}
 
     def audit_rows(self, target: str | None = None) -> list[dict[str, Any]]:
         query = select(audit).order_by(audit.c.id)
         if target:
             query = query.where(audit.c.target == target)
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
     def attempt_rows(self, post_id: str | None = None) -> list[dict[str, Any]]:
         query = select(attempts).order_by(attempts.c.id)
         if post_id:
             query = query.where(attempts.c.post_id == post_id)
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
     def next_due_at(self, skip_channels: Iterable[str] = ()) -> dt.datetime | None:
@@ -135,7 +136,7 @@ class Store:
         latest = func.max(posts.c.scheduled_at, due) if not self.is_postgres else func.greatest(posts.c.scheduled_at, due)
         query = (select(posts.c.channel_id, func.min(latest)).where(posts.c.state.in_(states.CLAIMABLE))
                  .group_by(posts.c.channel_id))
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             per_channel = {channel: from_db(value) for channel, value in conn.execute(query)}
             rows = conn.execute(select(channel_state)).mappings().all()
         paused = {r["channel_id"] for r in rows if r["paused"]} | set(skip_channels)
@@ -478,7 +479,7 @@ class Store:
                 conn.execute(insert(heartbeat).values(worker=worker, **values))
 
     def heartbeats(self) -> list[dict[str, Any]]:
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             return [{**dict(r), "at": from_db(r["at"])} for r in conn.execute(select(heartbeat).order_by(heartbeat.c.at.desc())).mappings()]
 
 
