@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 CASCADE = "haarcascade_frontalface_alt2.xml"
-DETECT_MAX_SIDE = 640  # detection runs on a small copy: faster and just as good for Haar
+# Detection runs on a small copy: faster and just as good for Haar. 320 px finds the same faces as 640 px did in
+# the sample photos and every test photo (centres within 0.02 of the frame; faces 16-93 % of the width), in
+# under half the time (all those photos: 873 -> 388 ms; a 12 MP JPEG's search, DCT-scaled decode included,
+# 91 -> 40 ms on a busy machine: the decode drops from 1/4 to 1/8 scale).
+# The smallest face looked for is then 24 px of 320: a tenth of a 4:3 photo's short side (was 40 of 480).
+DETECT_MAX_SIDE = 320
 
 
 @dataclass(frozen=True)

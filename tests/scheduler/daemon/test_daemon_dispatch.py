@@ -13,9 +13,14 @@ from scheduler.daemon import DispatchConfig, Dispatcher, RetryPolicy
 from scheduler.store import states, sync_plan
 
 
-def make(store, tmp_path, clock, *, faults=None, find=False, calendar=None):
+def make(store, tmp_path, clock, *, faults=None, find=False, calendar=None, faulty_channel=None):
+    """A dispatcher whose channels all share one ledger publisher; with `faulty_channel`, only that
+    channel's publisher meets `faults` (channels publish on threads of their own, so a shared
+    faults list would go to whichever channel's thread asks first)."""
     publisher = LedgerPublisher(tmp_path / "ledger.jsonl", faults=faults, can_find_existing=find)
-    dispatcher = Dispatcher(store, clock, lambda _channel: publisher, calendar=calendar, worker="test:0:a",
+    others = LedgerPublisher(tmp_path / "ledger.jsonl", can_find_existing=find) if faulty_channel else publisher
+    dispatcher = Dispatcher(store, clock, lambda channel: others if channel != faulty_channel else publisher,
+                            calendar=calendar, worker="test:0:a",
                             config=DispatchConfig(retry=RetryPolicy(base_seconds=60, cap_seconds=600, max_failures=3)),
                             rng=lambda: 1.0)
     return dispatcher, publisher
@@ -81,7 +86,8 @@ def test_rate_limit_waits_exactly_and_holds_the_whole_channel(store, tmp_path):
     other = make_post("three", channel="be-facebook", at=START)
     sync_plan(store, [first, second, other], START)
     clock = FakeClock(START + dt.timedelta(seconds=10))
-    dispatcher, publisher = make(store, tmp_path, clock, faults=[RateLimited("429 Too Many Requests", retry_after=900)])
+    dispatcher, publisher = make(store, tmp_path, clock, faults=[RateLimited("429 Too Many Requests", retry_after=900)],
+                                 faulty_channel="be-x")
     report = dispatcher.run_once()
     row = store.get(first.id)
     assert row.state == states.RETRY_WAIT and row.next_attempt_at == clock.now() + dt.timedelta(seconds=900)
