@@ -8,8 +8,10 @@ each posted as a 9:16 Reel and a 16:9 post in two languages: 4 renders per clip,
 the real frame sizes. For each worker count, on a private PostgreSQL (procrastinate's queue):
 the workers are started and ready, the 24 jobs are queued, and the clock runs until every job
 has ended. Printed: renders per minute, the ratio to one worker (goal for 2 workers >= 1.6 on
-2 cores), and the queue's overhead per job: wall time per job in the 1-worker run minus the
-render itself (measured inside the job), as a share of the render (goal < 5 %).
+2 cores), the cores the workers kept busy and their CPU time per render (ffmpeg's included: what a
+render costs, far less swayed by the load than wall time), and the queue's overhead per job: wall
+time per job in the 1-worker run minus the render itself (measured inside the job), as a share of
+the render (goal < 5 %).
 """
 
 from __future__ import annotations
@@ -94,7 +96,8 @@ def main() -> None:
             print(f"{count} worker{'s' if count > 1 else ' '}: {total} renders in {elapsed:6.1f} s = {total / elapsed * 60:5.1f} "
                   f"per minute | throughput vs {counts[0]} worker: {base / elapsed:4.2f}x"
                   + (" (goal for 2 workers >= 1.6)" if count == 2 else "")
-                  + f" | cores busy (CPU time / wall) {cpu / elapsed:.2f} | load average {os.getloadavg()[0]:.1f}", flush=True)
+                  + f" | cores busy (CPU time / wall) {cpu / elapsed:.2f} | CPU per render {cpu / total:.2f} s"
+                  f" | load average {os.getloadavg()[0]:.1f}", flush=True)
         for count, (elapsed, renders, total) in results.items():
             # Each worker is busy from the first job to the last: its wall time per job beyond the render is the queue's.
             per_job = elapsed * count / total

@@ -114,5 +114,19 @@ def load_model(folder: str) -> Any:
         raise SpeechUnavailable(f"faster-whisper is not installed — {HOW_TO_GET}")
     from faster_whisper import WhisperModel  # optional dependency: the [speech] extra
 
-    return WhisperModel(folder, device="cpu", compute_type="int8", cpu_threads=min(4, os.cpu_count() or 1),
-                        local_files_only=True)
+    return WhisperModel(folder, device="cpu", compute_type="int8", cpu_threads=speech_threads(), local_files_only=True)
+
+
+def speech_threads() -> int:
+    """One thread per core, at most 4, and never more than OpenMP may start.
+
+    CTranslate2 splits its work for the threads it is told about, but OpenMP starts at most
+    `OMP_THREAD_LIMIT` (set on many servers and containers, and by Tesseract users): with 2 asked
+    and a limit of 1, Whisper's decoder silently finds no speech at all in a clip it transcribes
+    word for word with 1 (measured on the James Carter sample: 0 segments instead of 1).
+    """
+    threads = min(4, os.cpu_count() or 1)
+    limit = os.environ.get("OMP_THREAD_LIMIT", "").strip()
+    if limit.isdigit() and int(limit) >= 1:
+        threads = min(threads, int(limit))
+    return threads

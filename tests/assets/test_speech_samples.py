@@ -6,7 +6,10 @@ figures are reported as they are (synthetic espeak-ng voices; see the README).
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from assets.speech.styleguide import rules_for
 from assets.subtitles import read_subtitles
 from testkit.speech import SAMPLES, require_speech, sample_transcript
 
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # Whisper drafts the sample clips' speech
 
 
@@ -63,3 +67,18 @@ def test_draft_is_written_beside_the_clip_and_translation_is_an_english_machine_
     report = read_subtitles(draft.path)
     assert report.ok and report.cues
     assert any(word in draft.transcript_text.lower() for word in ("love", "loved", "day", "light", "whoever", "here"))
+
+
+def test_a_server_that_limits_openmp_threads_still_gets_the_speech() -> None:
+    """OMP_THREAD_LIMIT=1 (many servers, containers, Tesseract set-ups) with 2 cores: CTranslate2
+    told of 2 threads while OpenMP starts 1 found no speech at all in the James Carter sample, so
+    the demo and the daemon drafted nothing once a process had set it (the OCR tests do)."""
+    script = (
+        "import os, sys; os.cpu_count = lambda: 2\n"  # the 2 cores this runs on in CI, whatever the machine
+        "from testkit.speech import sample_transcript\n"
+        "print(sample_transcript('james-carter.mp4', 'en').text)\n"
+    )
+    env = dict(os.environ, OMP_THREAD_LIMIT="1", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "vaccine research" in done.stdout.lower(), done.stdout
