@@ -8,6 +8,8 @@ normalised to about -14 LUFS / -1 dBTP.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import shutil
@@ -36,8 +38,14 @@ LOUDNORM = "loudnorm=I=-14:TP=-1:LRA=11"
 #: encoder on a thread of its own, the local pool renders one source per core, a worker renders one
 #: output per core. Part of every clip's manifest key (`ENCODER_KEY`): changing it re-renders clips once.
 ENCODER_THREADS = 1
+#: The sound every output of a source carries: normalised and encoded ONCE per source (`ensure_sound`) into
+#: the build folder's cache, then stream-copied into each output (each variant and language): a job saves
+#: loudnorm and an AAC encode (about 10 % of its CPU). The encoder is deterministic (same bytes from any
+#: worker), so racing workers write identical files and one rename wins.
+SOUND_FILTER = f"{LOUDNORM},aresample=48000"
+SOUND_KEY = {"filter": SOUND_FILTER, "codec": "aac", "bitrate": "128k", "rate": 48000, "channels": 2, "container": "mp4"}
 #: The encoder settings an output's bytes depend on, in the manifest's input key of every clip.
-ENCODER_KEY = {"codec": "libx264", "preset": PRESET, "crf": CRF, "threads": ENCODER_THREADS}
+ENCODER_KEY = {"codec": "libx264", "preset": PRESET, "crf": CRF, "threads": ENCODER_THREADS, "sound": SOUND_KEY}
 SUBTITLE_FAMILIES = {"latin": "Noto Sans", "japanese": "Noto Sans CJK JP", "arabic": "Noto Sans Arabic"}
 SUBTITLE_FONT_FILES = {"latin": "NotoSans-Bold.ttf", "japanese": "NotoSansJP-Bold.otf", "arabic": "NotoSansArabic-Bold.ttf"}
 
@@ -58,6 +66,9 @@ class ClipTarget:
     subtitle_script: str  # "latin", "japanese" or "arabic": picks the subtitle font family
     layout: Layout
     seconds: float  # length of the output (source length, or trimmed to the platforms' maximum)
+    #: The source's sound made once (`ensure_sound`), stream-copied into this output; None: normalised and
+    #: encoded in this render's own graph (only direct callers: the pipeline and workers always pass it).
+    sound: Path | None = None
 
 
 def ffmpeg_exe() -> str:
@@ -109,6 +120,10 @@ def clip_command(source: Path, info: MediaInfo, focus: Focus, targets: list[Clip
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", "-i", str(source)]
     for target in targets:
         args += ["-i", str(target.overlay)]
+    sounds = {target.sound for target in targets}
+    sound = sounds.pop() if len(sounds) == 1 else None
+    if sound is not None:
+        args += ["-i", str(sound)]  # input len(targets) + 1
     by_variant: dict[Variant, list[int]] = {}
     for index, target in enumerate(targets):
         by_variant.setdefault(target.variant, []).append(index)
@@ -132,18 +147,59 @@ def clip_command(source: Path, info: MediaInfo, focus: Focus, targets: list[Clip
                 f":force_style={_escape(subtitle_style(target))}"
             )
         graph.append(chain + f"[v{i}]")
-    audio_outs = "".join(f"[a{i}]" for i in range(len(targets)))
-    graph.append(f"[0:a:0]{LOUDNORM},aresample=48000" + (f",asplit={len(targets)}{audio_outs}" if len(targets) > 1 else "[a0]"))
+    if sound is None:
+        audio_outs = "".join(f"[a{i}]" for i in range(len(targets)))
+        graph.append(f"[0:a:0]{SOUND_FILTER}" + (f",asplit={len(targets)}{audio_outs}" if len(targets) > 1 else "[a0]"))
     args += ["-filter_complex", ";".join(graph)]
     for i, (target, temp) in enumerate(zip(targets, temp_outputs)):
+        # A copied sound is cut on an AAC packet (21 ms at 48 kHz): the output lasts `seconds` to within one.
+        audio = (["-map", f"{len(targets) + 1}:a:0", "-c:a", "copy"] if sound is not None else
+                 ["-map", f"[a{i}]", "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"])
         args += [
-            "-map", f"[v{i}]", "-map", f"[a{i}]", "-t", f"{target.seconds:.3f}",
+            "-map", f"[v{i}]", *audio[:2], "-t", f"{target.seconds:.3f}",
             "-c:v", "libx264", "-threads", str(ENCODER_THREADS), "-preset", PRESET, "-crf", str(CRF), "-profile:v", "high", "-pix_fmt", "yuv420p", "-color_range", "tv",
             "-r", "30", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-flags", "+cgop",
-            "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
+            *audio[2:],
             "-map_metadata", "-1", "-map_chapters", "-1", "-movflags", "+faststart", "-f", "mp4", str(temp),
         ]
     return args
+
+
+def sound_path(cache_dir: Path, source_sha256: str) -> Path:
+    """Where the sound of the source with this content hash, made with today's settings (`SOUND_KEY`), is cached."""
+    settings = hashlib.sha256(json.dumps(SOUND_KEY, sort_keys=True).encode()).hexdigest()[:12]
+    return cache_dir / f"{source_sha256[:32]}-{settings}.m4a"
+
+
+def sound_command(source: Path, temp: Path) -> list[str]:
+    """Normalise and encode the source's sound once: the audio every output of it stream-copies."""
+    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", "-i", str(source),
+            "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", SOUND_FILTER,
+            "-c:a", SOUND_KEY["codec"], "-b:a", SOUND_KEY["bitrate"], "-ar", str(SOUND_KEY["rate"]), "-ac", str(SOUND_KEY["channels"]),
+            "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact", "-f", "mp4", str(temp)]
+
+
+def ensure_sound(source: Path, cache_dir: Path, source_sha256: str) -> Path:
+    """The source's sound (`sound_path`), made now if no render made it before.
+
+    Written to a temp file and renamed: two workers racing both write the same bytes (the AAC
+    encoder is deterministic) and one rename wins; no reader ever sees a half-written file.
+    """
+    path = sound_path(cache_dir, source_sha256)
+    if path.is_file():
+        return path
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    temp = cache_dir / f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part"
+    try:
+        result = subprocess.run(sound_command(source, temp), capture_output=True, text=True, errors="replace")
+        if result.returncode != 0:
+            detail = " | ".join(result.stderr.strip().splitlines()[-3:])
+            raise FfmpegFailed(f"{source.name}: ffmpeg could not read the clip's sound ({detail}) — check that the file plays, "
+                               "then export it again")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return path
 
 
 def render_clip(source: Path, info: MediaInfo, focus: Focus, targets: list[ClipTarget],

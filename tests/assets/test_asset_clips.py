@@ -44,11 +44,14 @@ def test_clip_renders_every_variant_conforming_in_one_ffmpeg_run(write_calendar,
     make_clip(inbox / "ben.mp4", seconds=2, faststart=False)
     write_srt(inbox / "ben.en.srt")
     runs: list[list[str]] = []
+    sounds: list[list[str]] = []
     real_run = subprocess.run
 
     def counting(args, *a, **k):  # type: ignore[no-untyped-def]
         if args and "-filter_complex" in args:
             runs.append(list(args))
+        elif args and "-af" in args:
+            sounds.append(list(args))
         return real_run(args, *a, **k)
 
     monkeypatch.setattr("assets.clip.subprocess.run", counting)
@@ -56,7 +59,10 @@ def test_clip_renders_every_variant_conforming_in_one_ffmpeg_run(write_calendar,
     assert summary.exit_code == 0, summary.to_dict()
     assert len(runs) == 1, "all variants of a clip come from one ffmpeg run (decoded once)"
     graph = runs[0][runs[0].index("-filter_complex") + 1]
-    assert "split=2" in graph and "loudnorm=I=-14:TP=-1" in graph and "subtitles=" in graph and "fontsdir=" in graph
+    assert "split=2" in graph and "subtitles=" in graph and "fontsdir=" in graph
+    # The sound is normalised and encoded once, before, and stream-copied into every output.
+    assert len(sounds) == 1 and "loudnorm=I=-14:TP=-1" in sounds[0][sounds[0].index("-af") + 1]
+    assert "loudnorm" not in graph and runs[0].count("copy") == 2
     assert "format=auto" not in graph
     for name, platforms in (("ben/landscape_16x9.en.mp4", ("x",)), ("ben/square_1x1.en.mp4", ("bluesky",))):
         path = tmp_path / "build" / name
@@ -239,3 +245,59 @@ def test_a_new_encoder_setting_renders_each_clip_again_once_and_no_photo(write_c
     twice = render(loaded, inbox, out)
     assert twice.rendered == [] and len(twice.skipped) == len(before.rendered)
 
+
+
+def sound_seconds(path: Path) -> float:
+    """Length of a file's decoded sound (48 kHz stereo s16), 0 when it has none."""
+    pcm = subprocess.run([ffmpeg(), "-v", "error", "-i", str(path), "-map", "0:a:0?", "-f", "s16le", "-ac", "2", "-ar", "48000", "-"],
+                         capture_output=True, check=True).stdout
+    return len(pcm) / 4 / 48000
+
+
+def test_the_sound_is_made_once_per_source_and_copied_into_every_output(write_calendar, inbox: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                       monkeypatch) -> None:
+    from dataclasses import replace
+
+    import assets.clip
+    from assets.worker import run_source
+    from campaign.platforms import PLATFORMS
+    from scheduler.render_queue.payload import split
+
+    monkeypatch.setitem(PLATFORMS, "x", replace(PLATFORMS["x"], video_max_seconds=1.0))  # one output shorter than the source
+    loaded = write_calendar(clip_only(calendar_data()))
+    make_clip(inbox / "ben.mp4", seconds=2)
+    write_srt(inbox / "ben.en.srt")
+    sounds: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting(args, *a, **k):  # type: ignore[no-untyped-def]
+        if args and "-af" in args:
+            sounds.append(list(args))
+        return real_run(args, *a, **k)
+
+    monkeypatch.setattr("assets.clip.subprocess.run", counting)
+    out = tmp_path / "build"
+    # As render workers do: one job per output, each in its own run, all sharing the build folder's cache.
+    tasks: list = []
+    render_all(loaded, inbox, out, workers=1, variants=TINY, settle_seconds=0.01, dispatch=lambda t, m: tasks.extend(t) or [])
+    jobs = [job for task in tasks for job in split(task)]
+    assert len(jobs) >= 2
+    results = [run_source(job) for job in jobs]
+    assert all(r.source_error is None and r.crash is None for r in results), results
+    assert all(not j.error and not j.problems for r in results for j in r.jobs), results
+    assert len(sounds) == 1, "the sound of a source is normalised and encoded once, not once per output"
+    cached = list((out / ".cache" / "sound").glob("*.m4a"))
+    assert len(cached) == 1 and cached[0].name.endswith(".m4a") and not list((out / ".cache" / "sound").glob(".*"))
+    lengths = {}
+    for r in results:
+        for j in r.jobs:
+            path = out / j.output
+            info = probe(path)
+            assert info.audio_codec == "aac" and info.audio_rate == 48000 and info.audio_channels == 2
+            lengths[j.output] = (info.duration, sound_seconds(path))
+    trimmed = lengths.pop("ben/landscape_16x9.en.mp4")
+    assert abs(trimmed[0] - 1.0) < 0.05 and abs(trimmed[1] - 1.0) < 0.05, trimmed
+    assert lengths and all(abs(d - 2.0) < 0.05 and abs(s - 2.0) < 0.05 for d, s in lengths.values()), lengths
+    # The sound file's bytes do not depend on who makes it: a second, racing maker writes the same bytes.
+    again = assets.clip.ensure_sound(inbox / "ben.mp4", tmp_path / "other", cached[0].name.split("-")[0])
+    assert again.read_bytes() == cached[0].read_bytes()
