@@ -23,6 +23,15 @@ user_app = typer.Typer(help="Accounts of the web console: add, list, remove, cha
                        no_args_is_help=True)
 
 
+#: How long an idle connection stays open. uvicorn's 5 s default is shorter than a reverse proxy's
+#: (nginx keeps upstream connections 60 s): the proxy then sends a request down a connection the
+#: console has just closed, and answers 502, also to a POST it may not retry (an approval). The
+#: README's nginx file keeps its idle connections 60 s, under this. A busy client that comes back
+#: after more than 5 s no longer finds its connection closed either (likely what bench_console's
+#: overloaded calendar clients met in some runs: ReadError, RemoteProtocolError).
+KEEP_ALIVE_SECONDS = 75
+
+
 def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_dir: BuildOption = Path("build"),
         inbox_dir: Annotated[Path, typer.Option("--inbox-dir", help="The designers' inbox (its rejected/ folder is shown).")] = Path("inbox"),
         host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
@@ -64,7 +73,8 @@ def web(calendar: CalendarOption = DEFAULT_CALENDAR, db: DbOption = None, build_
     gc.set_threshold(50_000, 10, 10)
     # uvicorn trusts X-Forwarded-* from 127.0.0.1 (or $FORWARDED_ALLOW_IPS) unless told: only the named proxy here
     uvicorn.run(app, host=host, port=port, root_path=root_path, proxy_headers=bool(forwarded_allow_ips),
-                forwarded_allow_ips=forwarded_allow_ips or "", log_level="info", access_log=False)
+                forwarded_allow_ips=forwarded_allow_ips or "", log_level="info", access_log=False,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 def _accounts(db: str | None, *, existing: bool = True):  # type: ignore[no-untyped-def]

@@ -94,3 +94,23 @@ def test_a_post_from_another_site_is_refused_even_with_the_token(rig, tmp_path) 
                                headers={"Host": "campaign.example", "Origin": "https://campaign.example"},
                                cookies={"eo_session": session.cookies["eo_session"]}, allow_redirects=False)
         assert answer.status_code == 303 and rig.store.get(other).state == "approved"
+
+
+def test_an_idle_connection_outlives_uvicorns_5_second_default(rig, tmp_path) -> None:
+    """A reverse proxy keeps upstream connections open 60 s: the console must not close one after
+    5 s idle (the proxy would send the next request, an approval perhaps, into a closed socket)."""
+    import http.client
+    import time
+    from urllib.parse import urlsplit
+
+    with web(rig, tmp_path) as base:
+        connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=10)
+        connection.request("GET", "/healthz")
+        first = connection.getresponse()
+        first.read()
+        socket_used = connection.sock
+        time.sleep(6)
+        connection.request("GET", "/healthz")  # the same socket: http.client reconnects only when it has none
+        again = connection.getresponse()
+        assert again.status == 200 and connection.sock is socket_used
+        connection.close()
