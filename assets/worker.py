@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from assets.branding import BrandAssets, OverlayText
+from assets.branding import BrandAssets, OverlayText, file_hash
 from assets.clip import ClipTarget, FfmpegFailed, ensure_sound, render_clip
 from assets.conformance import check_clip, check_photo
 from assets.focus import Focus, choose_focus, crop_box
@@ -224,7 +224,7 @@ def _clip_outputs(task: SourceTask, info, focus: Focus, work: Path) -> SourceRes
     if targets:
         # The sound is normalised and encoded once per source, where every worker sees it (the build
         # folder's cache), and stream-copied into each output: every variant and language carries it.
-        sound = ensure_sound(task.source, sound_cache(task), task.source_sha256 or file_sha256(task.source))
+        sound = ensure_sound(task.source, sound_cache(task), task.source_sha256 or file_hash(task.source))
         targets = [replace(target, sound=sound) for target in targets]
         rendered = [(spec, target, notes) for (spec, _, notes), target in zip(rendered, targets)]
         started = [spec for spec, _, _ in rendered]
@@ -245,14 +245,6 @@ def _clip_outputs(task: SourceTask, info, focus: Focus, work: Path) -> SourceRes
 def sound_cache(task: SourceTask) -> Path:
     """The sounds' cache: beside the overlays' (`build/.cache/sound`), on the build folder every worker mounts."""
     return task.cache_dir.parent / "sound"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def subtitle_problem(path: Path, clip_seconds: float | None = None) -> str | None:
