@@ -266,9 +266,9 @@ def render_photo(
         # The biggest resize first (the 9:16 frame of a 12 MP photo works on 5 MP, the others on about 2 after
         # halving): the two threads then end together instead of one finishing it alone.
         height, width = pixels.shape[:2]
-        work = [_resize_work(frame_box((width, height), t.variant.width, t.variant.height, focus), t.variant) for t, _ in usable]
-        order = sorted(range(len(usable)), key=lambda i: -work[i])
-        futures = {i: _run(pool, _render_variant, pixels, focus, usable[i][0], overlays[i]) for i in order}
+        boxes = [frame_box((width, height), t.variant.width, t.variant.height, focus) for t, _ in usable]
+        order = sorted(range(len(usable)), key=lambda i: -_resize_work(boxes[i], usable[i][0].variant))
+        futures = {i: _run(pool, _render_variant, pixels, boxes[i], focus, usable[i][0], overlays[i]) for i in order}
         rendered = [futures[i] for i in range(len(usable))]
         for (target, scale), outcome in zip(usable, rendered):
             result = outcome.result()
@@ -434,11 +434,12 @@ def _resize_work(box: tuple[int, int, int, int], variant: Variant) -> int:
     return (box[2] - box[0]) * (box[3] - box[1]) // 4 ** halvings(box, variant.width, variant.height)
 
 
-def _render_variant(pixels, focus: Focus, target: PhotoTarget, overlay: Future) -> PhotoOutcome:  # type: ignore[no-untyped-def,type-arg]
-    """Crop around the focus, resize, stamp the overlay, save. Only reads its inputs: safe in parallel."""
+def _render_variant(pixels, box: tuple[int, int, int, int], focus: Focus, target: PhotoTarget,  # type: ignore[no-untyped-def]
+                    overlay: Future) -> PhotoOutcome:  # type: ignore[type-arg]
+    """Crop `box` (its `frame_box` around the focus), resize, stamp the overlay, save. Only reads its inputs:
+    safe in parallel."""
     v = target.variant
     height, width = pixels.shape[:2]
-    box = frame_box((width, height), v.width, v.height, focus)
     frame = shrink(pixels, box, v.width, v.height)
     stamp = overlay.result()
     frame.paste(stamp, (0, 0), stamp)
