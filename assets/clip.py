@@ -153,13 +153,13 @@ def clip_command(source: Path, info: MediaInfo, focus: Focus, targets: list[Clip
     args += ["-filter_complex", ";".join(graph)]
     for i, (target, temp) in enumerate(zip(targets, temp_outputs)):
         # A copied sound is cut on an AAC packet (21 ms at 48 kHz): the output lasts `seconds` to within one.
-        audio = (["-map", f"{len(targets) + 1}:a:0", "-c:a", "copy"] if sound is not None else
-                 ["-map", f"[a{i}]", "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"])
+        sound_map, sound_codec = ((f"{len(targets) + 1}:a:0", ["-c:a", "copy"]) if sound is not None else
+                                  (f"[a{i}]", sound_encoder()))
         args += [
-            "-map", f"[v{i}]", *audio[:2], "-t", f"{target.seconds:.3f}",
+            "-map", f"[v{i}]", "-map", sound_map, "-t", f"{target.seconds:.3f}",
             "-c:v", "libx264", "-threads", str(ENCODER_THREADS), "-preset", PRESET, "-crf", str(CRF), "-profile:v", "high", "-pix_fmt", "yuv420p", "-color_range", "tv",
             "-r", "30", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-flags", "+cgop",
-            *audio[2:],
+            *sound_codec,
             "-map_metadata", "-1", "-map_chapters", "-1", "-movflags", "+faststart", "-f", "mp4", str(temp),
         ]
     return args
@@ -171,11 +171,15 @@ def sound_path(cache_dir: Path, source_sha256: str) -> Path:
     return cache_dir / f"{source_sha256[:32]}-{settings}.m4a"
 
 
+def sound_encoder() -> list[str]:
+    """The AAC settings of every output's sound (`SOUND_KEY`), made once per source or in a render's own graph."""
+    return ["-c:a", SOUND_KEY["codec"], "-b:a", SOUND_KEY["bitrate"], "-ar", str(SOUND_KEY["rate"]), "-ac", str(SOUND_KEY["channels"])]
+
+
 def sound_command(source: Path, temp: Path) -> list[str]:
     """Normalise and encode the source's sound once: the audio every output of it stream-copies."""
     return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", "-i", str(source),
-            "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", SOUND_FILTER,
-            "-c:a", SOUND_KEY["codec"], "-b:a", SOUND_KEY["bitrate"], "-ar", str(SOUND_KEY["rate"]), "-ac", str(SOUND_KEY["channels"]),
+            "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", SOUND_FILTER, *sound_encoder(),
             "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact", "-f", "mp4", str(temp)]
 
 
