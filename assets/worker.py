@@ -51,7 +51,7 @@ class SourceTask:
     brand: BrandAssets
     out: Path
     cache_dir: Path
-    threads: int = 0  # threads inside one photo render; 0: all cores (the pool sets its share)
+    threads: int = 0  # threads inside one render (a photo's pool, a clip's decoder and filters); 0: all cores (the pool sets its share)
     #: Where the percent of each output goes while it renders: anything with put((output, percent)),
     #: e.g. a multiprocessing manager's queue the parent drains (None: nobody listens).
     progress: Any = None
@@ -229,7 +229,7 @@ def _clip_outputs(task: SourceTask, info, focus: Focus, work: Path) -> SourceRes
         rendered = [(spec, target, notes) for (spec, _, notes), target in zip(rendered, targets)]
         started = [spec for spec, _, _ in rendered]
         report = (lambda percent: _report(task, started, percent)) if task.progress is not None else None
-        render_clip(task.source, info, focus, targets, report=report)
+        render_clip(task.source, info, focus, targets, report=report, threads=task.threads or None)
     for spec, target, notes in rendered:
         problems = check_clip(target.output, spec.job.variant, spec.job.platforms, expected_seconds=target.seconds)
         v = spec.job.variant

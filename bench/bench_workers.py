@@ -58,6 +58,7 @@ def run(server: PrivatePostgres, folder: Path, loaded, count: int) -> tuple[floa
         time.sleep(1.0)
         started = time.perf_counter()
         summary = render_all(loaded, folder / "inbox", build, settle_seconds=0, dispatch=dispatcher(url))
+        print(f"  queued in {time.perf_counter() - started:.2f} s", flush=True)
         total = len(summary.queued)
         wait_for(lambda: finished(url, total), 3600, "every render", every=0.1)
         elapsed = time.perf_counter() - started
@@ -88,9 +89,11 @@ def main() -> None:
         print(f"{args.clips} clips of {args.seconds:g} s 1280x720 -> 1080x1920 and 1280x720, 2 languages: "
               f"{args.clips * 4} renders (x264 veryfast, subtitles, loudnorm)", flush=True)
         results = {}
+        usage: dict[int, tuple[float, float]] = {}  # cores busy, CPU seconds per render
         for count in counts:
             elapsed, renders, total, cpu = run(server, folder, loaded, count)
             results[count] = (elapsed, renders, total)
+            usage[count] = (cpu / elapsed, cpu / total)
             base = results[counts[0]][0] * (total / results[counts[0]][2])
             # Cores kept busy: with one worker near 2, a second worker has little left to use on 2 cores.
             print(f"{count} worker{'s' if count > 1 else ' '}: {total} renders in {elapsed:6.1f} s = {total / elapsed * 60:5.1f} "
@@ -98,6 +101,16 @@ def main() -> None:
                   + (" (goal for 2 workers >= 1.6)" if count == 2 else "")
                   + f" | cores busy (CPU time / wall) {cpu / elapsed:.2f} | CPU per render {cpu / total:.2f} s"
                   f" | load average {os.getloadavg()[0]:.1f}", flush=True)
+        if 1 in usage and 2 in usage:
+            # What 2 workers can give on 2 cores at best: every core busy, each render costing the CPU it
+            # cost beside another. One worker already keeps more than a core busy (ffmpeg runs decoding,
+            # filters and the encoder on threads of their own), and a render beside another costs more
+            # CPU (two x264 share the cache and memory: plain ffmpeg measured +6 %), so 2x is out of reach.
+            (busy1, cpu1), (_, cpu2) = usage[1], usage[2]
+            ceiling = 2 / busy1 * cpu1 / cpu2
+            measured = results[1][0] / results[2][0] * results[2][2] / results[1][2]
+            print(f"ceiling for 2 workers on 2 cores: 2 cores / {busy1:.2f} busy with 1 worker x CPU per render "
+                  f"{cpu1:.2f} / {cpu2:.2f} s = {ceiling:.2f}x; measured {measured:.2f}x ({measured / ceiling:.0%} of it)")
         for count, (elapsed, renders, total) in results.items():
             # Each worker is busy from the first job to the last: its wall time per job beyond the render is the queue's.
             per_job = elapsed * count / total

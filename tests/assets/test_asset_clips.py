@@ -226,6 +226,32 @@ def test_a_clips_bytes_do_not_depend_on_the_cores_of_the_machine(write_calendar,
     assert len(hashes) == 2 and hashes == clip_hashes(tmp_path / "every-core")
 
 
+def test_a_clips_bytes_do_not_depend_on_the_threads_its_decoder_and_filters_get(write_calendar, inbox: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                                 monkeypatch) -> None:
+    """A queue worker decodes and filters on one thread (its share of the cores), a lone local render on
+    as many as ffmpeg likes: both write the same bytes, so a clip is the same file whoever renders it."""
+    import assets.clip
+    import assets.worker
+
+    loaded = write_calendar(clip_only(calendar_data()))
+    make_clip(inbox / "ben.mp4", seconds=2)
+    write_srt(inbox / "ben.en.srt")
+    commands: list[list[str]] = []
+    original = assets.clip.clip_command
+    monkeypatch.setattr(assets.clip, "clip_command", lambda *a, **k: commands.append(original(*a, **k)) or commands[-1])
+    hashes = {}
+    for threads in (1, None):
+        # one source renders in this process: its render is told the threads a worker's job gets, then none
+        monkeypatch.setattr(assets.worker, "render_clip", lambda *a, threads_=threads, **k: assets.clip.render_clip(
+            *a, **{**k, "threads": threads_}))
+        assert render(loaded, inbox, tmp_path / f"threads-{threads}").exit_code == 0
+        hashes[threads] = clip_hashes(tmp_path / f"threads-{threads}")
+    one, auto = commands
+    assert one[one.index("-i") - 2:one.index("-i")] == ["-threads", "1"] and "-filter_complex_threads" in one
+    assert "-filter_complex_threads" not in auto and auto[auto.index("-i") - 1] != "1"
+    assert len(hashes[1]) == 2 and hashes[1] == hashes[None]
+
+
 def test_a_new_encoder_setting_renders_each_clip_again_once_and_no_photo(write_calendar, inbox: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                                          monkeypatch) -> None:
     data = calendar_data()
