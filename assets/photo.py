@@ -35,11 +35,14 @@ MIN_SCALE = 0.6  # the crop may be enlarged at most 1/0.6 = 1.67x before it look
 JPEG_QUALITY = 88
 LOWEST_QUALITY = 60
 # Shrinking (`shrink`): halve the crop with 2x2 box averages (OpenCV's INTER_AREA at exactly 1/2, a few ms for
-# 12 MP) while at least 2.2x is left, then OpenCV's INTER_AREA for the last step of 1.1-2.2x (each output pixel
-# the area-weighted mean of the source pixels it covers: an anti-alias filter). Against Lanczos from the same
-# crop, PSNR per frame: 41-48 dB on the 12 MP bench photo, 50-55 dB on the sample photos, under the noise of the
-# JPEG q88 the file gets anyway (34-38 and 43-45 dB; Pillow's box reduce + bicubic was 45-55 dB). Half the CPU
-# time (12 MP, five frames: about 95 instead of 180 ms), and it reads numpy views of the decoded photo.
+# 12 MP) while at least 2.2x is left, then for the last step of 1.1-2.2x a Gaussian blur of sigma
+# BLUR_SHARE x sqrt(s^2 - 1) source pixels (the anti-alias filter) and OpenCV's bilinear resize. Against Lanczos
+# from the same crop, PSNR per frame: 41.6-50.5 dB on the 12 MP bench photo and 49.8-51.8 on the sample photos
+# (OpenCV's INTER_AREA for that step, before: 41.0-48.1 and 50.6-51.7; a zone plate to Nyquist, the worst case
+# for aliasing: 22-24 dB both, bilinear alone 16 at 2.2x), under the noise of the JPEG q88 the file gets anyway
+# (34-38 and 43-45 dB), in a third of INTER_AREA's time at these fractional scales (12 MP, five frames: 24
+# instead of 67 ms of CPU). Both read numpy views of the decoded photo.
+BLUR_SHARE = 0.3  # of sqrt(s^2 - 1): 0.3 came closest to Lanczos of 0.3-0.6 on the bench and sample photos
 REDUCING_GAP = 1.1
 # Enlarging (a crop smaller than its frame, at most 1/MIN_SCALE): Pillow's bicubic, on a small photo anyway.
 RESAMPLE = Image.Resampling.BICUBIC
@@ -241,12 +244,10 @@ def render_photo(
         # Shrink on load: the smallest JPEG DCT scale that still gives every target enough pixels.
         smallest_scale = min([scale for _, scale in usable] + [s for s in (_scale(full_w, full_h, v) for v in decode_for)
                                                                  if s >= MIN_SCALE])
-        if image.format == "JPEG" and smallest_scale >= 2:
+        pixels = jpeg_pixels(image, source, smallest_scale)
+        if pixels is None and image.format == "JPEG" and smallest_scale >= 2:
             stored_w, stored_h = image.size
             image.draft("RGB", (math.ceil(stored_w / smallest_scale), math.ceil(stored_h / smallest_scale)))
-            pixels = None
-        else:
-            pixels = jpeg_pixels(image, source)
         if pixels is None:
             try:
                 decoded = decode(image, source, reduce_factor(image, smallest_scale))
@@ -293,30 +294,46 @@ _UPRIGHT_CV = {2: ("flip", 1), 3: ("rotate", 1), 4: ("flip", 0), 5: ("transpose"
                7: ("transverse", None), 8: ("rotate", 2)}  # rotate codes: 0 ROTATE_90_CLOCKWISE, 1 ROTATE_180, 2 COUNTERCLOCKWISE
 
 
-def jpeg_pixels(image: Image.Image, source: Path):  # type: ignore[no-untyped-def]
-    """A plain JPEG decoded at full scale straight into an upright RGB numpy array by OpenCV, or None for the others.
+def draft_factor(size: tuple[int, int], scale: float) -> int:
+    """The JPEG DCT scaling (1, 2, 4 or 8) Pillow's `draft` picks for a decode at 1/`scale` of `size`: the largest
+    power of two that still leaves every frame its full detail (the fast IDCTs; libjpeg-turbo's other eighths
+    decode slower than the full size, measured)."""
+    if scale < 2:
+        return 1
+    width, height = size
+    most = min(width // math.ceil(width / scale), height // math.ceil(height / scale))
+    return next(factor for factor in (8, 4, 2, 1) if most >= factor)
 
-    The same libjpeg-turbo decode as Pillow's (tests/assets/test_asset_photo_threads.py compares the pixels, for
-    every EXIF orientation), a little faster (12 MP: 28 instead of 32 ms), and without the copy `np.asarray` makes of
-    a Pillow image (Pillow's tobytes: 27 ms more for 12 MP). Only YCbCr or greyscale JPEGs without an
-    ICC profile, whose data ends with the End Of Image marker: a truncated file, CMYK, a colour profile and every
-    other format go through `decode` (Pillow), which refuses damaged data and converts colour properly.
+
+def jpeg_pixels(image: Image.Image, source: Path, scale: float = 1.0):  # type: ignore[no-untyped-def]
+    """A plain JPEG decoded straight into an upright RGB numpy array at the DCT scale `draft_factor` picks for
+    `scale`, or None for the others.
+
+    libjpeg-turbo through simplejpeg: exactly the pixels of Pillow's decode (and of its `draft` at the same
+    scale; tests/assets/test_asset_photo_threads.py compares them for every EXIF orientation), without the copy
+    `np.asarray` makes of a Pillow image (27 ms for 12 MP), and faster than Pillow's and OpenCV's decoders
+    (12 MP on this machine: 28 ms against 45 and 53-61: their row-by-row paths). Only YCbCr or greyscale
+    JPEGs without an ICC profile, whose data ends with the End Of Image marker: a truncated file, CMYK, a colour
+    profile and every other format go through `decode` (Pillow), which refuses damaged data and converts
+    colour properly.
     """
     if image.format != "JPEG" or image.mode not in ("RGB", "L") or image.info.get("icc_profile"):
         return None
     import numpy as np  # numpy costs 0.15 s of start-up (measured): imported where pixels are read
-
-    cv2 = opencv()
+    import simplejpeg
 
     data = np.fromfile(source, dtype=np.uint8)
     if data.size < 4 or data[-2] != 0xFF or data[-1] != 0xD9:
         return None  # cut short (or trailing bytes): Pillow decides
+    width, height = image.size
+    factor = draft_factor((width, height), scale)
     try:
-        pixels = cv2.imdecode(data, cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION)
-    except cv2.error:
+        pixels = simplejpeg.decode_jpeg(data, "RGB", min_width=math.ceil(width / factor), min_height=math.ceil(height / factor))
+    except ValueError:
         return None  # damaged: Pillow says what is wrong
-    if pixels is None or pixels.shape[:2] != (image.height, image.width):
+    if pixels.shape[:2] != (math.ceil(height / factor), math.ceil(width / factor)):
         return None
+    cv2 = opencv()
     how, code = _UPRIGHT_CV.get(orientation(image), (None, None))
     if how == "flip":
         return cv2.flip(pixels, code)
@@ -381,11 +398,25 @@ def _run(pool: ThreadPoolExecutor | None, function, *args) -> Future:  # type: i
     return future
 
 
-def load_overlay(path: Path) -> Image.Image:
-    """The overlay PNG decoded as RGBA (ensure_overlay writes RGBA: then it is not copied once more by convert)."""
+@dataclass(frozen=True)
+class Stamp:
+    """An overlay cut to the box of its visible pixels, and where that box sits in the frame: pasting only the
+    box gives the same frame (a transparent pixel changes nothing) for 40-60 % of the work, as a brand overlay
+    leaves most of the frame clear."""
+
+    image: Image.Image  # RGBA
+    at: tuple[int, int]
+
+
+def load_overlay(path: Path) -> Stamp | None:
+    """The overlay PNG decoded as RGBA and cut to its visible box (None: nothing to stamp)."""
     with Image.open(path) as overlay:
         overlay.load()
-        return overlay._new(overlay.im) if overlay.mode == "RGBA" else overlay.convert("RGBA")
+        rgba = overlay._new(overlay.im) if overlay.mode == "RGBA" else overlay.convert("RGBA")
+    box = rgba.getbbox()  # of the alpha channel: the pixels the paste changes
+    if box is None:
+        return None
+    return Stamp(rgba if box == (0, 0, *rgba.size) else rgba.crop(box), box[:2])
 
 
 def halvings(box: tuple[int, int, int, int], width: int, height: int) -> int:
@@ -409,9 +440,9 @@ def halvable_box(box: tuple[int, int, int, int], count: int) -> tuple[int, int, 
 
 
 def shrink(pixels, box: tuple[int, int, int, int], width: int, height: int) -> Image.Image:  # type: ignore[no-untyped-def]
-    """The crop `box` of an RGB numpy array resized to width x height: halvings by 2x2 box averages, then OpenCV's
-    INTER_AREA (see REDUCING_GAP), or Pillow's bicubic when the crop is smaller than the frame. Pure: the same
-    array and box give the same pixels, on any thread."""
+    """The crop `box` of an RGB numpy array resized to width x height: halvings by 2x2 box averages, then a Gaussian
+    blur and OpenCV's bilinear resize (see BLUR_SHARE), or Pillow's bicubic when the crop is smaller than the
+    frame. Pure: the same array and box give the same pixels, on any thread."""
     cv2 = opencv()  # imported at first use (0.2 s of start-up), one thread at a time
 
     left, top, right, bottom = box
@@ -420,7 +451,11 @@ def shrink(pixels, box: tuple[int, int, int, int], width: int, height: int) -> I
         return Image.fromarray(crop).resize((width, height), RESAMPLE)
     for _ in range(halvings(box, width, height)):
         crop = cv2.resize(crop, (crop.shape[1] // 2, crop.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    return Image.fromarray(cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA))
+    scale_x, scale_y = crop.shape[1] / width, crop.shape[0] / height
+    if scale_x > 1 or scale_y > 1:
+        sigma_x, sigma_y = (BLUR_SHARE * math.sqrt(max(0.0, s * s - 1)) for s in (scale_x, scale_y))
+        crop = cv2.GaussianBlur(crop, (0, 0), sigmaX=max(sigma_x, 1e-3), sigmaY=max(sigma_y, 1e-3))
+    return Image.fromarray(cv2.resize(crop, (width, height), interpolation=cv2.INTER_LINEAR))
 
 
 def frame_box(size: tuple[int, int], width: int, height: int, focus: Focus) -> tuple[int, int, int, int]:
@@ -442,7 +477,8 @@ def _render_variant(pixels, box: tuple[int, int, int, int], focus: Focus, target
     height, width = pixels.shape[:2]
     frame = shrink(pixels, box, v.width, v.height)
     stamp = overlay.result()
-    frame.paste(stamp, (0, 0), stamp)
+    if stamp is not None:
+        frame.paste(stamp.image, stamp.at, stamp.image)
     left, top, right, bottom = box
     at = ((focus.x * width - left) / (right - left), (focus.y * height - top) / (bottom - top))
     return replace(_save(frame, target), focus_at=at)

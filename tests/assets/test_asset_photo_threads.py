@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageOps
 
 from assets.focus import DETECT_MAX_SIDE, choose_focus
-from assets.photo import PhotoTarget, frame_box, jpeg_pixels, open_photo, render_photo, shrink, to_srgb, upright
+from assets.photo import PhotoTarget, frame_box, jpeg_pixels, load_overlay, open_photo, render_photo, shrink, to_srgb, upright
 from campaign.platforms import VARIANTS
 from campaign.errors import AssetError
 from testkit.assets import face_photo
@@ -143,21 +143,25 @@ def test_upright_gives_the_pixels_of_exif_transpose_without_keeping_the_file(tmp
 
 
 @pytest.mark.parametrize("mode", ["RGB", "L"])
-def test_opencv_decodes_a_jpeg_to_the_pixels_pillow_gives_in_every_orientation(tmp_path: Path, mode: str) -> None:
-    """render_photo decodes plain JPEGs with OpenCV (jpeg_pixels): exactly Pillow's pixels, turned upright as
-    exif_transpose turns them; a file cut short is left to Pillow, which refuses it."""
-    shown = face_photo(331, 217).convert(mode)  # odd sizes: a wrong turn cannot hide
+def test_a_jpeg_decodes_to_the_pixels_pillow_gives_in_every_orientation_and_dct_scale(tmp_path: Path, mode: str) -> None:
+    """render_photo decodes plain JPEGs with simplejpeg (jpeg_pixels): exactly Pillow's pixels, turned upright as
+    exif_transpose turns them, at full size and at the DCT scale Pillow's `draft` picks for the same shrink;
+    a file cut short is left to Pillow, which refuses it."""
+    shown = face_photo(331, 217).convert(mode)  # odd sizes: a wrong turn or a wrong rounding cannot hide
     for orientation, method in STORE.items():
         exif = Image.Exif()
         exif[0x0112] = orientation
         source = tmp_path / f"o{orientation}.jpg"
         (shown.transpose(method) if method is not None else shown).save(source, quality=90, exif=exif, progressive=orientation == 3)
-        with Image.open(source) as image:
-            expected = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
-        image = open_photo(source)
-        pixels = jpeg_pixels(image, source)
-        image.close()
-        assert pixels is not None and pixels.shape == expected.shape and np.array_equal(pixels, expected), orientation
+        for scale in (1.0, 1.9, 2.0, 3.3, 4.5, 9.0):
+            with Image.open(source) as image:
+                if scale >= 2:  # the shrink on load render_photo asked Pillow for before
+                    image.draft("RGB", (math.ceil(image.width / scale), math.ceil(image.height / scale)))
+                expected = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+            image = open_photo(source)
+            pixels = jpeg_pixels(image, source, scale)
+            image.close()
+            assert pixels is not None and pixels.shape == expected.shape and np.array_equal(pixels, expected), (orientation, scale)
     cut = tmp_path / "cut.jpg"
     cut.write_bytes((tmp_path / "o1.jpg").read_bytes()[:-200])
     image = open_photo(cut)
@@ -165,8 +169,27 @@ def test_opencv_decodes_a_jpeg_to_the_pixels_pillow_gives_in_every_orientation(t
     image.close()
 
 
+def test_an_overlay_is_stamped_from_its_visible_box_with_the_pixels_of_a_whole_frame_paste(tmp_path: Path) -> None:
+    """load_overlay cuts the overlay to its visible pixels; pasting that box where it sits gives the frame a
+    paste of the whole overlay gives, soft edges included; a fully transparent overlay stamps nothing."""
+    overlays = make_overlays(tmp_path)
+    v = VARIANTS["story_9x16"]
+    frame = face_photo(v.width, v.height)
+    whole = Image.open(overlays["story_9x16"]).convert("RGBA")
+    expected = frame.copy()
+    expected.paste(whole, (0, 0), whole)
+    stamp = load_overlay(overlays["story_9x16"])
+    assert stamp is not None and stamp.at == (0, 40) and stamp.image.height < whole.height - 70  # the clear rows are cut
+    stamped = frame.copy()
+    stamped.paste(stamp.image, stamp.at, stamp.image)
+    assert stamped.tobytes() == expected.tobytes()
+    clear = tmp_path / "clear.png"
+    Image.new("RGBA", (v.width, v.height), (255, 255, 255, 0)).save(clear)
+    assert load_overlay(clear) is None
+
+
 def test_the_resize_differs_from_lanczos_less_than_the_jpeg_noise_the_file_gets() -> None:
-    """`shrink` (2x2 box halvings + OpenCV INTER_AREA) against Pillow's Lanczos from the same crop, in PSNR, on a
+    """`shrink` (2x2 box halvings, then blur + bilinear) against Pillow's Lanczos from the same crop, in PSNR, on a
     sample photo: above the PSNR of a q88 JPEG of the Lanczos frame (the noise every published file gets)."""
     decoded = Image.open(Path(__file__).resolve().parents[2] / "assets/samples/raw/priya-sharma.jpg").convert("RGB")
     pixels = np.array(decoded)
@@ -182,6 +205,31 @@ def test_the_resize_differs_from_lanczos_less_than_the_jpeg_noise_the_file_gets(
         lanczos.save(buffer, format="JPEG", quality=88, subsampling="4:2:0")
         jpeg_noise = psnr(lanczos, Image.open(buffer))
         assert psnr(shrink(pixels, box, v.width, v.height), lanczos) > jpeg_noise + 3, name
+
+
+@pytest.mark.parametrize("scale", [1.15, 1.6, 2.19])
+def test_the_last_resize_step_aliases_no_more_than_an_area_average_on_a_zone_plate(scale: float) -> None:
+    """A zone plate (rings of every frequency up to the pixel grid's limit) is the worst case for aliasing: the
+    blur + bilinear last step of `shrink` stays as close to Lanczos as OpenCV's area average, where bilinear
+    alone folds the fine rings back into false ones at 2.2x."""
+    import cv2
+
+    side = 880
+    y, x = np.mgrid[0:side, 0:side].astype(np.float64)
+    rings = (127.5 + 127.5 * np.cos(np.pi * ((x - side / 2) ** 2 + (y - side / 2) ** 2) / (2 * side * 0.7))).astype(np.uint8)
+    pixels = np.dstack([rings] * 3)
+    size = round(side / scale)
+    lanczos = np.asarray(Image.fromarray(pixels).resize((size, size), Image.Resampling.LANCZOS), dtype=np.float64)
+
+    def psnr(frame) -> float:  # type: ignore[no-untyped-def]
+        return 10 * math.log10(255**2 / np.mean((np.asarray(frame, dtype=np.float64) - lanczos) ** 2))
+
+    ours = psnr(shrink(pixels, (0, 0, side, side), size, size))
+    area = psnr(cv2.resize(pixels, (size, size), interpolation=cv2.INTER_AREA))
+    bilinear = psnr(cv2.resize(pixels, (size, size), interpolation=cv2.INTER_LINEAR))
+    assert ours > area - 2, (ours, area)
+    if scale > 2:
+        assert ours > bilinear + 3, (ours, bilinear)
 
 
 def test_damaged_photo_and_missing_overlay_raise_with_threads_instead_of_hanging(tmp_path: Path) -> None:
