@@ -145,10 +145,10 @@ def test_ffmpeg_reads_only_the_checked_cues(write_calendar, inbox: Path, tmp_pat
 
     real = assets.worker.render_clip
 
-    def spy(source, info, focus, targets, report=None):  # type: ignore[no-untyped-def]
+    def spy(source, info, focus, targets, report=None, threads=None):  # type: ignore[no-untyped-def]
         seen.extend(t.subtitles.read_text(encoding="utf-8") for t in targets if t.subtitles)
         assert all(t.subtitles.parent != inbox for t in targets if t.subtitles)
-        return real(source, info, focus, targets, report)
+        return real(source, info, focus, targets, report, threads)
 
     monkeypatch.setattr(assets.worker, "render_clip", spy)
     summary = render(loaded, inbox, tmp_path / "build")
