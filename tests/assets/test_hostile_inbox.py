@@ -66,10 +66,11 @@ def test_a_subtitle_linked_outside_the_inbox_is_never_burned_in(write_calendar, 
     import assets.worker
 
     real = assets.worker.render_clip
-    monkeypatch.setattr(assets.worker, "render_clip", lambda s, i, f, targets, report=None: (
-        read.extend(t.subtitles.read_text(encoding="utf-8") for t in targets if t.subtitles), real(s, i, f, targets, report))[1])
+    monkeypatch.setattr(assets.worker, "render_clip", lambda s, i, f, targets, report=None, threads=None: (
+        read.extend(t.subtitles.read_text(encoding="utf-8") for t in targets if t.subtitles), real(s, i, f, targets, report, threads))[1])
     summary = render(loaded, inbox, tmp_path / "build")
     assert not any("PRIVATE TEXT" in text for text in read)
+    assert not summary.errors, summary.to_dict()
     reasons = [r["reason"] for r in summary.rejected]
     assert any("ben.en.srt is a symbolic link" in r and "outside the inbox" in r for r in reasons), summary.to_dict()
     assert (inbox / "rejected" / "ben.en.srt").is_symlink(), "the link itself moved aside"
