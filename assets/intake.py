@@ -207,14 +207,6 @@ def original_name(note: Path) -> str | None:
     return found if found and name_problem(found) is None else None
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(4 * MB):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _set_aside(inbox: Path, name: str, now: dt.datetime) -> str | None:
     """Move the inbox's file called `name` (if any) to replaced/, never over another one."""
     current = inbox / name
@@ -265,4 +257,4 @@ def _size(count: int) -> str:
 
 
 __all__ = ["Arrival", "Owner", "ROLES", "MAX_BYTES", "MAX_UPLOAD_BYTES", "receive", "refuse", "retry", "delete_rejected",
-           "upload_problem", "name_problem", "role_of", "source_problem", "original_name", "file_sha256"]
+           "upload_problem", "name_problem", "role_of", "source_problem", "original_name"]

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from assets.branding import file_hash
 from assets.inbox import file_owners
-from assets.intake import ROLES, Arrival, file_sha256, name_problem, receive, retry, role_of
+from assets.intake import ROLES, Arrival, name_problem, receive, retry, role_of
 from assets.intake import delete_rejected as remove_rejected
 from campaign.calendar.models import Calendar
 from campaign.calendar.writer import Draft, StaleCalendar
@@ -64,7 +65,7 @@ def approve_media(store: Store, *, testimonial: str, kind: str, inbox: Path, cal
     path = Path(inbox) / name
     if not path.is_file() or path.is_symlink():
         raise ActionError(f"{name} is not in the inbox — upload it before approving it")
-    released = MediaApprovals(store.engine).approve(testimonial, kind, file_sha256(path), by=by, now=now, file=path)
+    released = MediaApprovals(store.engine).approve(testimonial, kind, file_hash(path), by=by, now=now, file=path)
     more = f"; {len(released)} held post{'s' if len(released) != 1 else ''} released" if released else ""
     return Outcome(f"approved {testimonial}'s {kind} ({name}){more}", tuple(released))
 
