@@ -124,11 +124,10 @@ def clip_command(source: Path, info: MediaInfo, focus: Focus, targets: list[Clip
     threads of its own there only contend (2 workers on 2 cores spent 13 % more CPU per render than
     1, measured). Decoding and filtering give the same frames on any number of threads.
     """
-    cap = ["-threads", str(threads)] if threads else []
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error"]
-    if threads:
-        args += ["-filter_complex_threads", str(threads)]
-    args += [*cap, "-i", str(source)]
+    if threads:  # the graph's, then the source decoder's (an input option: it goes just before -i)
+        args += ["-filter_complex_threads", str(threads), "-threads", str(threads)]
+    args += ["-i", str(source)]
     for target in targets:
         args += ["-i", str(target.overlay)]
     sounds = {target.sound for target in targets}
