@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from console.sessions import same
 from scheduler.store import Store
-from scheduler.store.engine import reads_only
+from scheduler.store.engine import one_creator, reads_only
 from scheduler.store.known import known_ids, unknown_message
 from scheduler.store.rows import to_db
 
@@ -161,8 +161,9 @@ class Accounts:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.reads = reads_only(engine)  # `get`, asked by every request: no write lock (engine.reads_only)
-        metadata.create_all(engine)
-        _add_random_ids(engine)
+        with one_creator(engine):
+            metadata.create_all(engine)
+            _add_random_ids(engine)
 
     # -- accounts ----------------------------------------------------------------------------
 

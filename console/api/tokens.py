@@ -17,6 +17,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delet
 from sqlalchemy.engine import Engine
 
 from console.accounts import Account, Accounts, users
+from scheduler.store.engine import create_tables
 from scheduler.store.rows import from_db, to_db
 
 #: Every token starts with this, so a leaked one is recognisable (and secret scanners can match it).
@@ -51,7 +52,7 @@ class Tokens:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        create_tables(engine, metadata)
 
     def issue(self, name: str, *, by: str, now: dt.datetime) -> str:
         """A new token for the account `name` (its other tokens keep working): returned once, never stored."""

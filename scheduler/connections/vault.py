@@ -25,6 +25,7 @@ from campaign.secrets import remember_secret
 from scheduler.connections.keys import decrypt, encrypt, load_keys
 from scheduler.platforms.oauth import TokenAnswer
 from scheduler.store import Store
+from scheduler.store.engine import create_tables
 from scheduler.store.rows import from_db, to_db
 
 UTC = dt.timezone.utc
@@ -117,7 +118,7 @@ class Vault:
         self._keys = keys
         self._exists = True
         if create:
-            metadata.create_all(self.engine)
+            create_tables(self.engine, metadata)
         else:
             self._exists = inspect(self.engine).has_table(channel_tokens.name)
 

@@ -11,6 +11,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text,
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.store import Store
+from scheduler.store.engine import create_tables
 from scheduler.store.rows import from_db, to_db
 
 MEDIA = ("email", "webhook")
@@ -70,7 +71,7 @@ def backoff(tries: int) -> dt.timedelta:
 class Outbox:
     def __init__(self, store: Store) -> None:
         self.store = store
-        metadata.create_all(store.engine)
+        create_tables(store.engine, metadata)
 
     def enqueue(self, notice: Notice, now: dt.datetime, *, seen_posts: list[tuple[str, str, str]] = ()) -> bool:
         """Queue `notice` (False: one with its key was queued before). `seen_posts`

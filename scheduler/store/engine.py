@@ -13,12 +13,12 @@ PostgreSQL's defaults (`fsync`, `synchronous_commit=on`) already flush every com
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
+from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -80,6 +80,33 @@ def reads_only(engine: Engine) -> Engine:
     lock; a deferred transaction that writes may fail with SQLITE_BUSY, so nothing that writes
     may use this engine. PostgreSQL transactions are unchanged."""
     return engine.execution_options(**{READS_ONLY: True})
+
+
+#: PostgreSQL advisory lock held while tables are made: processes opening a new store at the same moment
+#: (render workers or `web` processes started together on a fresh database) otherwise both CREATE TABLE,
+#: and the second fails on the catalogue's unique index. An arbitrary number ("camp").
+CREATE_LOCK = 0x63616D70
+
+
+@contextlib.contextmanager
+def one_creator(engine: Engine) -> Iterator[None]:
+    """One process at a time makes tables on a PostgreSQL store (SQLite's file lock does it already);
+    the lock goes with the session, so a process killed meanwhile does not keep it."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({CREATE_LOCK})")
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({CREATE_LOCK})")
+
+
+def create_tables(engine: Engine, metadata: MetaData) -> None:
+    """`metadata.create_all`, one process at a time (`one_creator`): every table set made on first use."""
+    with one_creator(engine):
+        metadata.create_all(engine)
 
 
 def _never_store_secrets(engine: Engine) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from assets.manifest import Manifest
 
 from scheduler.store import states
+from scheduler.store.engine import create_tables
 from scheduler.store.rows import StoredPost, from_db, to_db
 from scheduler.store.schema import audit, posts
 
@@ -64,7 +65,7 @@ class MediaApprovals:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        create_tables(engine, metadata)
 
     def get(self, testimonial_id: str, kind: str) -> MediaApproval | None:
         with self.engine.begin() as conn:

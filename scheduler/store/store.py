@@ -7,20 +7,19 @@ state, so two daemons on one store never own the same post.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
 import socket
 import uuid
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import Connection, and_, func, insert, inspect, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.store import states
-from scheduler.store.engine import make_engine, reads_only, resolve_url
+from scheduler.store.engine import make_engine, one_creator, reads_only, resolve_url
 from scheduler.store.problems import masked_url
 from scheduler.store.rows import Claim, StoredPost, from_db, to_db
 from scheduler.store.schema import (
@@ -70,7 +69,7 @@ class Store:
         self.engine: Engine = make_engine(self.url, schema=schema)
         self.reads: Engine = reads_only(self.engine)  # for reads that write nothing (engine.reads_only)
         if create:
-            with _one_creator(self.engine):
+            with one_creator(self.engine):
                 metadata.create_all(self.engine)
                 _add_later_columns(self.engine)
                 _add_later_indexes(self.engine)
@@ -504,27 +503,6 @@ def _asset_record(entry: Mapping[str, Any] | object, stamp: dt.datetime) -> dict
     return dict(path=str(path), testimonial_id=get("testimonial_id", "testimonial"), variant=get("variant"),
                 language=get("language", "lang"), content_hash=get("content_hash", "hash", "sha256"),
                 rendered_at=rendered or stamp)
-
-
-#: PostgreSQL advisory lock held while a store's tables are made: processes opening a new store at the
-#: same moment (two render workers started together on a fresh database) otherwise both CREATE TABLE,
-#: and the second fails on the catalogue's unique index. An arbitrary number ("camp").
-CREATE_LOCK = 0x63616D70
-
-
-@contextlib.contextmanager
-def _one_creator(engine: Engine) -> Iterator[None]:
-    """One process at a time makes a PostgreSQL store's tables (SQLite's file lock does it already);
-    the lock goes with the session, so a process killed meanwhile does not keep it."""
-    if engine.dialect.name != "postgresql":
-        yield
-        return
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f"SELECT pg_advisory_lock({CREATE_LOCK})")
-        try:
-            yield
-        finally:
-            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({CREATE_LOCK})")
 
 
 def _add_later_columns(engine: Engine) -> None:
