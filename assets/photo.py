@@ -248,22 +248,19 @@ def render_photo(
         if pixels is None and image.format == "JPEG" and smallest_scale >= 2:
             stored_w, stored_h = image.size
             image.draft("RGB", (math.ceil(stored_w / smallest_scale), math.ceil(stored_h / smallest_scale)))
+        small = None  # where the face is looked for when no small decode of a JPEG did it
         if pixels is None:
             try:
                 decoded = decode(image, source, reduce_factor(image, smallest_scale))
             finally:
                 image.close()  # the file; `decoded` keeps the pixels
             if early_face is None and manual_focus is None:
-                small = decoded.reduce(max(1, max(decoded.size) // DETECT_MAX_SIDE))
-                focus = choose_focus(None, np.asarray(small))
+                small = np.asarray(decoded.reduce(max(1, max(decoded.size) // DETECT_MAX_SIDE)))
             # The pixels as one numpy array (the one copy of the decoded photo; the Pillow image is freed): every
             # crop is a view of it, which OpenCV resizes without copying.
             pixels = np.asarray(decoded)
             decoded.close()
-        if early_face is not None:
-            focus = early_face.result()
-        elif manual_focus is not None:
-            focus = choose_focus(manual_focus, None)
+        focus = early_face.result() if early_face is not None else choose_focus(manual_focus, small)
         # The biggest resize first (the 9:16 frame of a 12 MP photo works on 5 MP, the others on about 2 after
         # halving): the two threads then end together instead of one finishing it alone.
         height, width = pixels.shape[:2]

@@ -184,7 +184,6 @@ def check_clip_source(source: Path):  # type: ignore[no-untyped-def]
 
 def _clip_outputs(task: SourceTask, info, focus: Focus, work: Path) -> SourceResult:  # type: ignore[no-untyped-def]
     result = SourceResult(task, focus=focus.source)
-    targets: list[ClipTarget] = []
     rendered: list[tuple[JobSpec, ClipTarget, list[str]]] = []
     for spec in task.specs:
         job = spec.job
@@ -208,7 +207,7 @@ def _clip_outputs(task: SourceTask, info, focus: Focus, work: Path) -> SourceRes
                 result.jobs.append(JobResult(job.output, spec.input_key, error=f"subtitle file refused: {report.reason()}"))
                 continue
             # ffmpeg reads the cues that were checked, written out again, never the dropped file itself.
-            subtitles = work / f"{len(targets)}.srt"
+            subtitles = work / f"{len(rendered)}.srt"
             subtitles.write_text(to_srt(report.cues), encoding="utf-8")
         target = ClipTarget(
             variant=job.variant,
@@ -219,17 +218,16 @@ def _clip_outputs(task: SourceTask, info, focus: Focus, work: Path) -> SourceRes
             layout=layout(job.variant.width, job.variant.height, task.brand, spec.text, job.variant.name),
             seconds=seconds,
         )
-        targets.append(target)
         rendered.append((spec, target, notes))
-    if targets:
+    if rendered:
         # The sound is normalised and encoded once per source, where every worker sees it (the build
         # folder's cache), and stream-copied into each output: every variant and language carries it.
         sound = ensure_sound(task.source, sound_cache(task), task.source_sha256 or file_hash(task.source))
-        targets = [replace(target, sound=sound) for target in targets]
-        rendered = [(spec, target, notes) for (spec, _, notes), target in zip(rendered, targets)]
+        rendered = [(spec, replace(target, sound=sound), notes) for spec, target, notes in rendered]
         started = [spec for spec, _, _ in rendered]
         report = (lambda percent: _report(task, started, percent)) if task.progress is not None else None
-        render_clip(task.source, info, focus, targets, report=report, threads=task.threads or None)
+        render_clip(task.source, info, focus, [target for _, target, _ in rendered], report=report,
+                    threads=task.threads or None)
     for spec, target, notes in rendered:
         problems = check_clip(target.output, spec.job.variant, spec.job.platforms, expected_seconds=target.seconds)
         v = spec.job.variant
